@@ -1,0 +1,122 @@
+//! Turning a text into a tantivy query.
+//!
+//! A query text is segmented in exact mode (its tokens are a subset of the index's
+//! search-mode tokens). Each distinct term is looked up in four fields with weights
+//! (title 3, keywords 2, body 1, organisation 0.5) and the per-term disjunctions are
+//! OR-ed, so BM25 rewards documents that contain more of the terms and rarer ones.
+//! Synonyms add the other members of a group at weight 0.6. With two or more terms, a
+//! phrase on the title (character positions, so overlapping search-mode tokens line up)
+//! rewards a document whose title contains the query as written.
+
+use crate::Fields;
+use duijie_text::{Analyzer, Synonyms};
+use tantivy::query::{BooleanQuery, BoostQuery, Occur, PhraseQuery, Query, TermQuery};
+use tantivy::schema::{Field, IndexRecordOption};
+use tantivy::Term;
+
+/// Field weights for text matching.
+#[derive(Debug, Clone, Copy)]
+pub struct FieldWeights {
+    /// Title.
+    pub title: f32,
+    /// Keywords.
+    pub keywords: f32,
+    /// Body.
+    pub body: f32,
+    /// Organisation name.
+    pub org: f32,
+}
+
+impl Default for FieldWeights {
+    fn default() -> Self {
+        FieldWeights { title: 3.0, keywords: 2.0, body: 1.0, org: 0.5 }
+    }
+}
+
+/// Weight of a synonym relative to the term as typed.
+pub const SYNONYM_WEIGHT: f32 = 0.6;
+/// Weight of the title phrase clause.
+pub const TITLE_PHRASE_WEIGHT: f32 = 2.0;
+
+fn term_in_fields(f: &Fields, w: &FieldWeights, term: &str, weight: f32) -> Box<dyn Query> {
+    let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::with_capacity(4);
+    for (field, fw) in [(f.title, w.title), (f.keywords, w.keywords), (f.body, w.body), (f.org, w.org)] {
+        if fw <= 0.0 {
+            continue;
+        }
+        let q: Box<dyn Query> = Box::new(TermQuery::new(Term::from_field_text(field, term), IndexRecordOption::WithFreqs));
+        clauses.push((Occur::Should, Box::new(BoostQuery::new(q, fw * weight))));
+    }
+    Box::new(BooleanQuery::new(clauses))
+}
+
+fn phrase(field: Field, tokens: &[(usize, String)], slop: u32) -> Option<Box<dyn Query>> {
+    if tokens.len() < 2 {
+        return None;
+    }
+    let base = tokens[0].0;
+    let terms = tokens.iter().map(|(p, t)| (p - base, Term::from_field_text(field, t))).collect();
+    Some(Box::new(PhraseQuery::new_with_offset_and_slop(terms, slop)))
+}
+
+/// A weighted term of a query, as the caller chose it (e.g. salient terms of a long text).
+#[derive(Debug, Clone)]
+pub struct WeightedTerm {
+    /// The term, already analysed (lowercase, folded).
+    pub term: String,
+    /// Its weight (1.0 for a term typed by a person).
+    pub weight: f32,
+}
+
+/// The text part of a search: `None` when the text has no searchable token.
+pub fn text_query(analyzer: &Analyzer, synonyms: &Synonyms, f: &Fields, w: &FieldWeights, text: &str) -> Option<Box<dyn Query>> {
+    let tokens = analyzer.query_tokens(text);
+    if tokens.is_empty() {
+        return None;
+    }
+    let mut seen = std::collections::HashSet::new();
+    let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+    for t in &tokens {
+        if seen.insert(t.text.clone()) {
+            clauses.push((Occur::Should, term_in_fields(f, w, &t.text, 1.0)));
+        }
+    }
+    let texts: Vec<String> = tokens.iter().map(|t| t.text.clone()).collect();
+    for exp in synonyms.expand(&texts) {
+        for alt in &exp.alternatives {
+            if alt.len() == 1 {
+                if seen.insert(alt[0].clone()) {
+                    clauses.push((Occur::Should, term_in_fields(f, w, &alt[0], SYNONYM_WEIGHT)));
+                }
+            } else {
+                // a multi-word synonym is a phrase; positions are character offsets, so
+                // lay its words end to end and allow a little slop for spaces
+                let mut pos = 0;
+                let mut toks = Vec::new();
+                for a in alt {
+                    toks.push((pos, a.clone()));
+                    pos += a.chars().count();
+                }
+                for field in [f.title, f.body, f.keywords] {
+                    if let Some(p) = phrase(field, &toks, 2) {
+                        clauses.push((Occur::Should, Box::new(BoostQuery::new(p, SYNONYM_WEIGHT))));
+                    }
+                }
+            }
+        }
+    }
+    let positioned: Vec<(usize, String)> = tokens.iter().map(|t| (t.position, t.text.clone())).collect();
+    if let Some(p) = phrase(f.title, &positioned, 0) {
+        clauses.push((Occur::Should, Box::new(BoostQuery::new(p, TITLE_PHRASE_WEIGHT))));
+    }
+    Some(Box::new(BooleanQuery::new(clauses)))
+}
+
+/// A query from pre-weighted terms (long texts: the caller selected the salient terms).
+pub fn weighted_terms_query(f: &Fields, w: &FieldWeights, terms: &[WeightedTerm]) -> Option<Box<dyn Query>> {
+    if terms.is_empty() {
+        return None;
+    }
+    let clauses = terms.iter().map(|t| (Occur::Should, term_in_fields(f, w, &t.term, t.weight))).collect();
+    Some(Box::new(BooleanQuery::new(clauses)))
+}

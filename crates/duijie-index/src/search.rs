@@ -1,0 +1,235 @@
+//! Search: text query plus filters, facet counts, highlighted snippets, pagination.
+
+use crate::query::{FieldWeights, text_query};
+use crate::schema::{stored_all, stored_i64, stored_str};
+use crate::{IndexError, SearchIndex};
+use duijie_domain::ListingKind;
+use serde::Serialize;
+use std::collections::BTreeMap;
+use tantivy::collector::{Count, FacetCollector, TopDocs};
+use tantivy::query::{AllQuery, BooleanQuery, ConstScoreQuery, Occur, Query, TermQuery};
+use tantivy::schema::{Field, IndexRecordOption};
+use tantivy::snippet::SnippetGenerator;
+use tantivy::{TantivyDocument, Term};
+
+/// A search as the API receives it, already validated.
+#[derive(Debug, Clone, Default)]
+pub struct SearchRequest {
+    /// Free text; empty lists everything that passes the filters.
+    pub q: String,
+    /// Restrict to a kind.
+    pub kind: Option<ListingKind>,
+    /// Industry code.
+    pub industry: Option<String>,
+    /// City.
+    pub city: Option<String>,
+    /// Zone code.
+    pub zone: Option<String>,
+    /// Maturity code.
+    pub maturity: Option<String>,
+    /// Status code; `None` means published listings only.
+    pub status: Option<String>,
+    /// Page size (≥ 1).
+    pub limit: usize,
+    /// Hits skipped.
+    pub offset: usize,
+}
+
+/// Highlighted fragments: HTML with matches in `<mark>`, everything else escaped.
+#[derive(Debug, Clone, Serialize, Default)]
+pub struct Highlights {
+    /// The title with matches marked.
+    pub title: String,
+    /// The best fragment of the summary / description.
+    pub summary: String,
+}
+
+/// One hit.
+#[derive(Debug, Clone, Serialize)]
+pub struct Hit {
+    /// Store id.
+    pub id: i64,
+    /// Organiser's id.
+    pub external_id: Option<String>,
+    /// Kind.
+    pub kind: ListingKind,
+    /// Plain title.
+    pub title: String,
+    /// Relevance (BM25-based; comparable within one search only).
+    pub score: f32,
+    /// Highlighted title and summary.
+    pub highlights: Highlights,
+    /// Industry code.
+    pub industry: Option<String>,
+    /// City.
+    pub city: Option<String>,
+    /// Organisation name.
+    pub organization: Option<String>,
+}
+
+/// Facet counts: dimension → value → count.
+pub type Facets = BTreeMap<String, BTreeMap<String, u64>>;
+
+/// The answer to a search.
+#[derive(Debug, Clone, Serialize)]
+pub struct SearchResponse {
+    /// Matching documents in all.
+    pub total: usize,
+    /// This page.
+    pub hits: Vec<Hit>,
+    /// Counts per industry, zone, city, maturity and kind over all matches.
+    pub facets: Facets,
+}
+
+const FACET_DIMS: [&str; 5] = ["industry", "zone", "city", "maturity", "kind"];
+
+fn filter(field: Field, value: &str) -> (Occur, Box<dyn Query>) {
+    let q = TermQuery::new(Term::from_field_text(field, value), IndexRecordOption::Basic);
+    (Occur::Must, Box::new(ConstScoreQuery::new(Box::new(q), 0.0)))
+}
+
+impl SearchIndex {
+    /// A snippet generator that re-tokenises stored text in query mode: index-mode tokens
+    /// nest (农业 inside 中国农业发展银行) and tantivy's fragment builder can panic on
+    /// nested offsets, query-mode tokens never overlap.
+    pub fn snippet_generator(&self, searcher: &tantivy::Searcher, query: &dyn Query, field: Field, max_chars: usize) -> Result<SnippetGenerator, IndexError> {
+        let mut terms = std::collections::BTreeSet::new();
+        query.query_terms(&mut |term, _| {
+            if term.field() == field {
+                terms.insert(term.clone());
+            }
+        });
+        let mut weights = BTreeMap::new();
+        for term in terms {
+            if let Some(text) = term.value().as_str() {
+                let df = searcher.doc_freq(&term)?;
+                if df > 0 {
+                    weights.insert(text.to_string(), 1.0 / (1.0 + df as f32));
+                }
+            }
+        }
+        let analyzer = tantivy::tokenizer::TextAnalyzer::from(self.analyzer.query_tokenizer());
+        Ok(SnippetGenerator::new(weights, analyzer, field, max_chars))
+    }
+
+    /// Runs a search. Blocking: call from a blocking thread.
+    pub fn search(&self, req: &SearchRequest) -> Result<SearchResponse, IndexError> {
+        let f = &self.fields;
+        let text = text_query(&self.analyzer, &self.synonyms, f, &FieldWeights::default(), &req.q);
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        let has_text = text.is_some();
+        match text {
+            Some(t) => clauses.push((Occur::Must, t)),
+            None if req.q.trim().is_empty() => clauses.push((Occur::Must, Box::new(AllQuery))),
+            // only punctuation: nothing can match
+            None => return Ok(SearchResponse { total: 0, hits: Vec::new(), facets: Facets::new() }),
+        }
+        if let Some(k) = req.kind {
+            clauses.push(filter(f.kind, k.code()));
+        }
+        for (field, v) in [(f.industry, &req.industry), (f.city, &req.city), (f.zone, &req.zone), (f.maturity, &req.maturity)] {
+            if let Some(v) = v {
+                clauses.push(filter(field, v));
+            }
+        }
+        clauses.push(filter(f.status, req.status.as_deref().unwrap_or("published")));
+        let query = BooleanQuery::new(clauses);
+
+        let searcher = self.reader.searcher();
+        let mut facets = FacetCollector::for_field("facets");
+        for d in FACET_DIMS {
+            facets.add_facet(format!("/{d}").as_str());
+        }
+        let top = TopDocs::with_limit(req.limit.max(1)).and_offset(req.offset).order_by_score();
+        let (docs, total, counts) = searcher.search(&query, &(top, Count, facets))?;
+
+        let mut facet_map = Facets::new();
+        for d in FACET_DIMS {
+            let entry = facet_map.entry(d.to_string()).or_default();
+            for (facet, count) in counts.get(format!("/{d}").as_str()) {
+                let value = facet.to_path().last().map(|s| s.to_string()).unwrap_or_default();
+                entry.insert(value, count);
+            }
+        }
+
+        let (title_gen, body_gen) = if has_text {
+            (Some(self.snippet_generator(&searcher, &query, f.title, 400)?), Some(self.snippet_generator(&searcher, &query, f.body, 160)?))
+        } else {
+            (None, None)
+        };
+        let mut hits = Vec::with_capacity(docs.len());
+        for (score, addr) in docs {
+            let doc: TantivyDocument = searcher.doc(addr)?;
+            let title = stored_str(&doc, f.title).unwrap_or_default();
+            let body = stored_str(&doc, f.body).unwrap_or_default();
+            let highlights = Highlights {
+                title: highlight(title_gen.as_ref(), &title, usize::MAX),
+                summary: highlight(body_gen.as_ref(), &body, 160),
+            };
+            let kind = stored_str(&doc, f.kind).and_then(|k| ListingKind::parse(&k)).ok_or_else(|| IndexError::Query("document without kind".into()))?;
+            hits.push(Hit {
+                id: stored_i64(&doc, f.id).unwrap_or(0),
+                external_id: stored_str(&doc, f.external_id),
+                kind,
+                title,
+                score,
+                highlights,
+                industry: stored_str(&doc, f.industry),
+                city: stored_all(&doc, f.city).into_iter().next(),
+                organization: stored_str(&doc, f.org),
+            });
+        }
+        Ok(SearchResponse { total, hits, facets: facet_map })
+    }
+}
+
+/// Marks matches with `<mark>`; when nothing matched, the escaped start of the text.
+fn highlight(generator: Option<&SnippetGenerator>, text: &str, max_chars: usize) -> String {
+    if let Some(g) = generator {
+        let mut s = g.snippet(text);
+        if !s.is_empty() && !s.highlighted().is_empty() {
+            s.set_snippet_prefix_postfix("<mark>", "</mark>");
+            if max_chars == usize::MAX && s.fragment().len() < text.len() {
+                // titles are shown whole: highlight over the entire title
+                let ranges = s.highlighted().to_vec();
+                return mark_ranges(text, &ranges);
+            }
+            return s.to_html();
+        }
+    }
+    let cut: String = text.chars().take(max_chars.min(400)).collect();
+    escape(&cut)
+}
+
+fn mark_ranges(text: &str, ranges: &[std::ops::Range<usize>]) -> String {
+    let mut out = String::new();
+    let mut last = 0;
+    for r in ranges {
+        if r.start < last || r.end > text.len() || !text.is_char_boundary(r.start) || !text.is_char_boundary(r.end) {
+            continue;
+        }
+        out.push_str(&escape(&text[last..r.start]));
+        out.push_str("<mark>");
+        out.push_str(&escape(&text[r.clone()]));
+        out.push_str("</mark>");
+        last = r.end;
+    }
+    out.push_str(&escape(&text[last..]));
+    out
+}
+
+/// Escapes text for HTML.
+pub fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            _ => out.push(c),
+        }
+    }
+    out
+}

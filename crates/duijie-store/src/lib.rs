@@ -1,0 +1,133 @@
+//! The relational store, the source of truth for organisations, listings and their change
+//! history, on SQLite (embedded default) or PostgreSQL from one code base.
+//!
+//! Queries go through `sqlx::Any`, so they are written once with `$n` placeholders and only
+//! integers, floats and text cross the boundary (timestamps are RFC 3339 text, lists JSON
+//! text). Each backend has its own migrations directory because DDL differs.
+//!
+//! Every write appends the ids it touched to `change_log` in the same transaction; the
+//! search index follows that log (see `duijie-index`), which is how it can always catch up
+//! after a crash and how it can be rebuilt from the store. Writes are serialised through
+//! one async mutex so that sequence numbers commit in order: a reader that has seen
+//! sequence `n` has seen every change below it.
+#![warn(missing_docs)]
+
+mod error;
+mod listings;
+mod rows;
+
+pub use error::StoreError;
+pub use listings::{Draft, ImportOutcome, ListFilter, Page};
+
+use sqlx::any::{AnyPoolOptions, install_default_drivers};
+use sqlx::{AnyPool, Executor};
+use std::path::Path;
+use std::time::Duration;
+
+/// Which database is behind the store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// SQLite file in the data directory.
+    Sqlite,
+    /// PostgreSQL server.
+    Postgres,
+}
+
+/// The store: a connection pool plus the write lock that keeps change sequence numbers in
+/// commit order.
+#[derive(Debug)]
+pub struct Store {
+    pool: AnyPool,
+    backend: Backend,
+    write_lock: tokio::sync::Mutex<()>,
+}
+
+static MIGRATE_SQLITE: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/sqlite");
+static MIGRATE_POSTGRES: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/postgres");
+
+impl Store {
+    /// Opens (creating if needed) `duijie.db` in `dir` and runs the migrations.
+    pub async fn open_sqlite_dir(dir: &Path) -> Result<Store, StoreError> {
+        std::fs::create_dir_all(dir).map_err(|e| StoreError::Io(format!("cannot create data directory {}: {e}", dir.display())))?;
+        let path = dir.join("duijie.db");
+        let url = format!("sqlite://{}?mode=rwc", path.display());
+        Store::connect(&url).await
+    }
+
+    /// Connects to `sqlite://...` or `postgres://...` and runs the migrations (under
+    /// PostgreSQL's advisory lock, so several servers may start at once).
+    #[tracing::instrument(skip_all, fields(backend))]
+    pub async fn connect(url: &str) -> Result<Store, StoreError> {
+        install_default_drivers();
+        let backend = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Backend::Postgres
+        } else if url.starts_with("sqlite:") {
+            Backend::Sqlite
+        } else {
+            return Err(StoreError::Config(format!("unsupported database url scheme (use sqlite:// or postgres://): {}", redact_url(url))));
+        };
+        tracing::Span::current().record("backend", format!("{backend:?}"));
+        let mut opts = AnyPoolOptions::new().acquire_timeout(Duration::from_secs(10));
+        if backend == Backend::Sqlite {
+            opts = opts.max_connections(8).after_connect(|conn, _meta| {
+                Box::pin(async move {
+                    conn.execute("PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000; PRAGMA synchronous = NORMAL;").await?;
+                    Ok(())
+                })
+            });
+        } else {
+            opts = opts.max_connections(16);
+        }
+        let pool = opts.connect(url).await.map_err(|e| StoreError::Connect(format!("{}: {e}", redact_url(url))))?;
+        if backend == Backend::Sqlite {
+            // WAL is a property of the file: set once, kept across connections.
+            pool.execute("PRAGMA journal_mode = WAL;").await?;
+            MIGRATE_SQLITE.run(&pool).await?;
+        } else {
+            MIGRATE_POSTGRES.run(&pool).await?;
+        }
+        Ok(Store { pool, backend, write_lock: tokio::sync::Mutex::new(()) })
+    }
+
+    /// The backend in use.
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// The underlying pool, for crates that add their own tables in later migrations.
+    pub fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
+    /// Checks the database answers.
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    /// Closes the pool (waits for connections to be returned).
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+/// Hides the password of a database URL for logs and error messages.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s + 3 => {
+            let creds = &url[s + 3..at];
+            match creds.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..s + 3], &url[at..]),
+                None => url.to_string(),
+            }
+        }
+        _ => url.to_string(),
+    }
+}
+
+pub(crate) fn now() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+#[cfg(test)]
+mod tests;
