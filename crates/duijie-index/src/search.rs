@@ -9,7 +9,6 @@ use std::collections::BTreeMap;
 use tantivy::collector::{Count, FacetCollector, TopDocs};
 use tantivy::query::{AllQuery, BooleanQuery, ConstScoreQuery, Occur, Query, TermQuery};
 use tantivy::schema::{Field, IndexRecordOption};
-use tantivy::snippet::SnippetGenerator;
 use tantivy::{TantivyDocument, Term};
 
 /// A search as the API receives it, already validated.
@@ -89,27 +88,31 @@ fn filter(field: Field, value: &str) -> (Occur, Box<dyn Query>) {
 }
 
 impl SearchIndex {
-    /// A snippet generator that re-tokenises stored text in query mode: index-mode tokens
-    /// nest (农业 inside 中国农业发展银行) and tantivy's fragment builder can panic on
-    /// nested offsets, query-mode tokens never overlap.
-    pub fn snippet_generator(&self, searcher: &tantivy::Searcher, query: &dyn Query, field: Field, max_chars: usize) -> Result<SnippetGenerator, IndexError> {
+    /// The query's terms with a weight each (rarer terms weigh more), for highlighting.
+    pub fn highlight_terms(&self, searcher: &tantivy::Searcher, query: &dyn Query) -> BTreeMap<String, f32> {
+        let f = &self.fields;
         let mut terms = std::collections::BTreeSet::new();
         query.query_terms(&mut |term, _| {
-            if term.field() == field {
+            if [f.title, f.body, f.keywords].contains(&term.field()) {
                 terms.insert(term.clone());
             }
         });
         let mut weights = BTreeMap::new();
         for term in terms {
             if let Some(text) = term.value().as_str() {
-                let df = searcher.doc_freq(&term)?;
-                if df > 0 {
-                    weights.insert(text.to_string(), 1.0 / (1.0 + df as f32));
-                }
+                let df = searcher.doc_freq(&term).unwrap_or(0);
+                let w = 1.0 / (1.0 + df as f32);
+                let e = weights.entry(text.to_string()).or_insert(0.0f32);
+                *e = e.max(w);
             }
         }
-        let analyzer = tantivy::tokenizer::TextAnalyzer::from(self.analyzer.query_tokenizer());
-        Ok(SnippetGenerator::new(weights, analyzer, field, max_chars))
+        weights
+    }
+
+    /// `text` with the matched terms in `<mark>`, escaped, cut to `max_chars` around the
+    /// best-matching window.
+    pub fn highlight(&self, text: &str, terms: &BTreeMap<String, f32>, max_chars: usize) -> String {
+        self.analyzer.snippet(text, &|t| terms.get(t).copied(), max_chars).to_html(text)
     }
 
     /// Runs a search. Blocking: call from a blocking thread.
@@ -152,19 +155,15 @@ impl SearchIndex {
             }
         }
 
-        let (title_gen, body_gen) = if has_text {
-            (Some(self.snippet_generator(&searcher, &query, f.title, 400)?), Some(self.snippet_generator(&searcher, &query, f.body, 160)?))
-        } else {
-            (None, None)
-        };
+        let terms = if has_text { self.highlight_terms(&searcher, &query) } else { BTreeMap::new() };
         let mut hits = Vec::with_capacity(docs.len());
         for (score, addr) in docs {
             let doc: TantivyDocument = searcher.doc(addr)?;
             let title = stored_str(&doc, f.title).unwrap_or_default();
             let body = stored_str(&doc, f.body).unwrap_or_default();
             let highlights = Highlights {
-                title: highlight(title_gen.as_ref(), &title, usize::MAX),
-                summary: highlight(body_gen.as_ref(), &body, 160),
+                title: self.highlight(&title, &terms, title.chars().count().max(1)),
+                summary: self.highlight(&body, &terms, 160),
             };
             let kind = stored_str(&doc, f.kind).and_then(|k| ListingKind::parse(&k)).ok_or_else(|| IndexError::Query("document without kind".into()))?;
             hits.push(Hit {
@@ -183,53 +182,3 @@ impl SearchIndex {
     }
 }
 
-/// Marks matches with `<mark>`; when nothing matched, the escaped start of the text.
-fn highlight(generator: Option<&SnippetGenerator>, text: &str, max_chars: usize) -> String {
-    if let Some(g) = generator {
-        let mut s = g.snippet(text);
-        if !s.is_empty() && !s.highlighted().is_empty() {
-            s.set_snippet_prefix_postfix("<mark>", "</mark>");
-            if max_chars == usize::MAX && s.fragment().len() < text.len() {
-                // titles are shown whole: highlight over the entire title
-                let ranges = s.highlighted().to_vec();
-                return mark_ranges(text, &ranges);
-            }
-            return s.to_html();
-        }
-    }
-    let cut: String = text.chars().take(max_chars.min(400)).collect();
-    escape(&cut)
-}
-
-fn mark_ranges(text: &str, ranges: &[std::ops::Range<usize>]) -> String {
-    let mut out = String::new();
-    let mut last = 0;
-    for r in ranges {
-        if r.start < last || r.end > text.len() || !text.is_char_boundary(r.start) || !text.is_char_boundary(r.end) {
-            continue;
-        }
-        out.push_str(&escape(&text[last..r.start]));
-        out.push_str("<mark>");
-        out.push_str(&escape(&text[r.clone()]));
-        out.push_str("</mark>");
-        last = r.end;
-    }
-    out.push_str(&escape(&text[last..]));
-    out
-}
-
-/// Escapes text for HTML.
-pub fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            _ => out.push(c),
-        }
-    }
-    out
-}

@@ -130,15 +130,15 @@ fn watermark_survives_reopen_and_updates_replace_documents() {
     {
         let idx = open(dir.path());
         assert_eq!(idx.applied_seq().unwrap(), 0);
-        idx.apply(&[], &[listing(ListingKind::Result, 1, "旧标题", "正文")], 5).unwrap();
-        idx.apply(&[(ListingKind::Result, 1)], &[listing(ListingKind::Result, 1, "新标题", "正文")], 6).unwrap();
+        idx.apply(&[], &[listing(ListingKind::Result, 1, "冶金焦炭", "正文")], 5).unwrap();
+        idx.apply(&[(ListingKind::Result, 1)], &[listing(ListingKind::Result, 1, "海水淡化", "正文")], 6).unwrap();
         idx.apply(&[(ListingKind::Need, 9)], &[], 7).unwrap();
     }
     let idx = open(dir.path());
     assert_eq!(idx.applied_seq().unwrap(), 7);
     assert_eq!(idx.ids(ListingKind::Result).unwrap(), vec![1]);
-    assert_eq!(idx.search(&req("旧标题")).unwrap().total, 0);
-    assert_eq!(idx.search(&req("新标题")).unwrap().total, 1);
+    assert_eq!(idx.search(&req("冶金焦炭")).unwrap().total, 0);
+    assert_eq!(idx.search(&req("海水淡化")).unwrap().total, 1);
     // a second writer on the same directory is refused clearly
     let err = SearchIndex::open(dir.path(), analyzer(), synonyms(), &IndexOptions::default()).unwrap_err();
     assert!(matches!(err, IndexError::Locked(_)), "{err}");

@@ -1,0 +1,609 @@
+//! The full pipeline: validate, assign (min-cost flow), choose what fits into the slots and
+//! tables, colour into slots, seat, and explain who got fewer meetings than wanted.
+
+use crate::colour::{max_degree, schedule, seat};
+use crate::error::{PairError, Side};
+use crate::flow::{AssignProblem, FlowEdge, assign};
+use crate::model::{Index, Instance, PlacedPair, Solution, Stats, Unplaced, Unseated};
+use std::collections::{HashMap, HashSet};
+use std::fmt;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+/// Progress report passed to [`SolveOptions::progress`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Progress {
+    /// `"validate"`, `"assign"`, `"schedule"`, `"seat"` or `"done"`.
+    pub phase: &'static str,
+    /// Work done in this phase.
+    pub done: u64,
+    /// Total work of this phase.
+    pub total: u64,
+}
+
+/// Callback type for progress reports.
+pub type ProgressFn = Arc<dyn Fn(Progress) + Send + Sync>;
+
+/// Options of [`solve()`] and [`assign`]: cooperative cancellation and progress reporting.
+#[derive(Clone, Default)]
+pub struct SolveOptions {
+    /// When set to `true` (by another thread), solving stops with [`PairError::Cancelled`].
+    pub cancel: Option<Arc<AtomicBool>>,
+    /// Called with progress reports from the solving thread.
+    pub progress: Option<ProgressFn>,
+}
+
+impl fmt::Debug for SolveOptions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SolveOptions")
+            .field("cancel", &self.cancel)
+            .field("progress", &self.progress.as_ref().map(|_| "Fn(Progress)"))
+            .finish()
+    }
+}
+
+impl SolveOptions {
+    /// `Err(Cancelled)` if the cancellation flag is raised.
+    pub fn check_cancel(&self) -> Result<(), PairError> {
+        match &self.cancel {
+            Some(flag) if flag.load(Ordering::Relaxed) => Err(PairError::Cancelled),
+            _ => Ok(()),
+        }
+    }
+
+    /// Send a progress report if a callback is set.
+    pub fn report(&self, phase: &'static str, done: u64, total: u64) {
+        if let Some(p) = &self.progress {
+            p(Progress { phase, done, total });
+        }
+    }
+}
+
+/// Scores are compared as integers `round(score · SCALE)` by the optimiser.
+pub const SCALE: f64 = 1e6;
+
+/// Integer gain of a score, as used by the optimiser.
+pub fn scaled(score: f64) -> i64 {
+    (score * SCALE).round() as i64
+}
+
+/// One assigned meeting, by index.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Meeting {
+    pub(crate) e: usize,
+    pub(crate) r: usize,
+    pub(crate) score: f64,
+    pub(crate) forced: bool,
+}
+
+/// Solve an instance: validate it, compute the exact optimal assignment (lexicographically:
+/// most enterprises served, then highest total score), schedule it into slots and tables,
+/// and explain shortfalls.
+///
+/// * Forced pairs are always assigned (their score comes from `scores`, else 0), forbidden
+///   pairs and unscored pairs never, pairs scoring below `min_score` only when forced.
+/// * Meetings are then fitted into `slots` × `tables`: if some participant has more
+///   meetings than there are slots, the best subset with at most `slots` meetings per
+///   participant is kept (exactly, by the same min-cost flow, forced pairs first); if more
+///   meetings remain than `slots × tables` seats, forced pairs, then each enterprise's best
+///   meeting, then the best-scoring others are kept. The rest are listed in `unseated`.
+/// * The kept meetings use Δ slots (Δ = most meetings of one participant) when every slot
+///   then fits into `tables`, else the fewest slots that fit, balanced to within one meeting.
+///
+/// Deterministic for the same input: ties follow input order, never hash order.
+pub fn solve(instance: &Instance, opts: &SolveOptions) -> Result<Solution, PairError> {
+    opts.report("validate", 0, 1);
+    instance.validate()?;
+    opts.check_cancel()?;
+    opts.report("validate", 1, 1);
+    let idx = Index::new(instance);
+    let n = instance.enterprises.len();
+    let m = instance.results.len();
+
+    let mut score_of: HashMap<(usize, usize), f64> = HashMap::with_capacity(instance.scores.len());
+    let mut scored = Vec::with_capacity(instance.scores.len());
+    for s in &instance.scores {
+        let key = idx.pair(&s.enterprise, &s.result, "scores")?;
+        score_of.insert(key, s.score);
+        scored.push((key, s.score));
+    }
+    let mut forbidden = HashSet::with_capacity(instance.forbidden.len());
+    for (e, r) in &instance.forbidden {
+        forbidden.insert(idx.pair(e, r, "forbidden")?);
+    }
+    let mut forced_set = HashSet::with_capacity(instance.forced.len());
+    let mut meetings: Vec<Meeting> = Vec::new();
+    let mut forced_e = vec![0u64; n];
+    let mut forced_r = vec![0u64; m];
+    for (e, r) in &instance.forced {
+        let key = idx.pair(e, r, "forced")?;
+        forced_set.insert(key);
+        forced_e[key.0] += 1;
+        forced_r[key.1] += 1;
+        meetings.push(Meeting {
+            e: key.0,
+            r: key.1,
+            score: score_of.get(&key).copied().unwrap_or(0.0),
+            forced: true,
+        });
+    }
+
+    // Candidate edges and remaining capacities.
+    let mut cand: Vec<((usize, usize), f64)> = Vec::new();
+    let mut deg_e = vec![0u64; n];
+    let mut deg_r = vec![0u64; m];
+    for &(key, score) in &scored {
+        if forbidden.contains(&key) || forced_set.contains(&key) || score < instance.min_score {
+            continue;
+        }
+        deg_e[key.0] += 1;
+        deg_r[key.1] += 1;
+        cand.push((key, score));
+    }
+    let rest = |cap: i64, forced: u64, deg: u64| -> u32 {
+        (cap.max(0) as u64)
+            .saturating_sub(forced)
+            .min(deg)
+            .min(u32::MAX as u64 - 1) as u32
+    };
+    let problem = AssignProblem {
+        enterprise_capacity: (0..n)
+            .map(|i| rest(instance.enterprises[i].capacity, forced_e[i], deg_e[i]))
+            .collect(),
+        enterprise_served: forced_e.iter().map(|&f| f > 0).collect(),
+        result_capacity: (0..m)
+            .map(|j| rest(instance.results[j].capacity, forced_r[j], deg_r[j]))
+            .collect(),
+        edges: cand
+            .iter()
+            .map(|&((e, r), s)| FlowEdge {
+                enterprise: e as u32,
+                result: r as u32,
+                gain: scaled(s),
+            })
+            .collect(),
+    };
+    let assignment = assign(&problem, opts)?;
+    let mut selected = assignment.selected;
+
+    // Zero-gain candidates whose both ends still have room are added (this changes neither
+    // served enterprises nor the score, but makes "capacity" the true reason for every
+    // remaining shortfall).
+    let mut used_e: Vec<u64> = vec![0; n];
+    let mut used_r: Vec<u64> = vec![0; m];
+    for (k, _) in selected.iter().enumerate().filter(|(_, s)| **s) {
+        used_e[problem.edges[k].enterprise as usize] += 1;
+        used_r[problem.edges[k].result as usize] += 1;
+    }
+    for (k, e) in problem.edges.iter().enumerate() {
+        let (i, j) = (e.enterprise as usize, e.result as usize);
+        if !selected[k]
+            && used_e[i] < problem.enterprise_capacity[i] as u64
+            && used_r[j] < problem.result_capacity[j] as u64
+        {
+            selected[k] = true;
+            used_e[i] += 1;
+            used_r[j] += 1;
+        }
+    }
+    for (k, &((e, r), score)) in cand.iter().enumerate() {
+        if selected[k] {
+            meetings.push(Meeting {
+                e,
+                r,
+                score,
+                forced: false,
+            });
+        }
+    }
+    meetings.sort_by_key(|x| (x.e, x.r));
+    opts.check_cancel()?;
+
+    let mut stats = Stats {
+        enterprises: n as u64,
+        results: m as u64,
+        scored_pairs: instance.scores.len() as u64,
+        candidate_pairs: cand.len() as u64,
+        forced_pairs: instance.forced.len() as u64,
+        meetings_assigned: meetings.len() as u64,
+        dijkstra_runs: assignment.dijkstra_runs,
+        augmenting_paths: assignment.augmenting_paths,
+        ..Stats::default()
+    };
+    {
+        let mut served = vec![false; n];
+        for x in &meetings {
+            served[x.e] = true;
+        }
+        stats.enterprises_assigned = served.iter().filter(|&&s| s).count() as u64;
+    }
+
+    let unplaced = explain_shortfalls(instance, &idx, &meetings, &forbidden);
+    let plan = fit_and_place(instance, &meetings, opts)?;
+    opts.report("done", 1, 1);
+
+    let mut pairs: Vec<PlacedPair> = plan
+        .placed
+        .iter()
+        .map(|&(k, slot, table)| {
+            let x = meetings[k];
+            PlacedPair {
+                enterprise: instance.enterprises[x.e].id.clone(),
+                result: instance.results[x.r].id.clone(),
+                score: x.score,
+                slot: slot as u32,
+                table: table as u32,
+            }
+        })
+        .collect();
+    pairs.sort_by_key(|p| (p.slot, p.table));
+    let unseated: Vec<Unseated> = plan
+        .dropped
+        .iter()
+        .map(|(k, reason)| {
+            let x = meetings[*k];
+            Unseated {
+                enterprise: instance.enterprises[x.e].id.clone(),
+                result: instance.results[x.r].id.clone(),
+                score: x.score,
+                reason: reason.clone(),
+            }
+        })
+        .collect();
+    stats.meetings_placed = pairs.len() as u64;
+    stats.meetings_unseated = unseated.len() as u64;
+    let mut solution = Solution {
+        pairs,
+        total_score: 0.0,
+        enterprises_served: 0,
+        unplaced,
+        unseated,
+        slots_used: 0,
+        stats,
+    };
+    summarise(&mut solution);
+    Ok(solution)
+}
+
+/// Recompute `total_score`, `enterprises_served`, `slots_used` and the degree statistic
+/// from `pairs`.
+pub(crate) fn summarise(sol: &mut Solution) {
+    sol.total_score = sol.pairs.iter().map(|p| p.score).sum();
+    let mut served: HashSet<&str> = HashSet::new();
+    let mut deg: HashMap<(u8, &str), u64> = HashMap::new();
+    for p in &sol.pairs {
+        served.insert(p.enterprise.as_str());
+        *deg.entry((0, p.enterprise.as_str())).or_default() += 1;
+        *deg.entry((1, p.result.as_str())).or_default() += 1;
+    }
+    sol.enterprises_served = served.len() as u64;
+    sol.slots_used = sol.pairs.iter().map(|p| p.slot + 1).max().unwrap_or(0);
+    sol.stats.max_degree = deg.values().copied().max().unwrap_or(0);
+    sol.stats.meetings_placed = sol.pairs.len() as u64;
+    sol.stats.meetings_unseated = sol.unseated.len() as u64;
+}
+
+/// Result of fitting the meetings into slots and tables.
+struct Plan {
+    /// (meeting index, slot, table).
+    placed: Vec<(usize, usize, usize)>,
+    /// (meeting index, reason).
+    dropped: Vec<(usize, String)>,
+}
+
+fn fit_and_place(
+    instance: &Instance,
+    meetings: &[Meeting],
+    opts: &SolveOptions,
+) -> Result<Plan, PairError> {
+    let n = instance.enterprises.len();
+    let m = instance.results.len();
+    let total = meetings.len();
+    opts.report("schedule", 0, total as u64);
+    if total == 0 {
+        return Ok(Plan {
+            placed: Vec::new(),
+            dropped: Vec::new(),
+        });
+    }
+    // Validated ≥ 1; more than `total` slots or tables are never needed.
+    let slots = (instance.slots.max(1) as u64).min(total as u64) as usize;
+    let tables = (instance.tables.max(1) as u64).min(total as u64) as usize;
+    let mut dropped: Vec<(usize, String)> = Vec::new();
+    let mut keep: Vec<usize> = (0..total).collect();
+
+    // 1. Too few slots for some participant: keep the best subset with degree ≤ slots.
+    let mut deg_e = vec![0u64; n];
+    let mut deg_r = vec![0u64; m];
+    for x in meetings {
+        deg_e[x.e] += 1;
+        deg_r[x.r] += 1;
+    }
+    let delta = deg_e.iter().chain(&deg_r).copied().max().unwrap_or(0) as usize;
+    if delta > slots {
+        let mut fe = vec![0u64; n];
+        let mut fr = vec![0u64; m];
+        let mut free: Vec<usize> = Vec::new();
+        for (k, x) in meetings.iter().enumerate() {
+            if x.forced {
+                fe[x.e] += 1;
+                fr[x.r] += 1;
+            } else {
+                free.push(k);
+            }
+        }
+        let s = slots as u64;
+        let problem = AssignProblem {
+            enterprise_capacity: (0..n)
+                .map(|i| (deg_e[i].min(s) - fe[i].min(s)) as u32)
+                .collect(),
+            enterprise_served: fe.iter().map(|&f| f > 0).collect(),
+            result_capacity: (0..m)
+                .map(|j| (deg_r[j].min(s) - fr[j].min(s)) as u32)
+                .collect(),
+            edges: free
+                .iter()
+                .map(|&k| FlowEdge {
+                    enterprise: meetings[k].e as u32,
+                    result: meetings[k].r as u32,
+                    gain: scaled(meetings[k].score),
+                })
+                .collect(),
+        };
+        let sub = assign(
+            &problem,
+            &SolveOptions {
+                cancel: opts.cancel.clone(),
+                progress: None,
+            },
+        )?;
+        // As in `solve`, zero-gain meetings that still fit are kept, so every dropped
+        // meeting has a participant whose slots are really used up.
+        let mut sel = sub.selected;
+        let mut ue = vec![0u32; n];
+        let mut ur = vec![0u32; m];
+        for (f, e) in problem.edges.iter().enumerate() {
+            if sel[f] {
+                ue[e.enterprise as usize] += 1;
+                ur[e.result as usize] += 1;
+            }
+        }
+        for (f, e) in problem.edges.iter().enumerate() {
+            let (i, j) = (e.enterprise as usize, e.result as usize);
+            if !sel[f]
+                && ue[i] < problem.enterprise_capacity[i]
+                && ur[j] < problem.result_capacity[j]
+            {
+                sel[f] = true;
+                ue[i] += 1;
+                ur[j] += 1;
+            }
+        }
+        let mut chosen = vec![false; total];
+        for (k, x) in meetings.iter().enumerate() {
+            chosen[k] = x.forced;
+        }
+        for (f, &k) in free.iter().enumerate() {
+            chosen[k] = sel[f];
+        }
+        keep.clear();
+        for (k, x) in meetings.iter().enumerate() {
+            if chosen[k] {
+                keep.push(k);
+                continue;
+            }
+            let (side, id, count) = if deg_e[x.e] > s {
+                (Side::Enterprise, &instance.enterprises[x.e].id, deg_e[x.e])
+            } else {
+                (Side::Result, &instance.results[x.r].id, deg_r[x.r])
+            };
+            dropped.push((
+                k,
+                format!(
+                    "时段不足：{}“{id}”有 {count} 场会谈，但只有 {slots} 个时段 / not enough time slots: {side} \"{id}\" has {count} meetings but only {slots} slots",
+                    side.zh()
+                ),
+            ));
+        }
+    }
+    opts.check_cancel()?;
+
+    // 2. More meetings than seats: keep forced, then each enterprise's best, then the best.
+    let seats = slots.saturating_mul(tables);
+    if keep.len() > seats {
+        let mut has_forced = vec![false; n];
+        let mut best: Vec<Option<usize>> = vec![None; n];
+        for &k in &keep {
+            let x = meetings[k];
+            if x.forced {
+                has_forced[x.e] = true;
+            }
+            // `keep` is in (enterprise, result) order, so the first maximum wins ties.
+            match best[x.e] {
+                Some(b) if meetings[b].score >= x.score => {}
+                _ => best[x.e] = Some(k),
+            }
+        }
+        let rank = |k: usize| -> u8 {
+            let x = meetings[k];
+            if x.forced {
+                0
+            } else if !has_forced[x.e] && best[x.e] == Some(k) {
+                1
+            } else {
+                2
+            }
+        };
+        let mut order = keep.clone();
+        order.sort_by(|&a, &b| {
+            rank(a)
+                .cmp(&rank(b))
+                .then(meetings[b].score.total_cmp(&meetings[a].score))
+                .then(a.cmp(&b))
+        });
+        let n_kept = keep.len();
+        let mut cut = vec![false; total];
+        for &k in &order[seats..] {
+            cut[k] = true;
+        }
+        keep.retain(|&k| !cut[k]);
+        for k in order[seats..].iter().copied() {
+            dropped.push((
+                k,
+                format!(
+                    "桌位不足：共 {n_kept} 场会谈，但 {slots} 个时段 × {tables} 张桌只能安排 {seats} 场 / not enough tables: {n_kept} meetings but only {slots} slots x {tables} tables = {seats} seats"
+                ),
+            ));
+        }
+        dropped.sort_by_key(|d| d.0);
+    }
+
+    // 3. Colour the kept meetings with the fewest slots that fit the tables, balanced.
+    let ends: Vec<(usize, usize)> = keep
+        .iter()
+        .map(|&k| (meetings[k].e, meetings[k].r))
+        .collect();
+    let delta_k = max_degree(n, m, &ends);
+    let needed = delta_k.max(ends.len().div_ceil(tables));
+    let colours = schedule(n, m, &ends, needed)?;
+    opts.report("schedule", total as u64, total as u64);
+    opts.check_cancel()?;
+    opts.report("seat", 0, ends.len() as u64);
+    let table = seat(n, m, &ends, &colours, tables)?;
+    opts.report("seat", ends.len() as u64, ends.len() as u64);
+    Ok(Plan {
+        placed: keep
+            .iter()
+            .enumerate()
+            .map(|(i, &k)| (k, colours[i], table[i]))
+            .collect(),
+        dropped,
+    })
+}
+
+/// List every participant with fewer assigned meetings than its capacity, with the binding
+/// reason. `meetings` are all assigned meetings (placed or unseated).
+pub(crate) fn explain_shortfalls(
+    instance: &Instance,
+    idx: &Index<'_>,
+    meetings: &[Meeting],
+    forbidden: &HashSet<(usize, usize)>,
+) -> Vec<Unplaced> {
+    let n = instance.enterprises.len();
+    let m = instance.results.len();
+    let mut got_e = vec![0u64; n];
+    let mut got_r = vec![0u64; m];
+    let mut paired: HashSet<(usize, usize)> = HashSet::with_capacity(meetings.len());
+    for x in meetings {
+        got_e[x.e] += 1;
+        got_r[x.r] += 1;
+        paired.insert((x.e, x.r));
+    }
+    let cap = |c: i64| c.max(0) as u64;
+    let short_e: Vec<bool> = (0..n)
+        .map(|i| got_e[i] < cap(instance.enterprises[i].capacity))
+        .collect();
+    let short_r: Vec<bool> = (0..m)
+        .map(|j| got_r[j] < cap(instance.results[j].capacity))
+        .collect();
+    // Per participant: [eligible with partner full, eligible with partner not full, forbidden].
+    let mut tally_e = vec![[0u64; 3]; n];
+    let mut tally_r = vec![[0u64; 3]; m];
+    for s in &instance.scores {
+        let Ok(key) = idx.pair(&s.enterprise, &s.result, "scores") else {
+            continue;
+        };
+        let (i, j) = key;
+        if !(short_e[i] || short_r[j]) || paired.contains(&key) || s.score < instance.min_score {
+            continue;
+        }
+        if forbidden.contains(&key) {
+            tally_e[i][2] += 1;
+            tally_r[j][2] += 1;
+            continue;
+        }
+        let r_full = got_r[j] >= cap(instance.results[j].capacity);
+        let e_full = got_e[i] >= cap(instance.enterprises[i].capacity);
+        tally_e[i][usize::from(!r_full)] += 1;
+        tally_r[j][usize::from(!e_full)] += 1;
+    }
+    let mut out = Vec::new();
+    let sides = [
+        (
+            Side::Enterprise,
+            &instance.enterprises,
+            &got_e,
+            &short_e,
+            &tally_e,
+        ),
+        (Side::Result, &instance.results, &got_r, &short_r, &tally_r),
+    ];
+    for (side, parties, got, short, tally) in sides {
+        for (i, p) in parties.iter().enumerate() {
+            if !short[i] {
+                continue;
+            }
+            let [full, open, banned] = tally[i];
+            let (code, reason) = reason_text(side, got[i], full, open, banned, instance.min_score);
+            out.push(Unplaced {
+                kind: side,
+                id: p.id.clone(),
+                wanted: cap(p.capacity),
+                got: got[i],
+                reason_code: code.to_string(),
+                reason,
+            });
+        }
+    }
+    out
+}
+
+fn reason_text(
+    side: Side,
+    got: u64,
+    full: u64,
+    open: u64,
+    banned: u64,
+    min_score: f64,
+) -> (&'static str, String) {
+    let other = match side {
+        Side::Enterprise => Side::Result,
+        Side::Result => Side::Enterprise,
+    };
+    let (more_zh, more_en) = if got > 0 {
+        ("更多", "further ")
+    } else {
+        ("", "")
+    };
+    if open > 0 {
+        (
+            "manual",
+            format!(
+                "经组织者调整，仍有 {open} 个有空余名额的候选{}未安排 / after organiser edits, {open} candidate {other}s with free capacity are not paired",
+                other.zh()
+            ),
+        )
+    } else if full > 0 {
+        (
+            "capacity",
+            format!(
+                "其余 {full} 个候选{}的名额已被更优或更公平的配对占满 / all {full} remaining candidate {other}s are at capacity with better or fairer pairs",
+                other.zh()
+            ),
+        )
+    } else if banned > 0 {
+        (
+            "conflicts",
+            format!(
+                "其余 {banned} 个候选均被禁止配对 / all {banned} remaining candidates are forbidden pairs"
+            ),
+        )
+    } else {
+        (
+            "no_candidate",
+            format!(
+                "没有{more_zh}达到最低分数的候选（最低分数 {min_score}） / no {more_en}candidate at or above the minimum score ({min_score})"
+            ),
+        )
+    }
+}

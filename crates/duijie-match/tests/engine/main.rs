@@ -1,0 +1,10 @@
+//! Integration tests of the pairing and scheduling engine.
+
+mod brute;
+mod certificate;
+mod colouring;
+mod common;
+mod edits;
+mod properties;
+mod reasons;
+mod validation;

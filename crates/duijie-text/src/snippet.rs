@@ -1,0 +1,299 @@
+//! Highlighted excerpts that are safe with overlapping index tokens.
+//!
+//! tantivy's `SnippetGenerator` assumes tokens that do not nest: it ends a
+//! fragment at the last token's `offset_to`, so a highlighted word that
+//! encloses a later sub-word (`中国农业发展银行` then `农业`) can reach past the
+//! fragment's end, and `Snippet::to_html` panics slicing it. Search-mode
+//! tokens nest by design, so this module picks fragments on character
+//! positions instead.
+
+use std::ops::Range;
+
+use crate::Analyzer;
+
+/// A highlighted excerpt of a text.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Snippet {
+    /// Byte range of the excerpt in the text.
+    pub fragment: Range<usize>,
+    /// Byte ranges of matched terms in the text: sorted, merged when they
+    /// overlap or touch, all inside `fragment`.
+    pub highlights: Vec<Range<usize>>,
+}
+
+impl Snippet {
+    /// Whether nothing is highlighted.
+    pub fn is_empty(&self) -> bool {
+        self.highlights.is_empty()
+    }
+
+    /// The excerpt as HTML, highlights wrapped in `<mark>…</mark>`, text escaped.
+    /// `text` must be the text the snippet was made from; ranges that do not
+    /// fit it are skipped rather than panicking.
+    pub fn to_html(&self, text: &str) -> String {
+        let mut html = String::new();
+        let mut at = self.fragment.start;
+        for h in &self.highlights {
+            if let (Some(before), Some(hit)) = (text.get(at..h.start), text.get(h.clone())) {
+                escape_into(&mut html, before);
+                html.push_str("<mark>");
+                escape_into(&mut html, hit);
+                html.push_str("</mark>");
+                at = h.end;
+            }
+        }
+        if let Some(rest) = text.get(at..self.fragment.end) {
+            escape_into(&mut html, rest);
+        }
+        html
+    }
+}
+
+fn escape_into(out: &mut String, s: &str) {
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+}
+
+impl Analyzer {
+    /// Picks an excerpt of at most `max_chars` characters of `text` and
+    /// highlights the index tokens for which `term_weight` returns a weight
+    /// (pass the query's terms, e.g. `|t| terms.get(t).copied()`).
+    ///
+    /// The excerpt is the window with the highest total weight of distinct
+    /// matched terms (then the most matches, then the earliest), widened
+    /// backwards to give the first match some context. Without any match it
+    /// is the start of the text, with no highlights. Because index tokens are
+    /// used, sub-words are highlighted too (`制氢` inside `电解水制氢`).
+    pub fn snippet(
+        &self,
+        text: &str,
+        term_weight: &dyn Fn(&str) -> Option<f32>,
+        max_chars: usize,
+    ) -> Snippet {
+        // Byte offset of every character, plus the end of the text.
+        let starts: Vec<usize> = text
+            .char_indices()
+            .map(|(b, _)| b)
+            .chain(std::iter::once(text.len()))
+            .collect();
+        let n = starts.len() - 1;
+        let byte = |c: usize| starts.get(c).copied().unwrap_or(text.len());
+        if max_chars == 0 {
+            return Snippet::default();
+        }
+        // (start char, end char, weight, term)
+        let mut matches: Vec<(usize, usize, f32, String)> = Vec::new();
+        for t in self.index_tokens(text) {
+            let Some(weight) = term_weight(&t.text).filter(|w| w.is_finite()) else {
+                continue;
+            };
+            let Ok(end) = starts.binary_search(&t.offset_to) else {
+                continue;
+            };
+            matches.push((t.position, end, weight, t.text));
+        }
+        let leading = Snippet {
+            fragment: 0..byte(n.min(max_chars)),
+            highlights: Vec::new(),
+        };
+        // Best window: starts at a match, spans max_chars characters.
+        let mut best: Option<(f32, usize, usize)> = None; // (score, count, first match)
+        for (i, &(start, _, _, _)) in matches.iter().enumerate() {
+            let limit = start + max_chars;
+            let mut seen: Vec<&str> = Vec::new();
+            let (mut score, mut count) = (0.0f32, 0usize);
+            for (s, e, w, term) in &matches[i..] {
+                if *s >= limit {
+                    break;
+                }
+                if *e <= limit {
+                    count += 1;
+                    if !seen.contains(&term.as_str()) {
+                        seen.push(term);
+                        score += *w;
+                    }
+                }
+            }
+            let better = match best {
+                None => count > 0,
+                Some((bs, bc, _)) => score > bs || (score == bs && count > bc),
+            };
+            if better {
+                best = Some((score, count, i));
+            }
+        }
+        let Some((_, _, i)) = best else {
+            return leading;
+        };
+        let first = matches[i].0;
+        let limit = first + max_chars;
+        let last_end = matches[i..]
+            .iter()
+            .filter(|(s, e, _, _)| *s < limit && *e <= limit)
+            .map(|(_, e, _, _)| *e)
+            .max()
+            .unwrap_or(first);
+        let slack = max_chars.saturating_sub(last_end - first);
+        let mut from = first - (slack / 2).min(first);
+        let to = (from + max_chars).min(n);
+        if to - from < max_chars {
+            from = to.saturating_sub(max_chars).min(from);
+        }
+        let mut highlights: Vec<Range<usize>> = Vec::new();
+        let mut inside: Vec<(usize, usize)> = matches
+            .iter()
+            .filter(|(s, e, _, _)| *s >= from && *e <= to)
+            .map(|(s, e, _, _)| (*s, *e))
+            .collect();
+        inside.sort_unstable();
+        let mut merged: Vec<(usize, usize)> = Vec::new();
+        for (s, e) in inside {
+            match merged.last_mut() {
+                Some(last) if s <= last.1 => last.1 = last.1.max(e),
+                _ => merged.push((s, e)),
+            }
+        }
+        highlights.extend(merged.into_iter().map(|(s, e)| byte(s)..byte(e)));
+        Snippet {
+            fragment: byte(from)..byte(to),
+            highlights,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+    use crate::test_support::analyzer;
+
+    fn weights(terms: &[&str]) -> HashMap<String, f32> {
+        terms.iter().map(|t| ((*t).to_owned(), 1.0)).collect()
+    }
+
+    fn check(text: &str, s: &Snippet, max_chars: usize) {
+        assert!(s.fragment.start <= s.fragment.end && s.fragment.end <= text.len());
+        assert!(text.is_char_boundary(s.fragment.start) && text.is_char_boundary(s.fragment.end));
+        assert!(
+            text[s.fragment.clone()].chars().count() <= max_chars,
+            "{s:?}"
+        );
+        let mut prev_end = None;
+        for h in &s.highlights {
+            assert!(h.start < h.end, "{s:?}");
+            assert!(
+                s.fragment.start <= h.start && h.end <= s.fragment.end,
+                "{s:?}"
+            );
+            assert!(text.is_char_boundary(h.start) && text.is_char_boundary(h.end));
+            if let Some(p) = prev_end {
+                assert!(p < h.start, "{s:?}");
+            }
+            prev_end = Some(h.end);
+        }
+        let _ = s.to_html(text);
+    }
+
+    #[test]
+    fn highlights_sub_words_and_full_width_runs() {
+        let a = analyzer();
+        let text = "辽宁某企业采用电解水制氢技术，并以ＰＥＧ－４００为添加剂。";
+        let w = weights(&["制氢", "peg"]);
+        let s = a.snippet(text, &|t| w.get(t).copied(), 100);
+        check(text, &s, 100);
+        assert_eq!(s.fragment, 0..text.len());
+        let hits: Vec<&str> = s.highlights.iter().map(|h| &text[h.clone()]).collect();
+        assert_eq!(hits, vec!["制氢", "ＰＥＧ"]);
+        assert_eq!(
+            s.to_html(text),
+            "辽宁某企业采用电解水<mark>制氢</mark>技术，并以<mark>ＰＥＧ</mark>－４００为添加剂。"
+        );
+    }
+
+    #[test]
+    fn picks_the_densest_window_and_merges_adjacent_hits() {
+        let a = analyzer();
+        let filler = "其他内容".repeat(20);
+        let text = format!("{filler}农业发展银行支持现代农业。{filler}稀土");
+        let w = weights(&["农业", "发展", "稀土"]);
+        let s = a.snippet(&text, &|t| w.get(t).copied(), 12);
+        check(&text, &s, 12);
+        let hits: Vec<&str> = s.highlights.iter().map(|h| &text[h.clone()]).collect();
+        assert_eq!(hits, vec!["农业发展", "农业"], "{}", s.to_html(&text));
+
+        // No match: the start of the text, nothing highlighted.
+        let s = a.snippet(&text, &|_| None, 5);
+        assert_eq!(&text[s.fragment.clone()], "其他内容其");
+        assert!(s.is_empty());
+        assert_eq!(a.snippet(&text, &|_| Some(1.0), 0), Snippet::default());
+    }
+
+    #[test]
+    fn escapes_html() {
+        let a = analyzer();
+        let text = "<b>稀土</b> & \"催化\"";
+        let w = weights(&["稀土"]);
+        let s = a.snippet(text, &|t| w.get(t).copied(), 50);
+        assert_eq!(
+            s.to_html(text),
+            "&lt;b&gt;<mark>稀土</mark>&lt;/b&gt; &amp; &quot;催化&quot;"
+        );
+    }
+
+    #[test]
+    fn fuzz_snippet_ranges_stay_valid() {
+        let a = analyzer();
+        let alphabet: Vec<char> =
+            "中国农业发展银行电解水制氢稀土催化剂ＰＥＧ－４００peg-400 ，。<&>"
+                .chars()
+                .collect();
+        let w = weights(&[
+            "中国",
+            "农业",
+            "银行",
+            "制氢",
+            "电解水制氢",
+            "peg",
+            "400",
+            "peg-400",
+            "稀土催化剂",
+            "催化",
+        ]);
+        let mut state: u64 = 0x2545_F491_4F6C_DD1D;
+        let mut next = |n: usize| {
+            state = state
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            ((state >> 33) as usize) % n
+        };
+        for _ in 0..500 {
+            let len = next(60);
+            let text: String = (0..len).map(|_| alphabet[next(alphabet.len())]).collect();
+            let max = 1 + next(30);
+            let s = a.snippet(&text, &|t| w.get(t).copied(), max);
+            check(&text, &s, max);
+        }
+    }
+
+    #[test]
+    fn nested_tokens_never_break_the_snippet() {
+        // The case that makes tantivy's SnippetGenerator panic with nested
+        // tokens: long repeated compounds and every window size.
+        let a = analyzer();
+        let text = "中国农业发展银行电解水制氢".repeat(8);
+        let w = weights(&["中国", "农业发展银行", "农业", "电解水制氢", "制氢", "银行"]);
+        for max in 1..60 {
+            let s = a.snippet(&text, &|t| w.get(t).copied(), max);
+            check(&text, &s, max);
+        }
+    }
+}
