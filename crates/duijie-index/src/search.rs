@@ -41,6 +41,8 @@ pub struct Highlights {
     pub title: String,
     /// The best fragment of the summary / description.
     pub summary: String,
+    /// The keywords (`；`-separated) with matches marked; empty when none matched.
+    pub keywords: String,
 }
 
 /// One hit.
@@ -161,7 +163,10 @@ impl SearchIndex {
             let doc: TantivyDocument = searcher.doc(addr)?;
             let title = stored_str(&doc, f.title).unwrap_or_default();
             let body = stored_str(&doc, f.body).unwrap_or_default();
+            let keywords = stored_str(&doc, f.keywords).unwrap_or_default();
+            let kw = self.highlight(&keywords, &terms, 200);
             let highlights = Highlights {
+                keywords: if kw.contains("<mark>") { kw } else { String::new() },
                 title: self.highlight(&title, &terms, title.chars().count().max(1)),
                 summary: self.highlight(&body, &terms, 160),
             };

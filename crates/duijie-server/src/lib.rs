@@ -1,1 +1,24 @@
-//! placeholder
+//! The duijie server: settings, start-up, the JSON API and the command line. The only
+//! crate that knows HTTP; everything it serves comes from the engine crates.
+
+pub mod bench;
+pub mod cli;
+pub mod context;
+pub mod demo;
+pub mod error;
+pub mod extract;
+pub mod import;
+pub mod indexer;
+pub mod listings;
+pub mod pair;
+pub mod routes;
+pub mod settings;
+pub mod startup;
+
+/// Installs the tracing subscriber (pretty or JSON, filter from settings or RUST_LOG).
+pub fn init_tracing(format: &str, level: &str) {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(level));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let _ = if format == "json" { builder.json().try_init() } else { builder.try_init() };
+}

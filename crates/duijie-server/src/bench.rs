@@ -1,0 +1,205 @@
+//! `duijie bench`: import and search speed at province scale, measured through the real
+//! API path. Prints figures; asserts nothing (timings are not tests).
+//!
+//! Listings are built from the CSL paper file (`../shared/eval/csl-dev.jsonl` by default):
+//! titles and abstract sentences of different papers are recombined into ~600-character
+//! summaries, so the text is real Chinese technical prose at the volume a province has.
+//! Without the file, sentences are generated from the demo data instead.
+
+use crate::settings::Settings;
+use crate::startup::Application;
+use anyhow::Context as _;
+use std::io::Write;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+/// Benchmark options.
+#[derive(Debug, Clone, clap::Args)]
+pub struct BenchArgs {
+    /// Number of listings to import.
+    #[arg(long, default_value_t = 100_000)]
+    pub listings: usize,
+    /// Number of search queries to time.
+    #[arg(long, default_value_t = 2_000)]
+    pub queries: usize,
+    /// CSL-shaped JSONL file giving the text.
+    #[arg(long, default_value = "../shared/eval/csl-dev.jsonl")]
+    pub source: PathBuf,
+}
+
+struct Rng(u64);
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n.max(1) as u64) as usize
+    }
+}
+
+fn corpus(args: &BenchArgs) -> (Vec<String>, Vec<String>) {
+    let mut titles = Vec::new();
+    let mut sentences = Vec::new();
+    if let Ok(text) = std::fs::read_to_string(&args.source) {
+        for line in text.lines() {
+            if let Ok(v) = serde_json::from_str::<serde_json::Value>(line) {
+                if let Some(t) = v["title"].as_str() {
+                    titles.push(t.to_string());
+                }
+                if let Some(a) = v["abstract"].as_str() {
+                    sentences.extend(a.split_inclusive('。').filter(|s| s.chars().count() > 8).map(str::to_string));
+                }
+            }
+        }
+    }
+    if titles.is_empty() || sentences.is_empty() {
+        eprintln!("{} not readable: using the demo data's text instead", args.source.display());
+        let d = duijie_demo::generate();
+        titles = d.results.iter().map(|r| r.title.clone()).chain(d.needs.iter().map(|n| n.title.clone())).collect();
+        sentences = d
+            .results
+            .iter()
+            .map(|r| r.summary.as_str())
+            .chain(d.needs.iter().map(|n| n.description.as_str()))
+            .flat_map(|s| s.split_inclusive('。').map(str::to_string).collect::<Vec<_>>())
+            .collect();
+    }
+    (titles, sentences)
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i].as_secs_f64() * 1000.0
+}
+
+fn rss_mib() -> (f64, f64) {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let field = |name: &str| {
+        status
+            .lines()
+            .find(|l| l.starts_with(name))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|v| v.parse::<f64>().ok())
+            .map(|kb| kb / 1024.0)
+            .unwrap_or(0.0)
+    };
+    (field("VmRSS:"), field("VmHWM:"))
+}
+
+/// Runs the benchmark in a temporary data directory.
+pub async fn run(mut s: Settings, args: BenchArgs) -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    s.data.dir = dir.path().to_path_buf();
+    s.database.url = String::new();
+    s.demo.load = false;
+    s.server.bind = "127.0.0.1:0".into();
+    let (titles, sentences) = corpus(&args);
+    let mut rng = Rng(20261123);
+    let file = dir.path().join("bench.jsonl");
+    {
+        let mut w = std::io::BufWriter::new(std::fs::File::create(&file)?);
+        for i in 0..args.listings {
+            let title = format!("{}（{}）", titles[rng.below(titles.len())], i);
+            let mut summary = String::new();
+            while summary.chars().count() < 600 {
+                summary.push_str(&sentences[rng.below(sentences.len())]);
+            }
+            let summary: String = summary.chars().take(700).collect();
+            serde_json::to_writer(&mut w, &serde_json::json!({"external_id": format!("B-{i}"), "title": title, "summary": summary, "industry": "new_materials"}))?;
+            w.write_all(b"\n")?;
+        }
+    }
+    let body = std::fs::read(&file)?;
+    let mb = body.len() as f64 / 1e6;
+    println!("listings: {} ({mb:.1} MB of JSONL, ~{} chars each)", args.listings, body.len() / args.listings.max(1) / 3);
+
+    let app = Application::build(s.clone()).await?;
+    let addr = app.addr();
+    let ctx = app.context().clone();
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(app.run_until_stopped(async move {
+        let _ = stop_rx.await;
+    }));
+    let client = reqwest::Client::new();
+    let started = Instant::now();
+    let resp = client
+        .post(format!("http://{addr}/api/v1/import?kind=results"))
+        .header("content-type", "application/x-ndjson")
+        .body(body)
+        .send()
+        .await
+        .context("import request")?;
+    let status = resp.status();
+    let summary: serde_json::Value = resp.json().await?;
+    let secs = started.elapsed().as_secs_f64();
+    println!(
+        "import (HTTP, store + index, searchable on return): {secs:.2}s → {:.0} listings/s, {:.1} MB/s [{status}, imported {}]",
+        args.listings as f64 / secs,
+        mb / secs,
+        summary["imported"]
+    );
+
+    // queries of 1–4 consecutive words of real titles, timed inside the server process
+    let analyzer = ctx.index.analyzer().clone();
+    let mut queries = Vec::with_capacity(args.queries);
+    while queries.len() < args.queries {
+        let toks: Vec<String> = analyzer.query_tokens(&titles[rng.below(titles.len())]).into_iter().map(|t| t.text).collect();
+        if toks.is_empty() {
+            continue;
+        }
+        let n = 1 + rng.below(4).min(toks.len() - 1);
+        let start = rng.below(toks.len() - n + 1);
+        queries.push(toks[start..start + n].join(""));
+    }
+    let index = ctx.index.clone();
+    let lat = tokio::task::spawn_blocking(move || {
+        let mut lat = Vec::with_capacity(queries.len());
+        for q in &queries {
+            let t = Instant::now();
+            let _ = index.search(&duijie_index::SearchRequest { q: q.clone(), limit: 10, ..Default::default() });
+            lat.push(t.elapsed());
+        }
+        lat.sort();
+        lat
+    })
+    .await?;
+    println!(
+        "search (1–4 words, top 10 with facets and highlights, server side): p50 {:.2} ms, p90 {:.2} ms, p99 {:.2} ms over {} queries",
+        percentile(&lat, 0.5),
+        percentile(&lat, 0.9),
+        percentile(&lat, 0.99),
+        lat.len()
+    );
+    println!("index size: {:.1} MiB; database: {:.1} MiB", ctx.index.size_bytes() as f64 / (1 << 20) as f64, file_mib(&dir.path().join("duijie.db")));
+    let (rss, hwm) = rss_mib();
+    println!("memory: RSS {rss:.0} MiB, peak {hwm:.0} MiB");
+    let _ = stop_tx.send(());
+    server.await??;
+    drop(ctx);
+
+    // start-up with the listings in place (store opened, migrations checked, index caught up)
+    // the previous instance's indexer lets go of the index writer once its last handle is gone
+    let t = Instant::now();
+    let app = loop {
+        match Application::build(s.clone()).await {
+            Err(crate::context::StartError::Index(duijie_index::IndexError::Locked(_))) if t.elapsed() < Duration::from_secs(10) => {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+            other => break other?,
+        }
+    };
+    println!("start with {} listings: {:.2}s", args.listings, t.elapsed().as_secs_f64());
+    drop(app);
+    Ok(())
+}
+
+fn file_mib(p: &std::path::Path) -> f64 {
+    std::fs::metadata(p).map(|m| m.len() as f64 / (1 << 20) as f64).unwrap_or(0.0)
+}

@@ -1,0 +1,209 @@
+//! The `duijie` command line.
+
+use crate::context::{Context, IndexMode};
+use crate::import::{self, Format, Source};
+use crate::listings::Entity;
+use crate::settings::Settings;
+use crate::startup::{Application, shutdown_signal};
+use anyhow::{Context as _, bail};
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+
+/// duijie 校企对接：科技成果与技术需求的检索、匹配与对接会排期。
+#[derive(Debug, Parser)]
+#[command(name = "duijie", version, about, long_about = None)]
+pub struct Cli {
+    /// Settings file layered over the defaults (default: config/local.toml if present).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Data directory (SQLite store and search index).
+    #[arg(long, global = true, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Database URL (empty: SQLite in the data directory; postgres://... for PostgreSQL).
+    #[arg(long, global = true, value_name = "URL")]
+    pub database_url: Option<String>,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Start the web service (loads demo data into an empty store unless --no-demo).
+    Serve {
+        /// Address to listen on, e.g. 127.0.0.1:8080 (port 0 picks a free port).
+        #[arg(long)]
+        bind: Option<String>,
+        /// Load the demo data into an empty store (default).
+        #[arg(long, conflicts_with = "no_demo")]
+        demo: bool,
+        /// Do not load demo data.
+        #[arg(long)]
+        no_demo: bool,
+    },
+    /// Import a JSONL, CSV or XLSX file (same rules as POST /api/v1/import).
+    Import {
+        /// results, needs, experts or organizations.
+        #[arg(long)]
+        kind: String,
+        /// The file; its extension (.jsonl, .csv, .xlsx) gives the format.
+        file: PathBuf,
+        /// Decode a CSV file as GBK instead of UTF-8.
+        #[arg(long)]
+        gbk: bool,
+    },
+    /// Rebuild the search index from the store.
+    Reindex,
+    /// Search the index.
+    Search {
+        /// The query (Chinese or mixed text).
+        query: String,
+        /// results, needs or experts.
+        #[arg(long)]
+        kind: Option<String>,
+        /// Number of hits.
+        #[arg(long, default_value_t = 10)]
+        limit: usize,
+        /// Print the raw JSON answer.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Solve an offline pairing instance (see crates/duijie-match).
+    Pair {
+        /// Instance JSON file.
+        #[arg(long)]
+        input: PathBuf,
+        /// Where to write the solution (default: standard output).
+        #[arg(long)]
+        output: Option<PathBuf>,
+    },
+    /// Measure import and search speed on 100,000 generated listings.
+    Bench(crate::bench::BenchArgs),
+}
+
+/// Settings from the layers plus the global flags.
+pub fn settings(cli: &Cli) -> anyhow::Result<Settings> {
+    let mut s = Settings::load(cli.config.as_deref())?;
+    if let Some(d) = &cli.data_dir {
+        s.data.dir = d.clone();
+    }
+    if let Some(u) = &cli.database_url {
+        s.database.url = u.clone();
+    }
+    s.validate()?;
+    Ok(s)
+}
+
+fn entity(kind: &str) -> anyhow::Result<Entity> {
+    Entity::parse(kind).with_context(|| format!("unknown kind '{kind}': use results, needs, experts or organizations"))
+}
+
+/// Runs a parsed command line.
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    let mut s = settings(&cli)?;
+    match cli.command {
+        Command::Serve { bind, demo, no_demo } => {
+            if let Some(b) = bind {
+                s.server.bind = b;
+            }
+            if no_demo {
+                s.demo.load = false;
+            } else if demo {
+                s.demo.load = true;
+            }
+            s.validate()?;
+            let data_dir = s.data.dir.clone();
+            let app = Application::build(s).await?;
+            if let Some(d) = app.demo_loaded() {
+                println!(
+                    "已载入演示数据 / demo data loaded: {} organizations, {} results, {} needs, {} experts",
+                    d.organizations, d.results, d.needs, d.experts
+                );
+            }
+            println!("duijie 已启动 / listening on http://{}  (data: {})", app.addr(), data_dir.display());
+            app.run_until_stopped(shutdown_signal()).await?;
+            Ok(())
+        }
+        Command::Import { kind, file, gbk } => {
+            let entity = entity(&kind)?;
+            let mut format = Format::from_path(&file).with_context(|| format!("{}: use a .jsonl, .csv or .xlsx file", file.display()))?;
+            if let Format::Csv { .. } = format {
+                format = Format::Csv { gbk };
+            }
+            let ctx = Context::open(s, IndexMode::WriterIfFree).await?;
+            let source = match format {
+                Format::Xlsx => Source::XlsxFile(file.clone()),
+                _ => Source::Reader(Box::new(std::fs::File::open(&file).with_context(|| format!("cannot open {}", file.display()))?)),
+            };
+            let bar = indicatif::ProgressBar::new_spinner();
+            bar.set_style(indicatif::ProgressStyle::with_template("{spinner} {elapsed} {msg}").unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()));
+            let started = std::time::Instant::now();
+            let summary = import::run(&ctx, entity, format, source, |s| {
+                bar.set_message(format!("已处理 {} 行 / {} lines: {} new, {} updated, {} failed", s.processed(), s.processed(), s.imported, s.updated, s.failed));
+                bar.tick();
+            })
+            .await
+            .map_err(|e| anyhow::anyhow!("{}", e.body()["error"]["message"].as_str().unwrap_or("import failed")))?;
+            bar.finish_and_clear();
+            let secs = started.elapsed().as_secs_f64();
+            println!(
+                "导入完成 / import finished in {secs:.1}s: {} imported, {} updated, {} failed ({:.0} lines/s)",
+                summary.imported,
+                summary.updated,
+                summary.failed,
+                summary.processed() as f64 / secs.max(1e-9)
+            );
+            for e in &summary.errors {
+                eprintln!("  line {}: [{}] {}", e.line, e.code, e.message);
+            }
+            if summary.errors_truncated {
+                eprintln!("  … more errors not shown");
+            }
+            if ctx.indexer.is_none() {
+                println!("索引由正在运行的服务更新 / the running server will index these records within its poll interval");
+            }
+            if summary.failed > 0 {
+                std::process::exit(2);
+            }
+            Ok(())
+        }
+        Command::Reindex => {
+            let ctx = Context::open(s, IndexMode::Writer).await.map_err(|e| match e {
+                crate::context::StartError::Index(duijie_index::IndexError::Locked(d)) => {
+                    anyhow::anyhow!("the index in {d} is in use by a running server: stop it, or call POST /api/v1/admin/reindex")
+                }
+                e => e.into(),
+            })?;
+            let bar = indicatif::ProgressBar::new_spinner();
+            let started = std::time::Instant::now();
+            let seq = crate::indexer::rebuild(&ctx.store, &ctx.index, |n| bar.set_message(format!("已索引 {n} 条 / {n} listings indexed"))).await?;
+            bar.finish_and_clear();
+            println!("索引已重建 / index rebuilt: {} documents up to change {seq} in {:.1}s", ctx.index.count(None)?, started.elapsed().as_secs_f64());
+            Ok(())
+        }
+        Command::Search { query, kind, limit, json } => {
+            let ctx = Context::open(s, IndexMode::ReadOnly).await?;
+            let kind = match kind {
+                None => None,
+                Some(k) => Some(duijie_domain::ListingKind::parse(&k).with_context(|| format!("unknown kind '{k}': use results, needs or experts"))?),
+            };
+            if !(1..=1000).contains(&limit) {
+                bail!("--limit must be between 1 and 1000");
+            }
+            let req = duijie_index::SearchRequest { q: query, kind, limit, ..Default::default() };
+            let resp = ctx.index.search(&req)?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&resp)?);
+            } else {
+                println!("共 {} 条 / {} hits", resp.total, resp.total);
+                for h in resp.hits {
+                    println!("[{}#{}] {:.2} {}  — {}", h.kind.code(), h.id, h.score, h.title, h.organization.unwrap_or_default());
+                }
+            }
+            Ok(())
+        }
+        Command::Pair { input, output } => crate::pair::run(&input, output.as_deref()),
+        Command::Bench(args) => crate::bench::run(s, args).await,
+    }
+}

@@ -1,0 +1,185 @@
+//! The running system without HTTP: store, index, indexer, vocabulary and text resources,
+//! built from settings. The server and every command-line subcommand share it.
+
+use crate::indexer::{self, Indexer};
+use crate::settings::Settings;
+use duijie_domain::Vocabulary;
+use duijie_index::{IndexError, IndexOptions, SearchIndex};
+use duijie_store::Store;
+use duijie_text::{Analyzer, Stopwords, Synonyms};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// The built-in dictionaries, so the binary works from any directory.
+pub const BUILTIN_USER_DICT: &str = include_str!("../../../config/dict/user.dict");
+/// Built-in synonyms.
+pub const BUILTIN_SYNONYMS: &str = include_str!("../../../config/dict/synonyms.txt");
+/// Built-in stopwords.
+pub const BUILTIN_STOPWORDS: &str = include_str!("../../../config/dict/stopwords.txt");
+
+/// Start-up failures, each with what to do about it.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// Settings are wrong.
+    #[error(transparent)]
+    Settings(#[from] crate::settings::SettingsError),
+    /// A dictionary file could not be read.
+    #[error("text resources: {0}")]
+    Text(String),
+    /// The store could not be opened.
+    #[error("store: {0}")]
+    Store(#[from] duijie_store::StoreError),
+    /// The index could not be opened.
+    #[error("index: {0}")]
+    Index(#[from] IndexError),
+    /// Catching up the index failed.
+    #[error("index catch-up: {0}")]
+    Sync(#[from] indexer::SyncError),
+    /// Loading the demo data failed.
+    #[error("demo data: {0}")]
+    Demo(String),
+}
+
+/// Loaded text resources.
+pub struct TextResources {
+    /// Analyzer (jieba loaded once).
+    pub analyzer: Arc<Analyzer>,
+    /// Synonyms.
+    pub synonyms: Arc<Synonyms>,
+    /// Stopwords.
+    pub stopwords: Arc<Stopwords>,
+    /// Fingerprint of everything that shapes index tokens.
+    pub fingerprint: String,
+}
+
+fn read_or_builtin(path: &str, builtin: &'static str) -> Result<String, StartError> {
+    if path.is_empty() {
+        Ok(builtin.to_string())
+    } else {
+        std::fs::read_to_string(path).map_err(|e| StartError::Text(format!("cannot read {path}: {e}")))
+    }
+}
+
+fn fnv(s: &str) -> u64 {
+    let mut h: u64 = 0xcbf29ce484222325;
+    for b in s.bytes() {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x100000001b3);
+    }
+    h
+}
+
+/// Loads the analyzer, synonyms and stopwords named by the settings.
+pub fn text_resources(s: &Settings) -> Result<TextResources, StartError> {
+    let dict = read_or_builtin(&s.text.user_dict, BUILTIN_USER_DICT)?;
+    let analyzer = Analyzer::with_user_dict_text(s.text.hmm, &dict).map_err(|e| StartError::Text(e.to_string()))?;
+    let syn = read_or_builtin(&s.text.synonyms, BUILTIN_SYNONYMS)?;
+    let synonyms = Synonyms::parse(&syn, &analyzer).map_err(|e| StartError::Text(e.to_string()))?;
+    let stop = read_or_builtin(&s.text.stopwords, BUILTIN_STOPWORDS)?;
+    let stopwords = Stopwords::parse(&stop);
+    let fingerprint = format!("hmm={}:dict={:016x}", s.text.hmm, fnv(&dict));
+    Ok(TextResources { analyzer: Arc::new(analyzer), synonyms: Arc::new(synonyms), stopwords: Arc::new(stopwords), fingerprint })
+}
+
+/// Everything a request handler or a command needs.
+#[derive(Clone)]
+pub struct Context {
+    /// Settings in force.
+    pub settings: Arc<Settings>,
+    /// Source of truth.
+    pub store: Arc<Store>,
+    /// Search index.
+    pub index: Arc<SearchIndex>,
+    /// Index maintenance; `None` when another process owns the index writer.
+    pub indexer: Option<Indexer>,
+    /// Vocabularies.
+    pub vocab: Arc<Vocabulary>,
+    /// Stopwords (matching).
+    pub stopwords: Arc<Stopwords>,
+}
+
+/// How the index is wanted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IndexMode {
+    /// Must own the writer (the server, `reindex`).
+    Writer,
+    /// Own the writer if free, otherwise read-only and leave indexing to its owner (`import`
+    /// beside a running server).
+    WriterIfFree,
+    /// Read-only (`search`).
+    ReadOnly,
+}
+
+impl Context {
+    /// Opens the store (running migrations), the index, and catches the index up.
+    pub async fn open(settings: Settings, mode: IndexMode) -> Result<Context, StartError> {
+        let text = tokio::task::spawn_blocking({
+            let s = settings.clone();
+            move || text_resources(&s)
+        })
+        .await
+        .map_err(|e| StartError::Text(e.to_string()))??;
+        let store = if settings.database.url.is_empty() {
+            Store::open_sqlite_dir(&settings.data.dir).await?
+        } else {
+            Store::connect(&settings.database.url).await?
+        };
+        let store = Arc::new(store);
+        let threads = match settings.index.writer_threads {
+            0 => std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2).min(4),
+            n => n,
+        };
+        let mut opts = IndexOptions {
+            writer_memory: settings.index.writer_memory_mb << 20,
+            writer_threads: threads,
+            read_only: mode == IndexMode::ReadOnly,
+            analyzer_fingerprint: text.fingerprint.clone(),
+        };
+        let dir = settings.index_dir();
+        let index = match SearchIndex::open(&dir, text.analyzer.clone(), text.synonyms.clone(), &opts) {
+            Ok(i) => i,
+            Err(IndexError::Locked(_)) if mode == IndexMode::WriterIfFree => {
+                opts.read_only = true;
+                SearchIndex::open(&dir, text.analyzer.clone(), text.synonyms.clone(), &opts)?
+            }
+            Err(e) => return Err(e.into()),
+        };
+        let index = Arc::new(index);
+        let owns_writer = !opts.read_only;
+        let indexer = if owns_writer {
+            if index.needs_rebuild()? {
+                tracing::info!("index was built with another analyzer or schema; rebuilding from the store");
+                indexer::rebuild(&store, &index, |_| {}).await?;
+            } else {
+                let behind = store.max_seq().await? - index.applied_seq()?;
+                if behind > 0 {
+                    tracing::info!(behind, "index is behind the store; catching up");
+                }
+                indexer::catch_up(&store, &index, |_, _| {}).await?;
+            }
+            Some(Indexer::start(store.clone(), index.clone(), Duration::from_millis(settings.index.poll_interval_ms))?)
+        } else {
+            None
+        };
+        let extra: Vec<(String, String)> = settings.industries.extra.iter().map(|e| (e.code.clone(), e.label.clone())).collect();
+        Ok(Context {
+            settings: Arc::new(settings),
+            store,
+            index,
+            indexer,
+            vocab: Arc::new(Vocabulary::with_extra_industries(&extra)),
+            stopwords: text.stopwords,
+        })
+    }
+
+    /// Makes the latest store changes searchable and waits for it (read-your-writes for
+    /// API clients). Without an indexer (another process owns the index) it returns at
+    /// once; that process picks the change up at its next poll.
+    pub async fn make_searchable(&self) -> Result<(), crate::error::ApiError> {
+        if let Some(ix) = &self.indexer {
+            let seq = self.store.max_seq().await?;
+            ix.wait_for(seq).await.map_err(|e| crate::error::ApiError::Internal(e.to_string()))?;
+        }
+        Ok(())
+    }
+}

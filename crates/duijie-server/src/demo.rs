@@ -1,0 +1,115 @@
+//! Loads the generated demo data set (crate `duijie-demo`) into an empty store, through
+//! the same validation as every other write, so the demo can never hold what a user could
+//! not have entered.
+
+use crate::context::Context;
+use crate::listings::{self, Entity};
+use duijie_demo::DemoData;
+use duijie_domain::{input, ListingKind};
+use duijie_store::{Draft, ImportOutcome};
+use serde_json::{json, Value};
+
+/// How many records of each kind were loaded.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct DemoCounts {
+    /// Organisations.
+    pub organizations: usize,
+    /// Results.
+    pub results: usize,
+    /// Needs.
+    pub needs: usize,
+    /// Experts.
+    pub experts: usize,
+}
+
+/// True when the store holds nothing at all (a fresh data directory).
+pub async fn store_is_empty(ctx: &Context) -> Result<bool, duijie_store::StoreError> {
+    if ctx.store.count_organizations().await? > 0 {
+        return Ok(false);
+    }
+    for k in ListingKind::ALL {
+        if ctx.store.count(k).await? > 0 {
+            return Ok(false);
+        }
+    }
+    Ok(true)
+}
+
+fn obj(v: Value) -> input::Record {
+    match v {
+        Value::Object(m) => m.into_iter().filter(|(_, v)| !v.is_null()).collect(),
+        _ => input::Record::new(),
+    }
+}
+
+async fn load(ctx: &Context, entity: Entity, records: Vec<input::Record>) -> Result<usize, String> {
+    let mut drafts: Vec<Draft> = Vec::with_capacity(records.len());
+    for r in &records {
+        let d = listings::validate(ctx, entity, r).map_err(|e| format!("demo {} record {:?} is invalid: {e}", entity.label_en(), r.get("external_id")))?;
+        drafts.push(d);
+    }
+    let mut n = 0;
+    for chunk in drafts.chunks(500) {
+        for o in ctx.store.import_batch(chunk).await.map_err(|e| e.to_string())? {
+            match o {
+                ImportOutcome::Failed { code, message } => return Err(format!("demo {} refused: {code}: {message}", entity.label_en())),
+                _ => n += 1,
+            }
+        }
+    }
+    Ok(n)
+}
+
+/// Loads the demo set and makes it searchable.
+pub async fn load_demo(ctx: &Context) -> Result<DemoCounts, String> {
+    let data: DemoData = tokio::task::spawn_blocking(duijie_demo::generate).await.map_err(|e| e.to_string())?;
+    let orgs = data
+        .organizations
+        .iter()
+        .map(|o| obj(json!({"external_id": o.external_id, "name": o.name, "kind": o.kind, "city": o.city, "website": o.website, "description": o.description})))
+        .collect();
+    let results = data
+        .results
+        .iter()
+        .map(|r| {
+            obj(json!({
+                "external_id": r.external_id, "organization_external_id": r.org_external_id, "title": r.title, "summary": r.summary,
+                "keywords": r.keywords, "industry": r.industry, "maturity": r.maturity, "trl": r.trl, "transfer_modes": r.transfer_modes,
+                "price_min": r.price_min, "price_max": r.price_max,
+                "patents": r.patents.iter().map(|p| json!({"number": p.number, "title": p.title})).collect::<Vec<_>>(),
+                "team": r.team, "contact": {"name": r.contact_name, "phone": r.contact_phone, "email": r.contact_email}, "status": r.status,
+            }))
+        })
+        .collect();
+    let needs = data
+        .needs
+        .iter()
+        .map(|n| {
+            obj(json!({
+                "external_id": n.external_id, "organization_external_id": n.org_external_id, "title": n.title, "description": n.description,
+                "keywords": n.keywords, "industry": n.industry, "cooperation_modes": n.cooperation_modes, "budget_min": n.budget_min,
+                "budget_max": n.budget_max, "deadline": n.deadline, "required_maturity": n.required_maturity,
+                "contact": {"name": n.contact_name, "phone": n.contact_phone, "email": n.contact_email}, "status": n.status,
+            }))
+        })
+        .collect();
+    let experts = data
+        .experts
+        .iter()
+        .map(|e| {
+            obj(json!({
+                "external_id": e.external_id, "organization_external_id": e.org_external_id, "name": e.name, "title": e.title,
+                "research_areas": e.research_areas, "keywords": e.keywords, "summary": e.summary, "industry": e.industry,
+                "contact": {"phone": e.contact_phone, "email": e.contact_email},
+            }))
+        })
+        .collect();
+    let counts = DemoCounts {
+        organizations: load(ctx, Entity::Organization, orgs).await?,
+        results: load(ctx, Entity::Listing(ListingKind::Result), results).await?,
+        needs: load(ctx, Entity::Listing(ListingKind::Need), needs).await?,
+        experts: load(ctx, Entity::Listing(ListingKind::Expert), experts).await?,
+    };
+    ctx.make_searchable().await.map_err(|e| e.to_string())?;
+    Ok(counts)
+}

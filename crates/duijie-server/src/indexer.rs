@@ -1,0 +1,188 @@
+//! Keeps the search index in step with the store.
+//!
+//! One task owns index writes. It applies the store's change log from the index's
+//! watermark onwards, in batches, each batch committed with its last sequence number. It
+//! runs when a write through this process asks it to (writers then wait until their change
+//! is searchable), every `poll_interval_ms` to pick up writes of other processes, and at
+//! start to catch up after a crash. A rebuild clears the index and re-adds every listing.
+
+use duijie_domain::ListingKind;
+use duijie_index::SearchIndex;
+use duijie_store::Store;
+use std::collections::BTreeSet;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::{mpsc, oneshot, watch};
+
+/// Errors of index maintenance.
+#[derive(Debug, thiserror::Error)]
+pub enum SyncError {
+    /// Reading the store failed.
+    #[error("store: {0}")]
+    Store(#[from] duijie_store::StoreError),
+    /// Writing the index failed.
+    #[error("index: {0}")]
+    Index(#[from] duijie_index::IndexError),
+    /// The blocking index task failed.
+    #[error("index task: {0}")]
+    Join(#[from] tokio::task::JoinError),
+    /// The indexer task has stopped.
+    #[error("the indexer has stopped")]
+    Stopped,
+    /// Waiting for the index took longer than allowed.
+    #[error("timed out waiting for the index to reach change {0}")]
+    Timeout(i64),
+}
+
+const BATCH: i64 = 5000;
+
+/// Applies every change after the index's watermark. Returns the new watermark.
+pub async fn catch_up(store: &Store, index: &Arc<SearchIndex>, mut progress: impl FnMut(i64, i64)) -> Result<i64, SyncError> {
+    let mut applied = index.applied_seq()?;
+    let target = store.max_seq().await?;
+    loop {
+        let changes = store.changes_since(applied, BATCH).await?;
+        let Some(last) = changes.last().map(|c| c.0) else { break };
+        let mut touched: BTreeSet<(ListingKind, i64)> = BTreeSet::new();
+        for (_, kind, id) in &changes {
+            touched.insert((*kind, *id));
+        }
+        let mut upserts = Vec::with_capacity(touched.len());
+        for kind in ListingKind::ALL {
+            let ids: Vec<i64> = touched.iter().filter(|(k, _)| *k == kind).map(|(_, id)| *id).collect();
+            if !ids.is_empty() {
+                upserts.extend(store.listing_texts(kind, &ids).await?);
+            }
+        }
+        let touched: Vec<(ListingKind, i64)> = touched.into_iter().collect();
+        let idx = index.clone();
+        tokio::task::spawn_blocking(move || idx.apply(&touched, &upserts, last)).await??;
+        applied = last;
+        progress(applied, target.max(applied));
+    }
+    Ok(applied)
+}
+
+/// Clears the index and re-adds every listing of the store; returns the watermark.
+pub async fn rebuild(store: &Store, index: &Arc<SearchIndex>, mut progress: impl FnMut(u64)) -> Result<i64, SyncError> {
+    // Changes written after this point are applied by the catch-up that follows, so
+    // nothing is lost if writes continue during the rebuild.
+    let seq = store.max_seq().await?;
+    let idx = index.clone();
+    tokio::task::spawn_blocking(move || idx.clear_uncommitted()).await??;
+    let mut done = 0u64;
+    for kind in ListingKind::ALL {
+        let mut after = 0;
+        loop {
+            let texts = store.scan_texts(kind, after, 2000).await?;
+            let Some(last) = texts.last().map(|t| t.id) else { break };
+            after = last;
+            done += texts.len() as u64;
+            let idx = index.clone();
+            tokio::task::spawn_blocking(move || idx.add_uncommitted(&texts)).await??;
+            progress(done);
+        }
+    }
+    let idx = index.clone();
+    tokio::task::spawn_blocking(move || idx.commit(seq)).await??;
+    catch_up(store, index, |_, _| {}).await
+}
+
+enum Command {
+    Sync,
+    Rebuild(oneshot::Sender<Result<i64, String>>),
+}
+
+/// Handle to the indexer task.
+#[derive(Clone)]
+pub struct Indexer {
+    tx: mpsc::Sender<Command>,
+    applied: watch::Receiver<i64>,
+}
+
+impl Indexer {
+    /// Starts the task. The index must already have caught up (see [`catch_up`]).
+    pub fn start(store: Arc<Store>, index: Arc<SearchIndex>, poll: Duration) -> Result<Indexer, SyncError> {
+        let (tx, mut rx) = mpsc::channel::<Command>(64);
+        let (applied_tx, applied) = watch::channel(index.applied_seq()?);
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(poll.max(Duration::from_millis(50)));
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                let cmd = tokio::select! {
+                    c = rx.recv() => match c { Some(c) => c, None => break },
+                    _ = tick.tick() => Command::Sync,
+                };
+                match cmd {
+                    Command::Sync => {
+                        // coalesce queued sync requests: one pass covers them all
+                        let mut rebuilds = Vec::new();
+                        while let Ok(c) = rx.try_recv() {
+                            if let Command::Rebuild(r) = c {
+                                rebuilds.push(r);
+                            }
+                        }
+                        match catch_up(&store, &index, |_, _| {}).await {
+                            Ok(seq) => {
+                                let _ = applied_tx.send(seq);
+                            }
+                            Err(e) => tracing::warn!(error = %e, "index catch-up failed; will retry"),
+                        }
+                        for r in rebuilds {
+                            let res = rebuild(&store, &index, |_| {}).await;
+                            if let Ok(seq) = &res {
+                                let _ = applied_tx.send(*seq);
+                            }
+                            let _ = r.send(res.map_err(|e| e.to_string()));
+                        }
+                    }
+                    Command::Rebuild(reply) => {
+                        let res = rebuild(&store, &index, |_| {}).await;
+                        if let Ok(seq) = &res {
+                            let _ = applied_tx.send(*seq);
+                        }
+                        let _ = reply.send(res.map_err(|e| e.to_string()));
+                    }
+                }
+            }
+        });
+        Ok(Indexer { tx, applied })
+    }
+
+    /// Asks for a sync without waiting.
+    pub fn nudge(&self) {
+        let _ = self.tx.try_send(Command::Sync);
+    }
+
+    /// Asks for a sync and waits until the index has applied `seq`.
+    pub async fn wait_for(&self, seq: i64) -> Result<(), SyncError> {
+        let mut rx = self.applied.clone();
+        if *rx.borrow() >= seq {
+            return Ok(());
+        }
+        self.tx.send(Command::Sync).await.map_err(|_| SyncError::Stopped)?;
+        let wait = async {
+            loop {
+                if *rx.borrow_and_update() >= seq {
+                    return Ok(());
+                }
+                if rx.changed().await.is_err() {
+                    return Err(SyncError::Stopped);
+                }
+            }
+        };
+        tokio::time::timeout(Duration::from_secs(60), wait).await.map_err(|_| SyncError::Timeout(seq))?
+    }
+
+    /// Rebuilds the index from the store and waits for it.
+    pub async fn rebuild(&self) -> Result<i64, SyncError> {
+        let (tx, rx) = oneshot::channel();
+        self.tx.send(Command::Rebuild(tx)).await.map_err(|_| SyncError::Stopped)?;
+        rx.await.map_err(|_| SyncError::Stopped)?.map_err(|e| SyncError::Index(duijie_index::IndexError::Io(e)))
+    }
+
+    /// The last sequence number the index has applied.
+    pub fn applied(&self) -> i64 {
+        *self.applied.borrow()
+    }
+}

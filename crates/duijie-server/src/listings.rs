@@ -1,0 +1,153 @@
+//! Create, read, update and delete of organisations and listings, shared by the API and
+//! the command line. Input is validated here (through `duijie_domain::input`); writes are
+//! made searchable before they are acknowledged.
+
+use crate::context::Context;
+use crate::error::ApiError;
+use duijie_domain::{input, ListingKind, Redact, Viewer};
+use duijie_store::{Draft, ListFilter};
+use serde_json::{Map, Value};
+
+/// What an endpoint manages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Entity {
+    /// Organisations.
+    Organization,
+    /// A kind of listing.
+    Listing(ListingKind),
+}
+
+impl Entity {
+    /// Parses the plural used in URLs and `?kind=`.
+    pub fn parse(s: &str) -> Option<Entity> {
+        match s {
+            "organizations" | "organization" | "orgs" => Some(Entity::Organization),
+            other => ListingKind::parse(other).map(Entity::Listing),
+        }
+    }
+
+    /// Chinese name.
+    pub fn label_zh(self) -> &'static str {
+        match self {
+            Entity::Organization => "单位",
+            Entity::Listing(k) => k.label_zh(),
+        }
+    }
+
+    /// English name.
+    pub fn label_en(self) -> &'static str {
+        match self {
+            Entity::Organization => "organization",
+            Entity::Listing(k) => k.code(),
+        }
+    }
+}
+
+/// Validates a record for an entity.
+pub fn validate(ctx: &Context, entity: Entity, rec: &input::Record) -> Result<Draft, ApiError> {
+    Ok(match entity {
+        Entity::Organization => Draft::Organization(input::organization(rec)?),
+        Entity::Listing(ListingKind::Result) => Draft::Result(input::result(rec, &ctx.vocab)?),
+        Entity::Listing(ListingKind::Need) => Draft::Need(input::need(rec, &ctx.vocab)?),
+        Entity::Listing(ListingKind::Expert) => Draft::Expert(input::expert(rec, &ctx.vocab)?),
+    })
+}
+
+/// Reads one record as JSON, with contact details only for viewers allowed to see them.
+pub async fn get(ctx: &Context, entity: Entity, id: i64, viewer: Viewer) -> Result<Value, ApiError> {
+    let v = match entity {
+        Entity::Organization => serde_json::to_value(ctx.store.organization(id).await?),
+        Entity::Listing(ListingKind::Result) => serde_json::to_value(ctx.store.result(id).await?.redact_for(viewer)),
+        Entity::Listing(ListingKind::Need) => serde_json::to_value(ctx.store.need(id).await?.redact_for(viewer)),
+        Entity::Listing(ListingKind::Expert) => serde_json::to_value(ctx.store.expert(id).await?.redact_for(viewer)),
+    };
+    v.map_err(|e| ApiError::Internal(e.to_string()))
+}
+
+/// Lists records as a JSON page.
+pub async fn list(ctx: &Context, entity: Entity, f: &ListFilter, limit: i64, offset: i64, viewer: Viewer) -> Result<Value, ApiError> {
+    let v = match entity {
+        Entity::Organization => serde_json::to_value(ctx.store.organizations(f, limit, offset).await?),
+        Entity::Listing(ListingKind::Result) => {
+            let mut p = ctx.store.results(f, limit, offset).await?;
+            p.items = p.items.into_iter().map(|r| r.redact_for(viewer)).collect();
+            serde_json::to_value(p)
+        }
+        Entity::Listing(ListingKind::Need) => {
+            let mut p = ctx.store.needs(f, limit, offset).await?;
+            p.items = p.items.into_iter().map(|r| r.redact_for(viewer)).collect();
+            serde_json::to_value(p)
+        }
+        Entity::Listing(ListingKind::Expert) => {
+            let mut p = ctx.store.experts(f, limit, offset).await?;
+            p.items = p.items.into_iter().map(|r| r.redact_for(viewer)).collect();
+            serde_json::to_value(p)
+        }
+    };
+    v.map_err(|e| ApiError::Internal(e.to_string()))
+}
+
+/// Creates a record; returns it as stored.
+pub async fn create(ctx: &Context, entity: Entity, rec: input::Record, viewer: Viewer) -> Result<Value, ApiError> {
+    let draft = validate(ctx, entity, &rec)?;
+    let id = ctx.store.create(&draft).await?;
+    ctx.make_searchable().await?;
+    get(ctx, entity, id, viewer).await
+}
+
+/// The stored record in the shape of input, so a PATCH can be merged onto it and the
+/// result validated as a whole.
+async fn as_input(ctx: &Context, entity: Entity, id: i64) -> Result<input::Record, ApiError> {
+    let mut v = get(ctx, entity, id, Viewer::SignedIn).await?;
+    let Some(obj) = v.as_object_mut() else { return Err(ApiError::Internal("record is not an object".into())) };
+    for k in ["id", "created_at", "updated_at", "zones"] {
+        obj.remove(k);
+    }
+    if let Some(org) = obj.remove("organization") {
+        if let Some(oid) = org.get("id").and_then(Value::as_i64) {
+            obj.insert("organization_id".into(), Value::from(oid));
+        }
+    }
+    if let Some(Value::Object(c)) = obj.get("contact") {
+        if c.is_empty() {
+            obj.remove("contact");
+        }
+    }
+    Ok(obj.clone())
+}
+
+/// Applies a partial update: given fields replace stored ones, `null` clears a field.
+pub async fn patch(ctx: &Context, entity: Entity, id: i64, patch: input::Record, viewer: Viewer) -> Result<Value, ApiError> {
+    let mut base = as_input(ctx, entity, id).await?;
+    if patch.contains_key("trl") && !patch.contains_key("maturity") {
+        base.remove("maturity");
+    }
+    if ["organization", "organization_external_id"].iter().any(|k| patch.contains_key(*k)) {
+        base.remove("organization_id");
+    }
+    for (k, v) in patch {
+        if v.is_null() {
+            base.remove(&k);
+        } else {
+            base.insert(k, v);
+        }
+    }
+    let draft = validate(ctx, entity, &base)?;
+    ctx.store.update(id, &draft).await?;
+    ctx.make_searchable().await?;
+    get(ctx, entity, id, viewer).await
+}
+
+/// Deletes a record.
+pub async fn delete(ctx: &Context, entity: Entity, id: i64) -> Result<(), ApiError> {
+    match entity {
+        Entity::Organization => ctx.store.delete_organization(id).await?,
+        Entity::Listing(k) => ctx.store.delete_listing(k, id).await?,
+    }
+    ctx.make_searchable().await
+}
+
+/// Builds a JSON object from pairs, dropping nulls.
+pub fn object(pairs: Vec<(&str, Value)>) -> Map<String, Value> {
+    pairs.into_iter().filter(|(_, v)| !v.is_null()).map(|(k, v)| (k.to_string(), v)).collect()
+}

@@ -1,0 +1,30 @@
+//! The HTTP API: one router per resource, all under `/api/v1`, sharing [`Context`].
+
+mod admin;
+mod import;
+mod listings;
+mod search;
+
+use crate::context::Context;
+use crate::error::ApiError;
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::get;
+
+/// The whole application router.
+pub fn router(ctx: Context) -> Router {
+    let max_json = ctx.settings.server.max_json_bytes;
+    let api = Router::new()
+        .merge(listings::router())
+        .merge(search::router())
+        .merge(import::router())
+        .merge(admin::router())
+        .fallback(|| async { ApiError::NotFound("接口不存在 / no such endpoint".into()) });
+    Router::new()
+        .route("/healthz", get(admin::healthz))
+        .nest("/api/v1", api)
+        .fallback(|| async { ApiError::NotFound("页面不存在 / not found".into()) })
+        .layer(DefaultBodyLimit::max(max_json))
+        .layer(tower_http::trace::TraceLayer::new_for_http())
+        .with_state(ctx)
+}

@@ -1,0 +1,204 @@
+//! Settings: the embedded `config/default.toml`, then an optional file (`--config` or
+//! `config/local.toml` in the working directory), then `DUIJIE__SECTION__KEY` environment
+//! variables, then command-line flags (applied by the caller). The only place that reads
+//! the environment.
+
+use serde::Deserialize;
+use std::path::PathBuf;
+
+const DEFAULT_TOML: &str = include_str!("../../../config/default.toml");
+
+/// The whole settings tree.
+#[derive(Clone, Deserialize)]
+pub struct Settings {
+    /// HTTP server.
+    pub server: ServerSettings,
+    /// Data directory.
+    pub data: DataSettings,
+    /// Relational store.
+    pub database: DatabaseSettings,
+    /// Search index.
+    pub index: IndexSettings,
+    /// Chinese analysis.
+    pub text: TextSettings,
+    /// Demo data.
+    pub demo: DemoSettings,
+    /// Logging.
+    pub log: LogSettings,
+    /// Bulk import.
+    pub import: ImportSettings,
+    /// Industries added to the programme's list.
+    #[serde(default)]
+    pub industries: IndustrySettings,
+}
+
+/// HTTP server.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ServerSettings {
+    /// Address to listen on; port 0 picks a free port.
+    pub bind: String,
+    /// Largest JSON request body, bytes (imports stream and are not limited by it).
+    pub max_json_bytes: usize,
+    /// Largest page size of list and search endpoints.
+    pub max_page_size: usize,
+}
+
+/// Data directory.
+#[derive(Debug, Clone, Deserialize)]
+pub struct DataSettings {
+    /// Holds `duijie.db` (SQLite) and `index/`.
+    pub dir: PathBuf,
+}
+
+/// Relational store.
+#[derive(Clone, Deserialize)]
+pub struct DatabaseSettings {
+    /// Empty: SQLite in the data directory; `postgres://...` for PostgreSQL.
+    pub url: String,
+}
+
+impl std::fmt::Debug for DatabaseSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DatabaseSettings").field("url", &duijie_store::redact_url(&self.url)).finish()
+    }
+}
+
+/// Search index.
+#[derive(Debug, Clone, Deserialize)]
+pub struct IndexSettings {
+    /// Writer memory budget in MiB.
+    pub writer_memory_mb: usize,
+    /// Indexing threads; 0 means one per core (at most 4).
+    pub writer_threads: usize,
+    /// How often the index looks for changes written by other processes, ms.
+    pub poll_interval_ms: u64,
+}
+
+/// Chinese analysis.
+#[derive(Debug, Clone, Deserialize)]
+pub struct TextSettings {
+    /// jieba HMM for unknown words.
+    pub hmm: bool,
+    /// User dictionary file; empty uses the built-in one.
+    pub user_dict: String,
+    /// Synonyms file; empty uses the built-in one.
+    pub synonyms: String,
+    /// Stopwords file; empty uses the built-in one.
+    pub stopwords: String,
+}
+
+/// Demo data.
+#[derive(Debug, Clone, Deserialize)]
+pub struct DemoSettings {
+    /// Load the demo set into an empty store at start.
+    pub load: bool,
+}
+
+/// Logging.
+#[derive(Debug, Clone, Deserialize)]
+pub struct LogSettings {
+    /// `pretty` or `json`.
+    pub format: String,
+    /// `RUST_LOG`-style filter.
+    pub level: String,
+}
+
+/// Bulk import.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ImportSettings {
+    /// Records per store transaction.
+    pub batch_size: usize,
+    /// Line errors reported in one answer (the counts are always complete).
+    pub max_reported_errors: usize,
+}
+
+/// Extra industries.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct IndustrySettings {
+    /// `[[industries.extra]] code = "aerospace" label = "航空航天"`.
+    #[serde(default)]
+    pub extra: Vec<ExtraIndustry>,
+}
+
+/// One extra industry.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ExtraIndustry {
+    /// Code.
+    pub code: String,
+    /// Chinese label.
+    pub label: String,
+}
+
+impl std::fmt::Debug for Settings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Settings")
+            .field("server", &self.server)
+            .field("data", &self.data)
+            .field("database", &self.database)
+            .field("index", &self.index)
+            .field("text", &self.text)
+            .field("demo", &self.demo)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Settings problems, reported before anything starts.
+#[derive(Debug, thiserror::Error)]
+#[error("settings: {0}")]
+pub struct SettingsError(pub String);
+
+impl Settings {
+    /// Loads the layers. `file`: an explicit settings file (must exist).
+    pub fn load(file: Option<&std::path::Path>) -> Result<Settings, SettingsError> {
+        let mut b = config::Config::builder().add_source(config::File::from_str(DEFAULT_TOML, config::FileFormat::Toml));
+        match file {
+            Some(p) => {
+                if !p.exists() {
+                    return Err(SettingsError(format!("settings file {} does not exist", p.display())));
+                }
+                b = b.add_source(config::File::from(p));
+            }
+            None => {
+                b = b.add_source(config::File::with_name("config/local").required(false));
+            }
+        }
+        b = b.add_source(config::Environment::with_prefix("DUIJIE").prefix_separator("__").separator("__").try_parsing(true));
+        let s: Settings = b.build().and_then(|c| c.try_deserialize()).map_err(|e| SettingsError(e.to_string()))?;
+        s.validate()?;
+        Ok(s)
+    }
+
+    /// Defaults only (tests start from these and adjust).
+    pub fn defaults() -> Settings {
+        let c = config::Config::builder()
+            .add_source(config::File::from_str(DEFAULT_TOML, config::FileFormat::Toml))
+            .build()
+            .and_then(|c| c.try_deserialize::<Settings>());
+        match c {
+            Ok(s) => s,
+            Err(e) => panic!("embedded config/default.toml is invalid: {e}"),
+        }
+    }
+
+    /// Checks values that deserialisation cannot.
+    pub fn validate(&self) -> Result<(), SettingsError> {
+        if self.server.bind.parse::<std::net::SocketAddr>().is_err() {
+            return Err(SettingsError(format!("server.bind '{}' is not an address like 127.0.0.1:8080", self.server.bind)));
+        }
+        if !self.database.url.is_empty() && !self.database.url.starts_with("postgres") && !self.database.url.starts_with("sqlite:") {
+            return Err(SettingsError("database.url must be empty (SQLite in the data directory), sqlite://... or postgres://...".into()));
+        }
+        if !["pretty", "json"].contains(&self.log.format.as_str()) {
+            return Err(SettingsError(format!("log.format must be pretty or json, not '{}'", self.log.format)));
+        }
+        if self.import.batch_size == 0 || self.server.max_page_size == 0 {
+            return Err(SettingsError("import.batch_size and server.max_page_size must be at least 1".into()));
+        }
+        Ok(())
+    }
+
+    /// The index directory.
+    pub fn index_dir(&self) -> PathBuf {
+        self.data.dir.join("index")
+    }
+}

@@ -1,0 +1,85 @@
+//! Building and running the server: `Application::build` binds the listener (port 0 in
+//! tests) and exposes the address; `run_until_stopped` serves until the shutdown future
+//! completes.
+
+use crate::context::{Context, IndexMode, StartError};
+use crate::settings::Settings;
+use std::net::SocketAddr;
+
+/// A built, bound, not yet serving application.
+pub struct Application {
+    listener: tokio::net::TcpListener,
+    addr: SocketAddr,
+    ctx: Context,
+    demo: Option<crate::demo::DemoCounts>,
+}
+
+impl Application {
+    /// Opens the store and the index (catching up after a crash), loads the demo data into
+    /// an empty store when enabled, and binds the listener.
+    pub async fn build(settings: Settings) -> Result<Application, StartError> {
+        let bind = settings.server.bind.clone();
+        let load_demo = settings.demo.load;
+        let ctx = Context::open(settings, IndexMode::Writer).await?;
+        let demo = if load_demo && crate::demo::store_is_empty(&ctx).await? {
+            Some(crate::demo::load_demo(&ctx).await.map_err(StartError::Demo)?)
+        } else {
+            None
+        };
+        let listener = tokio::net::TcpListener::bind(&bind)
+            .await
+            .map_err(|e| StartError::Settings(crate::settings::SettingsError(format!("cannot listen on {bind}: {e}"))))?;
+        let addr = listener.local_addr().map_err(|e| StartError::Settings(crate::settings::SettingsError(e.to_string())))?;
+        Ok(Application { listener, addr, ctx, demo })
+    }
+
+    /// The bound address.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The bound port.
+    pub fn port(&self) -> u16 {
+        self.addr.port()
+    }
+
+    /// The shared context (tests use it to inspect the store and the index).
+    pub fn context(&self) -> &Context {
+        &self.ctx
+    }
+
+    /// What the demo loader loaded, when it ran.
+    pub fn demo_loaded(&self) -> Option<crate::demo::DemoCounts> {
+        self.demo
+    }
+
+    /// Serves until `shutdown` completes, then finishes in-flight requests.
+    pub async fn run_until_stopped(self, shutdown: impl std::future::Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+        let app = crate::routes::router(self.ctx.clone());
+        axum::serve(self.listener, app).with_graceful_shutdown(shutdown).await?;
+        self.ctx.store.close().await;
+        Ok(())
+    }
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+}
