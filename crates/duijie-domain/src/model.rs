@@ -13,8 +13,8 @@ pub mod limits {
     pub const EXPERT_SUMMARY: usize = 3000;
     /// Number of keywords / research areas.
     pub const KEYWORDS: usize = 20;
-    /// One keyword.
-    pub const KEYWORD: usize = 40;
+    /// One keyword (long enough for English technical phrases in papers).
+    pub const KEYWORD: usize = 100;
     /// Organisation and person names.
     pub const NAME: usize = 100;
     /// Organisation descriptions.

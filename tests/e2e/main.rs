@@ -1,0 +1,13 @@
+//! End-to-end tests: the real server on port 0 with a temporary data directory, driven
+//! over HTTP (and the real `duijie` binary where a process must be killed or run).
+//! One test binary with a module per feature, so it links once.
+
+mod helpers;
+
+mod api_errors;
+mod api_import;
+mod api_listings;
+mod api_search;
+mod cli;
+mod crash;
+mod demo;
