@@ -291,8 +291,8 @@ impl<'a> Reader<'a> {
     fn money_range(&mut self, min_name: &'static str, max_name: &'static str) -> (Option<i64>, Option<i64>) {
         let lo = self.int(min_name, 0, limits::MONEY);
         let hi = self.int(max_name, 0, limits::MONEY);
-        if let (Some(a), Some(b)) = (lo, hi) {
-            if a > b {
+        if let (Some(a), Some(b)) = (lo, hi)
+            && a > b {
                 self.errors.push(
                     min_name,
                     "invalid_range",
@@ -300,7 +300,6 @@ impl<'a> Reader<'a> {
                     format!("{min_name} ({a}) must not exceed {max_name} ({b})"),
                 );
             }
-        }
         (lo, hi)
     }
 
@@ -344,11 +343,10 @@ impl<'a> Reader<'a> {
     fn contact_fields(&mut self) -> Contact {
         let name = self.text("contact_name", limits::NAME, false);
         let phone = self.text("contact_phone", limits::PHONE, false);
-        if let Some(p) = &phone {
-            if !p.chars().all(|c| c.is_ascii_digit() || " -+()（）转".contains(c)) || !p.chars().any(|c| c.is_ascii_digit()) {
+        if let Some(p) = &phone
+            && (!p.chars().all(|c| c.is_ascii_digit() || " -+()（）转".contains(c)) || !p.chars().any(|c| c.is_ascii_digit())) {
                 self.errors.push("contact_phone", "invalid_format", "电话号码格式无效", "phone number may contain only digits, spaces, + - ( )");
             }
-        }
         let email = self.text("contact_email", limits::EMAIL, false);
         if let Some(e) = &email {
             let ok = e.split_once('@').is_some_and(|(a, b)| !a.is_empty() && b.contains('.') && !e.contains(char::is_whitespace));
@@ -385,11 +383,10 @@ pub fn organization(rec: &Record) -> Result<OrganizationDraft, FieldErrors> {
     let kind = r.choice("kind", vocab::ORG_KINDS).unwrap_or_else(|| "other".to_string());
     let city = r.text("city", limits::CITY, false).map(|c| crate::geo::normalize_city(&c));
     let website = r.text("website", limits::URL, false);
-    if let Some(w) = &website {
-        if !(w.starts_with("http://") || w.starts_with("https://")) || w.contains(char::is_whitespace) {
+    if let Some(w) = &website
+        && (!(w.starts_with("http://") || w.starts_with("https://")) || w.contains(char::is_whitespace)) {
             r.errors.push("website", "invalid_format", "网址应以 http:// 或 https:// 开头", "website must start with http:// or https://");
         }
-    }
     let description = r.text("description", limits::DESCRIPTION, true);
     let draft = OrganizationDraft { external_id, name, kind, city, website, description };
     r.finish().into_result(draft)
@@ -504,11 +501,10 @@ pub fn need(rec: &Record, vocab: &Vocabulary) -> Result<NeedDraft, FieldErrors> 
     let cooperation_modes = r.choices("cooperation_modes", vocab::TRANSFER_MODES);
     let (budget_min, budget_max) = r.money_range("budget_min", "budget_max");
     let deadline = r.text("deadline", 10, false);
-    if let Some(d) = &deadline {
-        if chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").is_err() {
+    if let Some(d) = &deadline
+        && chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").is_err() {
             r.errors.push("deadline", "invalid_format", format!("截止日期“{}”应为 YYYY-MM-DD 格式的有效日期", truncate(d)), format!("deadline '{}' must be a valid YYYY-MM-DD date", truncate(d)));
         }
-    }
     let required_maturity = r.choice("required_maturity", vocab::MATURITIES);
     let contact = r.contact();
     let status = r.choice("status", vocab::NEED_STATUSES).unwrap_or_else(|| "published".to_string());

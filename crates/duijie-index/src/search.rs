@@ -35,7 +35,7 @@ pub struct SearchRequest {
 }
 
 /// Highlighted fragments: HTML with matches in `<mark>`, everything else escaped.
-#[derive(Debug, Clone, Serialize, Default)]
+#[derive(Debug, Clone, Serialize, Default, PartialEq)]
 pub struct Highlights {
     /// The title with matches marked.
     pub title: String,

@@ -103,15 +103,13 @@ async fn as_input(ctx: &Context, entity: Entity, id: i64) -> Result<input::Recor
     for k in ["id", "created_at", "updated_at", "zones"] {
         obj.remove(k);
     }
-    if let Some(org) = obj.remove("organization") {
-        if let Some(oid) = org.get("id").and_then(Value::as_i64) {
-            obj.insert("organization_id".into(), Value::from(oid));
-        }
+    if let Some(oid) = obj.remove("organization").and_then(|org| org.get("id").and_then(Value::as_i64)) {
+        obj.insert("organization_id".into(), Value::from(oid));
     }
-    if let Some(Value::Object(c)) = obj.get("contact") {
-        if c.is_empty() {
-            obj.remove("contact");
-        }
+    if let Some(Value::Object(c)) = obj.get("contact")
+        && c.is_empty()
+    {
+        obj.remove("contact");
     }
     Ok(obj.clone())
 }
