@@ -6,8 +6,25 @@ use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-fn start(dir: &std::path::Path) -> (Child, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_duijie"))
+/// The server process; killed (SIGKILL) and reaped when dropped, so a failing assertion
+/// never leaves a server running.
+struct Server(Child);
+
+impl Server {
+    fn kill9(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.kill9();
+    }
+}
+
+fn start(dir: &std::path::Path) -> (Server, String) {
+    let mut server = Server(Command::new(env!("CARGO_BIN_EXE_duijie"))
         .args(["serve", "--no-demo", "--bind", "127.0.0.1:0", "--data-dir"])
         .arg(dir)
         .env("DUIJIE__INDEX__WRITER_THREADS", "1")
@@ -16,8 +33,8 @@ fn start(dir: &std::path::Path) -> (Child, String) {
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .spawn()
-        .expect("start duijie");
-    let stdout = child.stdout.take().expect("stdout");
+        .expect("start duijie"));
+    let stdout = server.0.stdout.take().expect("stdout");
     let mut lines = BufReader::new(stdout).lines();
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
@@ -27,7 +44,7 @@ fn start(dir: &std::path::Path) -> (Child, String) {
             let addr = rest.split_whitespace().next().unwrap().to_string();
             // keep draining stdout so the server never blocks on it
             std::thread::spawn(move || for _ in lines {});
-            return (child, format!("http://{addr}"));
+            return (server, format!("http://{addr}"));
         }
     }
 }
@@ -65,8 +82,7 @@ async fn kill_during_import_then_restart_is_consistent_and_reimport_completes() 
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    child.kill().expect("kill -9");
-    child.wait().unwrap();
+    child.kill9();
     let _ = import.await;
 
     let (mut child, base) = start(dir.path());
@@ -82,6 +98,5 @@ async fn kill_during_import_then_restart_is_consistent_and_reimport_completes() 
     assert_eq!(r["updated"].as_u64().unwrap(), stored, "what was stored before the kill is updated, not duplicated");
     let st = status(&client, &base).await;
     assert_eq!((st["store"]["results"].as_u64(), st["index"]["results"].as_u64()), (Some(n as u64), Some(n as u64)), "{st}");
-    child.kill().unwrap();
-    child.wait().unwrap();
+    child.kill9();
 }

@@ -11,3 +11,4 @@ mod api_search;
 mod cli;
 mod crash;
 mod demo;
+mod events;

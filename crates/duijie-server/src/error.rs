@@ -109,6 +109,7 @@ impl From<StoreError> for ApiError {
                     "need" => "技术需求",
                     "expert" => "专家",
                     "organization" => "单位",
+                    "event" => "对接会",
                     _ => "记录",
                 };
                 ApiError::not_found(zh, entity, id)

@@ -6,6 +6,8 @@ pub mod cli;
 pub mod context;
 pub mod demo;
 pub mod error;
+pub mod events;
+pub mod export;
 pub mod extract;
 pub mod import;
 pub mod indexer;

@@ -13,10 +13,15 @@
 #![warn(missing_docs)]
 
 mod error;
+mod events;
 mod listings;
 mod rows;
 
 pub use error::StoreError;
+pub use events::{
+    Event, EventBreak, EventDraft, EventFilter, PairingChange, PairingDraft, PairingRow,
+    PairingRun, Participant, ParticipantListing, Preference, PreferenceDraft,
+};
 pub use listings::{Draft, ImportOutcome, ListFilter, Page};
 
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
@@ -131,3 +136,5 @@ pub(crate) fn now() -> String {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod events_tests;

@@ -1,6 +1,7 @@
 //! The HTTP API: one router per resource, all under `/api/v1`, sharing [`Context`].
 
 mod admin;
+mod events;
 mod import;
 mod listings;
 mod search;
@@ -19,6 +20,7 @@ pub fn router(ctx: Context) -> Router {
         .merge(search::router())
         .merge(import::router())
         .merge(admin::router())
+        .merge(events::router())
         .fallback(|| async { ApiError::NotFound("接口不存在 / no such endpoint".into()) });
     Router::new()
         .route("/healthz", get(admin::healthz))
