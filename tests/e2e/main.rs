@@ -11,4 +11,5 @@ mod api_search;
 mod cli;
 mod crash;
 mod demo;
+mod matching;
 mod events;

@@ -80,6 +80,54 @@ pub enum Command {
     },
     /// Measure import and search speed on 100,000 generated listings.
     Bench(crate::bench::BenchArgs),
+    /// Propose matches for a stored need or result, or for a text, with the score explained.
+    Match {
+        /// A stored need.
+        #[arg(long, conflicts_with_all = ["result", "text"])]
+        need: Option<i64>,
+        /// A stored result.
+        #[arg(long, conflicts_with = "text")]
+        result: Option<i64>,
+        /// An unsaved text (what an enterprise would type).
+        #[arg(long)]
+        text: Option<String>,
+        /// What to propose: results, needs or experts (default: results for a need or a text,
+        /// needs for a result).
+        #[arg(long)]
+        kind: Option<String>,
+        /// Number of matches.
+        #[arg(long, default_value_t = 10)]
+        limit: usize,
+        /// Print the raw JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Quality reports.
+    Eval {
+        /// Which report.
+        #[command(subcommand)]
+        report: EvalReport,
+    },
+}
+
+/// Quality reports.
+#[derive(Debug, Subcommand)]
+pub enum EvalReport {
+    /// Matching quality on CSL-shaped papers (id, title, abstract, keywords, discipline).
+    Csl {
+        /// The papers (JSONL).
+        file: PathBuf,
+        /// Extra papers whose titles are added as distractor needs.
+        #[arg(long)]
+        distractors: Option<PathBuf>,
+        /// Also report plain jieba + BM25 for comparison.
+        #[arg(long)]
+        baseline: bool,
+    },
+}
+
+fn api(e: crate::error::ApiError) -> anyhow::Error {
+    anyhow::anyhow!("{}", e.body()["error"]["message"].as_str().unwrap_or("request refused"))
 }
 
 /// Settings from the layers plus the global flags.
@@ -205,5 +253,39 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Pair { input, output } => crate::pair::run(&input, output.as_deref()),
         Command::Bench(args) => crate::bench::run(s, args).await,
+        Command::Eval { report: EvalReport::Csl { file, distractors, baseline } } => crate::eval::run(s, &file, distractors.as_deref(), baseline).await,
+        Command::Match { need, result, text, kind, limit, json } => {
+            let ctx = Context::open(s, IndexMode::ReadOnly).await?;
+            let opts = duijie_match::engine::MatchOptions { limit: crate::matching::limit(Some(&serde_json::Value::from(limit as i64))).map_err(api)?, ..Default::default() };
+            let items = match (need, result, text) {
+                (Some(id), _, _) => {
+                    let target = crate::matching::target_kind(kind.as_deref(), Some(duijie_domain::ListingKind::Need)).map_err(api)?;
+                    crate::matching::for_listing(&ctx, duijie_domain::ListingKind::Need, id, target, opts).await.map_err(api)?
+                }
+                (_, Some(id), _) => {
+                    let target = crate::matching::target_kind(kind.as_deref(), Some(duijie_domain::ListingKind::Result)).map_err(api)?;
+                    crate::matching::for_listing(&ctx, duijie_domain::ListingKind::Result, id, target, opts).await.map_err(api)?
+                }
+                (_, _, Some(t)) => {
+                    let target = crate::matching::target_kind(Some(kind.as_deref().unwrap_or("results")), None).map_err(api)?;
+                    crate::matching::for_text(&ctx, t, target, opts).await.map_err(api)?
+                }
+                _ => bail!("give --need ID, --result ID or --text \"...\""),
+            };
+            if json {
+                println!("{}", serde_json::to_string_pretty(&items)?);
+            } else {
+                for (i, m) in items.iter().enumerate() {
+                    println!("{}. [{}#{}] {:.3} {}", i + 1, m.kind.code(), m.id, m.score, m.title);
+                    for c in &m.breakdown {
+                        println!("     {:<10} {:.2} × {:.2}  {}", c.component.label_zh(), c.score, c.weight, c.reason);
+                    }
+                    if !m.matched_terms.is_empty() {
+                        println!("     共同词：{}", m.matched_terms.join("、"));
+                    }
+                }
+            }
+            Ok(())
+        }
     }
 }

@@ -4,6 +4,7 @@
 use crate::indexer::{self, Indexer};
 use crate::settings::Settings;
 use duijie_domain::Vocabulary;
+use duijie_match::engine::Matcher;
 use duijie_index::{IndexError, IndexOptions, SearchIndex};
 use duijie_store::Store;
 use duijie_text::{Analyzer, Stopwords, Synonyms};
@@ -96,6 +97,8 @@ pub struct Context {
     pub vocab: Arc<Vocabulary>,
     /// Stopwords (matching).
     pub stopwords: Arc<Stopwords>,
+    /// The matching engine over the index.
+    pub matcher: Arc<Matcher>,
 }
 
 /// How the index is wanted.
@@ -161,6 +164,10 @@ impl Context {
         } else {
             None
         };
+        let matcher = Arc::new(
+            Matcher::new(index.clone(), text.stopwords.clone(), settings.matching.weights)
+                .map_err(|e| StartError::Text(format!("matching: {}", e.message_en())))?,
+        );
         let extra: Vec<(String, String)> = settings.industries.extra.iter().map(|e| (e.code.clone(), e.label.clone())).collect();
         Ok(Context {
             settings: Arc::new(settings),
@@ -169,6 +176,7 @@ impl Context {
             indexer,
             vocab: Arc::new(Vocabulary::with_extra_industries(&extra)),
             stopwords: text.stopwords,
+            matcher,
         })
     }
 

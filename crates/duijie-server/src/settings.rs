@@ -30,6 +30,17 @@ pub struct Settings {
     /// Industries added to the programme's list.
     #[serde(default)]
     pub industries: IndustrySettings,
+    /// Matching.
+    #[serde(default)]
+    pub matching: MatchingSettings,
+}
+
+/// Matching.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct MatchingSettings {
+    /// Component weights (`[matching.weights]`); a request may override them.
+    #[serde(default)]
+    pub weights: duijie_match::engine::MatchWeights,
 }
 
 /// HTTP server.
@@ -191,6 +202,7 @@ impl Settings {
         if !["pretty", "json"].contains(&self.log.format.as_str()) {
             return Err(SettingsError(format!("log.format must be pretty or json, not '{}'", self.log.format)));
         }
+        self.matching.weights.validate().map_err(|e| SettingsError(format!("matching.weights: {}", e.message_en())))?;
         if self.import.batch_size == 0 || self.server.max_page_size == 0 {
             return Err(SettingsError("import.batch_size and server.max_page_size must be at least 1".into()));
         }

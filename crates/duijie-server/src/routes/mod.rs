@@ -4,6 +4,7 @@ mod admin;
 mod events;
 mod import;
 mod listings;
+mod matching;
 mod search;
 
 use crate::context::Context;
@@ -21,6 +22,7 @@ pub fn router(ctx: Context) -> Router {
         .merge(import::router())
         .merge(admin::router())
         .merge(events::router())
+        .merge(matching::router())
         .fallback(|| async { ApiError::NotFound("接口不存在 / no such endpoint".into()) });
     Router::new()
         .route("/healthz", get(admin::healthz))

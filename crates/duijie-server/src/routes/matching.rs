@@ -1,0 +1,77 @@
+//! Matching endpoints: matches of a stored need or result, and of an unsaved text.
+
+use crate::context::Context;
+use crate::error::ApiError;
+use crate::extract::{Id, JsonObject, Params};
+use crate::matching;
+use axum::extract::State;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use duijie_domain::ListingKind;
+use duijie_match::engine::MatchOptions;
+use serde_json::{json, Value};
+
+pub fn router() -> Router<Context> {
+    Router::new()
+        .route("/needs/{id}/matches", get(|s: State<Context>, id: Id, p: Params| listing_matches(s, id, p, ListingKind::Need)))
+        .route("/results/{id}/matches", get(|s: State<Context>, id: Id, p: Params| listing_matches(s, id, p, ListingKind::Result)))
+        .route("/experts/{id}/matches", get(|s: State<Context>, id: Id, p: Params| listing_matches(s, id, p, ListingKind::Expert)))
+        .route("/match", post(text_matches))
+}
+
+/// Query-string options: `kind`, `limit`, filters, and `weight_<component>` overrides.
+fn options(ctx: &Context, p: &mut Params) -> Result<MatchOptions, ApiError> {
+    let limit = matching::limit(p.str("limit").map(Value::String).as_ref())?;
+    let mut f = serde_json::Map::new();
+    for k in ["industry", "city", "zone", "maturity"] {
+        if let Some(v) = p.str(k) {
+            f.insert(k.into(), Value::String(v));
+        }
+    }
+    let filters = matching::filters(ctx, Some(&Value::Object(f)))?;
+    let mut w = serde_json::Map::new();
+    for c in duijie_match::engine::ComponentKind::ALL {
+        let name = format!("weight_{}", c.code());
+        if let Some(v) = p.str(&name) {
+            let n = v.parse::<f64>().ok().and_then(serde_json::Number::from_f64).map(Value::Number).unwrap_or(Value::String(v));
+            w.insert(c.code().into(), n);
+        }
+    }
+    let weights = matching::weights(Some(&Value::Object(w)))?;
+    Ok(MatchOptions { limit, filters, weights, ..Default::default() })
+}
+
+async fn listing_matches(State(ctx): State<Context>, Id(id): Id, mut p: Params, kind: ListingKind) -> Result<Json<Value>, ApiError> {
+    let target = matching::target_kind(p.str("kind").as_deref(), Some(kind))?;
+    let opts = options(&ctx, &mut p)?;
+    p.finish()?;
+    let items = matching::for_listing(&ctx, kind, id, target, opts).await?;
+    Ok(Json(json!({"source": {"kind": kind, "id": id}, "kind": target, "items": items})))
+}
+
+async fn text_matches(State(ctx): State<Context>, JsonObject(body): JsonObject) -> Result<Json<Value>, ApiError> {
+    for k in body.keys() {
+        if !["text", "kind", "limit", "filters", "weights"].contains(&k.as_str()) {
+            return Err(ApiError::bad_request("unknown_field", format!("未知字段“{k}”"), format!("unknown field '{k}'")));
+        }
+    }
+    let text = match body.get("text") {
+        Some(Value::String(s)) => s.clone(),
+        Some(_) => return Err(ApiError::bad_request("invalid_text", "text 应为文本", "text must be a string")),
+        None => return Err(ApiError::bad_request("empty_text", "缺少 text", "text is required")),
+    };
+    let kind = match body.get("kind") {
+        None => None,
+        Some(Value::String(s)) => Some(s.as_str()),
+        Some(_) => return Err(ApiError::bad_request("invalid_parameter", "kind 应为文本", "kind must be a string")),
+    };
+    let target = matching::target_kind(kind, None)?;
+    let opts = MatchOptions {
+        limit: matching::limit(body.get("limit"))?,
+        filters: matching::filters(&ctx, body.get("filters"))?,
+        weights: matching::weights(body.get("weights"))?,
+        ..Default::default()
+    };
+    let items = matching::for_text(&ctx, text, target, opts).await?;
+    Ok(Json(json!({"kind": target, "items": items})))
+}
