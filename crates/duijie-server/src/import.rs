@@ -388,7 +388,9 @@ pub async fn run(
             }
         }
         if !drafts.is_empty() {
+            let t = std::time::Instant::now();
             let outcomes = ctx.store.import_batch(&drafts).await?;
+            tracing::debug!(records = drafts.len(), ms = t.elapsed().as_millis() as u64, "import batch stored");
             for (line, o) in lines.into_iter().zip(outcomes) {
                 match o {
                     ImportOutcome::Inserted(_) => summary.imported += 1,

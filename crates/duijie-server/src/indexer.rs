@@ -41,6 +41,7 @@ pub async fn catch_up(store: &Store, index: &Arc<SearchIndex>, mut progress: imp
     let mut applied = index.applied_seq()?;
     let target = store.max_seq().await?;
     loop {
+        let t = std::time::Instant::now();
         let changes = store.changes_since(applied, BATCH).await?;
         let Some(last) = changes.last().map(|c| c.0) else { break };
         let mut touched: BTreeSet<(ListingKind, i64)> = BTreeSet::new();
@@ -55,8 +56,11 @@ pub async fn catch_up(store: &Store, index: &Arc<SearchIndex>, mut progress: imp
             }
         }
         let touched: Vec<(ListingKind, i64)> = touched.into_iter().collect();
+        let fetched = t.elapsed();
         let idx = index.clone();
+        let n = upserts.len();
         tokio::task::spawn_blocking(move || idx.apply(&touched, &upserts, last)).await??;
+        tracing::debug!(docs = n, fetch_ms = fetched.as_millis() as u64, total_ms = t.elapsed().as_millis() as u64, seq = last, "index batch applied");
         applied = last;
         progress(applied, target.max(applied));
     }
