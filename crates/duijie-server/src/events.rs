@@ -11,7 +11,7 @@
 //!   delegation is never booked at two tables at once.
 //! * **Result side.** One party per participating result (`r{id}`, `max_per_result`) and
 //!   per participating expert (`x{id}`, `max_per_expert`), in every format.
-//! * **Scores** come from [`event_scores`] (search-index BM25, see there), then
+//! * **Scores** come from [`event_scores`] (index candidates re-scored by the matching engine), then
 //!   preferences: each side's "like" adds [`LIKE_BONUS`], both sides liking adds
 //!   [`MUTUAL_BONUS`] more (a liked pair without a text score becomes a candidate); "no" and
 //!   "conflict" from anyone forbid the pair, and an organisation never meets itself; "must"
@@ -1604,7 +1604,51 @@ const QUERY_TERMS: usize = 32;
 /// event's partners, and BM25 is divided by the need's best score, so every need's best
 /// partner scores 1 and the rest are relative to it. Blocking; deterministic for one index
 /// state.
+/// Candidate pairs re-scored by the matching engine: the search index proposes, for each
+/// need, the event's partners sharing its salient terms (BM25, best
+/// [`ENGINE_CANDIDATES_PER_NEED`]), and the engine's explainable model scores each pair
+/// (text relevance, industry, region, maturity, modes, budget, freshness) with the configured
+/// weights. Pairs sharing no term are not candidates: the engine's neutral values for
+/// unknown fields would otherwise make every pair look plausible.
 pub fn event_scores(
+    ctx: &Context,
+    needs: &[ListingText],
+    partners: &[ListingText],
+) -> Result<Vec<(i64, ListingKind, i64, f64)>, ApiError> {
+    let candidates = bm25_candidates(ctx, needs, partners)?;
+    let matcher = &ctx.matcher;
+    let weights = ctx.settings.matching.weights;
+    let mut prepared_needs = HashMap::new();
+    for n in needs {
+        prepared_needs.insert(n.id, matcher.prepare(n)?);
+    }
+    let mut prepared_partners = HashMap::new();
+    for p in partners {
+        prepared_partners.insert((p.kind, p.id), matcher.prepare(p)?);
+    }
+    let mut per_need: BTreeMap<i64, Vec<(ListingKind, i64, f64)>> = BTreeMap::new();
+    for (need, kind, id, bm25) in candidates {
+        per_need.entry(need).or_default().push((kind, id, bm25));
+    }
+    let mut out = Vec::new();
+    for (need, mut cands) in per_need {
+        cands.sort_by(|a, b| b.2.total_cmp(&a.2).then((a.0, a.1).cmp(&(b.0, b.1))));
+        cands.truncate(ENGINE_CANDIDATES_PER_NEED);
+        let Some(pn) = prepared_needs.get(&need) else { continue };
+        for (kind, id, _) in cands {
+            let Some(pp) = prepared_partners.get(&(kind, id)) else { continue };
+            let m = matcher.pair_score_prepared(pn, pp, &weights, None)?;
+            out.push((need, kind, id, (m.score * 1e4).round() / 1e4));
+        }
+    }
+    out.sort_by_key(|a| (a.0, a.1, a.2));
+    Ok(out)
+}
+
+/// Candidates per need re-scored by the engine.
+pub const ENGINE_CANDIDATES_PER_NEED: usize = 40;
+
+fn bm25_candidates(
     ctx: &Context,
     needs: &[ListingText],
     partners: &[ListingText],
