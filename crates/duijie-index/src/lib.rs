@@ -17,10 +17,11 @@ mod error;
 pub mod query;
 mod schema;
 mod search;
+pub mod similar;
 
 pub use error::IndexError;
 pub use schema::Fields;
-pub use search::{Facets, Hit, SearchRequest, SearchResponse};
+pub use search::{Facets, Highlights, Hit, SearchRequest, SearchResponse};
 
 use duijie_domain::{ListingKind, ListingText};
 use duijie_text::{Analyzer, Synonyms};
@@ -34,8 +35,14 @@ use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Te
 /// Name under which the Chinese index-mode tokenizer is registered.
 pub const ZH_TOKENIZER: &str = "zh";
 
+/// Doc-store block size for new indexes, bytes (tantivy's default is 16 KiB).
+const DOCSTORE_BLOCK_SIZE: usize = 4096;
+
 /// Bumped whenever the schema or the way documents are built changes.
-const SCHEMA_VERSION: u32 = 1;
+///
+/// 2: stored org id/kind, modes, money range, deadline, updated_at and the term vector
+/// used by matching.
+const SCHEMA_VERSION: u32 = 2;
 
 /// What the index remembers of the store in its commit payload.
 #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize, PartialEq)]
@@ -56,6 +63,10 @@ pub struct SearchIndex {
     synonyms: Arc<Synonyms>,
     dir: PathBuf,
     fingerprint: String,
+    /// Per-segment bitsets of candidate filters (see [`similar`]).
+    filter_cache: similar::FilterCache,
+    /// The index on disk had an older schema and was recreated empty.
+    recreated: bool,
 }
 
 impl std::fmt::Debug for SearchIndex {
@@ -90,10 +101,29 @@ impl SearchIndex {
         std::fs::create_dir_all(dir).map_err(|e| IndexError::Io(format!("cannot create index directory {}: {e}", dir.display())))?;
         let (schema, fields) = schema::build();
         let mmap = tantivy::directory::MmapDirectory::open(dir).map_err(|e| IndexError::Io(format!("{}: {e}", dir.display())))?;
-        let index = Index::open_or_create(mmap, schema.clone()).map_err(|e| match e {
-            tantivy::TantivyError::SchemaError(m) => IndexError::Incompatible(m),
-            other => IndexError::Tantivy(other),
-        })?;
+        // small doc-store blocks: matching reads ~100 random documents per request, and each read
+        // decompresses a whole block
+        let settings = tantivy::IndexSettings { docstore_blocksize: DOCSTORE_BLOCK_SIZE, ..Default::default() };
+        let open = |mmap| {
+            Index::builder().schema(schema.clone()).settings(settings.clone()).open_or_create(mmap).map_err(|e| match e {
+                tantivy::TantivyError::SchemaError(m) => IndexError::Incompatible(m),
+                other => IndexError::Tantivy(other),
+            })
+        };
+        let mut recreated = false;
+        let index = match open(mmap) {
+            Ok(i) => i,
+            // The index is derived data: an index written by an older schema is deleted and
+            // rebuilt from the store rather than refusing to start.
+            Err(IndexError::Incompatible(m)) if !opts.read_only && dir.join("meta.json").exists() => {
+                tracing::warn!(dir = %dir.display(), reason = %m, "index has an older schema; recreating it");
+                std::fs::remove_dir_all(dir).map_err(|e| IndexError::Io(format!("cannot remove old index {}: {e}", dir.display())))?;
+                std::fs::create_dir_all(dir).map_err(|e| IndexError::Io(format!("cannot create index directory {}: {e}", dir.display())))?;
+                recreated = true;
+                open(tantivy::directory::MmapDirectory::open(dir).map_err(|e| IndexError::Io(format!("{}: {e}", dir.display())))?)?
+            }
+            Err(e) => return Err(e),
+        };
         index.tokenizers().register(ZH_TOKENIZER, tantivy::tokenizer::TextAnalyzer::from(analyzer.index_tokenizer()));
         let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
         let writer = if opts.read_only {
@@ -106,7 +136,7 @@ impl SearchIndex {
             }
         };
         let fingerprint = format!("v{SCHEMA_VERSION}:{}", opts.analyzer_fingerprint);
-        Ok(SearchIndex { index, reader, writer: Mutex::new(writer), fields, analyzer, synonyms, dir: dir.to_path_buf(), fingerprint })
+        Ok(SearchIndex { index, reader, writer: Mutex::new(writer), fields, analyzer, synonyms, dir: dir.to_path_buf(), fingerprint, filter_cache: Default::default(), recreated })
     }
 
     /// The analyzer shared with matching.
@@ -138,6 +168,9 @@ impl SearchIndex {
     /// True when the postings were built with another schema or analyzer and must be
     /// rebuilt from the store.
     pub fn needs_rebuild(&self) -> Result<bool, IndexError> {
+        if self.recreated {
+            return Ok(true);
+        }
         Ok(match self.watermark()? {
             Some(w) => w.fingerprint != self.fingerprint,
             None => false,

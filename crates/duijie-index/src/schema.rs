@@ -1,7 +1,7 @@
 //! The index schema and how a listing becomes a document.
 
 use crate::ZH_TOKENIZER;
-use duijie_domain::{ListingKind, ListingText};
+use duijie_domain::{ListingKind, ListingText, OrgSummary, Zone};
 use duijie_text::Analyzer;
 use tantivy::schema::{
     FacetOptions, Field, IndexRecordOption, NumericOptions, STORED, STRING, Schema, TextFieldIndexing, TextOptions,
@@ -40,6 +40,23 @@ pub struct Fields {
     pub status: Field,
     /// Facet paths `/industry/..`, `/zone/..`, `/city/..`, `/maturity/..`, `/kind/..`.
     pub facets: Field,
+    /// Organisation store id (stored).
+    pub org_id: Field,
+    /// Organisation kind code (stored).
+    pub org_kind: Field,
+    /// Transfer modes (results) or wanted cooperation modes (needs): codes, filter, stored.
+    pub modes: Field,
+    /// Price (results) or budget (needs), lower end in yuan (stored).
+    pub money_min: Field,
+    /// Price (results) or budget (needs), upper end in yuan (stored).
+    pub money_max: Field,
+    /// Need deadline `YYYY-MM-DD` (stored).
+    pub deadline: Field,
+    /// Last change, RFC 3339 (stored).
+    pub updated_at: Field,
+    /// The listing's weighted term vector ([`crate::similar::TermVector::encode`], stored):
+    /// re-scoring reads it instead of analysing the text again.
+    pub terms: Field,
 }
 
 pub(crate) fn build() -> (Schema, Fields) {
@@ -64,6 +81,14 @@ pub(crate) fn build() -> (Schema, Fields) {
         maturity: b.add_text_field("maturity", STRING | STORED),
         status: b.add_text_field("status", STRING | STORED),
         facets: b.add_facet_field("facets", FacetOptions::default()),
+        org_id: b.add_i64_field("org_id", NumericOptions::default().set_stored()),
+        org_kind: b.add_text_field("org_kind", STORED),
+        modes: b.add_text_field("modes", STRING | STORED),
+        money_min: b.add_i64_field("money_min", NumericOptions::default().set_stored()),
+        money_max: b.add_i64_field("money_max", NumericOptions::default().set_stored()),
+        deadline: b.add_text_field("deadline", STORED),
+        updated_at: b.add_text_field("updated_at", STORED),
+        terms: b.add_text_field("terms", STORED),
     };
     (b.build(), fields)
 }
@@ -77,7 +102,7 @@ fn facet(dim: &str, value: &str) -> Facet {
     Facet::from_path([dim, &value.replace('/', "／")])
 }
 
-pub(crate) fn document(f: &Fields, _analyzer: &Analyzer, t: &ListingText) -> TantivyDocument {
+pub(crate) fn document(f: &Fields, analyzer: &Analyzer, t: &ListingText) -> TantivyDocument {
     let mut d = TantivyDocument::new();
     d.add_text(f.key, key(t.kind, t.id));
     d.add_i64(f.id, t.id);
@@ -93,6 +118,8 @@ pub(crate) fn document(f: &Fields, _analyzer: &Analyzer, t: &ListingText) -> Tan
     }
     if let Some(o) = &t.organization {
         d.add_text(f.org, &o.name);
+        d.add_i64(f.org_id, o.id);
+        d.add_text(f.org_kind, &o.kind);
         if let Some(c) = &o.city {
             d.add_text(f.city, c);
             d.add_facet(f.facets, facet("city", c));
@@ -111,7 +138,54 @@ pub(crate) fn document(f: &Fields, _analyzer: &Analyzer, t: &ListingText) -> Tan
         d.add_facet(f.facets, facet("maturity", m));
     }
     d.add_text(f.status, &t.status);
+    for m in &t.modes {
+        d.add_text(f.modes, m);
+    }
+    if let Some(v) = t.money_min {
+        d.add_i64(f.money_min, v);
+    }
+    if let Some(v) = t.money_max {
+        d.add_i64(f.money_max, v);
+    }
+    if let Some(v) = &t.deadline {
+        d.add_text(f.deadline, v);
+    }
+    d.add_text(f.updated_at, &t.updated_at);
+    d.add_text(f.terms, crate::similar::TermVector::of_listing(analyzer, t).encode());
     d
+}
+
+/// Rebuilds the indexable view of a listing from its stored fields (the inverse of
+/// [`document`] for everything matching needs).
+pub(crate) fn listing_of(f: &Fields, doc: &TantivyDocument) -> Option<ListingText> {
+    let kind = stored_str(doc, f.kind).and_then(|k| ListingKind::parse(&k))?;
+    let organization = stored_str(doc, f.org).map(|name| OrgSummary {
+        id: stored_i64(doc, f.org_id).unwrap_or(0),
+        name,
+        kind: stored_str(doc, f.org_kind).unwrap_or_default(),
+        city: stored_str(doc, f.city),
+        zones: stored_all(doc, f.zone).iter().filter_map(|z| Zone::parse(z)).map(Zone::code).collect(),
+    });
+    let keywords = stored_str(doc, f.keywords)
+        .map(|k| k.split('；').filter(|s| !s.is_empty()).map(str::to_string).collect())
+        .unwrap_or_default();
+    Some(ListingText {
+        kind,
+        id: stored_i64(doc, f.id)?,
+        external_id: stored_str(doc, f.external_id),
+        title: stored_str(doc, f.title).unwrap_or_default(),
+        body: stored_str(doc, f.body).unwrap_or_default(),
+        keywords,
+        organization,
+        industry: stored_str(doc, f.industry),
+        maturity: stored_str(doc, f.maturity),
+        status: stored_str(doc, f.status).unwrap_or_default(),
+        modes: stored_all(doc, f.modes),
+        money_min: stored_i64(doc, f.money_min),
+        money_max: stored_i64(doc, f.money_max),
+        deadline: stored_str(doc, f.deadline),
+        updated_at: stored_str(doc, f.updated_at).unwrap_or_default(),
+    })
 }
 
 pub(crate) fn stored_i64(doc: &TantivyDocument, field: Field) -> Option<i64> {

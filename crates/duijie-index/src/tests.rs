@@ -170,3 +170,20 @@ fn synonyms_and_exact_titles() {
     let r = idx.search(&req("，。！")).unwrap();
     assert_eq!(r.total, 0, "punctuation-only queries match nothing rather than everything");
 }
+
+#[test]
+fn an_index_with_an_older_schema_is_recreated_for_a_rebuild() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let mut b = tantivy::schema::Schema::builder();
+        b.add_text_field("something_else", tantivy::schema::TEXT);
+        let old = tantivy::Index::create_in_dir(dir.path(), b.build()).unwrap();
+        let mut w: IndexWriter = old.writer_with_num_threads(1, 15_000_000).unwrap();
+        w.commit().unwrap();
+    }
+    let idx = open(dir.path());
+    assert!(idx.needs_rebuild().unwrap(), "the caller is told to rebuild from the store");
+    assert_eq!(idx.count(None).unwrap(), 0);
+    idx.apply(&[], &[listing(ListingKind::Result, 1, "海水淡化", "反渗透膜")], 1).unwrap();
+    assert_eq!(idx.search(&req("海水淡化")).unwrap().total, 1);
+}

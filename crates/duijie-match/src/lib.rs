@@ -70,7 +70,9 @@
 
 pub mod colour;
 pub mod edit;
+pub mod engine;
 pub mod error;
+pub mod eval;
 pub mod flow;
 pub mod model;
 pub mod solve;

@@ -168,6 +168,10 @@ impl Context {
             Matcher::new(index.clone(), text.stopwords.clone(), settings.matching.weights)
                 .map_err(|e| StartError::Text(format!("matching: {}", e.message_en())))?,
         );
+        // build the semantic model in the background so the first match request does not
+        if index.num_docs() > 0 {
+            matcher.spawn_refresh();
+        }
         let extra: Vec<(String, String)> = settings.industries.extra.iter().map(|e| (e.code.clone(), e.label.clone())).collect();
         Ok(Context {
             settings: Arc::new(settings),

@@ -1,0 +1,477 @@
+//! The structured components of a match score. Each returns a score in [0, 1] and a
+//! one-line reason in Chinese naming the specifics. They are defined by role (the need side,
+//! the result side), never by which side asked, so a pair scores the same from either side.
+
+use duijie_domain::geo::{in_province, normalize_city};
+use duijie_domain::vocab::{INDUSTRIES, MATURITIES, TRANSFER_MODES, label, maturity_rank};
+use duijie_domain::{ListingKind, ListingText, zones_of_city};
+
+/// A component's value with its explanation.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Scored {
+    /// In [0, 1].
+    pub score: f64,
+    /// One line in Chinese.
+    pub reason: String,
+}
+
+fn scored(score: f64, reason: impl Into<String>) -> Scored {
+    Scored {
+        score: score.clamp(0.0, 1.0),
+        reason: reason.into(),
+    }
+}
+
+/// Industry score when the industries differ but are related (same value chain).
+pub const RELATED_INDUSTRY: f64 = 0.6;
+/// Industry score when either side's industry is unknown.
+pub const UNKNOWN_INDUSTRY: f64 = 0.5;
+
+/// Pairs of industries that share technologies (symmetric).
+const RELATED: &[(&str, &str)] = &[
+    ("metallurgy", "new_materials"),
+    ("fine_chemicals", "petrochemicals"),
+    ("fine_chemicals", "new_materials"),
+    ("fine_chemicals", "biomedicine"),
+    ("petrochemicals", "new_energy"),
+    ("new_materials", "new_energy"),
+    ("intelligent_manufacturing", "advanced_equipment"),
+    ("intelligent_manufacturing", "cnc_machine_tools"),
+    ("intelligent_manufacturing", "information_technology"),
+    ("advanced_equipment", "cnc_machine_tools"),
+    ("advanced_equipment", "rail_transit"),
+    ("advanced_equipment", "shipbuilding"),
+    ("shipbuilding", "marine_economy"),
+    ("information_technology", "integrated_circuits"),
+    ("biomedicine", "tcm"),
+    ("modern_agriculture", "food_processing"),
+    ("modern_agriculture", "marine_economy"),
+    ("food_processing", "biomedicine"),
+    ("tcm", "modern_agriculture"),
+];
+
+fn industry_name(code: &str) -> String {
+    label(INDUSTRIES, code).unwrap_or(code).to_string()
+}
+
+/// Whether two industry codes are related (same value chain); symmetric.
+pub fn industries_related(a: &str, b: &str) -> bool {
+    RELATED
+        .iter()
+        .any(|&(x, y)| (x == a && y == b) || (x == b && y == a))
+}
+
+/// Same industry 1, related [`RELATED_INDUSTRY`], unknown [`UNKNOWN_INDUSTRY`], different 0.
+pub fn industry(a: Option<&str>, b: Option<&str>) -> Scored {
+    match (a, b) {
+        (Some(a), Some(b)) if a == b => scored(1.0, format!("同属{}行业", industry_name(a))),
+        (Some(a), Some(b)) if industries_related(a, b) => scored(
+            RELATED_INDUSTRY,
+            format!("行业相关：{}与{}", industry_name(a), industry_name(b)),
+        ),
+        (Some(a), Some(b)) => scored(
+            0.0,
+            format!("行业不同：{}与{}", industry_name(a), industry_name(b)),
+        ),
+        _ => scored(UNKNOWN_INDUSTRY, "行业未知（至少一方未填写）"),
+    }
+}
+
+/// Same city 1 > shared zone of 一圈一带两区 0.75 > both in Liaoning 0.5 > at least one
+/// outside the province 0.25; unknown city 0.5.
+pub fn region(a: Option<&str>, b: Option<&str>) -> Scored {
+    let (Some(a), Some(b)) = (
+        a.filter(|s| !s.trim().is_empty()),
+        b.filter(|s| !s.trim().is_empty()),
+    ) else {
+        return scored(0.5, "地域未知（至少一方未填写城市）");
+    };
+    let (ca, cb) = (normalize_city(a), normalize_city(b));
+    if ca == cb {
+        return scored(1.0, format!("同在{ca}"));
+    }
+    let za = zones_of_city(&ca);
+    if let Some(z) = zones_of_city(&cb).into_iter().find(|z| za.contains(z)) {
+        return scored(0.75, format!("{ca}与{cb}同属{}", z.label_zh()));
+    }
+    if in_province(&ca) && in_province(&cb) {
+        return scored(0.5, format!("{ca}与{cb}均在辽宁省内"));
+    }
+    scored(0.25, format!("{ca}与{cb}，至少一方在省外"))
+}
+
+fn maturity_name(code: &str) -> String {
+    label(MATURITIES, code).unwrap_or(code).to_string()
+}
+
+/// Score when the maturity of either side is missing.
+pub const UNKNOWN_MATURITY: f64 = 0.7;
+
+/// The result's maturity against the need's required maturity: reaches it 1, one level
+/// short 0.4, two levels short 0; missing on either side [`UNKNOWN_MATURITY`].
+pub fn maturity(result: Option<&str>, required: Option<&str>) -> Scored {
+    let r = result.and_then(maturity_rank);
+    let q = required.and_then(maturity_rank);
+    match (r, q, result, required) {
+        (Some(r), Some(q), Some(rc), Some(qc)) => {
+            if r >= q {
+                scored(
+                    1.0,
+                    format!(
+                        "成果已达{}，满足需求要求的{}",
+                        maturity_name(rc),
+                        maturity_name(qc)
+                    ),
+                )
+            } else if q - r == 1 {
+                scored(
+                    0.4,
+                    format!(
+                        "成果处于{}，比需求要求的{}低一级",
+                        maturity_name(rc),
+                        maturity_name(qc)
+                    ),
+                )
+            } else {
+                scored(
+                    0.0,
+                    format!(
+                        "成果处于{}，远低于需求要求的{}",
+                        maturity_name(rc),
+                        maturity_name(qc)
+                    ),
+                )
+            }
+        }
+        (_, None, _, _) => scored(UNKNOWN_MATURITY, "成熟度要求未知（需求未填写）"),
+        _ => scored(UNKNOWN_MATURITY, "成熟度未知（成果未填写）"),
+    }
+}
+
+fn mode_names(codes: &[&String]) -> String {
+    codes
+        .iter()
+        .map(|c| label(TRANSFER_MODES, c).unwrap_or(c.as_str()))
+        .collect::<Vec<_>>()
+        .join("、")
+}
+
+/// Share of the cooperation modes the need wants that the result accepts (|N∩R| / |N|);
+/// either list empty 0.5.
+pub fn modes(need: &[String], result: &[String]) -> Scored {
+    if need.is_empty() || result.is_empty() {
+        return scored(0.5, "合作方式未知（至少一方未填写）");
+    }
+    let mut wanted: Vec<&String> = need.iter().collect();
+    wanted.sort();
+    wanted.dedup();
+    let common: Vec<&String> = wanted
+        .iter()
+        .copied()
+        .filter(|m| result.contains(m))
+        .collect();
+    let share = common.len() as f64 / wanted.len() as f64;
+    if common.is_empty() {
+        let mut offered: Vec<&String> = result.iter().collect();
+        offered.sort();
+        offered.dedup();
+        scored(
+            0.0,
+            format!(
+                "无共同合作方式：需求希望{}，成果接受{}",
+                mode_names(&wanted),
+                mode_names(&offered)
+            ),
+        )
+    } else {
+        scored(
+            share,
+            format!(
+                "合作方式一致：{}（满足需求 {}/{} 项）",
+                mode_names(&common),
+                common.len(),
+                wanted.len()
+            ),
+        )
+    }
+}
+
+/// Formats an amount in yuan the way people read it (万元 / 亿元).
+pub fn fmt_yuan(v: i64) -> String {
+    let v = v as f64;
+    let trim = |x: f64| {
+        let s = format!("{x:.2}");
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    };
+    if v.abs() >= 1e8 {
+        format!("{}亿元", trim(v / 1e8))
+    } else if v.abs() >= 1e4 {
+        format!("{}万元", trim(v / 1e4))
+    } else {
+        format!("{}元", trim(v))
+    }
+}
+
+fn fmt_range(min: Option<i64>, max: Option<i64>) -> String {
+    match (min, max) {
+        (Some(a), Some(b)) if a == b => fmt_yuan(a),
+        (Some(a), Some(b)) => format!("{}–{}", fmt_yuan(a), fmt_yuan(b)),
+        (Some(a), None) => format!("{}以上", fmt_yuan(a)),
+        (None, Some(b)) => format!("{}以内", fmt_yuan(b)),
+        (None, None) => "未填写".to_string(),
+    }
+}
+
+/// The need's budget `[bmin, bmax]` against the result's price `[pmin, pmax]` (a missing end
+/// is open): ranges overlap 1; price above the budget `bmax / pmin` (how much of the lowest
+/// price the budget covers); either side entirely missing 0.5.
+pub fn budget(need: (Option<i64>, Option<i64>), result: (Option<i64>, Option<i64>)) -> Scored {
+    let (bmin, bmax) = need;
+    let (pmin, pmax) = result;
+    if (bmin.is_none() && bmax.is_none()) || (pmin.is_none() && pmax.is_none()) {
+        return scored(0.5, "预算或报价未知（至少一方未填写）");
+    }
+    let text = format!(
+        "需求预算{}，成果报价{}",
+        fmt_range(bmin, bmax),
+        fmt_range(pmin, pmax)
+    );
+    match (bmax, pmin) {
+        (Some(b), Some(p)) if p > b => {
+            let s = if p > 0 {
+                (b.max(0) as f64) / (p as f64)
+            } else {
+                0.0
+            };
+            scored(s, format!("{text}，最低报价超出预算"))
+        }
+        _ => {
+            // price not above the budget's top: they overlap, or the price is below the budget
+            let below = matches!((bmin, pmax), (Some(b), Some(p)) if p < b);
+            if below {
+                scored(1.0, format!("{text}，报价低于预算"))
+            } else {
+                scored(1.0, format!("{text}，区间有重叠"))
+            }
+        }
+    }
+}
+
+/// Days since 1970-01-01 of a `YYYY-MM-DD` date (or the date part of an RFC 3339 time).
+pub fn days_of(date: &str) -> Option<i64> {
+    let d = date.get(..10)?;
+    let mut parts = d.split('-');
+    let y: i64 = parts.next()?.parse().ok()?;
+    let m: i64 = parts.next()?.parse().ok()?;
+    let day: i64 = parts.next()?.parse().ok()?;
+    if parts.next().is_some()
+        || !(1..=12).contains(&m)
+        || !(1..=31).contains(&day)
+        || d.as_bytes().get(4) != Some(&b'-')
+    {
+        return None;
+    }
+    // days from civil (Howard Hinnant)
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    Some(era * 146_097 + doe - 719_468)
+}
+
+/// Today in days since the epoch, from the system clock (UTC).
+pub fn today_days() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| (d.as_secs() / 86_400) as i64)
+        .unwrap_or(0)
+}
+
+/// Half-life of the recency bonus, days.
+pub const RECENCY_HALF_LIFE_DAYS: f64 = 180.0;
+
+/// One listing's freshness: 0 when it is a need whose deadline has passed; otherwise
+/// `0.5 + 0.5 · 2^(−age / 180 days)` by the age of its last update (0.75 when unknown).
+pub fn listing_freshness(l: &ListingText, today: i64) -> (f64, String) {
+    if l.kind == ListingKind::Need
+        && let Some(dl) = l.deadline.as_deref()
+        && let Some(d) = days_of(dl)
+        && d < today
+    {
+        return (0.0, format!("需求截止日期{dl}已过"));
+    }
+    match days_of(&l.updated_at) {
+        Some(u) => {
+            let age = (today - u).max(0) as f64;
+            let s = 0.5 + 0.5 * (-age / RECENCY_HALF_LIFE_DAYS).exp2();
+            let what = if l.kind == ListingKind::Need {
+                "需求"
+            } else {
+                "成果"
+            };
+            let deadline = match (l.kind, l.deadline.as_deref()) {
+                (ListingKind::Need, Some(dl)) => format!("，截止{dl}"),
+                _ => String::new(),
+            };
+            (s, format!("{what}{}天前更新{deadline}", age as i64))
+        }
+        None => (0.75, "更新时间未知".to_string()),
+    }
+}
+
+/// Freshness of a pair: the mean of [`listing_freshness`] over the sides that count (saved
+/// needs and results). `None` when no side counts.
+pub fn freshness(sides: &[&ListingText], today: i64) -> Option<Scored> {
+    let parts: Vec<(f64, String)> = sides.iter().map(|l| listing_freshness(l, today)).collect();
+    if parts.is_empty() {
+        return None;
+    }
+    let mean = parts.iter().map(|p| p.0).sum::<f64>() / parts.len() as f64;
+    let reason = parts
+        .into_iter()
+        .map(|p| p.1)
+        .collect::<Vec<_>>()
+        .join("；");
+    Some(scored(mean, reason))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn s(v: &[&str]) -> Vec<String> {
+        v.iter().map(|x| x.to_string()).collect()
+    }
+
+    #[test]
+    fn industry_boundaries() {
+        assert_eq!(industry(Some("metallurgy"), Some("metallurgy")).score, 1.0);
+        assert!(
+            industry(Some("metallurgy"), Some("metallurgy"))
+                .reason
+                .contains("冶金")
+        );
+        assert_eq!(
+            industry(Some("metallurgy"), Some("new_materials")).score,
+            RELATED_INDUSTRY
+        );
+        assert_eq!(
+            industry(Some("new_materials"), Some("metallurgy")).score,
+            RELATED_INDUSTRY
+        );
+        assert_eq!(industry(Some("metallurgy"), Some("tcm")).score, 0.0);
+        assert_eq!(industry(None, Some("tcm")).score, UNKNOWN_INDUSTRY);
+        assert_eq!(industry(None, None).score, UNKNOWN_INDUSTRY);
+    }
+
+    #[test]
+    fn region_boundaries() {
+        assert_eq!(region(Some("沈阳"), Some("沈阳市")).score, 1.0);
+        let z = region(Some("沈阳"), Some("鞍山"));
+        assert_eq!(z.score, 0.75);
+        assert!(z.reason.contains("沈阳现代化都市圈"), "{}", z.reason);
+        assert_eq!(region(Some("沈阳"), Some("大连")).score, 0.5);
+        assert_eq!(region(Some("沈阳"), Some("北京")).score, 0.25);
+        assert_eq!(region(Some("哈尔滨"), Some("北京")).score, 0.25);
+        assert_eq!(region(None, Some("北京")).score, 0.5);
+        assert_eq!(region(Some(""), Some("北京")).score, 0.5);
+    }
+
+    #[test]
+    fn maturity_boundaries() {
+        assert_eq!(maturity(Some("industrialized"), Some("pilot")).score, 1.0);
+        assert_eq!(maturity(Some("pilot"), Some("pilot")).score, 1.0);
+        assert_eq!(maturity(Some("lab"), Some("pilot")).score, 0.4);
+        assert_eq!(maturity(Some("lab"), Some("industrialized")).score, 0.0);
+        let u = maturity(None, Some("pilot"));
+        assert_eq!(u.score, UNKNOWN_MATURITY);
+        assert!(u.reason.contains("未知"));
+        assert_eq!(maturity(Some("lab"), None).score, UNKNOWN_MATURITY);
+        assert_eq!(
+            maturity(Some("bogus"), Some("pilot")).score,
+            UNKNOWN_MATURITY
+        );
+    }
+
+    #[test]
+    fn modes_boundaries() {
+        assert_eq!(modes(&s(&["transfer"]), &s(&["license"])).score, 0.0);
+        assert_eq!(
+            modes(
+                &s(&["transfer", "license"]),
+                &s(&["license", "transfer", "equity"])
+            )
+            .score,
+            1.0
+        );
+        let half = modes(&s(&["transfer", "license"]), &s(&["license"]));
+        assert_eq!(half.score, 0.5);
+        assert!(half.reason.contains("许可"), "{}", half.reason);
+        assert_eq!(modes(&[], &s(&["license"])).score, 0.5);
+        assert_eq!(modes(&s(&["license"]), &[]).score, 0.5);
+    }
+
+    #[test]
+    fn budget_boundaries() {
+        assert_eq!(
+            budget(
+                (Some(500_000), Some(1_000_000)),
+                (Some(800_000), Some(1_200_000))
+            )
+            .score,
+            1.0
+        );
+        let over = budget((None, Some(500_000)), (Some(1_000_000), None));
+        assert!((over.score - 0.5).abs() < 1e-12, "{over:?}");
+        assert!(over.reason.contains("50万元"), "{}", over.reason);
+        assert_eq!(
+            budget((Some(2_000_000), None), (None, Some(1_000_000))).score,
+            1.0
+        );
+        assert_eq!(budget((None, None), (Some(1), Some(2))).score, 0.5);
+        assert_eq!(budget((Some(1), None), (None, None)).score, 0.5);
+        assert_eq!(budget((None, Some(0)), (Some(10), None)).score, 0.0);
+        assert_eq!(fmt_yuan(150_000_000), "1.5亿元");
+        assert_eq!(fmt_yuan(800), "800元");
+    }
+
+    #[test]
+    fn dates_and_freshness() {
+        assert_eq!(days_of("1970-01-01"), Some(0));
+        assert_eq!(days_of("2000-03-01"), Some(11_017));
+        assert_eq!(days_of("2026-11-23T00:00:00.000Z"), days_of("2026-11-23"));
+        assert_eq!(days_of("2026-13-01"), None);
+        assert_eq!(days_of("20261101"), None);
+        assert_eq!(days_of(""), None);
+        let today = days_of("2026-11-23").unwrap();
+        let mut need = ListingText {
+            kind: ListingKind::Need,
+            id: 1,
+            external_id: None,
+            title: String::new(),
+            body: String::new(),
+            keywords: vec![],
+            organization: None,
+            industry: None,
+            maturity: None,
+            status: "published".into(),
+            modes: vec![],
+            money_min: None,
+            money_max: None,
+            deadline: Some("2026-11-22".into()),
+            updated_at: "2026-11-23T00:00:00Z".into(),
+        };
+        let past = freshness(&[&need], today).unwrap();
+        assert_eq!(past.score, 0.0);
+        assert!(past.reason.contains("已过"));
+        need.deadline = Some("2027-01-01".into());
+        assert_eq!(freshness(&[&need], today).unwrap().score, 1.0);
+        need.updated_at = "2026-05-27".into(); // 180 days earlier
+        assert!((freshness(&[&need], today).unwrap().score - 0.75).abs() < 1e-9);
+        need.updated_at = String::new();
+        assert_eq!(freshness(&[&need], today).unwrap().score, 0.75);
+        assert!(freshness(&[], today).is_none());
+    }
+}

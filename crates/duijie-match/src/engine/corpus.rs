@@ -1,0 +1,667 @@
+//! Corpus statistics and the semantic model, learnt from the index's own listings.
+//!
+//! A [`CorpusModel`] is a snapshot of the index: the number of documents, every term's
+//! document frequency (for idf) and a latent semantic model (LSA): the top right singular
+//! vectors of the listings' TF-IDF term–document matrix, computed by randomized subspace
+//! iteration. Terms that occur in the same listings, or in listings that share other terms,
+//! get nearby directions, so two listings that say the same thing in different words still
+//! come out similar. A listing's semantic vector is the TF-IDF-weighted sum of its terms'
+//! unit directions, minus the mean direction of all listings (what every listing shares, such
+//! as the vocabulary of scientific writing), normalised.
+//!
+//! Nothing is downloaded and nothing is tuned to an evaluation set: the model is a function
+//! of the indexed text alone, built with a fixed seed and a fixed work split, so it is
+//! deterministic.
+
+use super::linalg::{Csr, gram, orthonormalize, random_matrix, symmetric_eigen};
+use duijie_index::SearchIndex;
+use duijie_index::similar::decode_terms;
+use duijie_text::{RARE_CHAR_MIN_IDF, Stopwords, is_han};
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+/// How the corpus model is built.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SemanticParams {
+    /// Latent dimensions (at most; fewer for small corpora: one per 8 documents).
+    pub dims: usize,
+    /// Oversampling of the randomized subspace iteration.
+    pub oversample: usize,
+    /// Subspace iterations.
+    pub iterations: usize,
+    /// Largest vocabulary (the terms with the highest document frequency are kept).
+    pub max_vocab: usize,
+    /// No semantic model below this many documents.
+    pub min_docs: usize,
+    /// Exponent applied to the singular values in term vectors (1 = classic LSA); only
+    /// matters without `unit_terms`.
+    pub sv_power: f32,
+    /// Subtract the mean listing direction before comparing.
+    pub center: bool,
+    /// Scale every term vector to unit length, so a listing's semantic vector is the
+    /// TF-IDF-weighted mean of its terms' directions (frequent terms, whose LSA vectors are
+    /// longer, do not drown the specific ones).
+    pub unit_terms: bool,
+    /// Exponent of idf in term weights `ln(1 + tf) · idf^p` (lexical and semantic).
+    pub idf_power: f64,
+    /// Each Han character of a multi-character word is also a feature, with this share of
+    /// the word's frequency (0: words only). Chinese technical terms that jieba segments
+    /// differently, or that are new compounds of known morphemes (`制氢`, `氢能`, `储氢`),
+    /// still share their characters.
+    pub char_weight: f32,
+    /// Weight factor of single Han characters that are common (`ln(N/df)` below
+    /// [`RARE_CHAR_MIN_IDF`]); rare ones always count fully.
+    pub common_char_weight: f64,
+}
+
+impl Default for SemanticParams {
+    fn default() -> Self {
+        SemanticParams {
+            dims: 64,
+            oversample: 16,
+            iterations: 3,
+            max_vocab: 60_000,
+            min_docs: 40,
+            sv_power: 1.0,
+            center: true,
+            unit_terms: true,
+            idf_power: 1.0,
+            char_weight: 0.3,
+            common_char_weight: 1.0,
+        }
+    }
+}
+
+/// The learnt term space.
+#[derive(Debug)]
+struct Lsa {
+    dims: usize,
+    /// term id → row in `vectors`, `u32::MAX` when the term is not in the model.
+    row: Vec<u32>,
+    vectors: Vec<f32>,
+    /// Mean unit listing vector of the training listings (zero when not centring).
+    mean: Vec<f64>,
+}
+
+/// Statistics of one index snapshot and the semantic model built from it.
+#[derive(Debug)]
+pub struct CorpusModel {
+    n_docs: u64,
+    generation: u64,
+    ids: TermIds,
+    names: Vec<Box<str>>,
+    df: Vec<u32>,
+    /// term id → `idf^p`, or 0 when the term does not count (stopword, common single
+    /// character).
+    term_weight: Vec<f64>,
+    lsa: Option<Lsa>,
+    build_time: Duration,
+    idf_power: f64,
+    char_weight: f32,
+    common_char_weight: f64,
+    /// term id → range of `char_ids`: the ids of its Han characters when it is a
+    /// multi-character Han word (empty otherwise).
+    char_span: Vec<(u32, u32)>,
+    char_ids: Vec<u32>,
+}
+
+/// A listing's vectors under a [`CorpusModel`].
+#[derive(Debug, Clone, Default)]
+pub struct Prepared {
+    /// `(term key, ln(1 + tf) · idf^p)`, sorted by key, zero weights dropped. Keys are the
+    /// model's term ids; terms the model does not know get a hashed key with the top bit set.
+    pub terms: Vec<(u64, f64)>,
+    /// Euclidean norm of the weights.
+    pub norm: f64,
+    /// Unit vector in the semantic space; `None` without a model or without known terms.
+    pub semantic: Option<Vec<f32>>,
+    /// Names of the terms the model does not know, by key.
+    pub unknown: Vec<(u64, String)>,
+}
+
+/// What a model build reports.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct CorpusStats {
+    /// Documents seen.
+    pub docs: u64,
+    /// Distinct terms.
+    pub terms: usize,
+    /// Terms in the semantic model.
+    pub semantic_terms: usize,
+    /// Dimensions of the semantic model (0 without one).
+    pub dims: usize,
+    /// Time taken.
+    pub build_time: Duration,
+}
+
+const UNKNOWN_BIT: u64 = 1 << 63;
+
+/// A fast non-cryptographic hasher for term lookups (FxHash's multiply-rotate); the keys
+/// are the index's own terms, not attacker-chosen.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct FxHasher(u64);
+
+impl std::hash::Hasher for FxHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        const K: u64 = 0xf135_7aea_2e62_a9c5;
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            let mut b = [0u8; 8];
+            b.copy_from_slice(c);
+            self.0 = (self.0.rotate_left(26) ^ u64::from_le_bytes(b)).wrapping_mul(K);
+        }
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            let mut b = [0u8; 8];
+            b[..rest.len()].copy_from_slice(rest);
+            self.0 = (self.0.rotate_left(26) ^ u64::from_le_bytes(b) ^ (rest.len() as u64) << 56)
+                .wrapping_mul(K);
+        }
+    }
+    fn write_u8(&mut self, i: u8) {
+        self.0 = (self.0.rotate_left(26) ^ u64::from(i)).wrapping_mul(0xf135_7aea_2e62_a9c5);
+    }
+}
+
+type FxBuild = std::hash::BuildHasherDefault<FxHasher>;
+type TermIds = HashMap<Box<str>, u32, FxBuild>;
+
+fn unknown_key(term: &str) -> u64 {
+    // FNV-1a: stable across runs and platforms
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in term.bytes() {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    UNKNOWN_BIT | (h & !UNKNOWN_BIT)
+}
+
+impl CorpusModel {
+    /// Reads every listing's stored term vector from the index and builds the statistics
+    /// and the semantic model.
+    pub fn build(
+        index: &SearchIndex,
+        stopwords: &Stopwords,
+        params: &SemanticParams,
+    ) -> Result<CorpusModel, duijie_index::IndexError> {
+        let t0 = Instant::now();
+        let searcher = index.searcher();
+        let generation = searcher.generation().generation_id();
+        let mut ids: TermIds = TermIds::default();
+        let mut names: Vec<Box<str>> = Vec::new();
+        let mut df: Vec<u32> = Vec::new();
+        let mut docs: Vec<Vec<(u32, f32)>> = Vec::new();
+        let char_weight = params.char_weight;
+        index.for_each_stored_terms(&searcher, |_, _, encoded| {
+            let mut row: Vec<(u32, f32)> = Vec::new();
+            for (t, w) in with_chars(decode_terms(encoded), char_weight) {
+                let id = match ids.get(t) {
+                    Some(&id) => id,
+                    None => {
+                        let id = df.len() as u32;
+                        ids.insert(t.into(), id);
+                        names.push(t.into());
+                        df.push(0);
+                        id
+                    }
+                };
+                row.push((id, w));
+            }
+            row.sort_by_key(|x| x.0);
+            row.dedup_by(|later, first| {
+                if later.0 == first.0 {
+                    first.1 += later.1;
+                    true
+                } else {
+                    false
+                }
+            });
+            for &(id, _) in &row {
+                df[id as usize] += 1;
+            }
+            docs.push(row);
+        })?;
+        let mut model = CorpusModel {
+            n_docs: docs.len() as u64,
+            generation,
+            ids,
+            names,
+            df,
+            term_weight: Vec::new(),
+            lsa: None,
+            build_time: Duration::ZERO,
+            idf_power: params.idf_power,
+            char_weight: params.char_weight,
+            common_char_weight: params.common_char_weight,
+            char_span: Vec::new(),
+            char_ids: Vec::new(),
+        };
+        if model.char_weight > 0.0 {
+            let mut spans = Vec::with_capacity(model.names.len());
+            let mut char_ids = Vec::new();
+            for t in &model.names {
+                let from = char_ids.len() as u32;
+                for (c, _) in with_chars(std::iter::once((&**t, 1.0)), model.char_weight).skip(1) {
+                    if let Some(&cid) = model.ids.get(c) {
+                        char_ids.push(cid);
+                    }
+                }
+                spans.push((from, char_ids.len() as u32));
+            }
+            model.char_span = spans;
+            model.char_ids = char_ids;
+        }
+        model.term_weight = (0..model.df.len())
+            .map(|id| model.base_weight(&model.names[id], model.df[id], stopwords))
+            .collect();
+        if docs.len() >= params.min_docs.max(2) {
+            model.lsa = model.train(&docs, params);
+        }
+        model.build_time = t0.elapsed();
+        Ok(model)
+    }
+
+    /// An empty model (no documents): uniform idf, no semantic space.
+    pub fn empty() -> CorpusModel {
+        CorpusModel {
+            n_docs: 0,
+            generation: u64::MAX,
+            ids: TermIds::default(),
+            names: Vec::new(),
+            df: Vec::new(),
+            term_weight: Vec::new(),
+            lsa: None,
+            build_time: Duration::ZERO,
+            idf_power: 1.0,
+            char_weight: 0.0,
+            common_char_weight: 1.0,
+            char_span: Vec::new(),
+            char_ids: Vec::new(),
+        }
+    }
+
+    /// The searcher generation the model was built from.
+    pub fn generation(&self) -> u64 {
+        self.generation
+    }
+
+    /// Documents in the snapshot.
+    pub fn n_docs(&self) -> u64 {
+        self.n_docs
+    }
+
+    /// Whether there is a semantic space.
+    pub fn has_semantic(&self) -> bool {
+        self.lsa.is_some()
+    }
+
+    /// Build statistics.
+    pub fn stats(&self) -> CorpusStats {
+        CorpusStats {
+            docs: self.n_docs,
+            terms: self.df.len(),
+            semantic_terms: self
+                .lsa
+                .as_ref()
+                .map_or(0, |l| l.row.iter().filter(|r| **r != u32::MAX).count()),
+            dims: self.lsa.as_ref().map_or(0, |l| l.dims),
+            build_time: self.build_time,
+        }
+    }
+
+    /// `ln(1 + N / df)`; a term the snapshot does not know counts as occurring once.
+    pub fn idf(&self, term: &str) -> f64 {
+        let df = self.ids.get(term).map_or(0, |&i| self.df[i as usize]);
+        self.idf_of_df(df)
+    }
+
+    fn idf_of_df(&self, df: u32) -> f64 {
+        let n = self.n_docs.max(1) as f64;
+        (1.0 + n / f64::from(df.max(1))).ln()
+    }
+
+    /// `idf^p` of a term with document frequency `df`, or 0 when the term does not count: a
+    /// stopword, or a single Han character that is not rare (`ln(N/df)` below
+    /// [`RARE_CHAR_MIN_IDF`]).
+    fn base_weight(&self, term: &str, df: u32, stopwords: &Stopwords) -> f64 {
+        if stopwords.contains(term) {
+            return 0.0;
+        }
+        let mut chars = term.chars();
+        if let (Some(c), None) = (chars.next(), chars.next())
+            && is_han(c)
+        {
+            let n = self.n_docs.max(1) as f64;
+            if (n / f64::from(df.max(1))).ln() < f64::from(RARE_CHAR_MIN_IDF) {
+                return self.common_char_weight * self.idf_of_df(df).powf(self.idf_power);
+            }
+        }
+        self.idf_of_df(df).powf(self.idf_power)
+    }
+
+    /// The name of a term key of `p` (or of the model).
+    pub fn name<'a>(&'a self, key: u64, p: &'a Prepared) -> Option<&'a str> {
+        if key & UNKNOWN_BIT == 0 {
+            self.names.get(key as usize).map(|s| &**s)
+        } else {
+            p.unknown
+                .iter()
+                .find(|(k, _)| *k == key)
+                .map(|(_, s)| s.as_str())
+        }
+    }
+
+    /// A listing's TF-IDF and semantic vectors from `(term, weighted frequency)` pairs (the
+    /// same features and weights the model was trained with: frequencies of a feature are
+    /// summed before `ln(1 + tf)` is taken).
+    pub fn prepare<'t>(
+        &self,
+        terms: impl IntoIterator<Item = (&'t str, f32)>,
+        stopwords: &Stopwords,
+    ) -> Prepared {
+        let cw = self.char_weight;
+        let mut feats: Vec<(u64, f32)> = Vec::new();
+        let mut unknown: Vec<(u64, String)> = Vec::new();
+        let mut unknown_feature =
+            |t: &str, tf: f32, feats: &mut Vec<(u64, f32)>| match self.ids.get(t) {
+                Some(&id) => feats.push((u64::from(id), tf)),
+                None => {
+                    let key = unknown_key(t);
+                    if !unknown.iter().any(|(k, _)| *k == key) {
+                        unknown.push((key, t.to_string()));
+                    }
+                    feats.push((key, tf));
+                }
+            };
+        for (t, tf) in terms {
+            if tf.is_nan() || tf <= 0.0 {
+                continue;
+            }
+            match self.ids.get(t) {
+                Some(&id) => {
+                    feats.push((u64::from(id), tf));
+                    if cw > 0.0 {
+                        let (from, to) = self.char_span[id as usize];
+                        for &c in &self.char_ids[from as usize..to as usize] {
+                            feats.push((u64::from(c), tf * cw));
+                        }
+                    }
+                }
+                None => {
+                    for (f, w) in with_chars(std::iter::once((t, tf)), cw) {
+                        unknown_feature(f, w, &mut feats);
+                    }
+                }
+            }
+        }
+        feats.sort_by_key(|x| x.0);
+        feats.dedup_by(|later, first| {
+            if later.0 == first.0 {
+                first.1 += later.1;
+                true
+            } else {
+                false
+            }
+        });
+        let mut out: Vec<(u64, f64)> = Vec::with_capacity(feats.len());
+        let mut sem = self.lsa.as_ref().map(|l| vec![0f64; l.dims]);
+        let mut any_sem = false;
+        for (key, tf) in feats {
+            let damp = (1.0 + f64::from(tf)).ln();
+            if key & UNKNOWN_BIT == 0 {
+                let id = key as usize;
+                let base = self.term_weight[id];
+                if base <= 0.0 {
+                    continue;
+                }
+                let w = damp * base;
+                out.push((key, w));
+                if let (Some(lsa), Some(v)) = (&self.lsa, sem.as_mut()) {
+                    let r = lsa.row[id];
+                    if r != u32::MAX {
+                        any_sem = true;
+                        let tv = &lsa.vectors[r as usize * lsa.dims..(r as usize + 1) * lsa.dims];
+                        for (a, b) in v.iter_mut().zip(tv) {
+                            *a += w * f64::from(*b);
+                        }
+                    }
+                }
+            } else if let Some((_, name)) = unknown.iter().find(|(k, _)| *k == key) {
+                let base = self.base_weight(name, 0, stopwords);
+                if base > 0.0 {
+                    out.push((key, damp * base));
+                }
+            }
+        }
+        unknown.retain(|(k, _)| out.binary_search_by_key(k, |x| x.0).is_ok());
+        let norm = out.iter().map(|(_, w)| w * w).sum::<f64>().sqrt();
+        let semantic = match (&self.lsa, sem) {
+            (Some(lsa), Some(v)) if any_sem => lsa.finish(v),
+            _ => None,
+        };
+        Prepared {
+            terms: out,
+            norm,
+            semantic,
+            unknown,
+        }
+    }
+
+    fn train(&self, docs: &[Vec<(u32, f32)>], p: &SemanticParams) -> Option<Lsa> {
+        let n = docs.len();
+        // vocabulary: counted terms in ≥ 2 documents and at most half of them
+        let mut cand: Vec<(u32, u32)> = Vec::new();
+        for (id, &df) in self.df.iter().enumerate() {
+            if df >= 2 && (df as usize) * 2 <= n && self.term_weight[id] > 0.0 {
+                cand.push((id as u32, df));
+            }
+        }
+        cand.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        cand.truncate(p.max_vocab);
+        if cand.len() < 4 {
+            return None;
+        }
+        let mut row = vec![u32::MAX; self.df.len()];
+        for (r, (id, _)) in cand.iter().enumerate() {
+            row[*id as usize] = r as u32;
+        }
+        let rows: Vec<Vec<(u32, f32)>> = docs
+            .iter()
+            .map(|d| {
+                let mut r: Vec<(u32, f32)> = d
+                    .iter()
+                    .filter_map(|&(id, tf)| {
+                        let c = row[id as usize];
+                        (c != u32::MAX).then(|| {
+                            (
+                                c,
+                                ((1.0 + f64::from(tf)).ln() * self.term_weight[id as usize]) as f32,
+                            )
+                        })
+                    })
+                    .collect();
+                let norm = r.iter().map(|(_, v)| v * v).sum::<f32>().sqrt();
+                if norm > 0.0 {
+                    for (_, v) in &mut r {
+                        *v /= norm;
+                    }
+                }
+                r
+            })
+            .collect();
+        let vocab = cand.len();
+        let x = Csr::from_rows(&rows, vocab);
+        let xt = x.transpose();
+        let k = p.dims.min(n / 8).min(vocab / 2).max(2);
+        let l = (k + p.oversample).min(vocab).min(n);
+        if l < 2 {
+            return None;
+        }
+        // subspace iteration on XᵀX (vocab × vocab), starting from a random basis
+        let mut z = random_matrix(vocab * l, 0x5eed_d1e1_u64);
+        orthonormalize(&mut z, vocab, l);
+        for _ in 0..p.iterations {
+            let y = x.mul(&z, l);
+            z = xt.mul(&y, l);
+            orthonormalize(&mut z, vocab, l);
+        }
+        // Rayleigh–Ritz: T = (XZ)ᵀ(XZ) = W Λ Wᵀ; right singular vectors Z W, σ = √λ
+        let y = x.mul(&z, l);
+        let t = gram(&y, n, l);
+        let (lambda, w) = symmetric_eigen(&t, l);
+        let k = k.min(l);
+        let scale: Vec<f64> = (0..k)
+            .map(|j| lambda[j].max(0.0).sqrt().powf(f64::from(p.sv_power) - 1.0))
+            .map(|s| if s.is_finite() { s } else { 0.0 })
+            .collect();
+        let mut vectors = vec![0f32; vocab * k];
+        for r in 0..vocab {
+            let zr = &z[r * l..(r + 1) * l];
+            let v = &mut vectors[r * k..(r + 1) * k];
+            for (j, out) in v.iter_mut().enumerate() {
+                let acc: f64 = (0..l).map(|i| f64::from(zr[i]) * w[i * l + j]).sum();
+                *out = (acc * scale[j]) as f32;
+            }
+            if p.unit_terms {
+                let n = v
+                    .iter()
+                    .map(|x| f64::from(*x) * f64::from(*x))
+                    .sum::<f64>()
+                    .sqrt();
+                if n > 0.0 {
+                    for x in v.iter_mut() {
+                        *x = (f64::from(*x) / n) as f32;
+                    }
+                }
+            }
+        }
+        let mut lsa = Lsa {
+            dims: k,
+            row,
+            vectors,
+            mean: vec![0f64; k],
+        };
+        if p.center {
+            // mean direction of the training listings, with the same weights as `prepare`
+            let weighted: Vec<Vec<(u32, f32)>> = docs
+                .iter()
+                .map(|d| {
+                    d.iter()
+                        .map(|&(id, tf)| {
+                            (
+                                id,
+                                ((1.0 + f64::from(tf)).ln() * self.term_weight[id as usize]) as f32,
+                            )
+                        })
+                        .collect()
+                })
+                .collect();
+            let mut mean = vec![0f64; k];
+            let mut used = 0usize;
+            for d in &weighted {
+                let mut v = vec![0f64; k];
+                let mut any = false;
+                for &(id, w) in d {
+                    let r = lsa.row[id as usize];
+                    if r == u32::MAX || w <= 0.0 {
+                        continue;
+                    }
+                    any = true;
+                    for (a, b) in v
+                        .iter_mut()
+                        .zip(&lsa.vectors[r as usize * k..(r as usize + 1) * k])
+                    {
+                        *a += f64::from(w) * f64::from(*b);
+                    }
+                }
+                let nv = v.iter().map(|x| x * x).sum::<f64>().sqrt();
+                if any && nv > 0.0 {
+                    used += 1;
+                    for (m, x) in mean.iter_mut().zip(&v) {
+                        *m += x / nv;
+                    }
+                }
+            }
+            for m in &mut mean {
+                *m /= used.max(1) as f64;
+            }
+            lsa.mean = mean;
+        }
+        Some(lsa)
+    }
+}
+
+impl Lsa {
+    /// Normalises, subtracts the mean direction, normalises again.
+    fn finish(&self, mut v: Vec<f64>) -> Option<Vec<f32>> {
+        let n = v.iter().map(|x| x * x).sum::<f64>().sqrt();
+        if n <= 0.0 {
+            return None;
+        }
+        for (x, m) in v.iter_mut().zip(&self.mean) {
+            *x = *x / n - m;
+        }
+        let n = v.iter().map(|x| x * x).sum::<f64>().sqrt();
+        (n > 0.0).then(|| v.iter().map(|x| (x / n) as f32).collect())
+    }
+}
+
+/// The terms followed, when `char_weight > 0`, by the Han characters of each multi-character
+/// Han term at `char_weight` times its frequency.
+fn with_chars<'t>(
+    terms: impl IntoIterator<Item = (&'t str, f32)>,
+    char_weight: f32,
+) -> impl Iterator<Item = (&'t str, f32)> {
+    terms.into_iter().flat_map(move |(t, w)| {
+        let chars: Vec<(&'t str, f32)> =
+            if char_weight > 0.0 && t.chars().nth(1).is_some() && t.chars().all(is_han) {
+                t.char_indices()
+                    .map(|(i, c)| (&t[i..i + c.len_utf8()], w * char_weight))
+                    .collect()
+            } else {
+                Vec::new()
+            };
+        std::iter::once((t, w)).chain(chars)
+    })
+}
+
+/// Cosine of two prepared listings' TF-IDF vectors and their shared terms with each one's
+/// contribution `w_a · w_b / (‖a‖ ‖b‖)`, in key order. Symmetric: the dot product is summed
+/// in key order, the same whichever listing comes first.
+pub fn lexical(a: &Prepared, b: &Prepared) -> (f64, Vec<(u64, f64)>) {
+    let (mut i, mut j) = (0, 0);
+    let mut shared = Vec::new();
+    let denom = a.norm * b.norm;
+    if denom <= 0.0 {
+        return (0.0, shared);
+    }
+    let mut dot = 0.0;
+    while i < a.terms.len() && j < b.terms.len() {
+        match a.terms[i].0.cmp(&b.terms[j].0) {
+            std::cmp::Ordering::Less => i += 1,
+            std::cmp::Ordering::Greater => j += 1,
+            std::cmp::Ordering::Equal => {
+                let c = a.terms[i].1 * b.terms[j].1 / denom;
+                dot += c;
+                shared.push((a.terms[i].0, c));
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    (dot.clamp(0.0, 1.0), shared)
+}
+
+/// Cosine of the semantic vectors, clamped at 0; `None` when either has none.
+pub fn semantic(a: &Prepared, b: &Prepared) -> Option<f64> {
+    let (x, y) = (a.semantic.as_ref()?, b.semantic.as_ref()?);
+    let dot: f64 = x
+        .iter()
+        .zip(y)
+        .map(|(p, q)| f64::from(*p) * f64::from(*q))
+        .sum();
+    Some(dot.clamp(0.0, 1.0))
+}
