@@ -13,7 +13,12 @@ async fn health_answers() {
 #[tokio::test]
 async fn result_lifecycle_with_organization_and_search() {
     let app = spawn_app().await;
-    let (s, org) = app.post("/api/v1/organizations", &json!({"name": "大连理工大学", "kind": "university", "city": "大连"})).await;
+    let (s, org) = app
+        .post(
+            "/api/v1/organizations",
+            &json!({"name": "大连理工大学", "kind": "university", "city": "大连"}),
+        )
+        .await;
     assert_eq!(s, 201, "{org}");
     assert_eq!(org["zones"], json!(["coastal_belt"]));
     let org_id = org["id"].as_i64().unwrap();
@@ -31,47 +36,83 @@ async fn result_lifecycle_with_organization_and_search() {
         .await;
     assert_eq!(s, 201, "{r}");
     let id = r["id"].as_i64().unwrap();
-    assert_eq!(r["industry"], "new_energy", "industries resolve from Chinese labels");
+    assert_eq!(
+        r["industry"], "new_energy",
+        "industries resolve from Chinese labels"
+    );
     assert_eq!(r["maturity"], "pilot", "TRL 6 means pilot");
     assert_eq!(r["organization"]["name"], "大连理工大学");
-    assert!(r.get("contact").is_none(), "contact details are not shown to anonymous readers");
+    assert!(
+        r.get("contact").is_none(),
+        "contact details are not shown to anonymous readers"
+    );
 
     // searchable as soon as the write is acknowledged
     let (s, found) = app.get("/api/v1/search?q=低温制氢&kind=results").await;
     assert_eq!(s, 200);
     assert_eq!(found["total"], 1);
     assert_eq!(found["hits"][0]["id"], id);
-    assert!(found["hits"][0]["highlights"]["title"].as_str().unwrap().contains("<mark>"), "{found}");
+    assert!(
+        found["hits"][0]["highlights"]["title"]
+            .as_str()
+            .unwrap()
+            .contains("<mark>"),
+        "{found}"
+    );
 
     // patch one field; the rest is kept
-    let (s, p) = app.patch(&format!("/api/v1/results/{id}"), &json!({"title": "稀土催化氨分解制氢", "price_max": null})).await;
+    let (s, p) = app
+        .patch(
+            &format!("/api/v1/results/{id}"),
+            &json!({"title": "稀土催化氨分解制氢", "price_max": null}),
+        )
+        .await;
     assert_eq!(s, 200, "{p}");
     assert_eq!(p["title"], "稀土催化氨分解制氢");
     assert_eq!(p["keywords"], json!(["制氢", "稀土"]));
     assert!(p["price_max"].is_null());
     let (_, found) = app.get("/api/v1/search?q=低温制氢&kind=results").await;
-    assert_eq!(found["hits"][0]["title"], "稀土催化氨分解制氢", "the index follows updates");
+    assert_eq!(
+        found["hits"][0]["title"], "稀土催化氨分解制氢",
+        "the index follows updates"
+    );
 
     // invalid patch changes nothing
-    let (s, e) = app.patch(&format!("/api/v1/results/{id}"), &json!({"maturity": "量产"})).await;
+    let (s, e) = app
+        .patch(
+            &format!("/api/v1/results/{id}"),
+            &json!({"maturity": "量产"}),
+        )
+        .await;
     assert_eq!((s, error_code(&e).as_str()), (422, "validation_failed"));
     let (_, again) = app.get(&format!("/api/v1/results/{id}")).await;
     assert_eq!(again["maturity"], "pilot");
 
     // list with filters
-    let (_, list) = app.get("/api/v1/results?industry=new_energy&city=大连&limit=5").await;
-    assert_eq!((list["total"].as_i64(), list["limit"].as_i64()), (Some(1), Some(5)));
+    let (_, list) = app
+        .get("/api/v1/results?industry=new_energy&city=大连&limit=5")
+        .await;
+    assert_eq!(
+        (list["total"].as_i64(), list["limit"].as_i64()),
+        (Some(1), Some(5))
+    );
     let (_, list) = app.get("/api/v1/results?external_id=DLUT-001").await;
     assert_eq!(list["items"][0]["id"], id);
 
     // the organisation cannot be deleted while it owns a listing
-    assert_eq!(app.delete(&format!("/api/v1/organizations/{org_id}")).await, 409);
+    assert_eq!(
+        app.delete(&format!("/api/v1/organizations/{org_id}")).await,
+        409
+    );
     assert_eq!(app.delete(&format!("/api/v1/results/{id}")).await, 204);
     let (s, e) = app.get(&format!("/api/v1/results/{id}")).await;
     assert_eq!((s, error_code(&e).as_str()), (404, "not_found"));
     let (_, found) = app.get("/api/v1/search?q=制氢").await;
     assert_eq!(found["total"], 0, "deleted listings leave the index");
-    assert_eq!(app.delete(&format!("/api/v1/organizations/{org_id}")).await, 204);
+    assert_eq!(
+        app.delete(&format!("/api/v1/organizations/{org_id}")).await,
+        204
+    );
 }
 
 #[tokio::test]
@@ -85,8 +126,14 @@ async fn needs_and_experts_round_trip() {
         )
         .await;
     assert_eq!(s, 201, "{n}");
-    assert_eq!(n["organization"]["kind"], "enterprise", "an organisation named by a need is created as an enterprise");
-    assert_eq!(n["cooperation_modes"], json!(["joint_development", "technical_service"]));
+    assert_eq!(
+        n["organization"]["kind"], "enterprise",
+        "an organisation named by a need is created as an enterprise"
+    );
+    assert_eq!(
+        n["cooperation_modes"],
+        json!(["joint_development", "technical_service"])
+    );
     let (s, e) = app
         .post("/api/v1/experts", &json!({"name": "王磊", "title": "教授", "research_areas": ["冶金热能工程"], "summary": "长期从事钢铁余热回收研究。", "organization": "东北大学"}))
         .await;

@@ -1,7 +1,7 @@
 //! kill -9 during a bulk import, then restart: the index holds exactly what the store
 //! holds, and the same import run again completes without duplicates.
 
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -24,22 +24,30 @@ impl Drop for Server {
 }
 
 fn start(dir: &std::path::Path) -> (Server, String) {
-    let mut server = Server(Command::new(env!("CARGO_BIN_EXE_duijie"))
-        .args(["serve", "--no-demo", "--bind", "127.0.0.1:0", "--data-dir"])
-        .arg(dir)
-        .env("DUIJIE__INDEX__WRITER_THREADS", "1")
-        .env("DUIJIE__IMPORT__BATCH_SIZE", "200")
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("start duijie"));
+    let mut server = Server(
+        Command::new(env!("CARGO_BIN_EXE_duijie"))
+            .args(["serve", "--no-demo", "--bind", "127.0.0.1:0", "--data-dir"])
+            .arg(dir)
+            .env("DUIJIE__INDEX__WRITER_THREADS", "1")
+            .env("DUIJIE__IMPORT__BATCH_SIZE", "200")
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start duijie"),
+    );
     let stdout = server.0.stdout.take().expect("stdout");
     let mut lines = BufReader::new(stdout).lines();
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
-        assert!(Instant::now() < deadline, "server did not print its address");
-        let line = lines.next().expect("server exited early").expect("read stdout");
+        assert!(
+            Instant::now() < deadline,
+            "server did not print its address"
+        );
+        let line = lines
+            .next()
+            .expect("server exited early")
+            .expect("read stdout");
         if let Some(rest) = line.split("http://").nth(1) {
             let addr = rest.split_whitespace().next().unwrap().to_string();
             // keep draining stdout so the server never blocks on it
@@ -58,7 +66,14 @@ fn body(n: usize) -> String {
 }
 
 async fn status(client: &reqwest::Client, base: &str) -> Value {
-    client.get(format!("{base}/api/v1/admin/index")).send().await.unwrap().json().await.unwrap()
+    client
+        .get(format!("{base}/api/v1/admin/index"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
 }
 
 #[tokio::test]
@@ -72,12 +87,20 @@ async fn kill_during_import_then_restart_is_consistent_and_reimport_completes() 
     let c2 = client.clone();
     let url = format!("{base}/api/v1/import?kind=results");
     let p2 = payload.clone();
-    let import = tokio::spawn(async move { c2.post(url).header("content-type", "application/x-ndjson").body(p2).send().await });
+    let import = tokio::spawn(async move {
+        c2.post(url)
+            .header("content-type", "application/x-ndjson")
+            .body(p2)
+            .send()
+            .await
+    });
     // wait until part of the import is committed, then kill -9
     let started = Instant::now();
     loop {
         let st = status(&client, &base).await;
-        if st["store"]["results"].as_u64().unwrap_or(0) > 1000 || started.elapsed() > Duration::from_secs(60) {
+        if st["store"]["results"].as_u64().unwrap_or(0) > 1000
+            || started.elapsed() > Duration::from_secs(60)
+        {
             break;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
@@ -88,15 +111,44 @@ async fn kill_during_import_then_restart_is_consistent_and_reimport_completes() 
     let (mut child, base) = start(dir.path());
     let st = status(&client, &base).await;
     let stored = st["store"]["results"].as_u64().unwrap();
-    assert!(stored > 0 && stored < n as u64, "the kill landed mid-import: {st}");
-    assert_eq!(st["index"]["results"], st["store"]["results"], "after restart the index holds what the store holds: {st}");
+    assert!(
+        stored > 0 && stored < n as u64,
+        "the kill landed mid-import: {st}"
+    );
+    assert_eq!(
+        st["index"]["results"], st["store"]["results"],
+        "after restart the index holds what the store holds: {st}"
+    );
     assert_eq!(st["behind"], 0);
 
-    let r: Value = client.post(format!("{base}/api/v1/import?kind=results")).header("content-type", "application/x-ndjson").body(payload).send().await.unwrap().json().await.unwrap();
+    let r: Value = client
+        .post(format!("{base}/api/v1/import?kind=results"))
+        .header("content-type", "application/x-ndjson")
+        .body(payload)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(r["failed"], 0, "{r}");
-    assert_eq!(r["imported"].as_u64().unwrap() + r["updated"].as_u64().unwrap(), n as u64);
-    assert_eq!(r["updated"].as_u64().unwrap(), stored, "what was stored before the kill is updated, not duplicated");
+    assert_eq!(
+        r["imported"].as_u64().unwrap() + r["updated"].as_u64().unwrap(),
+        n as u64
+    );
+    assert_eq!(
+        r["updated"].as_u64().unwrap(),
+        stored,
+        "what was stored before the kill is updated, not duplicated"
+    );
     let st = status(&client, &base).await;
-    assert_eq!((st["store"]["results"].as_u64(), st["index"]["results"].as_u64()), (Some(n as u64), Some(n as u64)), "{st}");
+    assert_eq!(
+        (
+            st["store"]["results"].as_u64(),
+            st["index"]["results"].as_u64()
+        ),
+        (Some(n as u64), Some(n as u64)),
+        "{st}"
+    );
     child.kill9();
 }

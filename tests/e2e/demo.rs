@@ -10,24 +10,52 @@ async fn fresh_start_serves_demo_data_with_highlighted_hydrogen_results() {
     let (_, needs) = app.get("/api/v1/needs?limit=1").await;
     let (_, experts) = app.get("/api/v1/experts?limit=1").await;
     assert!(orgs["total"].as_i64().unwrap() >= 60, "{}", orgs["total"]);
-    assert!(results["total"].as_i64().unwrap() >= 400, "{}", results["total"]);
-    assert!(needs["total"].as_i64().unwrap() >= 250, "{}", needs["total"]);
-    assert!(experts["total"].as_i64().unwrap() >= 120, "{}", experts["total"]);
+    assert!(
+        results["total"].as_i64().unwrap() >= 400,
+        "{}",
+        results["total"]
+    );
+    assert!(
+        needs["total"].as_i64().unwrap() >= 250,
+        "{}",
+        needs["total"]
+    );
+    assert!(
+        experts["total"].as_i64().unwrap() >= 120,
+        "{}",
+        experts["total"]
+    );
     let (s, r) = app.get("/api/v1/search?q=氢能&kind=results").await;
     assert_eq!(s, 200);
     assert!(r["total"].as_i64().unwrap() >= 10, "{r}");
     let marked = r["hits"].as_array().unwrap().iter().filter(|h| {
         let hl = &h["highlights"];
-        ["title", "summary", "keywords"].iter().any(|f| hl[*f].as_str().unwrap_or("").contains("<mark>"))
+        ["title", "summary", "keywords"]
+            .iter()
+            .any(|f| hl[*f].as_str().unwrap_or("").contains("<mark>"))
     });
     assert!(marked.count() >= 5, "hydrogen hits are highlighted: {r}");
     // every programme industry has listings
     let (_, all) = app.get("/api/v1/search?q=&kind=results&limit=1").await;
-    assert!(all["facets"]["industry"].as_object().unwrap().len() >= 18, "{}", all["facets"]["industry"]);
+    assert!(
+        all["facets"]["industry"].as_object().unwrap().len() >= 18,
+        "{}",
+        all["facets"]["industry"]
+    );
     // the universities named by the programme are there
-    let (_, neu) = app.get("/api/v1/organizations?city=沈阳&kind=university&limit=100").await;
-    let names: Vec<&str> = neu["items"].as_array().unwrap().iter().map(|o| o["name"].as_str().unwrap()).collect();
-    assert!(names.contains(&"东北大学") && names.contains(&"沈阳药科大学"), "{names:?}");
+    let (_, neu) = app
+        .get("/api/v1/organizations?city=沈阳&kind=university&limit=100")
+        .await;
+    let names: Vec<&str> = neu["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["name"].as_str().unwrap())
+        .collect();
+    assert!(
+        names.contains(&"东北大学") && names.contains(&"沈阳药科大学"),
+        "{names:?}"
+    );
 }
 
 /// An organiser's run on the demo data: event, participants from the demo organisations,
@@ -46,11 +74,18 @@ async fn event_on_the_demo_data_is_paired_edited_and_exported() {
         }
         m
     };
-    let (_, needs) = app.get("/api/v1/needs?status=published&industry=new_energy&limit=100").await;
-    let (_, results) = app.get("/api/v1/results?status=published&industry=new_energy&limit=100").await;
+    let (_, needs) = app
+        .get("/api/v1/needs?status=published&industry=new_energy&limit=100")
+        .await;
+    let (_, results) = app
+        .get("/api/v1/results?status=published&industry=new_energy&limit=100")
+        .await;
     let enterprises = by_org(&needs);
     let universities = by_org(&results);
-    assert!(enterprises.len() >= 3 && universities.len() >= 3, "demo data has hydrogen/energy enterprises and universities");
+    assert!(
+        enterprises.len() >= 3 && universities.len() >= 3,
+        "demo data has hydrogen/energy enterprises and universities"
+    );
 
     let (s, ev) = app
         .post("/api/v1/events", &json!({"name": "新能源与氢能校企成果对接会", "date": "2026-12-10", "format": "fair", "slot_count": 6, "table_count": 8, "max_per_enterprise": 3, "max_per_result": 2}))
@@ -58,45 +93,101 @@ async fn event_on_the_demo_data_is_paired_edited_and_exported() {
     assert_eq!(s, 201, "{ev}");
     let base = format!("/api/v1/events/{}", ev["id"]);
     for (org, ids) in enterprises.iter().take(6) {
-        let listings: Vec<Value> = ids.iter().map(|id| json!({"kind": "need", "id": id})).collect();
-        let (s, p) = app.post(&format!("{base}/participants"), &json!({"organization_id": org, "listings": listings})).await;
+        let listings: Vec<Value> = ids
+            .iter()
+            .map(|id| json!({"kind": "need", "id": id}))
+            .collect();
+        let (s, p) = app
+            .post(
+                &format!("{base}/participants"),
+                &json!({"organization_id": org, "listings": listings}),
+            )
+            .await;
         assert!(s == 201 || s == 200, "{p}");
     }
     for (org, ids) in universities.iter().take(8) {
-        let listings: Vec<Value> = ids.iter().map(|id| json!({"kind": "result", "id": id})).collect();
-        let (s, p) = app.post(&format!("{base}/participants"), &json!({"organization_id": org, "listings": listings})).await;
+        let listings: Vec<Value> = ids
+            .iter()
+            .map(|id| json!({"kind": "result", "id": id}))
+            .collect();
+        let (s, p) = app
+            .post(
+                &format!("{base}/participants"),
+                &json!({"organization_id": org, "listings": listings}),
+            )
+            .await;
         assert!(s == 201 || s == 200, "{p}");
     }
-    let (first_need, first_result) = (enterprises.values().next().unwrap()[0], universities.values().next().unwrap()[0]);
+    let (first_need, first_result) = (
+        enterprises.values().next().unwrap()[0],
+        universities.values().next().unwrap()[0],
+    );
     let (s, p) = app.post(&format!("{base}/preferences"), &json!({"need_id": first_need, "result_id": first_result, "side": "enterprise", "preference": "must"})).await;
     assert!(s == 201 || s == 200, "{p}");
 
-    let (s, g) = app.post(&format!("{base}/pairings:generate"), &json!({})).await;
+    let (s, g) = app
+        .post(&format!("{base}/pairings:generate"), &json!({}))
+        .await;
     assert_eq!(s, 200, "{g}");
     let items = g["items"].as_array().unwrap();
     assert!(!items.is_empty());
-    assert!(items.iter().any(|i| i["partner"]["id"] == first_result && i["forced"] == true), "the must-meet pair is placed: {g}");
+    assert!(
+        items
+            .iter()
+            .any(|i| i["partner"]["id"] == first_result && i["forced"] == true),
+        "the must-meet pair is placed: {g}"
+    );
     // nobody twice in one slot
     let mut busy = std::collections::HashSet::new();
     for i in items {
-        assert!(busy.insert((i["slot"].as_i64(), i["enterprise"]["organization_id"].as_i64())), "enterprise double-booked");
-        assert!(busy.insert((i["slot"].as_i64(), i["partner"]["id"].as_i64().map(|x| -x))), "result double-booked");
+        assert!(
+            busy.insert((
+                i["slot"].as_i64(),
+                i["enterprise"]["organization_id"].as_i64()
+            )),
+            "enterprise double-booked"
+        );
+        assert!(
+            busy.insert((i["slot"].as_i64(), i["partner"]["id"].as_i64().map(|x| -x))),
+            "result double-booked"
+        );
         assert!(i["table"].as_i64().unwrap() < 8);
     }
     // an edit that breaks a constraint is refused with a reason; removing a free pair works
     let forced = items.iter().find(|i| i["forced"] == true).unwrap();
-    let r = app.client.delete(app.url(&format!("{base}/pairings/{}", forced["id"]))).send().await.unwrap();
+    let r = app
+        .client
+        .delete(app.url(&format!("{base}/pairings/{}", forced["id"])))
+        .send()
+        .await
+        .unwrap();
     assert!(r.status().is_client_error());
     let body: Value = r.json().await.unwrap();
     assert_eq!(error_code(&body), "forced_pair");
-    let free = items.iter().find(|i| i["forced"] == false).expect("a free pair");
-    assert_eq!(app.delete(&format!("{base}/pairings/{}", free["id"])).await, 204);
+    let free = items
+        .iter()
+        .find(|i| i["forced"] == false)
+        .expect("a free pair");
+    assert_eq!(
+        app.delete(&format!("{base}/pairings/{}", free["id"])).await,
+        204
+    );
 
-    let r = app.client.get(app.url(&format!("{base}/export.xlsx"))).send().await.unwrap();
+    let r = app
+        .client
+        .get(app.url(&format!("{base}/export.xlsx")))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status().as_u16(), 200);
     let bytes = r.bytes().await.unwrap();
     use calamine::Reader;
-    let mut wb = calamine::Xlsx::new(std::io::Cursor::new(bytes.to_vec())).expect("a readable workbook");
+    let mut wb =
+        calamine::Xlsx::new(std::io::Cursor::new(bytes.to_vec())).expect("a readable workbook");
     let list = wb.worksheet_range("对接清单").unwrap();
-    assert_eq!(list.height(), items.len(), "header + every meeting but the removed one");
+    assert_eq!(
+        list.height(),
+        items.len(),
+        "header + every meeting but the removed one"
+    );
 }

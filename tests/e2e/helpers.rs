@@ -46,7 +46,13 @@ pub async fn spawn_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
     tokio::spawn(app.run_until_stopped(async move {
         let _ = rx.await;
     }));
-    TestApp { base, client: reqwest::Client::new(), ctx, _dir: dir, shutdown: Some(tx) }
+    TestApp {
+        base,
+        client: reqwest::Client::new(),
+        ctx,
+        _dir: dir,
+        shutdown: Some(tx),
+    }
 }
 
 impl TestApp {
@@ -55,44 +61,83 @@ impl TestApp {
     }
 
     pub async fn get(&self, path: &str) -> (u16, Value) {
-        let r = self.client.get(self.url(path)).send().await.expect("request");
+        let r = self
+            .client
+            .get(self.url(path))
+            .send()
+            .await
+            .expect("request");
         let status = r.status().as_u16();
         (status, r.json().await.unwrap_or(Value::Null))
     }
 
     pub async fn post(&self, path: &str, body: &Value) -> (u16, Value) {
-        let r = self.client.post(self.url(path)).json(body).send().await.expect("request");
+        let r = self
+            .client
+            .post(self.url(path))
+            .json(body)
+            .send()
+            .await
+            .expect("request");
         let status = r.status().as_u16();
         (status, r.json().await.unwrap_or(Value::Null))
     }
 
     pub async fn patch(&self, path: &str, body: &Value) -> (u16, Value) {
-        let r = self.client.patch(self.url(path)).json(body).send().await.expect("request");
+        let r = self
+            .client
+            .patch(self.url(path))
+            .json(body)
+            .send()
+            .await
+            .expect("request");
         let status = r.status().as_u16();
         (status, r.json().await.unwrap_or(Value::Null))
     }
 
     pub async fn delete(&self, path: &str) -> u16 {
-        self.client.delete(self.url(path)).send().await.expect("request").status().as_u16()
+        self.client
+            .delete(self.url(path))
+            .send()
+            .await
+            .expect("request")
+            .status()
+            .as_u16()
     }
 
     /// POSTs raw bytes with a content type.
     pub async fn post_raw(&self, path: &str, content_type: &str, body: Vec<u8>) -> (u16, Value) {
-        let r = self.client.post(self.url(path)).header("content-type", content_type).body(body).send().await.expect("request");
+        let r = self
+            .client
+            .post(self.url(path))
+            .header("content-type", content_type)
+            .body(body)
+            .send()
+            .await
+            .expect("request");
         let status = r.status().as_u16();
         (status, r.json().await.unwrap_or(Value::Null))
     }
 
     pub async fn import_jsonl(&self, kind: &str, lines: &[Value]) -> (u16, Value) {
         let body: String = lines.iter().map(|l| format!("{l}\n")).collect();
-        self.post_raw(&format!("/api/v1/import?kind={kind}"), "application/x-ndjson", body.into_bytes()).await
+        self.post_raw(
+            &format!("/api/v1/import?kind={kind}"),
+            "application/x-ndjson",
+            body.into_bytes(),
+        )
+        .await
     }
 }
 
 /// Asserts the error shape every client error must have, returning the code.
 pub fn error_code(body: &Value) -> String {
-    let code = body["error"]["code"].as_str().unwrap_or_else(|| panic!("no error.code in {body}"));
-    let msg = body["error"]["message"].as_str().unwrap_or_else(|| panic!("no error.message in {body}"));
+    let code = body["error"]["code"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no error.code in {body}"));
+    let msg = body["error"]["message"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no error.message in {body}"));
     assert!(!msg.is_empty(), "empty message in {body}");
     code.to_string()
 }
@@ -103,7 +148,11 @@ pub fn csl_file() -> Option<std::path::PathBuf> {
     if p.exists() {
         Some(p)
     } else {
-        assert!(std::env::var("CI").map(|v| v != "true").unwrap_or(true), "CI=true but {} is missing", p.display());
+        assert!(
+            std::env::var("CI").map(|v| v != "true").unwrap_or(true),
+            "CI=true but {} is missing",
+            p.display()
+        );
         eprintln!("SKIPPED: {} not found", p.display());
         None
     }

@@ -11,5 +11,5 @@ mod api_search;
 mod cli;
 mod crash;
 mod demo;
-mod matching;
 mod events;
+mod matching;

@@ -18,7 +18,13 @@ pub struct FieldErrors(pub Vec<FieldError>);
 
 impl FieldErrors {
     /// Records one error.
-    pub fn push(&mut self, field: impl Into<String>, code: &'static str, zh: impl AsRef<str>, en: impl AsRef<str>) {
+    pub fn push(
+        &mut self,
+        field: impl Into<String>,
+        code: &'static str,
+        zh: impl AsRef<str>,
+        en: impl AsRef<str>,
+    ) {
         self.0.push(FieldError {
             field: field.into(),
             code,
@@ -33,7 +39,11 @@ impl FieldErrors {
 
     /// `Ok(value)` when empty, otherwise `Err(self)`.
     pub fn into_result<T>(self, value: T) -> Result<T, FieldErrors> {
-        if self.0.is_empty() { Ok(value) } else { Err(self) }
+        if self.0.is_empty() {
+            Ok(value)
+        } else {
+            Err(self)
+        }
     }
 
     /// One line summarising every error, for logs and import reports.

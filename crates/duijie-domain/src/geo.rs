@@ -21,7 +21,12 @@ pub enum Zone {
 
 impl Zone {
     /// All zones in the programme's order.
-    pub const ALL: [Zone; 4] = [Zone::ShenyangMetro, Zone::CoastalBelt, Zone::WesternZone, Zone::EasternZone];
+    pub const ALL: [Zone; 4] = [
+        Zone::ShenyangMetro,
+        Zone::CoastalBelt,
+        Zone::WesternZone,
+        Zone::EasternZone,
+    ];
 
     /// Stable code used in the index, filters and JSON.
     pub fn code(self) -> &'static str {
@@ -51,7 +56,20 @@ impl Zone {
 
 /// The province's 14 prefecture-level cities and the 沈抚 demonstration zone, by short name.
 pub const LIAONING_CITIES: [&str; 15] = [
-    "沈阳", "大连", "鞍山", "抚顺", "本溪", "丹东", "锦州", "营口", "阜新", "辽阳", "盘锦", "铁岭", "朝阳", "葫芦岛",
+    "沈阳",
+    "大连",
+    "鞍山",
+    "抚顺",
+    "本溪",
+    "丹东",
+    "锦州",
+    "营口",
+    "阜新",
+    "辽阳",
+    "盘锦",
+    "铁岭",
+    "朝阳",
+    "葫芦岛",
     "沈抚示范区",
 ];
 
@@ -75,7 +93,18 @@ pub fn in_province(city: &str) -> bool {
 pub fn zones_of_city(city: &str) -> Vec<Zone> {
     let c = normalize_city(city);
     let mut zones = Vec::new();
-    if ["沈阳", "鞍山", "抚顺", "本溪", "阜新", "辽阳", "铁岭", "沈抚示范区"].contains(&c.as_str()) {
+    if [
+        "沈阳",
+        "鞍山",
+        "抚顺",
+        "本溪",
+        "阜新",
+        "辽阳",
+        "铁岭",
+        "沈抚示范区",
+    ]
+    .contains(&c.as_str())
+    {
         zones.push(Zone::ShenyangMetro);
     }
     if ["大连", "丹东", "锦州", "营口", "盘锦", "葫芦岛"].contains(&c.as_str()) {
@@ -97,10 +126,22 @@ mod tests {
     #[test]
     fn cities_belong_to_the_programmes_zones() {
         assert_eq!(zones_of_city("沈阳市"), vec![Zone::ShenyangMetro]);
-        assert_eq!(zones_of_city("锦州"), vec![Zone::CoastalBelt, Zone::WesternZone]);
-        assert_eq!(zones_of_city("阜新"), vec![Zone::ShenyangMetro, Zone::WesternZone]);
-        assert_eq!(zones_of_city("丹东"), vec![Zone::CoastalBelt, Zone::EasternZone]);
-        assert_eq!(zones_of_city("沈抚改革创新示范区"), vec![Zone::ShenyangMetro]);
+        assert_eq!(
+            zones_of_city("锦州"),
+            vec![Zone::CoastalBelt, Zone::WesternZone]
+        );
+        assert_eq!(
+            zones_of_city("阜新"),
+            vec![Zone::ShenyangMetro, Zone::WesternZone]
+        );
+        assert_eq!(
+            zones_of_city("丹东"),
+            vec![Zone::CoastalBelt, Zone::EasternZone]
+        );
+        assert_eq!(
+            zones_of_city("沈抚改革创新示范区"),
+            vec![Zone::ShenyangMetro]
+        );
         assert!(zones_of_city("北京").is_empty());
         assert!(!in_province("哈尔滨"));
         assert!(in_province("葫芦岛市"));

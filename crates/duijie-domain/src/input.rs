@@ -6,9 +6,11 @@
 //! `；`, `、`, `|` or `,`. Every problem is collected, not just the first, so a person can fix
 //! a form or an import line in one go.
 
-use crate::model::{limits, Contact, ExpertDraft, NeedDraft, OrgRef, OrganizationDraft, Patent, ResultDraft};
-use crate::vocab::{self, Vocabulary};
 use crate::FieldErrors;
+use crate::model::{
+    Contact, ExpertDraft, NeedDraft, OrgRef, OrganizationDraft, Patent, ResultDraft, limits,
+};
+use crate::vocab::{self, Vocabulary};
 use serde_json::{Map, Value};
 use std::collections::BTreeSet;
 
@@ -58,7 +60,11 @@ pub fn canonicalize(record: Record) -> Record {
     let mut out = Map::new();
     for (k, v) in record {
         let key = k.trim();
-        let key = ALIASES.iter().find(|(a, _)| *a == key).map(|(_, c)| *c).unwrap_or(key);
+        let key = ALIASES
+            .iter()
+            .find(|(a, _)| *a == key)
+            .map(|(_, c)| *c)
+            .unwrap_or(key);
         let empty = match &v {
             Value::Null => true,
             Value::String(s) => s.trim().is_empty(),
@@ -82,12 +88,17 @@ fn char_len(s: &str) -> usize {
 }
 
 fn has_control(s: &str) -> bool {
-    s.chars().any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t')
+    s.chars()
+        .any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t')
 }
 
 impl<'a> Reader<'a> {
     fn new(rec: &'a Record) -> Self {
-        Reader { rec, used: BTreeSet::new(), errors: FieldErrors::default() }
+        Reader {
+            rec,
+            used: BTreeSet::new(),
+            errors: FieldErrors::default(),
+        }
     }
 
     fn raw(&mut self, name: &'static str) -> Option<&'a Value> {
@@ -105,7 +116,12 @@ impl<'a> Reader<'a> {
             Value::String(s) => s.trim().to_string(),
             Value::Number(n) => n.to_string(),
             _ => {
-                self.errors.push(name, "invalid_type", format!("{name} 应为文本"), format!("{name} must be a string"));
+                self.errors.push(
+                    name,
+                    "invalid_type",
+                    format!("{name} 应为文本"),
+                    format!("{name} must be a string"),
+                );
                 return None;
             }
         };
@@ -137,7 +153,12 @@ impl<'a> Reader<'a> {
             Some(s) => s,
             None => {
                 if !present {
-                    self.errors.push(name, "required", format!("{name} 为必填项"), format!("{name} is required"));
+                    self.errors.push(
+                        name,
+                        "required",
+                        format!("{name} 为必填项"),
+                        format!("{name} is required"),
+                    );
                 }
                 String::new()
             }
@@ -145,7 +166,9 @@ impl<'a> Reader<'a> {
     }
 
     fn list(&mut self, name: &'static str, max_items: usize, max_len: usize) -> Vec<String> {
-        let Some(v) = self.raw(name) else { return Vec::new() };
+        let Some(v) = self.raw(name) else {
+            return Vec::new();
+        };
         let items: Vec<String> = match v {
             Value::String(s) => s
                 .split([';', '；', '、', '|', ',', '，'])
@@ -171,7 +194,12 @@ impl<'a> Reader<'a> {
                 out
             }
             _ => {
-                self.errors.push(name, "invalid_type", format!("{name} 应为文本列表"), format!("{name} must be a list of strings"));
+                self.errors.push(
+                    name,
+                    "invalid_type",
+                    format!("{name} 应为文本列表"),
+                    format!("{name} must be a list of strings"),
+                );
                 return Vec::new();
             }
         };
@@ -180,7 +208,10 @@ impl<'a> Reader<'a> {
                 name,
                 "too_many",
                 format!("{name} 最多 {max_items} 项，收到 {} 项", items.len()),
-                format!("{name} has {} items, at most {max_items} allowed", items.len()),
+                format!(
+                    "{name} has {} items, at most {max_items} allowed",
+                    items.len()
+                ),
             );
             return Vec::new();
         }
@@ -193,10 +224,18 @@ impl<'a> Reader<'a> {
                     format!("{name}[{i}]"),
                     "too_long",
                     format!("{name} 的第 {} 项过长：{n} 字，最多 {max_len} 字", i + 1),
-                    format!("item {} of {name} is too long: {n} characters, at most {max_len}", i + 1),
+                    format!(
+                        "item {} of {name} is too long: {n} characters, at most {max_len}",
+                        i + 1
+                    ),
                 );
             } else if has_control(&item) {
-                self.errors.push(format!("{name}[{i}]"), "invalid_characters", format!("{name} 含有控制字符"), format!("{name} contains control characters"));
+                self.errors.push(
+                    format!("{name}[{i}]"),
+                    "invalid_characters",
+                    format!("{name} 含有控制字符"),
+                    format!("{name} contains control characters"),
+                );
             } else if seen.insert(item.clone()) {
                 out.push(item);
             }
@@ -207,7 +246,11 @@ impl<'a> Reader<'a> {
     fn int(&mut self, name: &'static str, min: i64, max: i64) -> Option<i64> {
         let v = self.raw(name)?;
         let n = match v {
-            Value::Number(n) => n.as_i64().or_else(|| n.as_f64().filter(|f| f.fract() == 0.0 && f.abs() < 9e15).map(|f| f as i64)),
+            Value::Number(n) => n.as_i64().or_else(|| {
+                n.as_f64()
+                    .filter(|f| f.fract() == 0.0 && f.abs() < 9e15)
+                    .map(|f| f as i64)
+            }),
             Value::String(s) => s.trim().replace([',', '，'], "").parse::<i64>().ok(),
             _ => None,
         };
@@ -223,16 +266,30 @@ impl<'a> Reader<'a> {
                 None
             }
             None => {
-                self.errors.push(name, "invalid_type", format!("{name} 应为整数"), format!("{name} must be a whole number"));
+                self.errors.push(
+                    name,
+                    "invalid_type",
+                    format!("{name} 应为整数"),
+                    format!("{name} must be a whole number"),
+                );
                 None
             }
         }
     }
 
-    fn choice(&mut self, name: &'static str, table: &[(&'static str, &'static str)]) -> Option<String> {
+    fn choice(
+        &mut self,
+        name: &'static str,
+        table: &[(&'static str, &'static str)],
+    ) -> Option<String> {
         let v = self.raw(name)?;
         let Value::String(s) = v else {
-            self.errors.push(name, "invalid_type", format!("{name} 应为文本"), format!("{name} must be a string"));
+            self.errors.push(
+                name,
+                "invalid_type",
+                format!("{name} 应为文本"),
+                format!("{name} must be a string"),
+            );
             return None;
         };
         match vocab::resolve(table, s) {
@@ -241,15 +298,27 @@ impl<'a> Reader<'a> {
                 self.errors.push(
                     name,
                     "invalid_choice",
-                    format!("{name} 的取值“{}”无效，可选：{}", truncate(s), vocab::choices(table)),
-                    format!("{name} '{}' is not one of: {}", truncate(s), vocab::choices(table)),
+                    format!(
+                        "{name} 的取值“{}”无效，可选：{}",
+                        truncate(s),
+                        vocab::choices(table)
+                    ),
+                    format!(
+                        "{name} '{}' is not one of: {}",
+                        truncate(s),
+                        vocab::choices(table)
+                    ),
                 );
                 None
             }
         }
     }
 
-    fn choices(&mut self, name: &'static str, table: &[(&'static str, &'static str)]) -> Vec<String> {
+    fn choices(
+        &mut self,
+        name: &'static str,
+        table: &[(&'static str, &'static str)],
+    ) -> Vec<String> {
         let items = self.list(name, table.len() * 2, 40);
         let mut out = Vec::new();
         for item in items {
@@ -259,8 +328,16 @@ impl<'a> Reader<'a> {
                 None => self.errors.push(
                     name,
                     "invalid_choice",
-                    format!("{name} 的取值“{}”无效，可选：{}", truncate(&item), vocab::choices(table)),
-                    format!("{name} '{}' is not one of: {}", truncate(&item), vocab::choices(table)),
+                    format!(
+                        "{name} 的取值“{}”无效，可选：{}",
+                        truncate(&item),
+                        vocab::choices(table)
+                    ),
+                    format!(
+                        "{name} '{}' is not one of: {}",
+                        truncate(&item),
+                        vocab::choices(table)
+                    ),
                 ),
             }
         }
@@ -270,36 +347,53 @@ impl<'a> Reader<'a> {
     fn industry(&mut self, vocab: &Vocabulary) -> Option<String> {
         let v = self.raw("industry")?;
         let Value::String(s) = v else {
-            self.errors.push("industry", "invalid_type", "industry 应为文本", "industry must be a string");
+            self.errors.push(
+                "industry",
+                "invalid_type",
+                "industry 应为文本",
+                "industry must be a string",
+            );
             return None;
         };
         match vocab.resolve_industry(s) {
             Some(c) => Some(c),
             None => {
-                let codes = vocab.industries().map(|(c, _)| c).collect::<Vec<_>>().join(", ");
+                let codes = vocab
+                    .industries()
+                    .map(|(c, _)| c)
+                    .collect::<Vec<_>>()
+                    .join(", ");
                 self.errors.push(
                     "industry",
                     "invalid_choice",
                     format!("行业“{}”不在行业目录中，可选：{codes}", truncate(s)),
-                    format!("industry '{}' is not in the vocabulary: {codes}", truncate(s)),
+                    format!(
+                        "industry '{}' is not in the vocabulary: {codes}",
+                        truncate(s)
+                    ),
                 );
                 None
             }
         }
     }
 
-    fn money_range(&mut self, min_name: &'static str, max_name: &'static str) -> (Option<i64>, Option<i64>) {
+    fn money_range(
+        &mut self,
+        min_name: &'static str,
+        max_name: &'static str,
+    ) -> (Option<i64>, Option<i64>) {
         let lo = self.int(min_name, 0, limits::MONEY);
         let hi = self.int(max_name, 0, limits::MONEY);
         if let (Some(a), Some(b)) = (lo, hi)
-            && a > b {
-                self.errors.push(
-                    min_name,
-                    "invalid_range",
-                    format!("{min_name}（{a}）不能大于 {max_name}（{b}）"),
-                    format!("{min_name} ({a}) must not exceed {max_name} ({b})"),
-                );
-            }
+            && a > b
+        {
+            self.errors.push(
+                min_name,
+                "invalid_range",
+                format!("{min_name}（{a}）不能大于 {max_name}（{b}）"),
+                format!("{min_name} ({a}) must not exceed {max_name} ({b})"),
+            );
+        }
         (lo, hi)
     }
 
@@ -314,7 +408,8 @@ impl<'a> Reader<'a> {
         if let Some(x) = self.text("organization_external_id", limits::EXTERNAL_ID, false) {
             return Some(OrgRef::ExternalId(x));
         }
-        self.text("organization", limits::NAME, false).map(OrgRef::Name)
+        self.text("organization", limits::NAME, false)
+            .map(OrgRef::Name)
     }
 
     fn contact(&mut self) -> Contact {
@@ -329,29 +424,59 @@ impl<'a> Reader<'a> {
             c = r.contact_fields();
             for k in nested.keys() {
                 if !r.used.contains(k.as_str()) {
-                    self.errors.push(format!("contact.{}", &k[8..]), "unknown_field", "未知字段", "unknown field");
+                    self.errors.push(
+                        format!("contact.{}", &k[8..]),
+                        "unknown_field",
+                        "未知字段",
+                        "unknown field",
+                    );
                 }
             }
             self.errors.0.extend(r.errors.0);
         } else if self.rec.get("contact").is_some_and(|v| !v.is_null()) {
-            self.errors.push("contact", "invalid_type", "contact 应为对象 {name, phone, email}", "contact must be an object {name, phone, email}");
+            self.errors.push(
+                "contact",
+                "invalid_type",
+                "contact 应为对象 {name, phone, email}",
+                "contact must be an object {name, phone, email}",
+            );
         }
         let flat = self.contact_fields();
-        Contact { name: flat.name.or(c.name), phone: flat.phone.or(c.phone), email: flat.email.or(c.email) }
+        Contact {
+            name: flat.name.or(c.name),
+            phone: flat.phone.or(c.phone),
+            email: flat.email.or(c.email),
+        }
     }
 
     fn contact_fields(&mut self) -> Contact {
         let name = self.text("contact_name", limits::NAME, false);
         let phone = self.text("contact_phone", limits::PHONE, false);
         if let Some(p) = &phone
-            && (!p.chars().all(|c| c.is_ascii_digit() || " -+()（）转".contains(c)) || !p.chars().any(|c| c.is_ascii_digit())) {
-                self.errors.push("contact_phone", "invalid_format", "电话号码格式无效", "phone number may contain only digits, spaces, + - ( )");
-            }
+            && (!p
+                .chars()
+                .all(|c| c.is_ascii_digit() || " -+()（）转".contains(c))
+                || !p.chars().any(|c| c.is_ascii_digit()))
+        {
+            self.errors.push(
+                "contact_phone",
+                "invalid_format",
+                "电话号码格式无效",
+                "phone number may contain only digits, spaces, + - ( )",
+            );
+        }
         let email = self.text("contact_email", limits::EMAIL, false);
         if let Some(e) = &email {
-            let ok = e.split_once('@').is_some_and(|(a, b)| !a.is_empty() && b.contains('.') && !e.contains(char::is_whitespace));
+            let ok = e.split_once('@').is_some_and(|(a, b)| {
+                !a.is_empty() && b.contains('.') && !e.contains(char::is_whitespace)
+            });
             if !ok {
-                self.errors.push("contact_email", "invalid_format", "邮箱地址格式无效", "e-mail address is not valid");
+                self.errors.push(
+                    "contact_email",
+                    "invalid_format",
+                    "邮箱地址格式无效",
+                    "e-mail address is not valid",
+                );
             }
         }
         Contact { name, phone, email }
@@ -360,7 +485,12 @@ impl<'a> Reader<'a> {
     fn finish(mut self) -> FieldErrors {
         for k in self.rec.keys() {
             if !self.used.contains(k.as_str()) {
-                self.errors.push(k.clone(), "unknown_field", format!("未知字段“{}”", truncate(k)), format!("unknown field '{}'", truncate(k)));
+                self.errors.push(
+                    k.clone(),
+                    "unknown_field",
+                    format!("未知字段“{}”", truncate(k)),
+                    format!("unknown field '{}'", truncate(k)),
+                );
             }
         }
         self.errors
@@ -380,15 +510,33 @@ pub fn organization(rec: &Record) -> Result<OrganizationDraft, FieldErrors> {
     let mut r = Reader::new(rec);
     let external_id = r.external_id();
     let name = r.required_text("name", limits::NAME, false);
-    let kind = r.choice("kind", vocab::ORG_KINDS).unwrap_or_else(|| "other".to_string());
-    let city = r.text("city", limits::CITY, false).map(|c| crate::geo::normalize_city(&c));
+    let kind = r
+        .choice("kind", vocab::ORG_KINDS)
+        .unwrap_or_else(|| "other".to_string());
+    let city = r
+        .text("city", limits::CITY, false)
+        .map(|c| crate::geo::normalize_city(&c));
     let website = r.text("website", limits::URL, false);
     if let Some(w) = &website
-        && (!(w.starts_with("http://") || w.starts_with("https://")) || w.contains(char::is_whitespace)) {
-            r.errors.push("website", "invalid_format", "网址应以 http:// 或 https:// 开头", "website must start with http:// or https://");
-        }
+        && (!(w.starts_with("http://") || w.starts_with("https://"))
+            || w.contains(char::is_whitespace))
+    {
+        r.errors.push(
+            "website",
+            "invalid_format",
+            "网址应以 http:// 或 https:// 开头",
+            "website must start with http:// or https://",
+        );
+    }
     let description = r.text("description", limits::DESCRIPTION, true);
-    let draft = OrganizationDraft { external_id, name, kind, city, website, description };
+    let draft = OrganizationDraft {
+        external_id,
+        name,
+        kind,
+        city,
+        website,
+        description,
+    };
     r.finish().into_result(draft)
 }
 
@@ -421,7 +569,9 @@ pub fn result(rec: &Record, vocab: &Vocabulary) -> Result<ResultDraft, FieldErro
     let patents = patents(&mut r);
     let team = r.text("team", limits::TEAM, false);
     let contact = r.contact();
-    let status = r.choice("status", vocab::RESULT_STATUSES).unwrap_or_else(|| "published".to_string());
+    let status = r
+        .choice("status", vocab::RESULT_STATUSES)
+        .unwrap_or_else(|| "published".to_string());
     let draft = ResultDraft {
         external_id,
         organization,
@@ -443,7 +593,9 @@ pub fn result(rec: &Record, vocab: &Vocabulary) -> Result<ResultDraft, FieldErro
 }
 
 fn patents(r: &mut Reader<'_>) -> Vec<Patent> {
-    let Some(v) = r.raw("patents") else { return Vec::new() };
+    let Some(v) = r.raw("patents") else {
+        return Vec::new();
+    };
     let mut out = Vec::new();
     let items: Vec<Value> = match v {
         Value::Array(a) => a.clone(),
@@ -457,12 +609,22 @@ fn patents(r: &mut Reader<'_>) -> Vec<Patent> {
             })
             .collect(),
         _ => {
-            r.errors.push("patents", "invalid_type", "patents 应为列表", "patents must be a list of {number, title}");
+            r.errors.push(
+                "patents",
+                "invalid_type",
+                "patents 应为列表",
+                "patents must be a list of {number, title}",
+            );
             return out;
         }
     };
     if items.len() > limits::PATENTS {
-        r.errors.push("patents", "too_many", format!("专利最多 {} 项", limits::PATENTS), format!("at most {} patents", limits::PATENTS));
+        r.errors.push(
+            "patents",
+            "too_many",
+            format!("专利最多 {} 项", limits::PATENTS),
+            format!("at most {} patents", limits::PATENTS),
+        );
         return out;
     }
     for (i, item) in items.iter().enumerate() {
@@ -470,18 +632,44 @@ fn patents(r: &mut Reader<'_>) -> Vec<Patent> {
         let (number, title) = match item {
             Value::String(s) => (s.trim().to_string(), String::new()),
             Value::Object(o) => (
-                o.get("number").and_then(|v| v.as_str()).unwrap_or("").trim().to_string(),
-                o.get("title").and_then(|v| v.as_str()).unwrap_or("").trim().to_string(),
+                o.get("number")
+                    .and_then(|v| v.as_str())
+                    .unwrap_or("")
+                    .trim()
+                    .to_string(),
+                o.get("title")
+                    .and_then(|v| v.as_str())
+                    .unwrap_or("")
+                    .trim()
+                    .to_string(),
             ),
             _ => {
-                r.errors.push(field, "invalid_type", "专利应为 {number, title}", "a patent must be {number, title}");
+                r.errors.push(
+                    field,
+                    "invalid_type",
+                    "专利应为 {number, title}",
+                    "a patent must be {number, title}",
+                );
                 continue;
             }
         };
         if number.is_empty() || char_len(&number) > limits::PATENT_NUMBER || has_control(&number) {
-            r.errors.push(field, "invalid_format", format!("专利号为空或超过 {} 字", limits::PATENT_NUMBER), format!("patent number empty or longer than {}", limits::PATENT_NUMBER));
+            r.errors.push(
+                field,
+                "invalid_format",
+                format!("专利号为空或超过 {} 字", limits::PATENT_NUMBER),
+                format!(
+                    "patent number empty or longer than {}",
+                    limits::PATENT_NUMBER
+                ),
+            );
         } else if char_len(&title) > limits::TITLE || has_control(&title) {
-            r.errors.push(field, "too_long", format!("专利名称最多 {} 字", limits::TITLE), format!("patent title longer than {}", limits::TITLE));
+            r.errors.push(
+                field,
+                "too_long",
+                format!("专利名称最多 {} 字", limits::TITLE),
+                format!("patent title longer than {}", limits::TITLE),
+            );
         } else {
             out.push(Patent { number, title });
         }
@@ -502,12 +690,20 @@ pub fn need(rec: &Record, vocab: &Vocabulary) -> Result<NeedDraft, FieldErrors> 
     let (budget_min, budget_max) = r.money_range("budget_min", "budget_max");
     let deadline = r.text("deadline", 10, false);
     if let Some(d) = &deadline
-        && chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").is_err() {
-            r.errors.push("deadline", "invalid_format", format!("截止日期“{}”应为 YYYY-MM-DD 格式的有效日期", truncate(d)), format!("deadline '{}' must be a valid YYYY-MM-DD date", truncate(d)));
-        }
+        && chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").is_err()
+    {
+        r.errors.push(
+            "deadline",
+            "invalid_format",
+            format!("截止日期“{}”应为 YYYY-MM-DD 格式的有效日期", truncate(d)),
+            format!("deadline '{}' must be a valid YYYY-MM-DD date", truncate(d)),
+        );
+    }
     let required_maturity = r.choice("required_maturity", vocab::MATURITIES);
     let contact = r.contact();
-    let status = r.choice("status", vocab::NEED_STATUSES).unwrap_or_else(|| "published".to_string());
+    let status = r
+        .choice("status", vocab::NEED_STATUSES)
+        .unwrap_or_else(|| "published".to_string());
     let draft = NeedDraft {
         external_id,
         organization,
@@ -535,10 +731,22 @@ pub fn expert(rec: &Record, vocab: &Vocabulary) -> Result<ExpertDraft, FieldErro
     let title = r.text("title", limits::JOB_TITLE, false);
     let research_areas = r.list("research_areas", 10, limits::KEYWORD);
     let keywords = r.list("keywords", limits::KEYWORDS, limits::KEYWORD);
-    let summary = r.text("summary", limits::EXPERT_SUMMARY, true).unwrap_or_default();
+    let summary = r
+        .text("summary", limits::EXPERT_SUMMARY, true)
+        .unwrap_or_default();
     let industry = r.industry(vocab);
     let contact = r.contact();
-    let draft = ExpertDraft { external_id, organization, name, title, research_areas, keywords, summary, industry, contact };
+    let draft = ExpertDraft {
+        external_id,
+        organization,
+        name,
+        title,
+        research_areas,
+        keywords,
+        summary,
+        industry,
+        contact,
+    };
     r.finish().into_result(draft)
 }
 
@@ -553,7 +761,11 @@ mod tests {
 
     #[test]
     fn minimal_result_gets_defaults() {
-        let d = result(&rec(json!({"title": "稀土金属催化剂低温制氢", "summary": "一种催化剂"})), &Vocabulary::default()).unwrap();
+        let d = result(
+            &rec(json!({"title": "稀土金属催化剂低温制氢", "summary": "一种催化剂"})),
+            &Vocabulary::default(),
+        )
+        .unwrap();
         assert_eq!(d.status, "published");
         assert!(d.keywords.is_empty());
     }
@@ -584,9 +796,15 @@ mod tests {
             ("contact_email", "invalid_format"),
             ("colour", "unknown_field"),
         ] {
-            assert!(fields.contains(&expected), "missing {expected:?} in {fields:?}");
+            assert!(
+                fields.contains(&expected),
+                "missing {expected:?} in {fields:?}"
+            );
         }
-        assert!(errs.0.iter().all(|e| e.message.contains(" / ")), "messages are bilingual");
+        assert!(
+            errs.0.iter().all(|e| e.message.contains(" / ")),
+            "messages are bilingual"
+        );
     }
 
     #[test]
@@ -599,7 +817,10 @@ mod tests {
         assert_eq!(d.keywords, vec!["余热", "高炉", "煤气"]);
         assert_eq!(d.budget_min, Some(100_000));
         assert_eq!(d.budget_max, None);
-        assert_eq!(d.cooperation_modes, vec!["joint_development", "technical_service"]);
+        assert_eq!(
+            d.cooperation_modes,
+            vec!["joint_development", "technical_service"]
+        );
     }
 
     #[test]
@@ -607,7 +828,11 @@ mod tests {
         let v = Vocabulary::default();
         let d = result(&rec(json!({"title": "a", "summary": "b", "trl": 8})), &v).unwrap();
         assert_eq!(d.maturity.as_deref(), Some("industrialized"));
-        let e = result(&rec(json!({"title": "a", "summary": "b", "trl": 2, "maturity": "pilot"})), &v).unwrap_err();
+        let e = result(
+            &rec(json!({"title": "a", "summary": "b", "trl": 2, "maturity": "pilot"})),
+            &v,
+        )
+        .unwrap_err();
         assert_eq!(e.0[0].code, "inconsistent");
         let e = result(&rec(json!({"title": "a", "summary": "b", "trl": 12})), &v).unwrap_err();
         assert_eq!(e.0[0].code, "out_of_range");
@@ -616,7 +841,11 @@ mod tests {
     #[test]
     fn bad_dates_and_control_characters_are_refused() {
         let v = Vocabulary::default();
-        let e = need(&rec(json!({"title": "a\u{0007}", "description": "d", "deadline": "2027-02-30"})), &v).unwrap_err();
+        let e = need(
+            &rec(json!({"title": "a\u{0007}", "description": "d", "deadline": "2027-02-30"})),
+            &v,
+        )
+        .unwrap_err();
         let codes: Vec<_> = e.0.iter().map(|e| e.code).collect();
         assert_eq!(codes, vec!["invalid_characters", "invalid_format"]);
     }

@@ -20,7 +20,9 @@ pub use model::*;
 pub use vocab::{Vocabulary, label};
 
 /// The kinds of listing the index holds and search answers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum ListingKind {
     /// 科技成果.

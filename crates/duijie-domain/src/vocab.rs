@@ -118,7 +118,10 @@ impl Vocabulary {
                 industry_order.push(c.clone());
             }
         }
-        Vocabulary { industries, industry_order }
+        Vocabulary {
+            industries,
+            industry_order,
+        }
     }
 
     /// The industry codes in display order.
@@ -167,7 +170,10 @@ mod tests {
     #[test]
     fn industries_resolve_by_code_and_label_and_can_be_extended() {
         let v = Vocabulary::with_extra_industries(&[("aerospace".into(), "航空航天".into())]);
-        assert_eq!(v.resolve_industry("new_energy").as_deref(), Some("new_energy"));
+        assert_eq!(
+            v.resolve_industry("new_energy").as_deref(),
+            Some("new_energy")
+        );
         assert_eq!(v.resolve_industry("氢能").as_deref(), Some("new_energy"));
         assert_eq!(v.resolve_industry("航空航天").as_deref(), Some("aerospace"));
         assert_eq!(v.resolve_industry("不存在"), None);

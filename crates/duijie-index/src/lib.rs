@@ -71,7 +71,9 @@ pub struct SearchIndex {
 
 impl std::fmt::Debug for SearchIndex {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SearchIndex").field("dir", &self.dir).finish_non_exhaustive()
+        f.debug_struct("SearchIndex")
+            .field("dir", &self.dir)
+            .finish_non_exhaustive()
     }
 }
 
@@ -90,53 +92,111 @@ pub struct IndexOptions {
 
 impl Default for IndexOptions {
     fn default() -> Self {
-        IndexOptions { writer_memory: 128 << 20, writer_threads: 2, read_only: false, analyzer_fingerprint: String::new() }
+        IndexOptions {
+            writer_memory: 128 << 20,
+            writer_threads: 2,
+            read_only: false,
+            analyzer_fingerprint: String::new(),
+        }
     }
 }
 
 impl SearchIndex {
     /// Opens the index in `dir`, creating it when absent. A writer lock held by another
     /// process is reported as [`IndexError::Locked`].
-    pub fn open(dir: &Path, analyzer: Arc<Analyzer>, synonyms: Arc<Synonyms>, opts: &IndexOptions) -> Result<SearchIndex, IndexError> {
-        std::fs::create_dir_all(dir).map_err(|e| IndexError::Io(format!("cannot create index directory {}: {e}", dir.display())))?;
+    pub fn open(
+        dir: &Path,
+        analyzer: Arc<Analyzer>,
+        synonyms: Arc<Synonyms>,
+        opts: &IndexOptions,
+    ) -> Result<SearchIndex, IndexError> {
+        std::fs::create_dir_all(dir).map_err(|e| {
+            IndexError::Io(format!(
+                "cannot create index directory {}: {e}",
+                dir.display()
+            ))
+        })?;
         let (schema, fields) = schema::build();
-        let mmap = tantivy::directory::MmapDirectory::open(dir).map_err(|e| IndexError::Io(format!("{}: {e}", dir.display())))?;
+        let mmap = tantivy::directory::MmapDirectory::open(dir)
+            .map_err(|e| IndexError::Io(format!("{}: {e}", dir.display())))?;
         // small doc-store blocks: matching reads ~100 random documents per request, and each read
         // decompresses a whole block
-        let settings = tantivy::IndexSettings { docstore_blocksize: DOCSTORE_BLOCK_SIZE, ..Default::default() };
+        let settings = tantivy::IndexSettings {
+            docstore_blocksize: DOCSTORE_BLOCK_SIZE,
+            ..Default::default()
+        };
         let open = |mmap| {
-            Index::builder().schema(schema.clone()).settings(settings.clone()).open_or_create(mmap).map_err(|e| match e {
-                tantivy::TantivyError::SchemaError(m) => IndexError::Incompatible(m),
-                other => IndexError::Tantivy(other),
-            })
+            Index::builder()
+                .schema(schema.clone())
+                .settings(settings.clone())
+                .open_or_create(mmap)
+                .map_err(|e| match e {
+                    tantivy::TantivyError::SchemaError(m) => IndexError::Incompatible(m),
+                    other => IndexError::Tantivy(other),
+                })
         };
         let mut recreated = false;
         let index = match open(mmap) {
             Ok(i) => i,
             // The index is derived data: an index written by an older schema is deleted and
             // rebuilt from the store rather than refusing to start.
-            Err(IndexError::Incompatible(m)) if !opts.read_only && dir.join("meta.json").exists() => {
+            Err(IndexError::Incompatible(m))
+                if !opts.read_only && dir.join("meta.json").exists() =>
+            {
                 tracing::warn!(dir = %dir.display(), reason = %m, "index has an older schema; recreating it");
-                std::fs::remove_dir_all(dir).map_err(|e| IndexError::Io(format!("cannot remove old index {}: {e}", dir.display())))?;
-                std::fs::create_dir_all(dir).map_err(|e| IndexError::Io(format!("cannot create index directory {}: {e}", dir.display())))?;
+                std::fs::remove_dir_all(dir).map_err(|e| {
+                    IndexError::Io(format!("cannot remove old index {}: {e}", dir.display()))
+                })?;
+                std::fs::create_dir_all(dir).map_err(|e| {
+                    IndexError::Io(format!(
+                        "cannot create index directory {}: {e}",
+                        dir.display()
+                    ))
+                })?;
                 recreated = true;
-                open(tantivy::directory::MmapDirectory::open(dir).map_err(|e| IndexError::Io(format!("{}: {e}", dir.display())))?)?
+                open(
+                    tantivy::directory::MmapDirectory::open(dir)
+                        .map_err(|e| IndexError::Io(format!("{}: {e}", dir.display())))?,
+                )?
             }
             Err(e) => return Err(e),
         };
-        index.tokenizers().register(ZH_TOKENIZER, tantivy::tokenizer::TextAnalyzer::from(analyzer.index_tokenizer()));
-        let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
+        index.tokenizers().register(
+            ZH_TOKENIZER,
+            tantivy::tokenizer::TextAnalyzer::from(analyzer.index_tokenizer()),
+        );
+        let reader = index
+            .reader_builder()
+            .reload_policy(ReloadPolicy::Manual)
+            .try_into()?;
         let writer = if opts.read_only {
             None
         } else {
-            match index.writer_with_num_threads(opts.writer_threads.max(1), opts.writer_memory.max(opts.writer_threads.max(1) * (16 << 20))) {
+            match index.writer_with_num_threads(
+                opts.writer_threads.max(1),
+                opts.writer_memory
+                    .max(opts.writer_threads.max(1) * (16 << 20)),
+            ) {
                 Ok(w) => Some(w),
-                Err(tantivy::TantivyError::LockFailure(..)) => return Err(IndexError::Locked(dir.display().to_string())),
+                Err(tantivy::TantivyError::LockFailure(..)) => {
+                    return Err(IndexError::Locked(dir.display().to_string()));
+                }
                 Err(e) => return Err(e.into()),
             }
         };
         let fingerprint = format!("v{SCHEMA_VERSION}:{}", opts.analyzer_fingerprint);
-        Ok(SearchIndex { index, reader, writer: Mutex::new(writer), fields, analyzer, synonyms, dir: dir.to_path_buf(), fingerprint, filter_cache: Default::default(), recreated })
+        Ok(SearchIndex {
+            index,
+            reader,
+            writer: Mutex::new(writer),
+            fields,
+            analyzer,
+            synonyms,
+            dir: dir.to_path_buf(),
+            fingerprint,
+            filter_cache: Default::default(),
+            recreated,
+        })
     }
 
     /// The analyzer shared with matching.
@@ -162,7 +222,10 @@ impl SearchIndex {
     /// The watermark of the last commit; `None` for a fresh index.
     pub fn watermark(&self) -> Result<Option<Watermark>, IndexError> {
         let metas = self.index.load_metas()?;
-        Ok(metas.payload.as_deref().and_then(|p| serde_json::from_str(p).ok()))
+        Ok(metas
+            .payload
+            .as_deref()
+            .and_then(|p| serde_json::from_str(p).ok()))
     }
 
     /// True when the postings were built with another schema or analyzer and must be
@@ -185,7 +248,10 @@ impl SearchIndex {
         })
     }
 
-    fn with_writer<T>(&self, f: impl FnOnce(&mut IndexWriter) -> Result<T, IndexError>) -> Result<T, IndexError> {
+    fn with_writer<T>(
+        &self,
+        f: impl FnOnce(&mut IndexWriter) -> Result<T, IndexError>,
+    ) -> Result<T, IndexError> {
         let mut guard = self.writer.lock().map_err(|_| IndexError::Poisoned)?;
         let w = guard.as_mut().ok_or(IndexError::ReadOnly)?;
         f(w)
@@ -194,16 +260,28 @@ impl SearchIndex {
     /// Applies a batch of store changes and commits with the new watermark: every id in
     /// `touched` is removed, then the current text of those still existing (`upserts`)
     /// is added. Blocking: call from a blocking thread.
-    pub fn apply(&self, touched: &[(ListingKind, i64)], upserts: &[ListingText], seq: i64) -> Result<(), IndexError> {
+    pub fn apply(
+        &self,
+        touched: &[(ListingKind, i64)],
+        upserts: &[ListingText],
+        seq: i64,
+    ) -> Result<(), IndexError> {
         self.with_writer(|w| {
             for (kind, id) in touched {
-                w.delete_term(Term::from_field_text(self.fields.key, &schema::key(*kind, *id)));
+                w.delete_term(Term::from_field_text(
+                    self.fields.key,
+                    &schema::key(*kind, *id),
+                ));
             }
             for t in upserts {
                 w.add_document(schema::document(&self.fields, &self.analyzer, t))?;
             }
             let mut prepared = w.prepare_commit()?;
-            let payload = serde_json::to_string(&Watermark { seq, fingerprint: self.fingerprint.clone() }).unwrap_or_default();
+            let payload = serde_json::to_string(&Watermark {
+                seq,
+                fingerprint: self.fingerprint.clone(),
+            })
+            .unwrap_or_default();
             prepared.set_payload(&payload);
             prepared.commit()?;
             Ok(())
@@ -241,7 +319,10 @@ impl SearchIndex {
         Ok(match kind {
             None => searcher.num_docs(),
             Some(k) => {
-                let q = TermQuery::new(Term::from_field_text(self.fields.kind, k.code()), IndexRecordOption::Basic);
+                let q = TermQuery::new(
+                    Term::from_field_text(self.fields.kind, k.code()),
+                    IndexRecordOption::Basic,
+                );
                 searcher.search(&q, &Count)? as u64
             }
         })
@@ -250,9 +331,15 @@ impl SearchIndex {
     /// All ids of a kind present in the index, sorted (consistency checks and tests).
     pub fn ids(&self, kind: ListingKind) -> Result<Vec<i64>, IndexError> {
         let searcher = self.reader.searcher();
-        let q = TermQuery::new(Term::from_field_text(self.fields.kind, kind.code()), IndexRecordOption::Basic);
+        let q = TermQuery::new(
+            Term::from_field_text(self.fields.kind, kind.code()),
+            IndexRecordOption::Basic,
+        );
         let n = searcher.search(&q, &Count)?.max(1);
-        let docs = searcher.search(&q, &tantivy::collector::TopDocs::with_limit(n).order_by_score())?;
+        let docs = searcher.search(
+            &q,
+            &tantivy::collector::TopDocs::with_limit(n).order_by_score(),
+        )?;
         let mut ids = Vec::with_capacity(docs.len());
         for (_, addr) in docs {
             let doc: TantivyDocument = searcher.doc(addr)?;
@@ -288,7 +375,11 @@ impl SearchIndex {
         let searcher = self.reader.searcher();
         [self.fields.title, self.fields.body, self.fields.keywords]
             .into_iter()
-            .map(|f| searcher.doc_freq(&Term::from_field_text(f, term)).unwrap_or(0))
+            .map(|f| {
+                searcher
+                    .doc_freq(&Term::from_field_text(f, term))
+                    .unwrap_or(0)
+            })
             .max()
             .unwrap_or(0)
     }

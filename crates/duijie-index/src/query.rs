@@ -10,9 +10,9 @@
 
 use crate::Fields;
 use duijie_text::{Analyzer, Synonyms};
+use tantivy::Term;
 use tantivy::query::{BooleanQuery, BoostQuery, Occur, PhraseQuery, Query, TermQuery};
 use tantivy::schema::{Field, IndexRecordOption};
-use tantivy::Term;
 
 /// Field weights for text matching.
 #[derive(Debug, Clone, Copy)]
@@ -29,7 +29,12 @@ pub struct FieldWeights {
 
 impl Default for FieldWeights {
     fn default() -> Self {
-        FieldWeights { title: 3.0, keywords: 2.0, body: 1.0, org: 0.5 }
+        FieldWeights {
+            title: 3.0,
+            keywords: 2.0,
+            body: 1.0,
+            org: 0.5,
+        }
     }
 }
 
@@ -40,11 +45,19 @@ pub const TITLE_PHRASE_WEIGHT: f32 = 2.0;
 
 fn term_in_fields(f: &Fields, w: &FieldWeights, term: &str, weight: f32) -> Box<dyn Query> {
     let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::with_capacity(4);
-    for (field, fw) in [(f.title, w.title), (f.keywords, w.keywords), (f.body, w.body), (f.org, w.org)] {
+    for (field, fw) in [
+        (f.title, w.title),
+        (f.keywords, w.keywords),
+        (f.body, w.body),
+        (f.org, w.org),
+    ] {
         if fw <= 0.0 {
             continue;
         }
-        let q: Box<dyn Query> = Box::new(TermQuery::new(Term::from_field_text(field, term), IndexRecordOption::WithFreqs));
+        let q: Box<dyn Query> = Box::new(TermQuery::new(
+            Term::from_field_text(field, term),
+            IndexRecordOption::WithFreqs,
+        ));
         clauses.push((Occur::Should, Box::new(BoostQuery::new(q, fw * weight))));
     }
     Box::new(BooleanQuery::new(clauses))
@@ -55,7 +68,10 @@ fn phrase(field: Field, tokens: &[(usize, String)], slop: u32) -> Option<Box<dyn
         return None;
     }
     let base = tokens[0].0;
-    let terms = tokens.iter().map(|(p, t)| (p - base, Term::from_field_text(field, t))).collect();
+    let terms = tokens
+        .iter()
+        .map(|(p, t)| (p - base, Term::from_field_text(field, t)))
+        .collect();
     Some(Box::new(PhraseQuery::new_with_offset_and_slop(terms, slop)))
 }
 
@@ -69,7 +85,13 @@ pub struct WeightedTerm {
 }
 
 /// The text part of a search: `None` when the text has no searchable token.
-pub fn text_query(analyzer: &Analyzer, synonyms: &Synonyms, f: &Fields, w: &FieldWeights, text: &str) -> Option<Box<dyn Query>> {
+pub fn text_query(
+    analyzer: &Analyzer,
+    synonyms: &Synonyms,
+    f: &Fields,
+    w: &FieldWeights,
+    text: &str,
+) -> Option<Box<dyn Query>> {
     let tokens = analyzer.query_tokens(text);
     if tokens.is_empty() {
         return None;
@@ -105,18 +127,31 @@ pub fn text_query(analyzer: &Analyzer, synonyms: &Synonyms, f: &Fields, w: &Fiel
             }
         }
     }
-    let positioned: Vec<(usize, String)> = tokens.iter().map(|t| (t.position, t.text.clone())).collect();
+    let positioned: Vec<(usize, String)> = tokens
+        .iter()
+        .map(|t| (t.position, t.text.clone()))
+        .collect();
     if let Some(p) = phrase(f.title, &positioned, 0) {
-        clauses.push((Occur::Should, Box::new(BoostQuery::new(p, TITLE_PHRASE_WEIGHT))));
+        clauses.push((
+            Occur::Should,
+            Box::new(BoostQuery::new(p, TITLE_PHRASE_WEIGHT)),
+        ));
     }
     Some(Box::new(BooleanQuery::new(clauses)))
 }
 
 /// A query from pre-weighted terms (long texts: the caller selected the salient terms).
-pub fn weighted_terms_query(f: &Fields, w: &FieldWeights, terms: &[WeightedTerm]) -> Option<Box<dyn Query>> {
+pub fn weighted_terms_query(
+    f: &Fields,
+    w: &FieldWeights,
+    terms: &[WeightedTerm],
+) -> Option<Box<dyn Query>> {
     if terms.is_empty() {
         return None;
     }
-    let clauses = terms.iter().map(|t| (Occur::Should, term_in_fields(f, w, &t.term, t.weight))).collect();
+    let clauses = terms
+        .iter()
+        .map(|t| (Occur::Should, term_in_fields(f, w, &t.term, t.weight)))
+        .collect();
     Some(Box::new(BooleanQuery::new(clauses)))
 }

@@ -4,8 +4,8 @@ use crate::ZH_TOKENIZER;
 use duijie_domain::{ListingKind, ListingText, OrgSummary, Zone};
 use duijie_text::Analyzer;
 use tantivy::schema::{
-    FacetOptions, Field, IndexRecordOption, NumericOptions, STORED, STRING, Schema, TextFieldIndexing, TextOptions,
-    Value,
+    FacetOptions, Field, IndexRecordOption, NumericOptions, STORED, STRING, Schema,
+    TextFieldIndexing, TextOptions, Value,
 };
 use tantivy::{TantivyDocument, schema::Facet};
 
@@ -62,7 +62,9 @@ pub struct Fields {
 pub(crate) fn build() -> (Schema, Fields) {
     let mut b = Schema::builder();
     let zh = |stored: bool| {
-        let idx = TextFieldIndexing::default().set_tokenizer(ZH_TOKENIZER).set_index_option(IndexRecordOption::WithFreqsAndPositions);
+        let idx = TextFieldIndexing::default()
+            .set_tokenizer(ZH_TOKENIZER)
+            .set_index_option(IndexRecordOption::WithFreqsAndPositions);
         let o = TextOptions::default().set_indexing_options(idx);
         if stored { o.set_stored() } else { o }
     };
@@ -151,7 +153,10 @@ pub(crate) fn document(f: &Fields, analyzer: &Analyzer, t: &ListingText) -> Tant
         d.add_text(f.deadline, v);
     }
     d.add_text(f.updated_at, &t.updated_at);
-    d.add_text(f.terms, crate::similar::TermVector::of_listing(analyzer, t).encode());
+    d.add_text(
+        f.terms,
+        crate::similar::TermVector::of_listing(analyzer, t).encode(),
+    );
     d
 }
 
@@ -164,10 +169,19 @@ pub(crate) fn listing_of(f: &Fields, doc: &TantivyDocument) -> Option<ListingTex
         name,
         kind: stored_str(doc, f.org_kind).unwrap_or_default(),
         city: stored_str(doc, f.city),
-        zones: stored_all(doc, f.zone).iter().filter_map(|z| Zone::parse(z)).map(Zone::code).collect(),
+        zones: stored_all(doc, f.zone)
+            .iter()
+            .filter_map(|z| Zone::parse(z))
+            .map(Zone::code)
+            .collect(),
     });
     let keywords = stored_str(doc, f.keywords)
-        .map(|k| k.split('；').filter(|s| !s.is_empty()).map(str::to_string).collect())
+        .map(|k| {
+            k.split('；')
+                .filter(|s| !s.is_empty())
+                .map(str::to_string)
+                .collect()
+        })
         .unwrap_or_default();
     Some(ListingText {
         kind,
@@ -193,9 +207,13 @@ pub(crate) fn stored_i64(doc: &TantivyDocument, field: Field) -> Option<i64> {
 }
 
 pub(crate) fn stored_str(doc: &TantivyDocument, field: Field) -> Option<String> {
-    doc.get_first(field).and_then(|v| v.as_str()).map(str::to_string)
+    doc.get_first(field)
+        .and_then(|v| v.as_str())
+        .map(str::to_string)
 }
 
 pub(crate) fn stored_all(doc: &TantivyDocument, field: Field) -> Vec<String> {
-    doc.get_all(field).filter_map(|v| v.as_str().map(str::to_string)).collect()
+    doc.get_all(field)
+        .filter_map(|v| v.as_str().map(str::to_string))
+        .collect()
 }

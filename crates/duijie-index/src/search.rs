@@ -85,13 +85,23 @@ pub struct SearchResponse {
 const FACET_DIMS: [&str; 5] = ["industry", "zone", "city", "maturity", "kind"];
 
 fn filter(field: Field, value: &str) -> (Occur, Box<dyn Query>) {
-    let q = TermQuery::new(Term::from_field_text(field, value), IndexRecordOption::Basic);
-    (Occur::Must, Box::new(ConstScoreQuery::new(Box::new(q), 0.0)))
+    let q = TermQuery::new(
+        Term::from_field_text(field, value),
+        IndexRecordOption::Basic,
+    );
+    (
+        Occur::Must,
+        Box::new(ConstScoreQuery::new(Box::new(q), 0.0)),
+    )
 }
 
 impl SearchIndex {
     /// The query's terms with a weight each (rarer terms weigh more), for highlighting.
-    pub fn highlight_terms(&self, searcher: &tantivy::Searcher, query: &dyn Query) -> BTreeMap<String, f32> {
+    pub fn highlight_terms(
+        &self,
+        searcher: &tantivy::Searcher,
+        query: &dyn Query,
+    ) -> BTreeMap<String, f32> {
         let f = &self.fields;
         let mut terms = std::collections::BTreeSet::new();
         query.query_terms(&mut |term, _| {
@@ -114,30 +124,52 @@ impl SearchIndex {
     /// `text` with the matched terms in `<mark>`, escaped, cut to `max_chars` around the
     /// best-matching window.
     pub fn highlight(&self, text: &str, terms: &BTreeMap<String, f32>, max_chars: usize) -> String {
-        self.analyzer.snippet(text, &|t| terms.get(t).copied(), max_chars).to_html(text)
+        self.analyzer
+            .snippet(text, &|t| terms.get(t).copied(), max_chars)
+            .to_html(text)
     }
 
     /// Runs a search. Blocking: call from a blocking thread.
     pub fn search(&self, req: &SearchRequest) -> Result<SearchResponse, IndexError> {
         let f = &self.fields;
-        let text = text_query(&self.analyzer, &self.synonyms, f, &FieldWeights::default(), &req.q);
+        let text = text_query(
+            &self.analyzer,
+            &self.synonyms,
+            f,
+            &FieldWeights::default(),
+            &req.q,
+        );
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
         let has_text = text.is_some();
         match text {
             Some(t) => clauses.push((Occur::Must, t)),
             None if req.q.trim().is_empty() => clauses.push((Occur::Must, Box::new(AllQuery))),
             // only punctuation: nothing can match
-            None => return Ok(SearchResponse { total: 0, hits: Vec::new(), facets: Facets::new() }),
+            None => {
+                return Ok(SearchResponse {
+                    total: 0,
+                    hits: Vec::new(),
+                    facets: Facets::new(),
+                });
+            }
         }
         if let Some(k) = req.kind {
             clauses.push(filter(f.kind, k.code()));
         }
-        for (field, v) in [(f.industry, &req.industry), (f.city, &req.city), (f.zone, &req.zone), (f.maturity, &req.maturity)] {
+        for (field, v) in [
+            (f.industry, &req.industry),
+            (f.city, &req.city),
+            (f.zone, &req.zone),
+            (f.maturity, &req.maturity),
+        ] {
             if let Some(v) = v {
                 clauses.push(filter(field, v));
             }
         }
-        clauses.push(filter(f.status, req.status.as_deref().unwrap_or("published")));
+        clauses.push(filter(
+            f.status,
+            req.status.as_deref().unwrap_or("published"),
+        ));
         let query = BooleanQuery::new(clauses);
 
         let searcher = self.reader.searcher();
@@ -145,19 +177,29 @@ impl SearchIndex {
         for d in FACET_DIMS {
             facets.add_facet(format!("/{d}").as_str());
         }
-        let top = TopDocs::with_limit(req.limit.max(1)).and_offset(req.offset).order_by_score();
+        let top = TopDocs::with_limit(req.limit.max(1))
+            .and_offset(req.offset)
+            .order_by_score();
         let (docs, total, counts) = searcher.search(&query, &(top, Count, facets))?;
 
         let mut facet_map = Facets::new();
         for d in FACET_DIMS {
             let entry = facet_map.entry(d.to_string()).or_default();
             for (facet, count) in counts.get(format!("/{d}").as_str()) {
-                let value = facet.to_path().last().map(|s| s.to_string()).unwrap_or_default();
+                let value = facet
+                    .to_path()
+                    .last()
+                    .map(|s| s.to_string())
+                    .unwrap_or_default();
                 entry.insert(value, count);
             }
         }
 
-        let terms = if has_text { self.highlight_terms(&searcher, &query) } else { BTreeMap::new() };
+        let terms = if has_text {
+            self.highlight_terms(&searcher, &query)
+        } else {
+            BTreeMap::new()
+        };
         let mut hits = Vec::with_capacity(docs.len());
         for (score, addr) in docs {
             let doc: TantivyDocument = searcher.doc(addr)?;
@@ -166,11 +208,17 @@ impl SearchIndex {
             let keywords = stored_str(&doc, f.keywords).unwrap_or_default();
             let kw = self.highlight(&keywords, &terms, 200);
             let highlights = Highlights {
-                keywords: if kw.contains("<mark>") { kw } else { String::new() },
+                keywords: if kw.contains("<mark>") {
+                    kw
+                } else {
+                    String::new()
+                },
                 title: self.highlight(&title, &terms, title.chars().count().max(1)),
                 summary: self.highlight(&body, &terms, 160),
             };
-            let kind = stored_str(&doc, f.kind).and_then(|k| ListingKind::parse(&k)).ok_or_else(|| IndexError::Query("document without kind".into()))?;
+            let kind = stored_str(&doc, f.kind)
+                .and_then(|k| ListingKind::parse(&k))
+                .ok_or_else(|| IndexError::Query("document without kind".into()))?;
             hits.push(Hit {
                 id: stored_i64(&doc, f.id).unwrap_or(0),
                 external_id: stored_str(&doc, f.external_id),
@@ -183,7 +231,10 @@ impl SearchIndex {
                 organization: stored_str(&doc, f.org),
             });
         }
-        Ok(SearchResponse { total, hits, facets: facet_map })
+        Ok(SearchResponse {
+            total,
+            hits,
+            facets: facet_map,
+        })
     }
 }
-

@@ -6,8 +6,17 @@ use std::sync::OnceLock;
 fn analyzer() -> Arc<Analyzer> {
     static A: OnceLock<Arc<Analyzer>> = OnceLock::new();
     A.get_or_init(|| {
-        let dict = std::path::PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../config/dict/user.dict"));
-        Arc::new(Analyzer::new(&AnalyzerConfig { hmm: false, user_dict: Some(dict) }).expect("analyzer"))
+        let dict = std::path::PathBuf::from(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../config/dict/user.dict"
+        ));
+        Arc::new(
+            Analyzer::new(&AnalyzerConfig {
+                hmm: false,
+                user_dict: Some(dict),
+            })
+            .expect("analyzer"),
+        )
     })
     .clone()
 }
@@ -18,7 +27,17 @@ fn synonyms() -> Arc<Synonyms> {
 }
 
 fn open(dir: &Path) -> SearchIndex {
-    SearchIndex::open(dir, analyzer(), synonyms(), &IndexOptions { writer_threads: 1, writer_memory: 32 << 20, ..Default::default() }).expect("open")
+    SearchIndex::open(
+        dir,
+        analyzer(),
+        synonyms(),
+        &IndexOptions {
+            writer_threads: 1,
+            writer_memory: 32 << 20,
+            ..Default::default()
+        },
+    )
+    .expect("open")
 }
 
 fn listing(kind: ListingKind, id: i64, title: &str, body: &str) -> ListingText {
@@ -29,7 +48,13 @@ fn listing(kind: ListingKind, id: i64, title: &str, body: &str) -> ListingText {
         title: title.into(),
         body: body.into(),
         keywords: vec![],
-        organization: Some(OrgSummary { id: 1, name: "大连理工大学".into(), kind: "university".into(), city: Some("大连".into()), zones: vec!["coastal_belt"] }),
+        organization: Some(OrgSummary {
+            id: 1,
+            name: "大连理工大学".into(),
+            kind: "university".into(),
+            city: Some("大连".into()),
+            zones: vec!["coastal_belt"],
+        }),
         industry: Some("new_energy".into()),
         maturity: Some("pilot".into()),
         status: "published".into(),
@@ -42,7 +67,11 @@ fn listing(kind: ListingKind, id: i64, title: &str, body: &str) -> ListingText {
 }
 
 fn req(q: &str) -> SearchRequest {
-    SearchRequest { q: q.into(), limit: 10, ..Default::default() }
+    SearchRequest {
+        q: q.into(),
+        limit: 10,
+        ..Default::default()
+    }
 }
 
 #[test]
@@ -50,23 +79,46 @@ fn phrase_queries_match_across_overlapping_tokens() {
     let dir = tempfile::tempdir().unwrap();
     let idx = open(dir.path());
     let docs = vec![
-        listing(ListingKind::Result, 1, "高校科技成果转化平台建设", "推动科技成果转化。"),
-        listing(ListingKind::Result, 2, "成果展示与技术转化", "成果 转化 分开出现。"),
+        listing(
+            ListingKind::Result,
+            1,
+            "高校科技成果转化平台建设",
+            "推动科技成果转化。",
+        ),
+        listing(
+            ListingKind::Result,
+            2,
+            "成果展示与技术转化",
+            "成果 转化 分开出现。",
+        ),
     ];
     idx.apply(&[], &docs, 2).unwrap();
     let r = idx.search(&req("成果转化")).unwrap();
-    assert_eq!(r.hits[0].id, 1, "the title containing the phrase ranks first");
+    assert_eq!(
+        r.hits[0].id, 1,
+        "the title containing the phrase ranks first"
+    );
     // the title phrase clause matches only doc 1: check through the phrase alone
     let f = idx.fields();
     let toks = analyzer().query_tokens("成果转化");
-    let terms: Vec<(usize, Term)> = toks.iter().map(|t| (t.position, Term::from_field_text(f.title, &t.text))).collect();
+    let terms: Vec<(usize, Term)> = toks
+        .iter()
+        .map(|t| (t.position, Term::from_field_text(f.title, &t.text)))
+        .collect();
     if terms.len() >= 2 {
         let q = tantivy::query::PhraseQuery::new_with_offset(terms);
         let n = idx.searcher().search(&q, &Count).unwrap();
         assert_eq!(n, 1);
     } else {
-        let q = TermQuery::new(Term::from_field_text(f.title, &toks[0].text), IndexRecordOption::Basic);
-        assert_eq!(idx.searcher().search(&q, &Count).unwrap(), 1, "成果转化 is one dictionary word found inside 科技成果转化");
+        let q = TermQuery::new(
+            Term::from_field_text(f.title, &toks[0].text),
+            IndexRecordOption::Basic,
+        );
+        assert_eq!(
+            idx.searcher().search(&q, &Count).unwrap(),
+            1,
+            "成果转化 is one dictionary word found inside 科技成果转化"
+        );
     }
 }
 
@@ -75,19 +127,44 @@ fn highlights_are_valid_on_mixed_text_and_escape_html() {
     let dir = tempfile::tempdir().unwrap();
     let idx = open(dir.path());
     let body = "面向５Ｇ基站的 PEG-400 改性<script>alert('x')</script>材料，CNC 加工精度 0.01mm；中国农业发展银行支持。";
-    idx.apply(&[], &[listing(ListingKind::Result, 7, "ＣＮＣ数控机床 5G 模组 & PEG-400", body)], 1).unwrap();
-    for q in ["5g", "peg-400", "cnc", "农业", "400", "数控机床", "<script>"] {
+    idx.apply(
+        &[],
+        &[listing(
+            ListingKind::Result,
+            7,
+            "ＣＮＣ数控机床 5G 模组 & PEG-400",
+            body,
+        )],
+        1,
+    )
+    .unwrap();
+    for q in [
+        "5g",
+        "peg-400",
+        "cnc",
+        "农业",
+        "400",
+        "数控机床",
+        "<script>",
+    ] {
         let r = idx.search(&req(q)).unwrap();
         if q == "<script>" {
             // punctuation-only after analysis → 'script' token may match; never raw HTML
             for h in &r.hits {
-                assert!(!h.highlights.summary.contains("<script>"), "{}", h.highlights.summary);
+                assert!(
+                    !h.highlights.summary.contains("<script>"),
+                    "{}",
+                    h.highlights.summary
+                );
             }
             continue;
         }
         assert_eq!(r.total, 1, "query {q} finds the document");
         let h = &r.hits[0].highlights;
-        assert!(!h.summary.contains("<script>") && !h.title.contains("<script>"), "html is escaped: {h:?}");
+        assert!(
+            !h.summary.contains("<script>") && !h.title.contains("<script>"),
+            "html is escaped: {h:?}"
+        );
         let marked = h.title.contains("<mark>") || h.summary.contains("<mark>");
         if q != "农业" && q != "400" {
             assert!(marked, "query {q} is highlighted: {h:?}");
@@ -101,7 +178,16 @@ fn filters_facets_status_and_pagination() {
     let idx = open(dir.path());
     let mut docs = Vec::new();
     for i in 0..25 {
-        let mut d = listing(if i % 5 == 0 { ListingKind::Need } else { ListingKind::Result }, i, &format!("氢能 储氢 技术 {i}"), "电解水制氢");
+        let mut d = listing(
+            if i % 5 == 0 {
+                ListingKind::Need
+            } else {
+                ListingKind::Result
+            },
+            i,
+            &format!("氢能 储氢 技术 {i}"),
+            "电解水制氢",
+        );
         if i % 2 == 0 {
             d.industry = Some("metallurgy".into());
         }
@@ -111,16 +197,37 @@ fn filters_facets_status_and_pagination() {
         docs.push(d);
     }
     idx.apply(&[], &docs, 25).unwrap();
-    let r = idx.search(&SearchRequest { kind: Some(ListingKind::Result), ..req("氢能") }).unwrap();
+    let r = idx
+        .search(&SearchRequest {
+            kind: Some(ListingKind::Result),
+            ..req("氢能")
+        })
+        .unwrap();
     assert_eq!(r.total, 19, "20 results minus one withdrawn");
     assert_eq!(r.hits.len(), 10);
     assert_eq!(r.facets["kind"].get("result"), Some(&19));
     assert_eq!(r.facets["zone"].get("coastal_belt"), Some(&19));
-    let page3 = idx.search(&SearchRequest { kind: Some(ListingKind::Result), offset: 10, ..req("氢能") }).unwrap();
+    let page3 = idx
+        .search(&SearchRequest {
+            kind: Some(ListingKind::Result),
+            offset: 10,
+            ..req("氢能")
+        })
+        .unwrap();
     assert_eq!(page3.hits.len(), 9);
-    let metal = idx.search(&SearchRequest { industry: Some("metallurgy".into()), ..req("") }).unwrap();
+    let metal = idx
+        .search(&SearchRequest {
+            industry: Some("metallurgy".into()),
+            ..req("")
+        })
+        .unwrap();
     assert_eq!(metal.total, 13);
-    let nothing = idx.search(&SearchRequest { city: Some("沈阳".into()), ..req("氢能") }).unwrap();
+    let nothing = idx
+        .search(&SearchRequest {
+            city: Some("沈阳".into()),
+            ..req("氢能")
+        })
+        .unwrap();
     assert_eq!(nothing.total, 0);
 }
 
@@ -130,8 +237,18 @@ fn watermark_survives_reopen_and_updates_replace_documents() {
     {
         let idx = open(dir.path());
         assert_eq!(idx.applied_seq().unwrap(), 0);
-        idx.apply(&[], &[listing(ListingKind::Result, 1, "冶金焦炭", "正文")], 5).unwrap();
-        idx.apply(&[(ListingKind::Result, 1)], &[listing(ListingKind::Result, 1, "海水淡化", "正文")], 6).unwrap();
+        idx.apply(
+            &[],
+            &[listing(ListingKind::Result, 1, "冶金焦炭", "正文")],
+            5,
+        )
+        .unwrap();
+        idx.apply(
+            &[(ListingKind::Result, 1)],
+            &[listing(ListingKind::Result, 1, "海水淡化", "正文")],
+            6,
+        )
+        .unwrap();
         idx.apply(&[(ListingKind::Need, 9)], &[], 7).unwrap();
     }
     let idx = open(dir.path());
@@ -140,11 +257,21 @@ fn watermark_survives_reopen_and_updates_replace_documents() {
     assert_eq!(idx.search(&req("冶金焦炭")).unwrap().total, 0);
     assert_eq!(idx.search(&req("海水淡化")).unwrap().total, 1);
     // a second writer on the same directory is refused clearly
-    let err = SearchIndex::open(dir.path(), analyzer(), synonyms(), &IndexOptions::default()).unwrap_err();
+    let err = SearchIndex::open(dir.path(), analyzer(), synonyms(), &IndexOptions::default())
+        .unwrap_err();
     assert!(matches!(err, IndexError::Locked(_)), "{err}");
     // a changed analyzer fingerprint asks for a rebuild
     drop(idx);
-    let other = SearchIndex::open(dir.path(), analyzer(), synonyms(), &IndexOptions { analyzer_fingerprint: "hmm".into(), ..Default::default() }).unwrap();
+    let other = SearchIndex::open(
+        dir.path(),
+        analyzer(),
+        synonyms(),
+        &IndexOptions {
+            analyzer_fingerprint: "hmm".into(),
+            ..Default::default()
+        },
+    )
+    .unwrap();
     assert!(other.needs_rebuild().unwrap());
     assert_eq!(other.applied_seq().unwrap(), 0);
 }
@@ -156,9 +283,19 @@ fn synonyms_and_exact_titles() {
     idx.apply(
         &[],
         &[
-            listing(ListingKind::Result, 1, "人工智能质检系统", "基于深度学习的表面缺陷检测"),
+            listing(
+                ListingKind::Result,
+                1,
+                "人工智能质检系统",
+                "基于深度学习的表面缺陷检测",
+            ),
             listing(ListingKind::Result, 2, "数控机床热误差补偿", "提高加工精度"),
-            listing(ListingKind::Result, 3, "面向数控机床的人工智能运维", "预测性维护"),
+            listing(
+                ListingKind::Result,
+                3,
+                "面向数控机床的人工智能运维",
+                "预测性维护",
+            ),
         ],
         3,
     )
@@ -168,7 +305,10 @@ fn synonyms_and_exact_titles() {
     let r = idx.search(&req("数控机床热误差补偿")).unwrap();
     assert_eq!(r.hits[0].id, 2, "an exact title comes first");
     let r = idx.search(&req("，。！")).unwrap();
-    assert_eq!(r.total, 0, "punctuation-only queries match nothing rather than everything");
+    assert_eq!(
+        r.total, 0,
+        "punctuation-only queries match nothing rather than everything"
+    );
 }
 
 #[test]
@@ -182,8 +322,16 @@ fn an_index_with_an_older_schema_is_recreated_for_a_rebuild() {
         w.commit().unwrap();
     }
     let idx = open(dir.path());
-    assert!(idx.needs_rebuild().unwrap(), "the caller is told to rebuild from the store");
+    assert!(
+        idx.needs_rebuild().unwrap(),
+        "the caller is told to rebuild from the store"
+    );
     assert_eq!(idx.count(None).unwrap(), 0);
-    idx.apply(&[], &[listing(ListingKind::Result, 1, "海水淡化", "反渗透膜")], 1).unwrap();
+    idx.apply(
+        &[],
+        &[listing(ListingKind::Result, 1, "海水淡化", "反渗透膜")],
+        1,
+    )
+    .unwrap();
     assert_eq!(idx.search(&req("海水淡化")).unwrap().total, 1);
 }

@@ -51,21 +51,37 @@ fn corpus(args: &BenchArgs) -> (Vec<String>, Vec<String>) {
                     titles.push(t.to_string());
                 }
                 if let Some(a) = v["abstract"].as_str() {
-                    sentences.extend(a.split_inclusive('。').filter(|s| s.chars().count() > 8).map(str::to_string));
+                    sentences.extend(
+                        a.split_inclusive('。')
+                            .filter(|s| s.chars().count() > 8)
+                            .map(str::to_string),
+                    );
                 }
             }
         }
     }
     if titles.is_empty() || sentences.is_empty() {
-        eprintln!("{} not readable: using the demo data's text instead", args.source.display());
+        eprintln!(
+            "{} not readable: using the demo data's text instead",
+            args.source.display()
+        );
         let d = duijie_demo::generate();
-        titles = d.results.iter().map(|r| r.title.clone()).chain(d.needs.iter().map(|n| n.title.clone())).collect();
+        titles = d
+            .results
+            .iter()
+            .map(|r| r.title.clone())
+            .chain(d.needs.iter().map(|n| n.title.clone()))
+            .collect();
         sentences = d
             .results
             .iter()
             .map(|r| r.summary.as_str())
             .chain(d.needs.iter().map(|n| n.description.as_str()))
-            .flat_map(|s| s.split_inclusive('。').map(str::to_string).collect::<Vec<_>>())
+            .flat_map(|s| {
+                s.split_inclusive('。')
+                    .map(str::to_string)
+                    .collect::<Vec<_>>()
+            })
             .collect();
     }
     (titles, sentences)
@@ -112,13 +128,20 @@ pub async fn run(mut s: Settings, args: BenchArgs) -> anyhow::Result<()> {
                 summary.push_str(&sentences[rng.below(sentences.len())]);
             }
             let summary: String = summary.chars().take(700).collect();
-            serde_json::to_writer(&mut w, &serde_json::json!({"external_id": format!("B-{i}"), "title": title, "summary": summary, "industry": "new_materials"}))?;
+            serde_json::to_writer(
+                &mut w,
+                &serde_json::json!({"external_id": format!("B-{i}"), "title": title, "summary": summary, "industry": "new_materials"}),
+            )?;
             w.write_all(b"\n")?;
         }
     }
     let body = std::fs::read(&file)?;
     let mb = body.len() as f64 / 1e6;
-    println!("listings: {} ({mb:.1} MB of JSONL, ~{} chars each)", args.listings, body.len() / args.listings.max(1) / 3);
+    println!(
+        "listings: {} ({mb:.1} MB of JSONL, ~{} chars each)",
+        args.listings,
+        body.len() / args.listings.max(1) / 3
+    );
 
     let app = Application::build(s.clone()).await?;
     let addr = app.addr();
@@ -150,7 +173,11 @@ pub async fn run(mut s: Settings, args: BenchArgs) -> anyhow::Result<()> {
     let analyzer = ctx.index.analyzer().clone();
     let mut queries = Vec::with_capacity(args.queries);
     while queries.len() < args.queries {
-        let toks: Vec<String> = analyzer.query_tokens(&titles[rng.below(titles.len())]).into_iter().map(|t| t.text).collect();
+        let toks: Vec<String> = analyzer
+            .query_tokens(&titles[rng.below(titles.len())])
+            .into_iter()
+            .map(|t| t.text)
+            .collect();
         if toks.is_empty() {
             continue;
         }
@@ -163,7 +190,11 @@ pub async fn run(mut s: Settings, args: BenchArgs) -> anyhow::Result<()> {
         let mut lat = Vec::with_capacity(queries.len());
         for q in &queries {
             let t = Instant::now();
-            let _ = index.search(&duijie_index::SearchRequest { q: q.clone(), limit: 10, ..Default::default() });
+            let _ = index.search(&duijie_index::SearchRequest {
+                q: q.clone(),
+                limit: 10,
+                ..Default::default()
+            });
             lat.push(t.elapsed());
         }
         lat.sort();
@@ -177,7 +208,11 @@ pub async fn run(mut s: Settings, args: BenchArgs) -> anyhow::Result<()> {
         percentile(&lat, 0.99),
         lat.len()
     );
-    println!("index size: {:.1} MiB; database: {:.1} MiB", ctx.index.size_bytes() as f64 / (1 << 20) as f64, file_mib(&dir.path().join("duijie.db")));
+    println!(
+        "index size: {:.1} MiB; database: {:.1} MiB",
+        ctx.index.size_bytes() as f64 / (1 << 20) as f64,
+        file_mib(&dir.path().join("duijie.db"))
+    );
     let (rss, hwm) = rss_mib();
     println!("memory: RSS {rss:.0} MiB, peak {hwm:.0} MiB");
     let _ = stop_tx.send(());
@@ -189,17 +224,25 @@ pub async fn run(mut s: Settings, args: BenchArgs) -> anyhow::Result<()> {
     let t = Instant::now();
     let app = loop {
         match Application::build(s.clone()).await {
-            Err(crate::context::StartError::Index(duijie_index::IndexError::Locked(_))) if t.elapsed() < Duration::from_secs(10) => {
+            Err(crate::context::StartError::Index(duijie_index::IndexError::Locked(_)))
+                if t.elapsed() < Duration::from_secs(10) =>
+            {
                 tokio::time::sleep(Duration::from_millis(20)).await;
             }
             other => break other?,
         }
     };
-    println!("start with {} listings: {:.2}s", args.listings, t.elapsed().as_secs_f64());
+    println!(
+        "start with {} listings: {:.2}s",
+        args.listings,
+        t.elapsed().as_secs_f64()
+    );
     drop(app);
     Ok(())
 }
 
 fn file_mib(p: &std::path::Path) -> f64 {
-    std::fs::metadata(p).map(|m| m.len() as f64 / (1 << 20) as f64).unwrap_or(0.0)
+    std::fs::metadata(p)
+        .map(|m| m.len() as f64 / (1 << 20) as f64)
+        .unwrap_or(0.0)
 }

@@ -127,7 +127,12 @@ pub enum EvalReport {
 }
 
 fn api(e: crate::error::ApiError) -> anyhow::Error {
-    anyhow::anyhow!("{}", e.body()["error"]["message"].as_str().unwrap_or("request refused"))
+    anyhow::anyhow!(
+        "{}",
+        e.body()["error"]["message"]
+            .as_str()
+            .unwrap_or("request refused")
+    )
 }
 
 /// Settings from the layers plus the global flags.
@@ -144,14 +149,20 @@ pub fn settings(cli: &Cli) -> anyhow::Result<Settings> {
 }
 
 fn entity(kind: &str) -> anyhow::Result<Entity> {
-    Entity::parse(kind).with_context(|| format!("unknown kind '{kind}': use results, needs, experts or organizations"))
+    Entity::parse(kind).with_context(|| {
+        format!("unknown kind '{kind}': use results, needs, experts or organizations")
+    })
 }
 
 /// Runs a parsed command line.
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let mut s = settings(&cli)?;
     match cli.command {
-        Command::Serve { bind, demo, no_demo } => {
+        Command::Serve {
+            bind,
+            demo,
+            no_demo,
+        } => {
             if let Some(b) = bind {
                 s.server.bind = b;
             }
@@ -169,30 +180,55 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                     d.organizations, d.results, d.needs, d.experts
                 );
             }
-            println!("duijie 已启动 / listening on http://{}  (data: {})", app.addr(), data_dir.display());
+            println!(
+                "duijie 已启动 / listening on http://{}  (data: {})",
+                app.addr(),
+                data_dir.display()
+            );
             app.run_until_stopped(shutdown_signal()).await?;
             Ok(())
         }
         Command::Import { kind, file, gbk } => {
             let entity = entity(&kind)?;
-            let mut format = Format::from_path(&file).with_context(|| format!("{}: use a .jsonl, .csv or .xlsx file", file.display()))?;
+            let mut format = Format::from_path(&file)
+                .with_context(|| format!("{}: use a .jsonl, .csv or .xlsx file", file.display()))?;
             if let Format::Csv { .. } = format {
                 format = Format::Csv { gbk };
             }
             let ctx = Context::open(s, IndexMode::WriterIfFree).await?;
             let source = match format {
                 Format::Xlsx => Source::XlsxFile(file.clone()),
-                _ => Source::Reader(Box::new(std::fs::File::open(&file).with_context(|| format!("cannot open {}", file.display()))?)),
+                _ => Source::Reader(Box::new(
+                    std::fs::File::open(&file)
+                        .with_context(|| format!("cannot open {}", file.display()))?,
+                )),
             };
             let bar = indicatif::ProgressBar::new_spinner();
-            bar.set_style(indicatif::ProgressStyle::with_template("{spinner} {elapsed} {msg}").unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()));
+            bar.set_style(
+                indicatif::ProgressStyle::with_template("{spinner} {elapsed} {msg}")
+                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+            );
             let started = std::time::Instant::now();
             let summary = import::run(&ctx, entity, format, source, |s| {
-                bar.set_message(format!("已处理 {} 行 / {} lines: {} new, {} updated, {} failed", s.processed(), s.processed(), s.imported, s.updated, s.failed));
+                bar.set_message(format!(
+                    "已处理 {} 行 / {} lines: {} new, {} updated, {} failed",
+                    s.processed(),
+                    s.processed(),
+                    s.imported,
+                    s.updated,
+                    s.failed
+                ));
                 bar.tick();
             })
             .await
-            .map_err(|e| anyhow::anyhow!("{}", e.body()["error"]["message"].as_str().unwrap_or("import failed")))?;
+            .map_err(|e| {
+                anyhow::anyhow!(
+                    "{}",
+                    e.body()["error"]["message"]
+                        .as_str()
+                        .unwrap_or("import failed")
+                )
+            })?;
             bar.finish_and_clear();
             let secs = started.elapsed().as_secs_f64();
             println!(
@@ -209,7 +245,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 eprintln!("  … more errors not shown");
             }
             if ctx.indexer.is_none() {
-                println!("索引由正在运行的服务更新 / the running server will index these records within its poll interval");
+                println!(
+                    "索引由正在运行的服务更新 / the running server will index these records within its poll interval"
+                );
             }
             if summary.failed > 0 {
                 std::process::exit(2);
@@ -225,50 +263,124 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             })?;
             let bar = indicatif::ProgressBar::new_spinner();
             let started = std::time::Instant::now();
-            let seq = crate::indexer::rebuild(&ctx.store, &ctx.index, |n| bar.set_message(format!("已索引 {n} 条 / {n} listings indexed"))).await?;
+            let seq = crate::indexer::rebuild(&ctx.store, &ctx.index, |n| {
+                bar.set_message(format!("已索引 {n} 条 / {n} listings indexed"))
+            })
+            .await?;
             bar.finish_and_clear();
-            println!("索引已重建 / index rebuilt: {} documents up to change {seq} in {:.1}s", ctx.index.count(None)?, started.elapsed().as_secs_f64());
+            println!(
+                "索引已重建 / index rebuilt: {} documents up to change {seq} in {:.1}s",
+                ctx.index.count(None)?,
+                started.elapsed().as_secs_f64()
+            );
             Ok(())
         }
-        Command::Search { query, kind, limit, json } => {
+        Command::Search {
+            query,
+            kind,
+            limit,
+            json,
+        } => {
             let ctx = Context::open(s, IndexMode::ReadOnly).await?;
             let kind = match kind {
                 None => None,
-                Some(k) => Some(duijie_domain::ListingKind::parse(&k).with_context(|| format!("unknown kind '{k}': use results, needs or experts"))?),
+                Some(k) => Some(duijie_domain::ListingKind::parse(&k).with_context(|| {
+                    format!("unknown kind '{k}': use results, needs or experts")
+                })?),
             };
             if !(1..=1000).contains(&limit) {
                 bail!("--limit must be between 1 and 1000");
             }
-            let req = duijie_index::SearchRequest { q: query, kind, limit, ..Default::default() };
+            let req = duijie_index::SearchRequest {
+                q: query,
+                kind,
+                limit,
+                ..Default::default()
+            };
             let resp = ctx.index.search(&req)?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&resp)?);
             } else {
                 println!("共 {} 条 / {} hits", resp.total, resp.total);
                 for h in resp.hits {
-                    println!("[{}#{}] {:.2} {}  — {}", h.kind.code(), h.id, h.score, h.title, h.organization.unwrap_or_default());
+                    println!(
+                        "[{}#{}] {:.2} {}  — {}",
+                        h.kind.code(),
+                        h.id,
+                        h.score,
+                        h.title,
+                        h.organization.unwrap_or_default()
+                    );
                 }
             }
             Ok(())
         }
         Command::Pair { input, output } => crate::pair::run(&input, output.as_deref()),
         Command::Bench(args) => crate::bench::run(s, args).await,
-        Command::Eval { report: EvalReport::Csl { file, distractors, baseline } } => crate::eval::run(s, &file, distractors.as_deref(), baseline).await,
-        Command::Match { need, result, text, kind, limit, json } => {
+        Command::Eval {
+            report:
+                EvalReport::Csl {
+                    file,
+                    distractors,
+                    baseline,
+                },
+        } => crate::eval::run(s, &file, distractors.as_deref(), baseline).await,
+        Command::Match {
+            need,
+            result,
+            text,
+            kind,
+            limit,
+            json,
+        } => {
             let ctx = Context::open(s, IndexMode::ReadOnly).await?;
-            let opts = duijie_match::engine::MatchOptions { limit: crate::matching::limit(Some(&serde_json::Value::from(limit as i64))).map_err(api)?, ..Default::default() };
+            let opts = duijie_match::engine::MatchOptions {
+                limit: crate::matching::limit(Some(&serde_json::Value::from(limit as i64)))
+                    .map_err(api)?,
+                ..Default::default()
+            };
             let items = match (need, result, text) {
                 (Some(id), _, _) => {
-                    let target = crate::matching::target_kind(kind.as_deref(), Some(duijie_domain::ListingKind::Need)).map_err(api)?;
-                    crate::matching::for_listing(&ctx, duijie_domain::ListingKind::Need, id, target, opts).await.map_err(api)?
+                    let target = crate::matching::target_kind(
+                        kind.as_deref(),
+                        Some(duijie_domain::ListingKind::Need),
+                    )
+                    .map_err(api)?;
+                    crate::matching::for_listing(
+                        &ctx,
+                        duijie_domain::ListingKind::Need,
+                        id,
+                        target,
+                        opts,
+                    )
+                    .await
+                    .map_err(api)?
                 }
                 (_, Some(id), _) => {
-                    let target = crate::matching::target_kind(kind.as_deref(), Some(duijie_domain::ListingKind::Result)).map_err(api)?;
-                    crate::matching::for_listing(&ctx, duijie_domain::ListingKind::Result, id, target, opts).await.map_err(api)?
+                    let target = crate::matching::target_kind(
+                        kind.as_deref(),
+                        Some(duijie_domain::ListingKind::Result),
+                    )
+                    .map_err(api)?;
+                    crate::matching::for_listing(
+                        &ctx,
+                        duijie_domain::ListingKind::Result,
+                        id,
+                        target,
+                        opts,
+                    )
+                    .await
+                    .map_err(api)?
                 }
                 (_, _, Some(t)) => {
-                    let target = crate::matching::target_kind(Some(kind.as_deref().unwrap_or("results")), None).map_err(api)?;
-                    crate::matching::for_text(&ctx, t, target, opts).await.map_err(api)?
+                    let target = crate::matching::target_kind(
+                        Some(kind.as_deref().unwrap_or("results")),
+                        None,
+                    )
+                    .map_err(api)?;
+                    crate::matching::for_text(&ctx, t, target, opts)
+                        .await
+                        .map_err(api)?
                 }
                 _ => bail!("give --need ID, --result ID or --text \"...\""),
             };
@@ -276,9 +388,22 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 println!("{}", serde_json::to_string_pretty(&items)?);
             } else {
                 for (i, m) in items.iter().enumerate() {
-                    println!("{}. [{}#{}] {:.3} {}", i + 1, m.kind.code(), m.id, m.score, m.title);
+                    println!(
+                        "{}. [{}#{}] {:.3} {}",
+                        i + 1,
+                        m.kind.code(),
+                        m.id,
+                        m.score,
+                        m.title
+                    );
                     for c in &m.breakdown {
-                        println!("     {:<10} {:.2} × {:.2}  {}", c.component.label_zh(), c.score, c.weight, c.reason);
+                        println!(
+                            "     {:<10} {:.2} × {:.2}  {}",
+                            c.component.label_zh(),
+                            c.score,
+                            c.weight,
+                            c.reason
+                        );
                     }
                     if !m.matched_terms.is_empty() {
                         println!("     共同词：{}", m.matched_terms.join("、"));

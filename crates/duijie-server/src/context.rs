@@ -4,8 +4,8 @@
 use crate::indexer::{self, Indexer};
 use crate::settings::Settings;
 use duijie_domain::Vocabulary;
-use duijie_match::engine::Matcher;
 use duijie_index::{IndexError, IndexOptions, SearchIndex};
+use duijie_match::engine::Matcher;
 use duijie_store::Store;
 use duijie_text::{Analyzer, Stopwords, Synonyms};
 use std::sync::Arc;
@@ -57,7 +57,8 @@ fn read_or_builtin(path: &str, builtin: &'static str) -> Result<String, StartErr
     if path.is_empty() {
         Ok(builtin.to_string())
     } else {
-        std::fs::read_to_string(path).map_err(|e| StartError::Text(format!("cannot read {path}: {e}")))
+        std::fs::read_to_string(path)
+            .map_err(|e| StartError::Text(format!("cannot read {path}: {e}")))
     }
 }
 
@@ -73,13 +74,19 @@ fn fnv(s: &str) -> u64 {
 /// Loads the analyzer, synonyms and stopwords named by the settings.
 pub fn text_resources(s: &Settings) -> Result<TextResources, StartError> {
     let dict = read_or_builtin(&s.text.user_dict, BUILTIN_USER_DICT)?;
-    let analyzer = Analyzer::with_user_dict_text(s.text.hmm, &dict).map_err(|e| StartError::Text(e.to_string()))?;
+    let analyzer = Analyzer::with_user_dict_text(s.text.hmm, &dict)
+        .map_err(|e| StartError::Text(e.to_string()))?;
     let syn = read_or_builtin(&s.text.synonyms, BUILTIN_SYNONYMS)?;
     let synonyms = Synonyms::parse(&syn, &analyzer).map_err(|e| StartError::Text(e.to_string()))?;
     let stop = read_or_builtin(&s.text.stopwords, BUILTIN_STOPWORDS)?;
     let stopwords = Stopwords::parse(&stop);
     let fingerprint = format!("hmm={}:dict={:016x}", s.text.hmm, fnv(&dict));
-    Ok(TextResources { analyzer: Arc::new(analyzer), synonyms: Arc::new(synonyms), stopwords: Arc::new(stopwords), fingerprint })
+    Ok(TextResources {
+        analyzer: Arc::new(analyzer),
+        synonyms: Arc::new(synonyms),
+        stopwords: Arc::new(stopwords),
+        fingerprint,
+    })
 }
 
 /// Everything a request handler or a command needs.
@@ -129,7 +136,10 @@ impl Context {
         };
         let store = Arc::new(store);
         let threads = match settings.index.writer_threads {
-            0 => std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2).min(4),
+            0 => std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(2)
+                .min(4),
             n => n,
         };
         let mut opts = IndexOptions {
@@ -139,19 +149,22 @@ impl Context {
             analyzer_fingerprint: text.fingerprint.clone(),
         };
         let dir = settings.index_dir();
-        let index = match SearchIndex::open(&dir, text.analyzer.clone(), text.synonyms.clone(), &opts) {
-            Ok(i) => i,
-            Err(IndexError::Locked(_)) if mode == IndexMode::WriterIfFree => {
-                opts.read_only = true;
-                SearchIndex::open(&dir, text.analyzer.clone(), text.synonyms.clone(), &opts)?
-            }
-            Err(e) => return Err(e.into()),
-        };
+        let index =
+            match SearchIndex::open(&dir, text.analyzer.clone(), text.synonyms.clone(), &opts) {
+                Ok(i) => i,
+                Err(IndexError::Locked(_)) if mode == IndexMode::WriterIfFree => {
+                    opts.read_only = true;
+                    SearchIndex::open(&dir, text.analyzer.clone(), text.synonyms.clone(), &opts)?
+                }
+                Err(e) => return Err(e.into()),
+            };
         let index = Arc::new(index);
         let owns_writer = !opts.read_only;
         let indexer = if owns_writer {
             if index.needs_rebuild()? {
-                tracing::info!("index was built with another analyzer or schema; rebuilding from the store");
+                tracing::info!(
+                    "index was built with another analyzer or schema; rebuilding from the store"
+                );
                 indexer::rebuild(&store, &index, |_| {}).await?;
             } else {
                 let behind = store.max_seq().await? - index.applied_seq()?;
@@ -160,19 +173,32 @@ impl Context {
                 }
                 indexer::catch_up(&store, &index, |_, _| {}).await?;
             }
-            Some(Indexer::start(store.clone(), index.clone(), Duration::from_millis(settings.index.poll_interval_ms))?)
+            Some(Indexer::start(
+                store.clone(),
+                index.clone(),
+                Duration::from_millis(settings.index.poll_interval_ms),
+            )?)
         } else {
             None
         };
         let matcher = Arc::new(
-            Matcher::new(index.clone(), text.stopwords.clone(), settings.matching.weights)
-                .map_err(|e| StartError::Text(format!("matching: {}", e.message_en())))?,
+            Matcher::new(
+                index.clone(),
+                text.stopwords.clone(),
+                settings.matching.weights,
+            )
+            .map_err(|e| StartError::Text(format!("matching: {}", e.message_en())))?,
         );
         // build the semantic model in the background so the first match request does not
         if index.num_docs() > 0 {
             matcher.spawn_refresh();
         }
-        let extra: Vec<(String, String)> = settings.industries.extra.iter().map(|e| (e.code.clone(), e.label.clone())).collect();
+        let extra: Vec<(String, String)> = settings
+            .industries
+            .extra
+            .iter()
+            .map(|e| (e.code.clone(), e.label.clone()))
+            .collect();
         Ok(Context {
             settings: Arc::new(settings),
             store,
@@ -190,7 +216,9 @@ impl Context {
     pub async fn make_searchable(&self) -> Result<(), crate::error::ApiError> {
         if let Some(ix) = &self.indexer {
             let seq = self.store.max_seq().await?;
-            ix.wait_for(seq).await.map_err(|e| crate::error::ApiError::Internal(e.to_string()))?;
+            ix.wait_for(seq)
+                .await
+                .map_err(|e| crate::error::ApiError::Internal(e.to_string()))?;
         }
         Ok(())
     }

@@ -5,9 +5,9 @@
 use crate::context::Context;
 use crate::listings::{self, Entity};
 use duijie_demo::DemoData;
-use duijie_domain::{input, ListingKind};
+use duijie_domain::{ListingKind, input};
 use duijie_store::{Draft, ImportOutcome};
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 
 /// How many records of each kind were loaded.
 #[derive(Debug, Default, Clone, Copy)]
@@ -45,14 +45,30 @@ fn obj(v: Value) -> input::Record {
 async fn load(ctx: &Context, entity: Entity, records: Vec<input::Record>) -> Result<usize, String> {
     let mut drafts: Vec<Draft> = Vec::with_capacity(records.len());
     for r in &records {
-        let d = listings::validate(ctx, entity, r).map_err(|e| format!("demo {} record {:?} is invalid: {e}", entity.label_en(), r.get("external_id")))?;
+        let d = listings::validate(ctx, entity, r).map_err(|e| {
+            format!(
+                "demo {} record {:?} is invalid: {e}",
+                entity.label_en(),
+                r.get("external_id")
+            )
+        })?;
         drafts.push(d);
     }
     let mut n = 0;
     for chunk in drafts.chunks(500) {
-        for o in ctx.store.import_batch(chunk).await.map_err(|e| e.to_string())? {
+        for o in ctx
+            .store
+            .import_batch(chunk)
+            .await
+            .map_err(|e| e.to_string())?
+        {
             match o {
-                ImportOutcome::Failed { code, message } => return Err(format!("demo {} refused: {code}: {message}", entity.label_en())),
+                ImportOutcome::Failed { code, message } => {
+                    return Err(format!(
+                        "demo {} refused: {code}: {message}",
+                        entity.label_en()
+                    ));
+                }
                 _ => n += 1,
             }
         }
@@ -62,7 +78,9 @@ async fn load(ctx: &Context, entity: Entity, records: Vec<input::Record>) -> Res
 
 /// Loads the demo set and makes it searchable.
 pub async fn load_demo(ctx: &Context) -> Result<DemoCounts, String> {
-    let data: DemoData = tokio::task::spawn_blocking(duijie_demo::generate).await.map_err(|e| e.to_string())?;
+    let data: DemoData = tokio::task::spawn_blocking(duijie_demo::generate)
+        .await
+        .map_err(|e| e.to_string())?;
     let orgs = data
         .organizations
         .iter()

@@ -49,7 +49,10 @@ pub enum ApiError {
 impl ApiError {
     /// A 400 with a bilingual message.
     pub fn bad_request(code: &'static str, zh: impl AsRef<str>, en: impl AsRef<str>) -> ApiError {
-        ApiError::BadRequest { code, message: format!("{} / {}", zh.as_ref(), en.as_ref()) }
+        ApiError::BadRequest {
+            code,
+            message: format!("{} / {}", zh.as_ref(), en.as_ref()),
+        }
     }
 
     /// A 404 for a kind of record and id.
@@ -82,9 +85,15 @@ impl ApiError {
                 "fields": f,
             }}),
             ApiError::NotFound(m) => json!({"error": {"code": "not_found", "message": m}}),
-            ApiError::UnsupportedMediaType(m) => json!({"error": {"code": "unsupported_media_type", "message": m}}),
-            ApiError::Unavailable(_) => json!({"error": {"code": "unavailable", "message": "服务暂时不可用，请稍后重试 / the service is temporarily unavailable, please retry"}}),
-            ApiError::Internal(_) => json!({"error": {"code": "internal", "message": "服务器内部错误 / internal server error"}}),
+            ApiError::UnsupportedMediaType(m) => {
+                json!({"error": {"code": "unsupported_media_type", "message": m}})
+            }
+            ApiError::Unavailable(_) => {
+                json!({"error": {"code": "unavailable", "message": "服务暂时不可用，请稍后重试 / the service is temporarily unavailable, please retry"}})
+            }
+            ApiError::Internal(_) => {
+                json!({"error": {"code": "internal", "message": "服务器内部错误 / internal server error"}})
+            }
         }
     }
 }
@@ -125,7 +134,11 @@ impl From<StoreError> for ApiError {
 impl From<IndexError> for ApiError {
     fn from(e: IndexError) -> Self {
         match e {
-            IndexError::Query(m) => ApiError::bad_request("invalid_query", format!("查询无效：{m}"), format!("invalid query: {m}")),
+            IndexError::Query(m) => ApiError::bad_request(
+                "invalid_query",
+                format!("查询无效：{m}"),
+                format!("invalid query: {m}"),
+            ),
             e => ApiError::Internal(e.to_string()),
         }
     }

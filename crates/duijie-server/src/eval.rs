@@ -19,7 +19,12 @@ fn jsonl<'a>(items: impl Iterator<Item = serde_json::Value> + 'a) -> String {
     items.map(|v| v.to_string() + "\n").collect()
 }
 
-async fn import(client: &reqwest::Client, base: &str, kind: &str, body: String) -> anyhow::Result<serde_json::Value> {
+async fn import(
+    client: &reqwest::Client,
+    base: &str,
+    kind: &str,
+    body: String,
+) -> anyhow::Result<serde_json::Value> {
     let r = client
         .post(format!("{base}/api/v1/import?kind={kind}"))
         .header("content-type", "application/x-ndjson")
@@ -39,19 +44,40 @@ fn print(name: &str, r: &CslReport) {
     println!("{name}");
     println!(
         "  abstract → own title:     MRR@10 {:.3}  R@1 {:.3}  R@10 {:.3}  ({} queries, p50 {:.2} ms, p99 {:.2} ms)",
-        r.abstract_to_title.mrr_at_10, r.abstract_to_title.recall_at_1, r.abstract_to_title.recall_at_10, r.abstract_to_title.queries, r.latency[0].p50_ms, r.latency[0].p99_ms
+        r.abstract_to_title.mrr_at_10,
+        r.abstract_to_title.recall_at_1,
+        r.abstract_to_title.recall_at_10,
+        r.abstract_to_title.queries,
+        r.latency[0].p50_ms,
+        r.latency[0].p99_ms
     );
     println!(
         "  title → own abstract:     MRR@10 {:.3}  R@1 {:.3}  R@10 {:.3}  ({} queries, p50 {:.2} ms, p99 {:.2} ms)",
-        r.title_to_abstract.mrr_at_10, r.title_to_abstract.recall_at_1, r.title_to_abstract.recall_at_10, r.title_to_abstract.queries, r.latency[1].p50_ms, r.latency[1].p99_ms
+        r.title_to_abstract.mrr_at_10,
+        r.title_to_abstract.recall_at_1,
+        r.title_to_abstract.recall_at_10,
+        r.title_to_abstract.queries,
+        r.latency[1].p50_ms,
+        r.latency[1].p99_ms
     );
-    println!("  abstract → abstracts:     same-discipline P@10 {:.3}  (p50 {:.2} ms)", r.abstract_p10, r.latency[2].p50_ms);
-    println!("  title → abstracts:        same-discipline P@10 {:.3}  (p50 {:.2} ms)", r.title_p10, r.latency[3].p50_ms);
+    println!(
+        "  abstract → abstracts:     same-discipline P@10 {:.3}  (p50 {:.2} ms)",
+        r.abstract_p10, r.latency[2].p50_ms
+    );
+    println!(
+        "  title → abstracts:        same-discipline P@10 {:.3}  (p50 {:.2} ms)",
+        r.title_p10, r.latency[3].p50_ms
+    );
 }
 
 /// Runs the report. `distractors`: extra CSL-shaped records whose titles are added as needs
 /// only.
-pub async fn run(mut s: Settings, file: &Path, distractors: Option<&Path>, baseline: bool) -> anyhow::Result<()> {
+pub async fn run(
+    mut s: Settings,
+    file: &Path,
+    distractors: Option<&Path>,
+    baseline: bool,
+) -> anyhow::Result<()> {
     let papers = eval::read_jsonl(file)?;
     let extra: Vec<CslRecord> = match distractors {
         Some(p) => eval::read_jsonl(p)?,
@@ -85,7 +111,11 @@ pub async fn run(mut s: Settings, file: &Path, distractors: Option<&Path>, basel
         t.elapsed().as_secs_f64(),
         r["imported"],
         n["imported"],
-        if extra.is_empty() { String::new() } else { format!(", {} of them distractors", extra.len()) }
+        if extra.is_empty() {
+            String::new()
+        } else {
+            format!(", {} of them distractors", extra.len())
+        }
     );
 
     let mut ids: HashMap<String, i64> = HashMap::new();
@@ -93,7 +123,9 @@ pub async fn run(mut s: Settings, file: &Path, distractors: Option<&Path>, basel
         let mut after = 0;
         loop {
             let page = ctx.store.scan_texts(kind, after, 5000).await?;
-            let Some(last) = page.last().map(|t| t.id) else { break };
+            let Some(last) = page.last().map(|t| t.id) else {
+                break;
+            };
             after = last;
             for t in page {
                 if let Some(x) = t.external_id {
@@ -107,23 +139,40 @@ pub async fn run(mut s: Settings, file: &Path, distractors: Option<&Path>, basel
     let index = ctx.index.clone();
     let (report, bm25, secs, model) = tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
         let t = Instant::now();
-        let model = matcher.refresh_model().map_err(|e| anyhow::anyhow!(e.message_en()))?;
+        let model = matcher
+            .refresh_model()
+            .map_err(|e| anyhow::anyhow!(e.message_en()))?;
         let model_secs = t.elapsed().as_secs_f64();
         let list: Vec<CslPaper<'_>> = all
             .iter()
             .filter_map(|p| {
-                Some(CslPaper { record: p, result_id: ids.get(&format!("R:{}", p.id)).copied(), need_id: *ids.get(&format!("N:{}", p.id))? })
+                Some(CslPaper {
+                    record: p,
+                    result_id: ids.get(&format!("R:{}", p.id)).copied(),
+                    need_id: *ids.get(&format!("N:{}", p.id))?,
+                })
             })
             .collect();
         let t = Instant::now();
-        let report = eval::evaluate_csl(&matcher, &list).map_err(|e| anyhow::anyhow!(e.message_en()))?;
+        let report =
+            eval::evaluate_csl(&matcher, &list).map_err(|e| anyhow::anyhow!(e.message_en()))?;
         let secs = t.elapsed().as_secs_f64();
-        let bm25 = if baseline { Some(eval::evaluate_csl_bm25(&index, &list).map_err(|e| anyhow::anyhow!(e.message_en()))?) } else { None };
+        let bm25 = if baseline {
+            Some(
+                eval::evaluate_csl_bm25(&index, &list)
+                    .map_err(|e| anyhow::anyhow!(e.message_en()))?,
+            )
+        } else {
+            None
+        };
         Ok((report, bm25, secs, (model, model_secs)))
     })
     .await??;
     println!("semantic model: {:?} built in {:.2}s", model.0, model.1);
-    print(&format!("duijie matching engine (report computed in {secs:.2}s)"), &report);
+    print(
+        &format!("duijie matching engine (report computed in {secs:.2}s)"),
+        &report,
+    );
     if let Some(b) = bm25 {
         print("baseline: jieba + BM25 over the whole text", &b);
     }

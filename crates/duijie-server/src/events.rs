@@ -1634,9 +1634,13 @@ pub fn event_scores(
     for (need, mut cands) in per_need {
         cands.sort_by(|a, b| b.2.total_cmp(&a.2).then((a.0, a.1).cmp(&(b.0, b.1))));
         cands.truncate(ENGINE_CANDIDATES_PER_NEED);
-        let Some(pn) = prepared_needs.get(&need) else { continue };
+        let Some(pn) = prepared_needs.get(&need) else {
+            continue;
+        };
         for (kind, id, _) in cands {
-            let Some(pp) = prepared_partners.get(&(kind, id)) else { continue };
+            let Some(pp) = prepared_partners.get(&(kind, id)) else {
+                continue;
+            };
             let m = matcher.pair_score_prepared(pn, pp, &weights, None)?;
             out.push((need, kind, id, (m.score * 1e4).round() / 1e4));
         }

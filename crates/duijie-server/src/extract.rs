@@ -14,13 +14,23 @@ impl<S: Send + Sync> FromRequest<S> for JsonObject {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let bytes = axum::body::Bytes::from_request(req, state).await.map_err(|e| {
-            if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
-                ApiError::bad_request("body_too_large", "请求体过大", "request body is too large")
-            } else {
-                ApiError::bad_request("invalid_body", format!("无法读取请求体：{e}"), format!("cannot read the request body: {e}"))
-            }
-        })?;
+        let bytes = axum::body::Bytes::from_request(req, state)
+            .await
+            .map_err(|e| {
+                if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+                    ApiError::bad_request(
+                        "body_too_large",
+                        "请求体过大",
+                        "request body is too large",
+                    )
+                } else {
+                    ApiError::bad_request(
+                        "invalid_body",
+                        format!("无法读取请求体：{e}"),
+                        format!("cannot read the request body: {e}"),
+                    )
+                }
+            })?;
         parse_object(&bytes).map(JsonObject)
     }
 }
@@ -28,12 +38,24 @@ impl<S: Send + Sync> FromRequest<S> for JsonObject {
 /// Parses bytes as one JSON object.
 pub fn parse_object(bytes: &[u8]) -> Result<Record, ApiError> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
-        return Err(ApiError::bad_request("empty_body", "请求体为空，应为 JSON 对象", "the request body is empty; a JSON object is expected"));
+        return Err(ApiError::bad_request(
+            "empty_body",
+            "请求体为空，应为 JSON 对象",
+            "the request body is empty; a JSON object is expected",
+        ));
     }
     match serde_json::from_slice::<serde_json::Value>(bytes) {
         Ok(serde_json::Value::Object(m)) => Ok(m),
-        Ok(_) => Err(ApiError::bad_request("invalid_json", "请求体应为 JSON 对象", "the request body must be a JSON object")),
-        Err(e) => Err(ApiError::bad_request("invalid_json", format!("JSON 格式错误：{e}"), format!("invalid JSON: {e}"))),
+        Ok(_) => Err(ApiError::bad_request(
+            "invalid_json",
+            "请求体应为 JSON 对象",
+            "the request body must be a JSON object",
+        )),
+        Err(e) => Err(ApiError::bad_request(
+            "invalid_json",
+            format!("JSON 格式错误：{e}"),
+            format!("invalid JSON: {e}"),
+        )),
     }
 }
 
@@ -49,15 +71,27 @@ impl<S: Send + Sync> FromRequestParts<S> for Params {
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
         let q = parts.uri.query().unwrap_or("");
-        let pairs: Vec<(String, String)> = serde_urlencoded::from_str(q)
-            .map_err(|e| ApiError::bad_request("invalid_query_string", format!("查询参数格式错误：{e}"), format!("malformed query string: {e}")))?;
+        let pairs: Vec<(String, String)> = serde_urlencoded::from_str(q).map_err(|e| {
+            ApiError::bad_request(
+                "invalid_query_string",
+                format!("查询参数格式错误：{e}"),
+                format!("malformed query string: {e}"),
+            )
+        })?;
         let mut map = BTreeMap::new();
         for (k, v) in pairs {
             if map.insert(k.clone(), v).is_some() {
-                return Err(ApiError::bad_request("duplicate_parameter", format!("参数 {k} 重复"), format!("parameter {k} is given twice")));
+                return Err(ApiError::bad_request(
+                    "duplicate_parameter",
+                    format!("参数 {k} 重复"),
+                    format!("parameter {k} is given twice"),
+                ));
             }
         }
-        Ok(Params { map, used: Default::default() })
+        Ok(Params {
+            map,
+            used: Default::default(),
+        })
     }
 }
 
@@ -65,7 +99,10 @@ impl Params {
     /// A string parameter; empty counts as absent.
     pub fn str(&mut self, name: &str) -> Option<String> {
         self.used.insert(name.to_string());
-        self.map.get(name).map(|s| s.trim().to_string()).filter(|s| !s.is_empty())
+        self.map
+            .get(name)
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty())
     }
 
     /// An integer in a range, or the default.
@@ -91,7 +128,10 @@ impl Params {
             Some(s) => Err(ApiError::bad_request(
                 "invalid_parameter",
                 format!("参数 {name} 的取值“{s}”无效，可选：{}", allowed.join(", ")),
-                format!("parameter {name} '{s}' is not one of: {}", allowed.join(", ")),
+                format!(
+                    "parameter {name} '{s}' is not one of: {}",
+                    allowed.join(", ")
+                ),
             )),
         }
     }
@@ -99,7 +139,11 @@ impl Params {
     /// Refuses parameters nobody read.
     pub fn finish(self) -> Result<(), ApiError> {
         if let Some(k) = self.map.keys().find(|k| !self.used.contains(*k)) {
-            return Err(ApiError::bad_request("unknown_parameter", format!("未知参数“{k}”"), format!("unknown parameter '{k}'")));
+            return Err(ApiError::bad_request(
+                "unknown_parameter",
+                format!("未知参数“{k}”"),
+                format!("unknown parameter '{k}'"),
+            ));
         }
         Ok(())
     }
@@ -112,12 +156,23 @@ impl<S: Send + Sync> FromRequestParts<S> for Id {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let axum::extract::Path(raw) = axum::extract::Path::<String>::from_request_parts(parts, state)
-            .await
-            .map_err(|e| ApiError::bad_request("invalid_path", format!("路径无效：{e}"), format!("invalid path: {e}")))?;
+        let axum::extract::Path(raw) =
+            axum::extract::Path::<String>::from_request_parts(parts, state)
+                .await
+                .map_err(|e| {
+                    ApiError::bad_request(
+                        "invalid_path",
+                        format!("路径无效：{e}"),
+                        format!("invalid path: {e}"),
+                    )
+                })?;
         match raw.parse::<i64>() {
             Ok(n) if n > 0 => Ok(Id(n)),
-            _ => Err(ApiError::bad_request("invalid_id", format!("编号“{raw}”无效，应为正整数"), format!("id '{raw}' is not a positive integer"))),
+            _ => Err(ApiError::bad_request(
+                "invalid_id",
+                format!("编号“{raw}”无效，应为正整数"),
+                format!("id '{raw}' is not a positive integer"),
+            )),
         }
     }
 }

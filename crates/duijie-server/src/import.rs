@@ -39,11 +39,22 @@ impl Format {
     pub fn from_content_type(ct: &str) -> Option<Format> {
         let lower = ct.to_ascii_lowercase();
         let mime = lower.split(';').next().unwrap_or("").trim();
-        let charset = lower.split(';').skip(1).find_map(|p| p.trim().strip_prefix("charset=").map(|c| c.trim_matches('"').to_string()));
+        let charset = lower.split(';').skip(1).find_map(|p| {
+            p.trim()
+                .strip_prefix("charset=")
+                .map(|c| c.trim_matches('"').to_string())
+        });
         match mime {
-            "application/x-ndjson" | "application/jsonl" | "application/json-lines" | "application/x-jsonlines" => Some(Format::Jsonl),
-            "text/csv" => Some(Format::Csv { gbk: matches!(charset.as_deref(), Some("gbk" | "gb2312" | "gb18030")) }),
-            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" => Some(Format::Xlsx),
+            "application/x-ndjson"
+            | "application/jsonl"
+            | "application/json-lines"
+            | "application/x-jsonlines" => Some(Format::Jsonl),
+            "text/csv" => Some(Format::Csv {
+                gbk: matches!(charset.as_deref(), Some("gbk" | "gb2312" | "gb18030")),
+            }),
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" => {
+                Some(Format::Xlsx)
+            }
             _ => None,
         }
     }
@@ -122,7 +133,11 @@ fn parse_jsonl(reader: impl Read, batch: usize, tx: &mpsc::Sender<Msg>) {
             let available = match r.fill_buf() {
                 Ok(b) => b,
                 Err(e) => {
-                    let _ = tx.blocking_send(Msg::Fatal(ApiError::bad_request("read_failed", format!("读取上传内容失败：{e}"), format!("could not read the upload: {e}"))));
+                    let _ = tx.blocking_send(Msg::Fatal(ApiError::bad_request(
+                        "read_failed",
+                        format!("读取上传内容失败：{e}"),
+                        format!("could not read the upload: {e}"),
+                    )));
                     return;
                 }
             };
@@ -148,13 +163,32 @@ fn parse_jsonl(reader: impl Read, batch: usize, tx: &mpsc::Sender<Msg>) {
             break;
         }
         let item: Option<Parsed> = if too_long {
-            Some((line, Err(("line_too_long", format!("该行超过 {} 字节 / line longer than {} bytes", MAX_LINE, MAX_LINE)))))
+            Some((
+                line,
+                Err((
+                    "line_too_long",
+                    format!(
+                        "该行超过 {} 字节 / line longer than {} bytes",
+                        MAX_LINE, MAX_LINE
+                    ),
+                )),
+            ))
         } else {
             let text = match std::str::from_utf8(&buf) {
                 Ok(t) => t.trim(),
                 Err(_) => {
-                    out.push((line, Err(("invalid_encoding", "该行不是有效的 UTF-8 编码 / line is not valid UTF-8".to_string()))));
-                    if out.len() >= batch && tx.blocking_send(Msg::Batch(std::mem::take(&mut out))).is_err() {
+                    out.push((
+                        line,
+                        Err((
+                            "invalid_encoding",
+                            "该行不是有效的 UTF-8 编码 / line is not valid UTF-8".to_string(),
+                        )),
+                    ));
+                    if out.len() >= batch
+                        && tx
+                            .blocking_send(Msg::Batch(std::mem::take(&mut out)))
+                            .is_err()
+                    {
                         return;
                     }
                     continue;
@@ -166,15 +200,31 @@ fn parse_jsonl(reader: impl Read, batch: usize, tx: &mpsc::Sender<Msg>) {
             } else {
                 Some(match serde_json::from_str::<Value>(text) {
                     Ok(Value::Object(m)) => (line, Ok(m)),
-                    Ok(_) => (line, Err(("not_an_object", "每行应为一个 JSON 对象 / each line must be a JSON object".to_string()))),
-                    Err(e) => (line, Err(("invalid_json", format!("JSON 格式错误：{e} / invalid JSON: {e}")))),
+                    Ok(_) => (
+                        line,
+                        Err((
+                            "not_an_object",
+                            "每行应为一个 JSON 对象 / each line must be a JSON object".to_string(),
+                        )),
+                    ),
+                    Err(e) => (
+                        line,
+                        Err((
+                            "invalid_json",
+                            format!("JSON 格式错误：{e} / invalid JSON: {e}"),
+                        )),
+                    ),
                 })
             }
         };
         if let Some(item) = item {
             out.push(item);
         }
-        if out.len() >= batch && tx.blocking_send(Msg::Batch(std::mem::take(&mut out))).is_err() {
+        if out.len() >= batch
+            && tx
+                .blocking_send(Msg::Batch(std::mem::take(&mut out)))
+                .is_err()
+        {
             return;
         }
     }
@@ -193,22 +243,37 @@ fn decode(bytes: &[u8], gbk: bool) -> Option<String> {
 }
 
 fn parse_csv(reader: impl Read, gbk: bool, batch: usize, tx: &mpsc::Sender<Msg>) {
-    let mut r = csv::ReaderBuilder::new().flexible(true).has_headers(false).from_reader(reader);
+    let mut r = csv::ReaderBuilder::new()
+        .flexible(true)
+        .has_headers(false)
+        .from_reader(reader);
     let mut records = r.byte_records();
     let header = match records.next() {
         None => {
-            let _ = tx.blocking_send(Msg::Fatal(ApiError::bad_request("empty_import", "CSV 文件为空 / the CSV file is empty", "")));
+            let _ = tx.blocking_send(Msg::Fatal(ApiError::bad_request(
+                "empty_import",
+                "CSV 文件为空 / the CSV file is empty",
+                "",
+            )));
             return;
         }
         Some(Err(e)) => {
-            let _ = tx.blocking_send(Msg::Fatal(ApiError::bad_request("invalid_csv", format!("CSV 表头无法读取：{e}"), format!("cannot read the CSV header: {e}"))));
+            let _ = tx.blocking_send(Msg::Fatal(ApiError::bad_request(
+                "invalid_csv",
+                format!("CSV 表头无法读取：{e}"),
+                format!("cannot read the CSV header: {e}"),
+            )));
             return;
         }
         Some(Ok(h)) => h,
     };
     let mut names = Vec::new();
     for (i, f) in header.iter().enumerate() {
-        let f = if i == 0 { f.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(f) } else { f };
+        let f = if i == 0 {
+            f.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(f)
+        } else {
+            f
+        };
         match decode(f, gbk) {
             Some(s) => names.push(s.trim().to_string()),
             None => {
@@ -226,7 +291,13 @@ fn parse_csv(reader: impl Read, gbk: bool, batch: usize, tx: &mpsc::Sender<Msg>)
         let item = match rec {
             Err(e) => {
                 let line = e.position().map(|p| p.line()).unwrap_or(0);
-                (line, Err(("invalid_csv", format!("CSV 格式错误：{e} / malformed CSV: {e}"))))
+                (
+                    line,
+                    Err((
+                        "invalid_csv",
+                        format!("CSV 格式错误：{e} / malformed CSV: {e}"),
+                    )),
+                )
             }
             Ok(rec) => {
                 let line = rec.position().map(|p| p.line()).unwrap_or(0);
@@ -234,7 +305,19 @@ fn parse_csv(reader: impl Read, gbk: bool, batch: usize, tx: &mpsc::Sender<Msg>)
                     continue;
                 }
                 if rec.len() > names.len() {
-                    (line, Err(("too_many_columns", format!("该行有 {} 列，表头只有 {} 列 / row has {} columns, the header {}", rec.len(), names.len(), rec.len(), names.len()))))
+                    (
+                        line,
+                        Err((
+                            "too_many_columns",
+                            format!(
+                                "该行有 {} 列，表头只有 {} 列 / row has {} columns, the header {}",
+                                rec.len(),
+                                names.len(),
+                                rec.len(),
+                                names.len()
+                            ),
+                        )),
+                    )
                 } else {
                     let mut m = Map::new();
                     let mut bad = false;
@@ -247,7 +330,13 @@ fn parse_csv(reader: impl Read, gbk: bool, batch: usize, tx: &mpsc::Sender<Msg>)
                         }
                     }
                     if bad {
-                        (line, Err(("invalid_encoding", "该行不是有效的 UTF-8 编码 / row is not valid UTF-8".to_string())))
+                        (
+                            line,
+                            Err((
+                                "invalid_encoding",
+                                "该行不是有效的 UTF-8 编码 / row is not valid UTF-8".to_string(),
+                            )),
+                        )
                     } else {
                         (line, Ok(m))
                     }
@@ -255,7 +344,11 @@ fn parse_csv(reader: impl Read, gbk: bool, batch: usize, tx: &mpsc::Sender<Msg>)
             }
         };
         out.push(item);
-        if out.len() >= batch && tx.blocking_send(Msg::Batch(std::mem::take(&mut out))).is_err() {
+        if out.len() >= batch
+            && tx
+                .blocking_send(Msg::Batch(std::mem::take(&mut out)))
+                .is_err()
+        {
             return;
         }
     }
@@ -269,7 +362,9 @@ fn cell_to_value(c: &calamine::Data) -> Option<Value> {
     match c {
         Data::Empty => None,
         Data::String(s) => Some(Value::String(s.clone())),
-        Data::Float(f) if f.fract() == 0.0 && f.abs() < 9e15 => Some(Value::String(format!("{}", *f as i64))),
+        Data::Float(f) if f.fract() == 0.0 && f.abs() < 9e15 => {
+            Some(Value::String(format!("{}", *f as i64)))
+        }
         Data::Float(f) => Some(Value::String(f.to_string())),
         Data::Int(i) => Some(Value::String(i.to_string())),
         Data::Bool(b) => Some(Value::String(b.to_string())),
@@ -277,7 +372,9 @@ fn cell_to_value(c: &calamine::Data) -> Option<Value> {
             let (y, m, day, ..) = d.to_ymd_hms_milli();
             Some(Value::String(format!("{y:04}-{m:02}-{day:02}")))
         }
-        Data::DateTimeIso(s) | Data::DurationIso(s) => Some(Value::String(s.chars().take(10).collect())),
+        Data::DateTimeIso(s) | Data::DurationIso(s) => {
+            Some(Value::String(s.chars().take(10).collect()))
+        }
         Data::Error(e) => Some(Value::String(format!("#{e:?}"))),
     }
 }
@@ -289,21 +386,45 @@ fn parse_xlsx(path: &std::path::Path, batch: usize, tx: &mpsc::Sender<Msg>) {
     };
     let mut wb: calamine::Xlsx<_> = match calamine::open_workbook(path) {
         Ok(wb) => wb,
-        Err(e) => return fatal(format!("无法读取 XLSX 文件：{e}"), format!("not a readable XLSX file: {e}")),
+        Err(e) => {
+            return fatal(
+                format!("无法读取 XLSX 文件：{e}"),
+                format!("not a readable XLSX file: {e}"),
+            );
+        }
     };
     let Some(sheet) = wb.sheet_names().first().cloned() else {
-        return fatal("XLSX 文件没有工作表".into(), "the XLSX file has no sheet".into());
+        return fatal(
+            "XLSX 文件没有工作表".into(),
+            "the XLSX file has no sheet".into(),
+        );
     };
     let range = match wb.worksheet_range(&sheet) {
         Ok(r) => r,
-        Err(e) => return fatal(format!("无法读取工作表：{e}"), format!("cannot read the sheet: {e}")),
+        Err(e) => {
+            return fatal(
+                format!("无法读取工作表：{e}"),
+                format!("cannot read the sheet: {e}"),
+            );
+        }
     };
     let mut rows = range.rows();
     let Some(header) = rows.next() else {
-        let _ = tx.blocking_send(Msg::Fatal(ApiError::bad_request("empty_import", "XLSX 工作表为空", "the sheet is empty")));
+        let _ = tx.blocking_send(Msg::Fatal(ApiError::bad_request(
+            "empty_import",
+            "XLSX 工作表为空",
+            "the sheet is empty",
+        )));
         return;
     };
-    let names: Vec<String> = header.iter().map(|c| cell_to_value(c).and_then(|v| v.as_str().map(|s| s.trim().to_string())).unwrap_or_default()).collect();
+    let names: Vec<String> = header
+        .iter()
+        .map(|c| {
+            cell_to_value(c)
+                .and_then(|v| v.as_str().map(|s| s.trim().to_string()))
+                .unwrap_or_default()
+        })
+        .collect();
     let mut out = Vec::with_capacity(batch);
     for (i, row) in rows.enumerate() {
         let mut m = Map::new();
@@ -316,7 +437,11 @@ fn parse_xlsx(path: &std::path::Path, batch: usize, tx: &mpsc::Sender<Msg>) {
             continue;
         }
         out.push((i as u64 + 2, Ok(m)));
-        if out.len() >= batch && tx.blocking_send(Msg::Batch(std::mem::take(&mut out))).is_err() {
+        if out.len() >= batch
+            && tx
+                .blocking_send(Msg::Batch(std::mem::take(&mut out)))
+                .is_err()
+        {
             return;
         }
     }
@@ -349,7 +474,9 @@ pub async fn run(
         (Format::Csv { gbk }, Source::Reader(r)) => parse_csv(r, gbk, batch, &tx),
         (Format::Xlsx, Source::XlsxFile(p)) => parse_xlsx(&p, batch, &tx),
         _ => {
-            let _ = tx.blocking_send(Msg::Fatal(ApiError::Internal("import source does not fit its format".into())));
+            let _ = tx.blocking_send(Msg::Fatal(ApiError::Internal(
+                "import source does not fit its format".into(),
+            )));
         }
     });
     let mut summary = ImportSummary::default();
@@ -373,14 +500,25 @@ pub async fn run(
         let mut lines = Vec::with_capacity(items.len());
         for (line, rec) in items {
             match rec {
-                Err((code, message)) => summary.fail(LineError { line, code, message }, max_errors),
+                Err((code, message)) => summary.fail(
+                    LineError {
+                        line,
+                        code,
+                        message,
+                    },
+                    max_errors,
+                ),
                 Ok(rec) => match listings::validate(ctx, entity, &input::canonicalize(rec)) {
                     Ok(d) => {
                         drafts.push(d);
                         lines.push(line);
                     }
                     Err(ApiError::Validation(f)) => summary.fail(
-                        LineError { line, code: f.0.first().map(|e| e.code).unwrap_or("invalid"), message: f.summary() },
+                        LineError {
+                            line,
+                            code: f.0.first().map(|e| e.code).unwrap_or("invalid"),
+                            message: f.summary(),
+                        },
                         max_errors,
                     ),
                     Err(e) => return Err(e),
@@ -390,12 +528,23 @@ pub async fn run(
         if !drafts.is_empty() {
             let t = std::time::Instant::now();
             let outcomes = ctx.store.import_batch(&drafts).await?;
-            tracing::debug!(records = drafts.len(), ms = t.elapsed().as_millis() as u64, "import batch stored");
+            tracing::debug!(
+                records = drafts.len(),
+                ms = t.elapsed().as_millis() as u64,
+                "import batch stored"
+            );
             for (line, o) in lines.into_iter().zip(outcomes) {
                 match o {
                     ImportOutcome::Inserted(_) => summary.imported += 1,
                     ImportOutcome::Updated(_) => summary.updated += 1,
-                    ImportOutcome::Failed { code, message } => summary.fail(LineError { line, code, message }, max_errors),
+                    ImportOutcome::Failed { code, message } => summary.fail(
+                        LineError {
+                            line,
+                            code,
+                            message,
+                        },
+                        max_errors,
+                    ),
                 }
             }
             if let Some(ix) = &ctx.indexer {
@@ -406,7 +555,11 @@ pub async fn run(
     }
     parser.await?;
     if !seen_any {
-        return Err(ApiError::bad_request("empty_import", "导入内容为空，没有任何记录", "the import contains no records"));
+        return Err(ApiError::bad_request(
+            "empty_import",
+            "导入内容为空，没有任何记录",
+            "the import contains no records",
+        ));
     }
     summary.errors.sort_by_key(|e| e.line);
     ctx.make_searchable().await?;

@@ -37,20 +37,30 @@ pub enum SyncError {
 const BATCH: i64 = 5000;
 
 /// Applies every change after the index's watermark. Returns the new watermark.
-pub async fn catch_up(store: &Store, index: &Arc<SearchIndex>, mut progress: impl FnMut(i64, i64)) -> Result<i64, SyncError> {
+pub async fn catch_up(
+    store: &Store,
+    index: &Arc<SearchIndex>,
+    mut progress: impl FnMut(i64, i64),
+) -> Result<i64, SyncError> {
     let mut applied = index.applied_seq()?;
     let target = store.max_seq().await?;
     loop {
         let t = std::time::Instant::now();
         let changes = store.changes_since(applied, BATCH).await?;
-        let Some(last) = changes.last().map(|c| c.0) else { break };
+        let Some(last) = changes.last().map(|c| c.0) else {
+            break;
+        };
         let mut touched: BTreeSet<(ListingKind, i64)> = BTreeSet::new();
         for (_, kind, id) in &changes {
             touched.insert((*kind, *id));
         }
         let mut upserts = Vec::with_capacity(touched.len());
         for kind in ListingKind::ALL {
-            let ids: Vec<i64> = touched.iter().filter(|(k, _)| *k == kind).map(|(_, id)| *id).collect();
+            let ids: Vec<i64> = touched
+                .iter()
+                .filter(|(k, _)| *k == kind)
+                .map(|(_, id)| *id)
+                .collect();
             if !ids.is_empty() {
                 upserts.extend(store.listing_texts(kind, &ids).await?);
             }
@@ -60,7 +70,13 @@ pub async fn catch_up(store: &Store, index: &Arc<SearchIndex>, mut progress: imp
         let idx = index.clone();
         let n = upserts.len();
         tokio::task::spawn_blocking(move || idx.apply(&touched, &upserts, last)).await??;
-        tracing::debug!(docs = n, fetch_ms = fetched.as_millis() as u64, total_ms = t.elapsed().as_millis() as u64, seq = last, "index batch applied");
+        tracing::debug!(
+            docs = n,
+            fetch_ms = fetched.as_millis() as u64,
+            total_ms = t.elapsed().as_millis() as u64,
+            seq = last,
+            "index batch applied"
+        );
         applied = last;
         progress(applied, target.max(applied));
     }
@@ -68,7 +84,11 @@ pub async fn catch_up(store: &Store, index: &Arc<SearchIndex>, mut progress: imp
 }
 
 /// Clears the index and re-adds every listing of the store; returns the watermark.
-pub async fn rebuild(store: &Store, index: &Arc<SearchIndex>, mut progress: impl FnMut(u64)) -> Result<i64, SyncError> {
+pub async fn rebuild(
+    store: &Store,
+    index: &Arc<SearchIndex>,
+    mut progress: impl FnMut(u64),
+) -> Result<i64, SyncError> {
     // Changes written after this point are applied by the catch-up that follows, so
     // nothing is lost if writes continue during the rebuild.
     let seq = store.max_seq().await?;
@@ -79,7 +99,9 @@ pub async fn rebuild(store: &Store, index: &Arc<SearchIndex>, mut progress: impl
         let mut after = 0;
         loop {
             let texts = store.scan_texts(kind, after, 2000).await?;
-            let Some(last) = texts.last().map(|t| t.id) else { break };
+            let Some(last) = texts.last().map(|t| t.id) else {
+                break;
+            };
             after = last;
             done += texts.len() as u64;
             let idx = index.clone();
@@ -106,7 +128,11 @@ pub struct Indexer {
 
 impl Indexer {
     /// Starts the task. The index must already have caught up (see [`catch_up`]).
-    pub fn start(store: Arc<Store>, index: Arc<SearchIndex>, poll: Duration) -> Result<Indexer, SyncError> {
+    pub fn start(
+        store: Arc<Store>,
+        index: Arc<SearchIndex>,
+        poll: Duration,
+    ) -> Result<Indexer, SyncError> {
         let (tx, mut rx) = mpsc::channel::<Command>(64);
         let (applied_tx, applied) = watch::channel(index.applied_seq()?);
         tokio::spawn(async move {
@@ -130,7 +156,9 @@ impl Indexer {
                             Ok(seq) => {
                                 let _ = applied_tx.send(seq);
                             }
-                            Err(e) => tracing::warn!(error = %e, "index catch-up failed; will retry"),
+                            Err(e) => {
+                                tracing::warn!(error = %e, "index catch-up failed; will retry")
+                            }
                         }
                         for r in rebuilds {
                             let res = rebuild(&store, &index, |_| {}).await;
@@ -164,7 +192,10 @@ impl Indexer {
         if *rx.borrow() >= seq {
             return Ok(());
         }
-        self.tx.send(Command::Sync).await.map_err(|_| SyncError::Stopped)?;
+        self.tx
+            .send(Command::Sync)
+            .await
+            .map_err(|_| SyncError::Stopped)?;
         let wait = async {
             loop {
                 if *rx.borrow_and_update() >= seq {
@@ -175,14 +206,21 @@ impl Indexer {
                 }
             }
         };
-        tokio::time::timeout(Duration::from_secs(60), wait).await.map_err(|_| SyncError::Timeout(seq))?
+        tokio::time::timeout(Duration::from_secs(60), wait)
+            .await
+            .map_err(|_| SyncError::Timeout(seq))?
     }
 
     /// Rebuilds the index from the store and waits for it.
     pub async fn rebuild(&self) -> Result<i64, SyncError> {
         let (tx, rx) = oneshot::channel();
-        self.tx.send(Command::Rebuild(tx)).await.map_err(|_| SyncError::Stopped)?;
-        rx.await.map_err(|_| SyncError::Stopped)?.map_err(|e| SyncError::Index(duijie_index::IndexError::Io(e)))
+        self.tx
+            .send(Command::Rebuild(tx))
+            .await
+            .map_err(|_| SyncError::Stopped)?;
+        rx.await
+            .map_err(|_| SyncError::Stopped)?
+            .map_err(|e| SyncError::Index(duijie_index::IndexError::Io(e)))
     }
 
     /// The last sequence number the index has applied.

@@ -4,7 +4,7 @@
 
 use crate::context::Context;
 use crate::error::ApiError;
-use duijie_domain::{input, ListingKind, Redact, Viewer};
+use duijie_domain::{ListingKind, Redact, Viewer, input};
 use duijie_store::{Draft, ListFilter};
 use serde_json::{Map, Value};
 
@@ -54,20 +54,40 @@ pub fn validate(ctx: &Context, entity: Entity, rec: &input::Record) -> Result<Dr
 }
 
 /// Reads one record as JSON, with contact details only for viewers allowed to see them.
-pub async fn get(ctx: &Context, entity: Entity, id: i64, viewer: Viewer) -> Result<Value, ApiError> {
+pub async fn get(
+    ctx: &Context,
+    entity: Entity,
+    id: i64,
+    viewer: Viewer,
+) -> Result<Value, ApiError> {
     let v = match entity {
         Entity::Organization => serde_json::to_value(ctx.store.organization(id).await?),
-        Entity::Listing(ListingKind::Result) => serde_json::to_value(ctx.store.result(id).await?.redact_for(viewer)),
-        Entity::Listing(ListingKind::Need) => serde_json::to_value(ctx.store.need(id).await?.redact_for(viewer)),
-        Entity::Listing(ListingKind::Expert) => serde_json::to_value(ctx.store.expert(id).await?.redact_for(viewer)),
+        Entity::Listing(ListingKind::Result) => {
+            serde_json::to_value(ctx.store.result(id).await?.redact_for(viewer))
+        }
+        Entity::Listing(ListingKind::Need) => {
+            serde_json::to_value(ctx.store.need(id).await?.redact_for(viewer))
+        }
+        Entity::Listing(ListingKind::Expert) => {
+            serde_json::to_value(ctx.store.expert(id).await?.redact_for(viewer))
+        }
     };
     v.map_err(|e| ApiError::Internal(e.to_string()))
 }
 
 /// Lists records as a JSON page.
-pub async fn list(ctx: &Context, entity: Entity, f: &ListFilter, limit: i64, offset: i64, viewer: Viewer) -> Result<Value, ApiError> {
+pub async fn list(
+    ctx: &Context,
+    entity: Entity,
+    f: &ListFilter,
+    limit: i64,
+    offset: i64,
+    viewer: Viewer,
+) -> Result<Value, ApiError> {
     let v = match entity {
-        Entity::Organization => serde_json::to_value(ctx.store.organizations(f, limit, offset).await?),
+        Entity::Organization => {
+            serde_json::to_value(ctx.store.organizations(f, limit, offset).await?)
+        }
         Entity::Listing(ListingKind::Result) => {
             let mut p = ctx.store.results(f, limit, offset).await?;
             p.items = p.items.into_iter().map(|r| r.redact_for(viewer)).collect();
@@ -88,7 +108,12 @@ pub async fn list(ctx: &Context, entity: Entity, f: &ListFilter, limit: i64, off
 }
 
 /// Creates a record; returns it as stored.
-pub async fn create(ctx: &Context, entity: Entity, rec: input::Record, viewer: Viewer) -> Result<Value, ApiError> {
+pub async fn create(
+    ctx: &Context,
+    entity: Entity,
+    rec: input::Record,
+    viewer: Viewer,
+) -> Result<Value, ApiError> {
     let draft = validate(ctx, entity, &rec)?;
     let id = ctx.store.create(&draft).await?;
     ctx.make_searchable().await?;
@@ -99,11 +124,16 @@ pub async fn create(ctx: &Context, entity: Entity, rec: input::Record, viewer: V
 /// result validated as a whole.
 async fn as_input(ctx: &Context, entity: Entity, id: i64) -> Result<input::Record, ApiError> {
     let mut v = get(ctx, entity, id, Viewer::SignedIn).await?;
-    let Some(obj) = v.as_object_mut() else { return Err(ApiError::Internal("record is not an object".into())) };
+    let Some(obj) = v.as_object_mut() else {
+        return Err(ApiError::Internal("record is not an object".into()));
+    };
     for k in ["id", "created_at", "updated_at", "zones"] {
         obj.remove(k);
     }
-    if let Some(oid) = obj.remove("organization").and_then(|org| org.get("id").and_then(Value::as_i64)) {
+    if let Some(oid) = obj
+        .remove("organization")
+        .and_then(|org| org.get("id").and_then(Value::as_i64))
+    {
         obj.insert("organization_id".into(), Value::from(oid));
     }
     if let Some(Value::Object(c)) = obj.get("contact")
@@ -115,12 +145,21 @@ async fn as_input(ctx: &Context, entity: Entity, id: i64) -> Result<input::Recor
 }
 
 /// Applies a partial update: given fields replace stored ones, `null` clears a field.
-pub async fn patch(ctx: &Context, entity: Entity, id: i64, patch: input::Record, viewer: Viewer) -> Result<Value, ApiError> {
+pub async fn patch(
+    ctx: &Context,
+    entity: Entity,
+    id: i64,
+    patch: input::Record,
+    viewer: Viewer,
+) -> Result<Value, ApiError> {
     let mut base = as_input(ctx, entity, id).await?;
     if patch.contains_key("trl") && !patch.contains_key("maturity") {
         base.remove("maturity");
     }
-    if ["organization", "organization_external_id"].iter().any(|k| patch.contains_key(*k)) {
+    if ["organization", "organization_external_id"]
+        .iter()
+        .any(|k| patch.contains_key(*k))
+    {
         base.remove("organization_id");
     }
     for (k, v) in patch {
@@ -147,5 +186,9 @@ pub async fn delete(ctx: &Context, entity: Entity, id: i64) -> Result<(), ApiErr
 
 /// Builds a JSON object from pairs, dropping nulls.
 pub fn object(pairs: Vec<(&str, Value)>) -> Map<String, Value> {
-    pairs.into_iter().filter(|(_, v)| !v.is_null()).map(|(k, v)| (k.to_string(), v)).collect()
+    pairs
+        .into_iter()
+        .filter(|(_, v)| !v.is_null())
+        .map(|(k, v)| (k.to_string(), v))
+        .collect()
 }

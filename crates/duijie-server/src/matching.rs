@@ -13,7 +13,10 @@ pub const MAX_TEXT_CHARS: usize = 5000;
 impl From<MatchError> for ApiError {
     fn from(e: MatchError) -> Self {
         if e.is_client_error() {
-            ApiError::BadRequest { code: e.code(), message: format!("{} / {}", e.message_zh(), e.message_en()) }
+            ApiError::BadRequest {
+                code: e.code(),
+                message: format!("{} / {}", e.message_zh(), e.message_en()),
+            }
         } else {
             ApiError::Internal(e.message_en())
         }
@@ -33,16 +36,28 @@ pub fn allowed_targets(source: Option<ListingKind>) -> &'static [ListingKind] {
 /// Parses a target kind, checking it makes sense for the source.
 pub fn target_kind(s: Option<&str>, source: Option<ListingKind>) -> Result<ListingKind, ApiError> {
     let allowed = allowed_targets(source);
-    let names = allowed.iter().map(|k| k.plural()).collect::<Vec<_>>().join(", ");
+    let names = allowed
+        .iter()
+        .map(|k| k.plural())
+        .collect::<Vec<_>>()
+        .join(", ");
     let Some(s) = s else {
         return match source {
             Some(_) => Ok(allowed[0]),
-            None => Err(ApiError::bad_request("missing_parameter", format!("缺少 kind，可选：{names}"), format!("kind is required: {names}"))),
+            None => Err(ApiError::bad_request(
+                "missing_parameter",
+                format!("缺少 kind，可选：{names}"),
+                format!("kind is required: {names}"),
+            )),
         };
     };
     match ListingKind::parse(s) {
         Some(k) if allowed.contains(&k) => Ok(k),
-        _ => Err(ApiError::bad_request("invalid_parameter", format!("kind“{s}”无效，可选：{names}"), format!("kind '{s}' is not one of: {names}"))),
+        _ => Err(ApiError::bad_request(
+            "invalid_parameter",
+            format!("kind“{s}”无效，可选：{names}"),
+            format!("kind '{s}' is not one of: {names}"),
+        )),
     }
 }
 
@@ -57,15 +72,25 @@ pub fn limit(v: Option<&Value>) -> Result<usize, ApiError> {
     };
     match n {
         Some(n) if (1..=max).contains(&n) => Ok(n as usize),
-        _ => Err(ApiError::bad_request("invalid_parameter", format!("limit 应为 1 到 {max} 之间的整数，收到 {v}"), format!("limit must be an integer from 1 to {max}, got {v}"))),
+        _ => Err(ApiError::bad_request(
+            "invalid_parameter",
+            format!("limit 应为 1 到 {max} 之间的整数，收到 {v}"),
+            format!("limit must be an integer from 1 to {max}, got {v}"),
+        )),
     }
 }
 
 /// Parses weight overrides from a JSON object of numbers.
 pub fn weights(v: Option<&Value>) -> Result<WeightsOverride, ApiError> {
-    let Some(v) = v else { return Ok(WeightsOverride::default()) };
+    let Some(v) = v else {
+        return Ok(WeightsOverride::default());
+    };
     let Value::Object(m) = v else {
-        return Err(ApiError::bad_request("invalid_weights", "weights 应为对象，如 {\"text\": 0.7}", "weights must be an object such as {\"text\": 0.7}"));
+        return Err(ApiError::bad_request(
+            "invalid_weights",
+            "weights 应为对象，如 {\"text\": 0.7}",
+            "weights must be an object such as {\"text\": 0.7}",
+        ));
     };
     for (k, val) in m {
         match val {
@@ -80,51 +105,132 @@ pub fn weights(v: Option<&Value>) -> Result<WeightsOverride, ApiError> {
         }
     }
     serde_json::from_value(v.clone()).map_err(|e| {
-        let names = duijie_match::engine::ComponentKind::ALL.iter().map(|c| c.code()).collect::<Vec<_>>().join(", ");
-        ApiError::bad_request("invalid_weights", format!("权重无效（可选：{names}）：{e}"), format!("invalid weights (components: {names}): {e}"))
+        let names = duijie_match::engine::ComponentKind::ALL
+            .iter()
+            .map(|c| c.code())
+            .collect::<Vec<_>>()
+            .join(", ");
+        ApiError::bad_request(
+            "invalid_weights",
+            format!("权重无效（可选：{names}）：{e}"),
+            format!("invalid weights (components: {names}): {e}"),
+        )
     })
 }
 
 /// Parses candidate filters from a JSON object of strings.
 pub fn filters(ctx: &Context, v: Option<&Value>) -> Result<MatchFilters, ApiError> {
-    let Some(v) = v else { return Ok(MatchFilters::default()) };
+    let Some(v) = v else {
+        return Ok(MatchFilters::default());
+    };
     let Value::Object(m) = v else {
-        return Err(ApiError::bad_request("invalid_filters", "filters 应为对象", "filters must be an object"));
+        return Err(ApiError::bad_request(
+            "invalid_filters",
+            "filters 应为对象",
+            "filters must be an object",
+        ));
     };
     let mut f = MatchFilters::default();
     for (k, val) in m {
         let Some(s) = val.as_str().map(str::trim).filter(|s| !s.is_empty()) else {
-            return Err(ApiError::bad_request("invalid_filters", format!("筛选条件 {k} 应为文本"), format!("filter {k} must be a string")));
+            return Err(ApiError::bad_request(
+                "invalid_filters",
+                format!("筛选条件 {k} 应为文本"),
+                format!("filter {k} must be a string"),
+            ));
         };
         match k.as_str() {
-            "industry" => f.industry = Some(ctx.vocab.resolve_industry(s).ok_or_else(|| ApiError::bad_request("invalid_filters", format!("行业“{s}”不在行业目录中"), format!("industry '{s}' is not in the vocabulary")))?),
+            "industry" => {
+                f.industry = Some(ctx.vocab.resolve_industry(s).ok_or_else(|| {
+                    ApiError::bad_request(
+                        "invalid_filters",
+                        format!("行业“{s}”不在行业目录中"),
+                        format!("industry '{s}' is not in the vocabulary"),
+                    )
+                })?)
+            }
             "city" => f.city = Some(duijie_domain::geo::normalize_city(s)),
-            "zone" => f.zone = Some(duijie_domain::Zone::parse(s).map(|z| z.code().to_string()).ok_or_else(|| ApiError::bad_request("invalid_filters", format!("区域“{s}”无效"), format!("zone '{s}' is not a zone code")))?),
-            "maturity" => f.maturity = Some(duijie_domain::vocab::resolve(duijie_domain::vocab::MATURITIES, s).map(str::to_string).ok_or_else(|| ApiError::bad_request("invalid_filters", format!("成熟度“{s}”无效"), format!("maturity '{s}' is not one of: lab, pilot, industrialized")))?),
-            other => return Err(ApiError::bad_request("invalid_filters", format!("未知筛选条件“{other}”，可选：industry, city, zone, maturity"), format!("unknown filter '{other}': use industry, city, zone, maturity"))),
+            "zone" => {
+                f.zone = Some(
+                    duijie_domain::Zone::parse(s)
+                        .map(|z| z.code().to_string())
+                        .ok_or_else(|| {
+                            ApiError::bad_request(
+                                "invalid_filters",
+                                format!("区域“{s}”无效"),
+                                format!("zone '{s}' is not a zone code"),
+                            )
+                        })?,
+                )
+            }
+            "maturity" => {
+                f.maturity = Some(
+                    duijie_domain::vocab::resolve(duijie_domain::vocab::MATURITIES, s)
+                        .map(str::to_string)
+                        .ok_or_else(|| {
+                            ApiError::bad_request(
+                                "invalid_filters",
+                                format!("成熟度“{s}”无效"),
+                                format!("maturity '{s}' is not one of: lab, pilot, industrialized"),
+                            )
+                        })?,
+                )
+            }
+            other => {
+                return Err(ApiError::bad_request(
+                    "invalid_filters",
+                    format!("未知筛选条件“{other}”，可选：industry, city, zone, maturity"),
+                    format!("unknown filter '{other}': use industry, city, zone, maturity"),
+                ));
+            }
         }
     }
     Ok(f)
 }
 
 /// Matches a stored listing.
-pub async fn for_listing(ctx: &Context, kind: ListingKind, id: i64, target: ListingKind, opts: MatchOptions) -> Result<Vec<Match>, ApiError> {
-    let source = ctx.store.listing_texts(kind, &[id]).await?.into_iter().next().ok_or_else(|| {
-        let zh = kind.label_zh();
-        ApiError::not_found(zh, kind.code(), id)
-    })?;
+pub async fn for_listing(
+    ctx: &Context,
+    kind: ListingKind,
+    id: i64,
+    target: ListingKind,
+    opts: MatchOptions,
+) -> Result<Vec<Match>, ApiError> {
+    let source = ctx
+        .store
+        .listing_texts(kind, &[id])
+        .await?
+        .into_iter()
+        .next()
+        .ok_or_else(|| {
+            let zh = kind.label_zh();
+            ApiError::not_found(zh, kind.code(), id)
+        })?;
     let m = ctx.matcher.clone();
     Ok(tokio::task::spawn_blocking(move || m.for_listing(&source, target, &opts)).await??)
 }
 
 /// Matches an unsaved text.
-pub async fn for_text(ctx: &Context, text: String, target: ListingKind, opts: MatchOptions) -> Result<Vec<Match>, ApiError> {
+pub async fn for_text(
+    ctx: &Context,
+    text: String,
+    target: ListingKind,
+    opts: MatchOptions,
+) -> Result<Vec<Match>, ApiError> {
     let n = text.chars().count();
     if text.trim().is_empty() {
-        return Err(ApiError::bad_request("empty_text", "text 不能为空", "text must not be empty"));
+        return Err(ApiError::bad_request(
+            "empty_text",
+            "text 不能为空",
+            "text must not be empty",
+        ));
     }
     if n > MAX_TEXT_CHARS {
-        return Err(ApiError::bad_request("text_too_long", format!("text 过长：{n} 字，最多 {MAX_TEXT_CHARS} 字"), format!("text is too long: {n} characters, at most {MAX_TEXT_CHARS}")));
+        return Err(ApiError::bad_request(
+            "text_too_long",
+            format!("text 过长：{n} 字，最多 {MAX_TEXT_CHARS} 字"),
+            format!("text is too long: {n} characters, at most {MAX_TEXT_CHARS}"),
+        ));
     }
     let m = ctx.matcher.clone();
     Ok(tokio::task::spawn_blocking(move || m.for_text(&text, target, &opts)).await??)

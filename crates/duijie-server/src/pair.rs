@@ -5,15 +5,34 @@ use std::path::Path;
 
 /// Reads the instance, solves it and writes the solution; input errors name what is wrong.
 pub fn run(input: &Path, output: Option<&Path>) -> anyhow::Result<()> {
-    let text = std::fs::read_to_string(input).with_context(|| format!("cannot read {}", input.display()))?;
-    let instance = duijie_match::parse_instance(&text).map_err(|e| anyhow::anyhow!("{}: [{}] {} / {}", input.display(), e.code(), e.message_zh(), e))?;
-    instance.validate().map_err(|e| anyhow::anyhow!("{}: [{}] {} / {}", input.display(), e.code(), e.message_zh(), e))?;
+    let text = std::fs::read_to_string(input)
+        .with_context(|| format!("cannot read {}", input.display()))?;
+    let instance = duijie_match::parse_instance(&text).map_err(|e| {
+        anyhow::anyhow!(
+            "{}: [{}] {} / {}",
+            input.display(),
+            e.code(),
+            e.message_zh(),
+            e
+        )
+    })?;
+    instance.validate().map_err(|e| {
+        anyhow::anyhow!(
+            "{}: [{}] {} / {}",
+            input.display(),
+            e.code(),
+            e.message_zh(),
+            e
+        )
+    })?;
     let started = std::time::Instant::now();
-    let solution = duijie_match::solve(&instance, &duijie_match::SolveOptions::default()).map_err(|e| anyhow::anyhow!("[{}] {} / {}", e.code(), e.message_zh(), e))?;
+    let solution = duijie_match::solve(&instance, &duijie_match::SolveOptions::default())
+        .map_err(|e| anyhow::anyhow!("[{}] {} / {}", e.code(), e.message_zh(), e))?;
     let json = serde_json::to_string_pretty(&solution)?;
     match output {
         Some(p) => {
-            std::fs::write(p, json + "\n").with_context(|| format!("cannot write {}", p.display()))?;
+            std::fs::write(p, json + "\n")
+                .with_context(|| format!("cannot write {}", p.display()))?;
             eprintln!(
                 "{} pairs, {} enterprises served, total score {:.3}, {} unplaced, in {:.1} ms → {}",
                 solution.pairs.len(),

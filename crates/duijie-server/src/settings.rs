@@ -70,7 +70,9 @@ pub struct DatabaseSettings {
 
 impl std::fmt::Debug for DatabaseSettings {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("DatabaseSettings").field("url", &duijie_store::redact_url(&self.url)).finish()
+        f.debug_struct("DatabaseSettings")
+            .field("url", &duijie_store::redact_url(&self.url))
+            .finish()
     }
 }
 
@@ -161,11 +163,17 @@ pub struct SettingsError(pub String);
 impl Settings {
     /// Loads the layers. `file`: an explicit settings file (must exist).
     pub fn load(file: Option<&std::path::Path>) -> Result<Settings, SettingsError> {
-        let mut b = config::Config::builder().add_source(config::File::from_str(DEFAULT_TOML, config::FileFormat::Toml));
+        let mut b = config::Config::builder().add_source(config::File::from_str(
+            DEFAULT_TOML,
+            config::FileFormat::Toml,
+        ));
         match file {
             Some(p) => {
                 if !p.exists() {
-                    return Err(SettingsError(format!("settings file {} does not exist", p.display())));
+                    return Err(SettingsError(format!(
+                        "settings file {} does not exist",
+                        p.display()
+                    )));
                 }
                 b = b.add_source(config::File::from(p));
             }
@@ -173,8 +181,16 @@ impl Settings {
                 b = b.add_source(config::File::with_name("config/local").required(false));
             }
         }
-        b = b.add_source(config::Environment::with_prefix("DUIJIE").prefix_separator("__").separator("__").try_parsing(true));
-        let s: Settings = b.build().and_then(|c| c.try_deserialize()).map_err(|e| SettingsError(e.to_string()))?;
+        b = b.add_source(
+            config::Environment::with_prefix("DUIJIE")
+                .prefix_separator("__")
+                .separator("__")
+                .try_parsing(true),
+        );
+        let s: Settings = b
+            .build()
+            .and_then(|c| c.try_deserialize())
+            .map_err(|e| SettingsError(e.to_string()))?;
         s.validate()?;
         Ok(s)
     }
@@ -182,7 +198,10 @@ impl Settings {
     /// Defaults only (tests start from these and adjust).
     pub fn defaults() -> Settings {
         let c = config::Config::builder()
-            .add_source(config::File::from_str(DEFAULT_TOML, config::FileFormat::Toml))
+            .add_source(config::File::from_str(
+                DEFAULT_TOML,
+                config::FileFormat::Toml,
+            ))
             .build()
             .and_then(|c| c.try_deserialize::<Settings>());
         match c {
@@ -194,17 +213,31 @@ impl Settings {
     /// Checks values that deserialisation cannot.
     pub fn validate(&self) -> Result<(), SettingsError> {
         if self.server.bind.parse::<std::net::SocketAddr>().is_err() {
-            return Err(SettingsError(format!("server.bind '{}' is not an address like 127.0.0.1:8080", self.server.bind)));
+            return Err(SettingsError(format!(
+                "server.bind '{}' is not an address like 127.0.0.1:8080",
+                self.server.bind
+            )));
         }
-        if !self.database.url.is_empty() && !self.database.url.starts_with("postgres") && !self.database.url.starts_with("sqlite:") {
+        if !self.database.url.is_empty()
+            && !self.database.url.starts_with("postgres")
+            && !self.database.url.starts_with("sqlite:")
+        {
             return Err(SettingsError("database.url must be empty (SQLite in the data directory), sqlite://... or postgres://...".into()));
         }
         if !["pretty", "json"].contains(&self.log.format.as_str()) {
-            return Err(SettingsError(format!("log.format must be pretty or json, not '{}'", self.log.format)));
+            return Err(SettingsError(format!(
+                "log.format must be pretty or json, not '{}'",
+                self.log.format
+            )));
         }
-        self.matching.weights.validate().map_err(|e| SettingsError(format!("matching.weights: {}", e.message_en())))?;
+        self.matching
+            .weights
+            .validate()
+            .map_err(|e| SettingsError(format!("matching.weights: {}", e.message_en())))?;
         if self.import.batch_size == 0 || self.server.max_page_size == 0 {
-            return Err(SettingsError("import.batch_size and server.max_page_size must be at least 1".into()));
+            return Err(SettingsError(
+                "import.batch_size and server.max_page_size must be at least 1".into(),
+            ));
         }
         Ok(())
     }

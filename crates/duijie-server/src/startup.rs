@@ -22,15 +22,28 @@ impl Application {
         let load_demo = settings.demo.load;
         let ctx = Context::open(settings, IndexMode::Writer).await?;
         let demo = if load_demo && crate::demo::store_is_empty(&ctx).await? {
-            Some(crate::demo::load_demo(&ctx).await.map_err(StartError::Demo)?)
+            Some(
+                crate::demo::load_demo(&ctx)
+                    .await
+                    .map_err(StartError::Demo)?,
+            )
         } else {
             None
         };
-        let listener = tokio::net::TcpListener::bind(&bind)
-            .await
-            .map_err(|e| StartError::Settings(crate::settings::SettingsError(format!("cannot listen on {bind}: {e}"))))?;
-        let addr = listener.local_addr().map_err(|e| StartError::Settings(crate::settings::SettingsError(e.to_string())))?;
-        Ok(Application { listener, addr, ctx, demo })
+        let listener = tokio::net::TcpListener::bind(&bind).await.map_err(|e| {
+            StartError::Settings(crate::settings::SettingsError(format!(
+                "cannot listen on {bind}: {e}"
+            )))
+        })?;
+        let addr = listener
+            .local_addr()
+            .map_err(|e| StartError::Settings(crate::settings::SettingsError(e.to_string())))?;
+        Ok(Application {
+            listener,
+            addr,
+            ctx,
+            demo,
+        })
     }
 
     /// The bound address.
@@ -54,9 +67,14 @@ impl Application {
     }
 
     /// Serves until `shutdown` completes, then finishes in-flight requests.
-    pub async fn run_until_stopped(self, shutdown: impl std::future::Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+    pub async fn run_until_stopped(
+        self,
+        shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
         let app = crate::routes::router(self.ctx.clone());
-        axum::serve(self.listener, app).with_graceful_shutdown(shutdown).await?;
+        axum::serve(self.listener, app)
+            .with_graceful_shutdown(shutdown)
+            .await?;
         self.ctx.store.close().await;
         Ok(())
     }

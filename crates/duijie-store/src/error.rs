@@ -51,7 +51,10 @@ impl StoreError {
             StoreError::Connect(_) => true,
             StoreError::Database(e) => matches!(
                 e,
-                sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) | sqlx::Error::Tls(_)
+                sqlx::Error::PoolTimedOut
+                    | sqlx::Error::PoolClosed
+                    | sqlx::Error::Io(_)
+                    | sqlx::Error::Tls(_)
             ),
             _ => false,
         }
@@ -61,7 +64,9 @@ impl StoreError {
     pub(crate) fn is_unique_violation(e: &sqlx::Error) -> bool {
         match e {
             sqlx::Error::Database(db) => {
-                db.is_unique_violation() || db.message().contains("UNIQUE constraint failed") || db.code().as_deref() == Some("23505")
+                db.is_unique_violation()
+                    || db.message().contains("UNIQUE constraint failed")
+                    || db.code().as_deref() == Some("23505")
             }
             _ => false,
         }

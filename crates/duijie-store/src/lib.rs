@@ -53,7 +53,12 @@ static MIGRATE_POSTGRES: sqlx::migrate::Migrator = sqlx::migrate!("../../migrati
 impl Store {
     /// Opens (creating if needed) `duijie.db` in `dir` and runs the migrations.
     pub async fn open_sqlite_dir(dir: &Path) -> Result<Store, StoreError> {
-        std::fs::create_dir_all(dir).map_err(|e| StoreError::Io(format!("cannot create data directory {}: {e}", dir.display())))?;
+        std::fs::create_dir_all(dir).map_err(|e| {
+            StoreError::Io(format!(
+                "cannot create data directory {}: {e}",
+                dir.display()
+            ))
+        })?;
         let path = dir.join("duijie.db");
         let url = format!("sqlite://{}?mode=rwc", path.display());
         Store::connect(&url).await
@@ -69,7 +74,10 @@ impl Store {
         } else if url.starts_with("sqlite:") {
             Backend::Sqlite
         } else {
-            return Err(StoreError::Config(format!("unsupported database url scheme (use sqlite:// or postgres://): {}", redact_url(url))));
+            return Err(StoreError::Config(format!(
+                "unsupported database url scheme (use sqlite:// or postgres://): {}",
+                redact_url(url)
+            )));
         };
         tracing::Span::current().record("backend", format!("{backend:?}"));
         let mut opts = AnyPoolOptions::new().acquire_timeout(Duration::from_secs(10));
@@ -83,7 +91,10 @@ impl Store {
         } else {
             opts = opts.max_connections(16);
         }
-        let pool = opts.connect(url).await.map_err(|e| StoreError::Connect(format!("{}: {e}", redact_url(url))))?;
+        let pool = opts
+            .connect(url)
+            .await
+            .map_err(|e| StoreError::Connect(format!("{}: {e}", redact_url(url))))?;
         if backend == Backend::Sqlite {
             // WAL is a property of the file: set once, kept across connections.
             pool.execute("PRAGMA journal_mode = WAL;").await?;
@@ -91,7 +102,11 @@ impl Store {
         } else {
             MIGRATE_POSTGRES.run(&pool).await?;
         }
-        Ok(Store { pool, backend, write_lock: tokio::sync::Mutex::new(()) })
+        Ok(Store {
+            pool,
+            backend,
+            write_lock: tokio::sync::Mutex::new(()),
+        })
     }
 
     /// The backend in use.
@@ -135,6 +150,6 @@ pub(crate) fn now() -> String {
 }
 
 #[cfg(test)]
-mod tests;
-#[cfg(test)]
 mod events_tests;
+#[cfg(test)]
+mod tests;

@@ -4,8 +4,8 @@
 use crate::rows::{self, EXPERT_COLUMNS, NEED_COLUMNS, ORG_COLUMNS, RESULT_COLUMNS, to_json};
 use crate::{Store, StoreError, now};
 use duijie_domain::{
-    Expert, ExpertDraft, FieldErrors, ListingKind, ListingText, Need, NeedDraft, OrgRef, Organization, OrganizationDraft,
-    ResearchResult, ResultDraft,
+    Expert, ExpertDraft, FieldErrors, ListingKind, ListingText, Need, NeedDraft, OrgRef,
+    Organization, OrganizationDraft, ResearchResult, ResultDraft,
 };
 use serde::Serialize;
 use sqlx::any::AnyRow;
@@ -94,15 +94,31 @@ fn where_clause(f: &ListFilter, table_has_status: bool, org_alias: &str) -> (Str
         push("r.organization_id = ?".into(), Bind::Int(v), &mut binds);
     }
     if let Some(v) = &f.city {
-        push(format!("{org_alias}.city = ?"), Bind::Text(v.clone()), &mut binds);
+        push(
+            format!("{org_alias}.city = ?"),
+            Bind::Text(v.clone()),
+            &mut binds,
+        );
     }
     if let Some(v) = &f.external_id {
-        push("r.external_id = ?".into(), Bind::Text(v.clone()), &mut binds);
+        push(
+            "r.external_id = ?".into(),
+            Bind::Text(v.clone()),
+            &mut binds,
+        );
     }
     if let Some(v) = &f.kind {
-        push(format!("{org_alias}.kind = ?"), Bind::Text(v.clone()), &mut binds);
+        push(
+            format!("{org_alias}.kind = ?"),
+            Bind::Text(v.clone()),
+            &mut binds,
+        );
     }
-    if parts.is_empty() { (String::new(), binds) } else { (format!(" WHERE {}", parts.join(" AND ")), binds) }
+    if parts.is_empty() {
+        (String::new(), binds)
+    } else {
+        (format!(" WHERE {}", parts.join(" AND ")), binds)
+    }
 }
 
 fn bind_all<'q>(
@@ -135,7 +151,10 @@ fn columns(kind: ListingKind) -> &'static str {
 }
 
 fn not_found(entity: &'static str, id: i64) -> StoreError {
-    StoreError::NotFound { entity, id: id.to_string() }
+    StoreError::NotFound {
+        entity,
+        id: id.to_string(),
+    }
 }
 
 async fn log_change(tx: &mut Tx<'_>, kind: ListingKind, id: i64) -> Result<(), StoreError> {
@@ -149,25 +168,50 @@ async fn log_change(tx: &mut Tx<'_>, kind: ListingKind, id: i64) -> Result<(), S
 
 fn org_ref_error(field: &'static str, what: &str) -> StoreError {
     let mut e = FieldErrors::default();
-    e.push(field, "not_found", format!("单位“{what}”不存在"), format!("organization '{what}' does not exist"));
+    e.push(
+        field,
+        "not_found",
+        format!("单位“{what}”不存在"),
+        format!("organization '{what}' does not exist"),
+    );
     StoreError::Invalid(e)
 }
 
 /// Resolves the owning organisation; a name that does not exist yet is created with
 /// `default_kind` (imports name organisations by name).
-async fn resolve_org(tx: &mut Tx<'_>, r: &Option<OrgRef>, default_kind: &str) -> Result<Option<i64>, StoreError> {
+async fn resolve_org(
+    tx: &mut Tx<'_>,
+    r: &Option<OrgRef>,
+    default_kind: &str,
+) -> Result<Option<i64>, StoreError> {
     match r {
         None => Ok(None),
         Some(OrgRef::Id(id)) => {
-            let row = sqlx::query("SELECT id FROM organizations WHERE id = $1").bind(*id).fetch_optional(&mut **tx).await?;
-            row.map(|r| r.try_get::<i64, _>("id")).transpose()?.map(Some).ok_or_else(|| org_ref_error("organization_id", &id.to_string()))
+            let row = sqlx::query("SELECT id FROM organizations WHERE id = $1")
+                .bind(*id)
+                .fetch_optional(&mut **tx)
+                .await?;
+            row.map(|r| r.try_get::<i64, _>("id"))
+                .transpose()?
+                .map(Some)
+                .ok_or_else(|| org_ref_error("organization_id", &id.to_string()))
         }
         Some(OrgRef::ExternalId(x)) => {
-            let row = sqlx::query("SELECT id FROM organizations WHERE external_id = $1").bind(x.as_str()).fetch_optional(&mut **tx).await?;
-            row.map(|r| r.try_get::<i64, _>("id")).transpose()?.map(Some).ok_or_else(|| org_ref_error("organization_external_id", x))
+            let row = sqlx::query("SELECT id FROM organizations WHERE external_id = $1")
+                .bind(x.as_str())
+                .fetch_optional(&mut **tx)
+                .await?;
+            row.map(|r| r.try_get::<i64, _>("id"))
+                .transpose()?
+                .map(Some)
+                .ok_or_else(|| org_ref_error("organization_external_id", x))
         }
         Some(OrgRef::Name(name)) => {
-            if let Some(row) = sqlx::query("SELECT id FROM organizations WHERE name = $1").bind(name.as_str()).fetch_optional(&mut **tx).await? {
+            if let Some(row) = sqlx::query("SELECT id FROM organizations WHERE name = $1")
+                .bind(name.as_str())
+                .fetch_optional(&mut **tx)
+                .await?
+            {
                 return Ok(Some(row.try_get("id")?));
             }
             let ts = now();
@@ -189,22 +233,39 @@ fn default_org_kind(kind: ListingKind) -> &'static str {
     }
 }
 
-async fn find_by_external_id(tx: &mut Tx<'_>, table: &str, x: &Option<String>) -> Result<Option<i64>, StoreError> {
+async fn find_by_external_id(
+    tx: &mut Tx<'_>,
+    table: &str,
+    x: &Option<String>,
+) -> Result<Option<i64>, StoreError> {
     let Some(x) = x else { return Ok(None) };
-    let row = sqlx::query(AssertSqlSafe(format!("SELECT id FROM {table} WHERE external_id = $1"))).bind(x.as_str()).fetch_optional(&mut **tx).await?;
+    let row = sqlx::query(AssertSqlSafe(format!(
+        "SELECT id FROM {table} WHERE external_id = $1"
+    )))
+    .bind(x.as_str())
+    .fetch_optional(&mut **tx)
+    .await?;
     Ok(row.map(|r| r.try_get("id")).transpose()?)
 }
 
-async fn write_result(tx: &mut Tx<'_>, id: Option<i64>, d: &ResultDraft) -> Result<i64, StoreError> {
+async fn write_result(
+    tx: &mut Tx<'_>,
+    id: Option<i64>,
+    d: &ResultDraft,
+) -> Result<i64, StoreError> {
     let org = resolve_org(tx, &d.organization, default_org_kind(ListingKind::Result)).await?;
     let ts = now();
     let sql = match id {
-        None => "INSERT INTO results (external_id, organization_id, title, summary, keywords, industry, maturity, trl, transfer_modes, \
+        None => {
+            "INSERT INTO results (external_id, organization_id, title, summary, keywords, industry, maturity, trl, transfer_modes, \
                  price_min, price_max, patents, team, contact, status, created_at, updated_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $16) RETURNING id",
-        Some(_) => "UPDATE results SET external_id = $1, organization_id = $2, title = $3, summary = $4, keywords = $5, industry = $6, \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $16) RETURNING id"
+        }
+        Some(_) => {
+            "UPDATE results SET external_id = $1, organization_id = $2, title = $3, summary = $4, keywords = $5, industry = $6, \
                  maturity = $7, trl = $8, transfer_modes = $9, price_min = $10, price_max = $11, patents = $12, team = $13, \
-                 contact = $14, status = $15, updated_at = $16 WHERE id = $17 RETURNING id",
+                 contact = $14, status = $15, updated_at = $16 WHERE id = $17 RETURNING id"
+        }
     };
     let row = sqlx::query(sql)
         .bind(d.external_id.as_deref())
@@ -227,7 +288,9 @@ async fn write_result(tx: &mut Tx<'_>, id: Option<i64>, d: &ResultDraft) -> Resu
         .fetch_optional(&mut **tx)
         .await
         .map_err(|e| unique_to_conflict(e, "external_id"))?;
-    let id: i64 = row.ok_or_else(|| not_found("result", id.unwrap_or(0)))?.try_get("id")?;
+    let id: i64 = row
+        .ok_or_else(|| not_found("result", id.unwrap_or(0)))?
+        .try_get("id")?;
     log_change(tx, ListingKind::Result, id).await?;
     Ok(id)
 }
@@ -236,12 +299,16 @@ async fn write_need(tx: &mut Tx<'_>, id: Option<i64>, d: &NeedDraft) -> Result<i
     let org = resolve_org(tx, &d.organization, default_org_kind(ListingKind::Need)).await?;
     let ts = now();
     let sql = match id {
-        None => "INSERT INTO needs (external_id, organization_id, title, description, keywords, industry, cooperation_modes, \
+        None => {
+            "INSERT INTO needs (external_id, organization_id, title, description, keywords, industry, cooperation_modes, \
                  budget_min, budget_max, deadline, required_maturity, contact, status, created_at, updated_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14) RETURNING id",
-        Some(_) => "UPDATE needs SET external_id = $1, organization_id = $2, title = $3, description = $4, keywords = $5, \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14) RETURNING id"
+        }
+        Some(_) => {
+            "UPDATE needs SET external_id = $1, organization_id = $2, title = $3, description = $4, keywords = $5, \
                  industry = $6, cooperation_modes = $7, budget_min = $8, budget_max = $9, deadline = $10, required_maturity = $11, \
-                 contact = $12, status = $13, updated_at = $14 WHERE id = $15 RETURNING id",
+                 contact = $12, status = $13, updated_at = $14 WHERE id = $15 RETURNING id"
+        }
     };
     let row = sqlx::query(sql)
         .bind(d.external_id.as_deref())
@@ -262,19 +329,29 @@ async fn write_need(tx: &mut Tx<'_>, id: Option<i64>, d: &NeedDraft) -> Result<i
         .fetch_optional(&mut **tx)
         .await
         .map_err(|e| unique_to_conflict(e, "external_id"))?;
-    let id: i64 = row.ok_or_else(|| not_found("need", id.unwrap_or(0)))?.try_get("id")?;
+    let id: i64 = row
+        .ok_or_else(|| not_found("need", id.unwrap_or(0)))?
+        .try_get("id")?;
     log_change(tx, ListingKind::Need, id).await?;
     Ok(id)
 }
 
-async fn write_expert(tx: &mut Tx<'_>, id: Option<i64>, d: &ExpertDraft) -> Result<i64, StoreError> {
+async fn write_expert(
+    tx: &mut Tx<'_>,
+    id: Option<i64>,
+    d: &ExpertDraft,
+) -> Result<i64, StoreError> {
     let org = resolve_org(tx, &d.organization, default_org_kind(ListingKind::Expert)).await?;
     let ts = now();
     let sql = match id {
-        None => "INSERT INTO experts (external_id, organization_id, name, title, research_areas, keywords, summary, industry, \
-                 contact, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10) RETURNING id",
-        Some(_) => "UPDATE experts SET external_id = $1, organization_id = $2, name = $3, title = $4, research_areas = $5, \
-                 keywords = $6, summary = $7, industry = $8, contact = $9, updated_at = $10 WHERE id = $11 RETURNING id",
+        None => {
+            "INSERT INTO experts (external_id, organization_id, name, title, research_areas, keywords, summary, industry, \
+                 contact, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10) RETURNING id"
+        }
+        Some(_) => {
+            "UPDATE experts SET external_id = $1, organization_id = $2, name = $3, title = $4, research_areas = $5, \
+                 keywords = $6, summary = $7, industry = $8, contact = $9, updated_at = $10 WHERE id = $11 RETURNING id"
+        }
     };
     let row = sqlx::query(sql)
         .bind(d.external_id.as_deref())
@@ -291,18 +368,28 @@ async fn write_expert(tx: &mut Tx<'_>, id: Option<i64>, d: &ExpertDraft) -> Resu
         .fetch_optional(&mut **tx)
         .await
         .map_err(|e| unique_to_conflict(e, "external_id"))?;
-    let id: i64 = row.ok_or_else(|| not_found("expert", id.unwrap_or(0)))?.try_get("id")?;
+    let id: i64 = row
+        .ok_or_else(|| not_found("expert", id.unwrap_or(0)))?
+        .try_get("id")?;
     log_change(tx, ListingKind::Expert, id).await?;
     Ok(id)
 }
 
-async fn write_org(tx: &mut Tx<'_>, id: Option<i64>, d: &OrganizationDraft) -> Result<i64, StoreError> {
+async fn write_org(
+    tx: &mut Tx<'_>,
+    id: Option<i64>,
+    d: &OrganizationDraft,
+) -> Result<i64, StoreError> {
     let ts = now();
     let sql = match id {
-        None => "INSERT INTO organizations (external_id, name, kind, city, website, description, created_at, updated_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $7) RETURNING id",
-        Some(_) => "UPDATE organizations SET external_id = $1, name = $2, kind = $3, city = $4, website = $5, description = $6, \
-                 updated_at = $7 WHERE id = $8 RETURNING id",
+        None => {
+            "INSERT INTO organizations (external_id, name, kind, city, website, description, created_at, updated_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $7) RETURNING id"
+        }
+        Some(_) => {
+            "UPDATE organizations SET external_id = $1, name = $2, kind = $3, city = $4, website = $5, description = $6, \
+                 updated_at = $7 WHERE id = $8 RETURNING id"
+        }
     };
     let row = sqlx::query(sql)
         .bind(d.external_id.as_deref())
@@ -316,7 +403,9 @@ async fn write_org(tx: &mut Tx<'_>, id: Option<i64>, d: &OrganizationDraft) -> R
         .fetch_optional(&mut **tx)
         .await
         .map_err(|e| unique_to_conflict(e, "name"))?;
-    let id: i64 = row.ok_or_else(|| not_found("organization", id.unwrap_or(0)))?.try_get("id")?;
+    let id: i64 = row
+        .ok_or_else(|| not_found("organization", id.unwrap_or(0)))?
+        .try_get("id")?;
     // listings show their organisation's name and city: re-index them
     for kind in ListingKind::ALL {
         sqlx::query(AssertSqlSafe(format!(
@@ -334,10 +423,23 @@ async fn write_org(tx: &mut Tx<'_>, id: Option<i64>, d: &OrganizationDraft) -> R
 fn unique_to_conflict(e: sqlx::Error, what: &'static str) -> StoreError {
     if StoreError::is_unique_violation(&e) {
         let (zh, en) = match what {
-            "name" => ("同名单位已存在", "an organization with this name already exists"),
-            _ => ("该 external_id 已被其他记录使用", "external_id is already used by another record"),
+            "name" => (
+                "同名单位已存在",
+                "an organization with this name already exists",
+            ),
+            _ => (
+                "该 external_id 已被其他记录使用",
+                "external_id is already used by another record",
+            ),
         };
-        StoreError::Conflict { code: if what == "name" { "duplicate_name" } else { "duplicate_external_id" }, message: format!("{zh} / {en}") }
+        StoreError::Conflict {
+            code: if what == "name" {
+                "duplicate_name"
+            } else {
+                "duplicate_external_id"
+            },
+            message: format!("{zh} / {en}"),
+        }
     } else {
         StoreError::Database(e)
     }
@@ -379,7 +481,10 @@ async fn existing_for_import(tx: &mut Tx<'_>, d: &Draft) -> Result<Option<i64>, 
         return Ok(Some(id));
     }
     if let (Draft::Organization(o), None) = (d, d.external_id()) {
-        let row = sqlx::query("SELECT id FROM organizations WHERE name = $1").bind(o.name.as_str()).fetch_optional(&mut **tx).await?;
+        let row = sqlx::query("SELECT id FROM organizations WHERE name = $1")
+            .bind(o.name.as_str())
+            .fetch_optional(&mut **tx)
+            .await?;
         return Ok(row.map(|r| r.try_get("id")).transpose()?);
     }
     Ok(None)
@@ -387,9 +492,18 @@ async fn existing_for_import(tx: &mut Tx<'_>, d: &Draft) -> Result<Option<i64>, 
 
 fn failed(e: &StoreError) -> ImportOutcome {
     match e {
-        StoreError::Invalid(f) => ImportOutcome::Failed { code: f.0.first().map(|e| e.code).unwrap_or("invalid"), message: f.summary() },
-        StoreError::Conflict { code, message } => ImportOutcome::Failed { code, message: message.clone() },
-        other => ImportOutcome::Failed { code: "store_error", message: format!("保存失败 / could not be saved: {other}") },
+        StoreError::Invalid(f) => ImportOutcome::Failed {
+            code: f.0.first().map(|e| e.code).unwrap_or("invalid"),
+            message: f.summary(),
+        },
+        StoreError::Conflict { code, message } => ImportOutcome::Failed {
+            code,
+            message: message.clone(),
+        },
+        other => ImportOutcome::Failed {
+            code: "store_error",
+            message: format!("保存失败 / could not be saved: {other}"),
+        },
     }
 }
 
@@ -420,7 +534,14 @@ impl Store {
     /// Deletes a listing.
     pub async fn delete_listing(&self, kind: ListingKind, id: i64) -> Result<(), StoreError> {
         let (_g, mut tx) = self.begin_write().await?;
-        let n = sqlx::query(AssertSqlSafe(format!("DELETE FROM {} WHERE id = $1", table(kind)))).bind(id).execute(&mut *tx).await?.rows_affected();
+        let n = sqlx::query(AssertSqlSafe(format!(
+            "DELETE FROM {} WHERE id = $1",
+            table(kind)
+        )))
+        .bind(id)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
         if n == 0 {
             return Err(not_found(kind.code(), id));
         }
@@ -433,16 +554,30 @@ impl Store {
     pub async fn delete_organization(&self, id: i64) -> Result<(), StoreError> {
         let (_g, mut tx) = self.begin_write().await?;
         for kind in ListingKind::ALL {
-            let row = sqlx::query(AssertSqlSafe(format!("SELECT COUNT(*) AS n FROM {} WHERE organization_id = $1", table(kind)))).bind(id).fetch_one(&mut *tx).await?;
+            let row = sqlx::query(AssertSqlSafe(format!(
+                "SELECT COUNT(*) AS n FROM {} WHERE organization_id = $1",
+                table(kind)
+            )))
+            .bind(id)
+            .fetch_one(&mut *tx)
+            .await?;
             let n: i64 = row.try_get("n")?;
             if n > 0 {
                 return Err(StoreError::Conflict {
                     code: "organization_in_use",
-                    message: format!("该单位仍有 {n} 条{}，请先删除或转移 / the organization still owns {n} {}", kind.label_zh(), kind.plural()),
+                    message: format!(
+                        "该单位仍有 {n} 条{}，请先删除或转移 / the organization still owns {n} {}",
+                        kind.label_zh(),
+                        kind.plural()
+                    ),
                 });
             }
         }
-        let n = sqlx::query("DELETE FROM organizations WHERE id = $1").bind(id).execute(&mut *tx).await?.rows_affected();
+        let n = sqlx::query("DELETE FROM organizations WHERE id = $1")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
         if n == 0 {
             return Err(not_found("organization", id));
         }
@@ -461,7 +596,11 @@ impl Store {
             for d in items {
                 let existing = existing_for_import(&mut tx, d).await?;
                 match write_draft(&mut tx, existing, d).await {
-                    Ok(id) => out.push(if existing.is_some() { ImportOutcome::Updated(id) } else { ImportOutcome::Inserted(id) }),
+                    Ok(id) => out.push(if existing.is_some() {
+                        ImportOutcome::Updated(id)
+                    } else {
+                        ImportOutcome::Inserted(id)
+                    }),
                     Err(StoreError::Invalid(f)) => out.push(failed(&StoreError::Invalid(f))),
                     Err(_) => {
                         ok = false;
@@ -482,7 +621,11 @@ impl Store {
             match write_draft(&mut tx, existing, d).await {
                 Ok(id) => {
                     tx.commit().await?;
-                    out.push(if existing.is_some() { ImportOutcome::Updated(id) } else { ImportOutcome::Inserted(id) });
+                    out.push(if existing.is_some() {
+                        ImportOutcome::Updated(id)
+                    } else {
+                        ImportOutcome::Inserted(id)
+                    });
                 }
                 Err(e) if e.is_unavailable() => return Err(e),
                 Err(e) => {
@@ -496,42 +639,99 @@ impl Store {
 
     /// One organisation.
     pub async fn organization(&self, id: i64) -> Result<Organization, StoreError> {
-        let row = sqlx::query(AssertSqlSafe(format!("SELECT {ORG_COLUMNS} FROM organizations o WHERE o.id = $1")))
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await?
-            .ok_or_else(|| not_found("organization", id))?;
+        let row = sqlx::query(AssertSqlSafe(format!(
+            "SELECT {ORG_COLUMNS} FROM organizations o WHERE o.id = $1"
+        )))
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?
+        .ok_or_else(|| not_found("organization", id))?;
         rows::organization(&row)
     }
 
     /// Lists organisations, newest first.
-    pub async fn organizations(&self, f: &ListFilter, limit: i64, offset: i64) -> Result<Page<Organization>, StoreError> {
+    pub async fn organizations(
+        &self,
+        f: &ListFilter,
+        limit: i64,
+        offset: i64,
+    ) -> Result<Page<Organization>, StoreError> {
         // organisations have no owner: the filter's columns live on `o` itself
-        let f = ListFilter { organization_id: None, industry: None, status: None, ..f.clone() };
+        let f = ListFilter {
+            organization_id: None,
+            industry: None,
+            status: None,
+            ..f.clone()
+        };
         let (w, binds) = where_clause(&f, false, "o");
         let w = w.replace("r.external_id", "o.external_id");
-        let total: i64 = bind_all(sqlx::query(AssertSqlSafe(format!("SELECT COUNT(*) AS n FROM organizations o{w}"))), &binds)
-            .fetch_one(&self.pool)
-            .await?
-            .try_get("n")?;
-        let sql = format!("SELECT {ORG_COLUMNS} FROM organizations o{w} ORDER BY o.id DESC LIMIT {limit} OFFSET {offset}");
-        let rows = bind_all(sqlx::query(AssertSqlSafe(sql)), &binds).fetch_all(&self.pool).await?;
-        let items = rows.iter().map(rows::organization).collect::<Result<_, _>>()?;
-        Ok(Page { items, total, limit, offset })
+        let total: i64 = bind_all(
+            sqlx::query(AssertSqlSafe(format!(
+                "SELECT COUNT(*) AS n FROM organizations o{w}"
+            ))),
+            &binds,
+        )
+        .fetch_one(&self.pool)
+        .await?
+        .try_get("n")?;
+        let sql = format!(
+            "SELECT {ORG_COLUMNS} FROM organizations o{w} ORDER BY o.id DESC LIMIT {limit} OFFSET {offset}"
+        );
+        let rows = bind_all(sqlx::query(AssertSqlSafe(sql)), &binds)
+            .fetch_all(&self.pool)
+            .await?;
+        let items = rows
+            .iter()
+            .map(rows::organization)
+            .collect::<Result<_, _>>()?;
+        Ok(Page {
+            items,
+            total,
+            limit,
+            offset,
+        })
     }
 
-    async fn listing_rows(&self, kind: ListingKind, f: &ListFilter, limit: i64, offset: i64) -> Result<(Vec<AnyRow>, i64), StoreError> {
+    async fn listing_rows(
+        &self,
+        kind: ListingKind,
+        f: &ListFilter,
+        limit: i64,
+        offset: i64,
+    ) -> Result<(Vec<AnyRow>, i64), StoreError> {
         let (w, binds) = where_clause(f, kind != ListingKind::Expert, "o");
-        let from = format!("FROM {} r LEFT JOIN organizations o ON o.id = r.organization_id{w}", table(kind));
-        let total: i64 = bind_all(sqlx::query(AssertSqlSafe(format!("SELECT COUNT(*) AS n {from}"))), &binds).fetch_one(&self.pool).await?.try_get("n")?;
-        let sql = format!("SELECT {} {from} ORDER BY r.id DESC LIMIT {limit} OFFSET {offset}", columns(kind));
-        let rows = bind_all(sqlx::query(AssertSqlSafe(sql)), &binds).fetch_all(&self.pool).await?;
+        let from = format!(
+            "FROM {} r LEFT JOIN organizations o ON o.id = r.organization_id{w}",
+            table(kind)
+        );
+        let total: i64 = bind_all(
+            sqlx::query(AssertSqlSafe(format!("SELECT COUNT(*) AS n {from}"))),
+            &binds,
+        )
+        .fetch_one(&self.pool)
+        .await?
+        .try_get("n")?;
+        let sql = format!(
+            "SELECT {} {from} ORDER BY r.id DESC LIMIT {limit} OFFSET {offset}",
+            columns(kind)
+        );
+        let rows = bind_all(sqlx::query(AssertSqlSafe(sql)), &binds)
+            .fetch_all(&self.pool)
+            .await?;
         Ok((rows, total))
     }
 
     async fn listing_row(&self, kind: ListingKind, id: i64) -> Result<AnyRow, StoreError> {
-        let sql = format!("SELECT {} FROM {} r LEFT JOIN organizations o ON o.id = r.organization_id WHERE r.id = $1", columns(kind), table(kind));
-        sqlx::query(AssertSqlSafe(sql)).bind(id).fetch_optional(&self.pool).await?.ok_or_else(|| not_found(kind.code(), id))
+        let sql = format!(
+            "SELECT {} FROM {} r LEFT JOIN organizations o ON o.id = r.organization_id WHERE r.id = $1",
+            columns(kind),
+            table(kind)
+        );
+        sqlx::query(AssertSqlSafe(sql))
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or_else(|| not_found(kind.code(), id))
     }
 
     /// One result.
@@ -550,35 +750,81 @@ impl Store {
     }
 
     /// Lists results, newest first.
-    pub async fn results(&self, f: &ListFilter, limit: i64, offset: i64) -> Result<Page<ResearchResult>, StoreError> {
-        let (rows, total) = self.listing_rows(ListingKind::Result, f, limit, offset).await?;
-        Ok(Page { items: rows.iter().map(rows::result).collect::<Result<_, _>>()?, total, limit, offset })
+    pub async fn results(
+        &self,
+        f: &ListFilter,
+        limit: i64,
+        offset: i64,
+    ) -> Result<Page<ResearchResult>, StoreError> {
+        let (rows, total) = self
+            .listing_rows(ListingKind::Result, f, limit, offset)
+            .await?;
+        Ok(Page {
+            items: rows.iter().map(rows::result).collect::<Result<_, _>>()?,
+            total,
+            limit,
+            offset,
+        })
     }
 
     /// Lists needs, newest first.
-    pub async fn needs(&self, f: &ListFilter, limit: i64, offset: i64) -> Result<Page<Need>, StoreError> {
-        let (rows, total) = self.listing_rows(ListingKind::Need, f, limit, offset).await?;
-        Ok(Page { items: rows.iter().map(rows::need).collect::<Result<_, _>>()?, total, limit, offset })
+    pub async fn needs(
+        &self,
+        f: &ListFilter,
+        limit: i64,
+        offset: i64,
+    ) -> Result<Page<Need>, StoreError> {
+        let (rows, total) = self
+            .listing_rows(ListingKind::Need, f, limit, offset)
+            .await?;
+        Ok(Page {
+            items: rows.iter().map(rows::need).collect::<Result<_, _>>()?,
+            total,
+            limit,
+            offset,
+        })
     }
 
     /// Lists experts, newest first.
-    pub async fn experts(&self, f: &ListFilter, limit: i64, offset: i64) -> Result<Page<Expert>, StoreError> {
-        let (rows, total) = self.listing_rows(ListingKind::Expert, f, limit, offset).await?;
-        Ok(Page { items: rows.iter().map(rows::expert).collect::<Result<_, _>>()?, total, limit, offset })
+    pub async fn experts(
+        &self,
+        f: &ListFilter,
+        limit: i64,
+        offset: i64,
+    ) -> Result<Page<Expert>, StoreError> {
+        let (rows, total) = self
+            .listing_rows(ListingKind::Expert, f, limit, offset)
+            .await?;
+        Ok(Page {
+            items: rows.iter().map(rows::expert).collect::<Result<_, _>>()?,
+            total,
+            limit,
+            offset,
+        })
     }
 
     /// The indexable text of some listings of one kind; ids that no longer exist are
     /// simply absent from the answer (the index deletes them).
-    pub async fn listing_texts(&self, kind: ListingKind, ids: &[i64]) -> Result<Vec<ListingText>, StoreError> {
+    pub async fn listing_texts(
+        &self,
+        kind: ListingKind,
+        ids: &[i64],
+    ) -> Result<Vec<ListingText>, StoreError> {
         let mut out = Vec::with_capacity(ids.len());
         for chunk in ids.chunks(500) {
-            let list = chunk.iter().map(|i| i.to_string()).collect::<Vec<_>>().join(",");
+            let list = chunk
+                .iter()
+                .map(|i| i.to_string())
+                .collect::<Vec<_>>()
+                .join(",");
             let sql = format!(
                 "SELECT {} FROM {} r LEFT JOIN organizations o ON o.id = r.organization_id WHERE r.id IN ({list})",
                 columns(kind),
                 table(kind)
             );
-            let rows = sqlx::query(AssertSqlSafe(sql)).fetch_all(&self.pool).await?;
+            let rows = sqlx::query(AssertSqlSafe(sql))
+                .fetch_all(&self.pool)
+                .await?;
             for row in &rows {
                 out.push(to_text(kind, row)?);
             }
@@ -587,18 +833,30 @@ impl Store {
     }
 
     /// Listings of one kind in id order after `after_id`, for rebuilding the index.
-    pub async fn scan_texts(&self, kind: ListingKind, after_id: i64, limit: i64) -> Result<Vec<ListingText>, StoreError> {
+    pub async fn scan_texts(
+        &self,
+        kind: ListingKind,
+        after_id: i64,
+        limit: i64,
+    ) -> Result<Vec<ListingText>, StoreError> {
         let sql = format!(
             "SELECT {} FROM {} r LEFT JOIN organizations o ON o.id = r.organization_id WHERE r.id > $1 ORDER BY r.id LIMIT {limit}",
             columns(kind),
             table(kind)
         );
-        let rows = sqlx::query(AssertSqlSafe(sql)).bind(after_id).fetch_all(&self.pool).await?;
+        let rows = sqlx::query(AssertSqlSafe(sql))
+            .bind(after_id)
+            .fetch_all(&self.pool)
+            .await?;
         rows.iter().map(|r| to_text(kind, r)).collect()
     }
 
     /// Changes after `after_seq`, oldest first: `(seq, kind, id)`.
-    pub async fn changes_since(&self, after_seq: i64, limit: i64) -> Result<Vec<(i64, ListingKind, i64)>, StoreError> {
+    pub async fn changes_since(
+        &self,
+        after_seq: i64,
+        limit: i64,
+    ) -> Result<Vec<(i64, ListingKind, i64)>, StoreError> {
         let rows = sqlx::query(AssertSqlSafe(format!("SELECT seq, entity, entity_id FROM change_log WHERE seq > $1 ORDER BY seq LIMIT {limit}")))
             .bind(after_seq)
             .fetch_all(&self.pool)
@@ -606,7 +864,8 @@ impl Store {
         let mut out = Vec::with_capacity(rows.len());
         for r in rows {
             let entity: String = r.try_get("entity")?;
-            let kind = ListingKind::parse(&entity).ok_or_else(|| StoreError::Corrupt(format!("change_log entity {entity}")))?;
+            let kind = ListingKind::parse(&entity)
+                .ok_or_else(|| StoreError::Corrupt(format!("change_log entity {entity}")))?;
             out.push((r.try_get("seq")?, kind, r.try_get("entity_id")?));
         }
         Ok(out)
@@ -614,19 +873,28 @@ impl Store {
 
     /// The newest change sequence number (0 when nothing was ever written).
     pub async fn max_seq(&self) -> Result<i64, StoreError> {
-        let row = sqlx::query("SELECT COALESCE(MAX(seq), 0) AS n FROM change_log").fetch_one(&self.pool).await?;
+        let row = sqlx::query("SELECT COALESCE(MAX(seq), 0) AS n FROM change_log")
+            .fetch_one(&self.pool)
+            .await?;
         Ok(row.try_get("n")?)
     }
 
     /// How many listings of a kind are stored, by status when `status` is given.
     pub async fn count(&self, kind: ListingKind) -> Result<i64, StoreError> {
-        let row = sqlx::query(AssertSqlSafe(format!("SELECT COUNT(*) AS n FROM {}", table(kind)))).fetch_one(&self.pool).await?;
+        let row = sqlx::query(AssertSqlSafe(format!(
+            "SELECT COUNT(*) AS n FROM {}",
+            table(kind)
+        )))
+        .fetch_one(&self.pool)
+        .await?;
         Ok(row.try_get("n")?)
     }
 
     /// How many organisations are stored.
     pub async fn count_organizations(&self) -> Result<i64, StoreError> {
-        let row = sqlx::query("SELECT COUNT(*) AS n FROM organizations").fetch_one(&self.pool).await?;
+        let row = sqlx::query("SELECT COUNT(*) AS n FROM organizations")
+            .fetch_one(&self.pool)
+            .await?;
         Ok(row.try_get("n")?)
     }
 }

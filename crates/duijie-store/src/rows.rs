@@ -2,7 +2,9 @@
 //! cannot drift apart.
 
 use crate::StoreError;
-use duijie_domain::{Contact, Expert, Need, OrgSummary, Organization, Patent, ResearchResult, zones_of_city};
+use duijie_domain::{
+    Contact, Expert, Need, OrgSummary, Organization, Patent, ResearchResult, zones_of_city,
+};
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
@@ -34,7 +36,13 @@ fn org_summary(row: &AnyRow) -> Result<Option<OrgSummary>, StoreError> {
         id,
         name,
         kind: row.try_get("org_kind")?,
-        zones: city.as_deref().map(zones_of_city).unwrap_or_default().into_iter().map(|z| z.code()).collect(),
+        zones: city
+            .as_deref()
+            .map(zones_of_city)
+            .unwrap_or_default()
+            .into_iter()
+            .map(|z| z.code())
+            .collect(),
         city,
     }))
 }
@@ -51,7 +59,13 @@ pub(crate) fn organization(row: &AnyRow) -> Result<Organization, StoreError> {
         external_id: row.try_get("external_id")?,
         name: row.try_get("name")?,
         kind: row.try_get("kind")?,
-        zones: city.as_deref().map(zones_of_city).unwrap_or_default().into_iter().map(|z| z.code()).collect(),
+        zones: city
+            .as_deref()
+            .map(zones_of_city)
+            .unwrap_or_default()
+            .into_iter()
+            .map(|z| z.code())
+            .collect(),
         city,
         website: row.try_get("website")?,
         description: row.try_get("description")?,

@@ -2,7 +2,7 @@
 
 use super::*;
 use crate::listings::Draft;
-use duijie_domain::{input, ListingKind, Vocabulary};
+use duijie_domain::{ListingKind, Vocabulary, input};
 use serde_json::json;
 
 fn rec(v: serde_json::Value) -> input::Record {
@@ -16,34 +16,65 @@ fn result_draft(v: serde_json::Value) -> Draft {
 /// Connects to a fresh PostgreSQL database for this test, or explains why it is skipped.
 /// Under `CI=true` an unreachable server fails the test instead.
 pub(crate) async fn postgres_or_skip(test: &str) -> Option<Store> {
-    let base = std::env::var("DUIJIE_TEST_PG_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".to_string());
+    let base = std::env::var("DUIJIE_TEST_PG_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".to_string());
     install_default_drivers();
     let admin = format!("{base}/postgres");
     let ci = std::env::var("CI").is_ok_and(|v| v == "true" || v == "1");
-    let pool = match AnyPoolOptions::new().max_connections(1).acquire_timeout(Duration::from_secs(3)).connect(&admin).await {
+    let pool = match AnyPoolOptions::new()
+        .max_connections(1)
+        .acquire_timeout(Duration::from_secs(3))
+        .connect(&admin)
+        .await
+    {
         Ok(p) => p,
         Err(e) => {
-            assert!(!ci, "PostgreSQL is required under CI=true but {admin} is unreachable: {e}");
-            eprintln!("SKIPPED {test} on PostgreSQL: no server at {base} ({e}); set DUIJIE_TEST_PG_URL or start PostgreSQL");
+            assert!(
+                !ci,
+                "PostgreSQL is required under CI=true but {admin} is unreachable: {e}"
+            );
+            eprintln!(
+                "SKIPPED {test} on PostgreSQL: no server at {base} ({e}); set DUIJIE_TEST_PG_URL or start PostgreSQL"
+            );
             return None;
         }
     };
-    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
-    let db = format!("duijie_test_{}_{}", std::process::id(), nanos % 1_000_000_000);
-    pool.execute(sqlx::AssertSqlSafe(format!("CREATE DATABASE {db}"))).await.expect("create test database");
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
+    let db = format!(
+        "duijie_test_{}_{}",
+        std::process::id(),
+        nanos % 1_000_000_000
+    );
+    pool.execute(sqlx::AssertSqlSafe(format!("CREATE DATABASE {db}")))
+        .await
+        .expect("create test database");
     pool.close().await;
-    Some(Store::connect(&format!("{base}/{db}")).await.expect("connect to test database"))
+    Some(
+        Store::connect(&format!("{base}/{db}"))
+            .await
+            .expect("connect to test database"),
+    )
 }
 
 async fn sqlite() -> (tempfile::TempDir, Store) {
     let dir = tempfile::tempdir().expect("tempdir");
-    let store = Store::open_sqlite_dir(dir.path()).await.expect("open sqlite");
+    let store = Store::open_sqlite_dir(dir.path())
+        .await
+        .expect("open sqlite");
     (dir, store)
 }
 
 async fn crud_roundtrip(store: &Store) {
     let org = store
-        .create(&Draft::Organization(input::organization(&rec(json!({"name": "大连理工大学", "kind": "university", "city": "大连市"}))).unwrap()))
+        .create(&Draft::Organization(
+            input::organization(&rec(
+                json!({"name": "大连理工大学", "kind": "university", "city": "大连市"}),
+            ))
+            .unwrap(),
+        ))
         .await
         .unwrap();
     let o = store.organization(org).await.unwrap();
@@ -60,50 +91,143 @@ async fn crud_roundtrip(store: &Store) {
         })))
         .await
         .unwrap();
-    assert!(store.max_seq().await.unwrap() > seq0, "a write appends to the change log");
+    assert!(
+        store.max_seq().await.unwrap() > seq0,
+        "a write appends to the change log"
+    );
     let r = store.result(id).await.unwrap();
     assert_eq!(r.title, "稀土金属催化剂低温制氢技术");
     assert_eq!(r.maturity.as_deref(), Some("pilot"));
-    assert_eq!(r.organization.as_ref().map(|o| o.name.as_str()), Some("大连理工大学"));
+    assert_eq!(
+        r.organization.as_ref().map(|o| o.name.as_str()),
+        Some("大连理工大学")
+    );
     assert_eq!(r.patents.len(), 1);
-    assert_eq!(r.contact.as_ref().and_then(|c| c.email.as_deref()), Some("zw@dlut.edu.cn"));
+    assert_eq!(
+        r.contact.as_ref().and_then(|c| c.email.as_deref()),
+        Some("zw@dlut.edu.cn")
+    );
 
     // list with filters and pagination
     for i in 0..5 {
-        store.create(&result_draft(json!({"title": format!("成果{i}"), "summary": "s", "industry": "metallurgy"}))).await.unwrap();
+        store
+            .create(&result_draft(
+                json!({"title": format!("成果{i}"), "summary": "s", "industry": "metallurgy"}),
+            ))
+            .await
+            .unwrap();
     }
-    let page = store.results(&ListFilter { industry: Some("metallurgy".into()), ..Default::default() }, 2, 1).await.unwrap();
+    let page = store
+        .results(
+            &ListFilter {
+                industry: Some("metallurgy".into()),
+                ..Default::default()
+            },
+            2,
+            1,
+        )
+        .await
+        .unwrap();
     assert_eq!(page.total, 5);
     assert_eq!(page.items.len(), 2);
     assert_eq!(page.items[0].title, "成果3", "newest first, offset 1");
-    let page = store.results(&ListFilter { city: Some("大连".into()), ..Default::default() }, 10, 0).await.unwrap();
+    let page = store
+        .results(
+            &ListFilter {
+                city: Some("大连".into()),
+                ..Default::default()
+            },
+            10,
+            0,
+        )
+        .await
+        .unwrap();
     assert_eq!(page.total, 1);
 
     // update
-    store.update(id, &result_draft(json!({"title": "新标题", "summary": "新摘要", "status": "withdrawn"}))).await.unwrap();
+    store
+        .update(
+            id,
+            &result_draft(json!({"title": "新标题", "summary": "新摘要", "status": "withdrawn"})),
+        )
+        .await
+        .unwrap();
     let r = store.result(id).await.unwrap();
-    assert_eq!((r.title.as_str(), r.status.as_str(), r.organization.is_none()), ("新标题", "withdrawn", true));
+    assert_eq!(
+        (
+            r.title.as_str(),
+            r.status.as_str(),
+            r.organization.is_none()
+        ),
+        ("新标题", "withdrawn", true)
+    );
 
     // delete, then not found
     store.delete_listing(ListingKind::Result, id).await.unwrap();
-    assert!(matches!(store.result(id).await, Err(StoreError::NotFound { .. })));
-    assert!(matches!(store.delete_listing(ListingKind::Result, id).await, Err(StoreError::NotFound { .. })));
+    assert!(matches!(
+        store.result(id).await,
+        Err(StoreError::NotFound { .. })
+    ));
+    assert!(matches!(
+        store.delete_listing(ListingKind::Result, id).await,
+        Err(StoreError::NotFound { .. })
+    ));
     let changes = store.changes_since(seq0, 1000).await.unwrap();
-    assert!(changes.iter().filter(|c| c.2 == id).count() >= 3, "create, update, delete are all logged");
+    assert!(
+        changes.iter().filter(|c| c.2 == id).count() >= 3,
+        "create, update, delete are all logged"
+    );
 }
 
 async fn constraints(store: &Store) {
-    let org = Draft::Organization(input::organization(&rec(json!({"name": "鞍钢集团", "kind": "enterprise", "city": "鞍山"}))).unwrap());
+    let org = Draft::Organization(
+        input::organization(&rec(
+            json!({"name": "鞍钢集团", "kind": "enterprise", "city": "鞍山"}),
+        ))
+        .unwrap(),
+    );
     let id = store.create(&org).await.unwrap();
-    assert!(matches!(store.create(&org).await, Err(StoreError::Conflict { code: "duplicate_name", .. })));
-    let need = Draft::Need(input::need(&rec(json!({"title": "高炉煤气余热回收", "description": "d", "organization_id": id})), &Vocabulary::default()).unwrap());
+    assert!(matches!(
+        store.create(&org).await,
+        Err(StoreError::Conflict {
+            code: "duplicate_name",
+            ..
+        })
+    ));
+    let need = Draft::Need(
+        input::need(
+            &rec(json!({"title": "高炉煤气余热回收", "description": "d", "organization_id": id})),
+            &Vocabulary::default(),
+        )
+        .unwrap(),
+    );
     store.create(&need).await.unwrap();
-    assert!(matches!(store.delete_organization(id).await, Err(StoreError::Conflict { code: "organization_in_use", .. })));
+    assert!(matches!(
+        store.delete_organization(id).await,
+        Err(StoreError::Conflict {
+            code: "organization_in_use",
+            ..
+        })
+    ));
     let bad = result_draft(json!({"title": "t", "summary": "s", "organization_id": 999_999}));
-    assert!(matches!(store.create(&bad).await, Err(StoreError::Invalid(_))));
+    assert!(matches!(
+        store.create(&bad).await,
+        Err(StoreError::Invalid(_))
+    ));
     // renaming the organisation re-indexes its listings
     let seq = store.max_seq().await.unwrap();
-    store.update(id, &Draft::Organization(input::organization(&rec(json!({"name": "鞍钢集团有限公司", "kind": "enterprise"}))).unwrap())).await.unwrap();
+    store
+        .update(
+            id,
+            &Draft::Organization(
+                input::organization(&rec(
+                    json!({"name": "鞍钢集团有限公司", "kind": "enterprise"}),
+                ))
+                .unwrap(),
+            ),
+        )
+        .await
+        .unwrap();
     let changes = store.changes_since(seq, 10).await.unwrap();
     assert_eq!(changes.len(), 1);
     assert_eq!(changes[0].1, ListingKind::Need);
@@ -114,31 +238,71 @@ async fn import_is_idempotent(store: &Store) {
         .map(|i| result_draft(json!({"external_id": format!("X-{i}"), "title": format!("成果 {i}"), "summary": "摘要", "organization": "辽宁科技大学"})))
         .collect();
     let first = store.import_batch(&batch).await.unwrap();
-    assert!(first.iter().all(|o| matches!(o, ImportOutcome::Inserted(_))));
+    assert!(
+        first
+            .iter()
+            .all(|o| matches!(o, ImportOutcome::Inserted(_)))
+    );
     let second = store.import_batch(&batch).await.unwrap();
-    assert!(second.iter().all(|o| matches!(o, ImportOutcome::Updated(_))));
+    assert!(
+        second
+            .iter()
+            .all(|o| matches!(o, ImportOutcome::Updated(_)))
+    );
     assert_eq!(store.count(ListingKind::Result).await.unwrap(), 50);
-    assert_eq!(store.count_organizations().await.unwrap(), 1, "organisation created once by name");
+    assert_eq!(
+        store.count_organizations().await.unwrap(),
+        1,
+        "organisation created once by name"
+    );
     // a failing record does not lose its neighbours
     let mixed = vec![
         result_draft(json!({"external_id": "Y-1", "title": "好", "summary": "s"})),
-        result_draft(json!({"external_id": "Y-2", "title": "坏", "summary": "s", "organization_external_id": "NOPE"})),
+        result_draft(
+            json!({"external_id": "Y-2", "title": "坏", "summary": "s", "organization_external_id": "NOPE"}),
+        ),
         result_draft(json!({"external_id": "Y-3", "title": "好", "summary": "s"})),
     ];
     let out = store.import_batch(&mixed).await.unwrap();
     assert!(matches!(out[0], ImportOutcome::Inserted(_)));
-    assert!(matches!(out[1], ImportOutcome::Failed { code: "not_found", .. }), "{:?}", out);
+    assert!(
+        matches!(
+            out[1],
+            ImportOutcome::Failed {
+                code: "not_found",
+                ..
+            }
+        ),
+        "{:?}",
+        out
+    );
     assert!(matches!(out[2], ImportOutcome::Inserted(_)));
     // a constraint violation mid-batch (two organisations, one name) falls back per record
     let orgs = vec![
-        Draft::Organization(input::organization(&rec(json!({"external_id": "O-1", "name": "东软集团"}))).unwrap()),
-        Draft::Organization(input::organization(&rec(json!({"external_id": "O-2", "name": "沈阳新松"}))).unwrap()),
-        Draft::Organization(input::organization(&rec(json!({"external_id": "O-3", "name": "东软集团"}))).unwrap()),
+        Draft::Organization(
+            input::organization(&rec(json!({"external_id": "O-1", "name": "东软集团"}))).unwrap(),
+        ),
+        Draft::Organization(
+            input::organization(&rec(json!({"external_id": "O-2", "name": "沈阳新松"}))).unwrap(),
+        ),
+        Draft::Organization(
+            input::organization(&rec(json!({"external_id": "O-3", "name": "东软集团"}))).unwrap(),
+        ),
     ];
     let out = store.import_batch(&orgs).await.unwrap();
     assert!(matches!(out[0], ImportOutcome::Inserted(_)));
     assert!(matches!(out[1], ImportOutcome::Inserted(_)));
-    assert!(matches!(out[2], ImportOutcome::Failed { code: "duplicate_name", .. }), "{:?}", out[2]);
+    assert!(
+        matches!(
+            out[2],
+            ImportOutcome::Failed {
+                code: "duplicate_name",
+                ..
+            }
+        ),
+        "{:?}",
+        out[2]
+    );
     assert_eq!(store.count_organizations().await.unwrap(), 3);
 }
 
@@ -164,11 +328,17 @@ both_backends!(crud_roundtrip, constraints, import_is_idempotent);
 
 #[test]
 fn database_urls_are_redacted() {
-    assert_eq!(redact_url("postgres://u:secret@h:5432/db"), "postgres://u:***@h:5432/db");
+    assert_eq!(
+        redact_url("postgres://u:secret@h:5432/db"),
+        "postgres://u:***@h:5432/db"
+    );
     assert_eq!(redact_url("sqlite:///tmp/x.db"), "sqlite:///tmp/x.db");
 }
 
 #[tokio::test]
 async fn unsupported_urls_are_refused() {
-    assert!(matches!(Store::connect("mysql://x").await, Err(StoreError::Config(_))));
+    assert!(matches!(
+        Store::connect("mysql://x").await,
+        Err(StoreError::Config(_))
+    ));
 }

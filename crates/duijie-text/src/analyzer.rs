@@ -97,7 +97,10 @@ impl Analyzer {
         Ok(Analyzer {
             inner: Arc::new(Inner {
                 jieba,
-                config: AnalyzerConfig { hmm, user_dict: None },
+                config: AnalyzerConfig {
+                    hmm,
+                    user_dict: None,
+                },
                 user_words,
             }),
         })

@@ -8,19 +8,31 @@ use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use duijie_domain::ListingKind;
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 
 pub fn router() -> Router<Context> {
-    Router::new().route("/admin/index", get(index_status)).route("/admin/reindex", post(reindex))
+    Router::new()
+        .route("/admin/index", get(index_status))
+        .route("/admin/reindex", post(reindex))
 }
 
 /// Liveness and readiness: 200 when the store answers, 503 otherwise.
 pub async fn healthz(State(ctx): State<Context>) -> (StatusCode, Json<Value>) {
     match ctx.store.ping().await {
-        Ok(()) => (StatusCode::OK, Json(json!({"status": "ok", "store": format!("{:?}", ctx.store.backend()).to_lowercase()}))),
+        Ok(()) => (
+            StatusCode::OK,
+            Json(
+                json!({"status": "ok", "store": format!("{:?}", ctx.store.backend()).to_lowercase()}),
+            ),
+        ),
         Err(e) => {
             tracing::warn!(error = %e, "health check: store unavailable");
-            (StatusCode::SERVICE_UNAVAILABLE, Json(json!({"status": "unavailable", "error": {"code": "unavailable", "message": "数据库不可用 / the database is unavailable"}})))
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                Json(
+                    json!({"status": "unavailable", "error": {"code": "unavailable", "message": "数据库不可用 / the database is unavailable"}}),
+                ),
+            )
         }
     }
 }
@@ -57,6 +69,11 @@ async fn reindex(State(ctx): State<Context>, p: Params) -> Result<Json<Value>, A
         message: "本进程没有索引写权限 / this process does not own the index writer".into(),
     })?;
     let started = std::time::Instant::now();
-    let seq = ix.rebuild().await.map_err(|e| ApiError::Internal(e.to_string()))?;
-    Ok(Json(json!({"index_seq": seq, "documents": ctx.index.count(None)?, "seconds": started.elapsed().as_secs_f64()})))
+    let seq = ix
+        .rebuild()
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    Ok(Json(
+        json!({"index_seq": seq, "documents": ctx.index.count(None)?, "seconds": started.elapsed().as_secs_f64()}),
+    ))
 }

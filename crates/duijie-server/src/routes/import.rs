@@ -18,15 +18,31 @@ pub fn router() -> Router<Context> {
     Router::new().route("/import", post(import_handler))
 }
 
-async fn import_handler(State(ctx): State<Context>, mut p: Params, headers: HeaderMap, body: Body) -> Result<Response, ApiError> {
+async fn import_handler(
+    State(ctx): State<Context>,
+    mut p: Params,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
     let kind = p.str("kind").ok_or_else(|| {
-        ApiError::bad_request("missing_parameter", "缺少参数 kind（results、needs、experts 或 organizations）", "parameter kind is required: results, needs, experts or organizations")
+        ApiError::bad_request(
+            "missing_parameter",
+            "缺少参数 kind（results、needs、experts 或 organizations）",
+            "parameter kind is required: results, needs, experts or organizations",
+        )
     })?;
     let entity = Entity::parse(&kind).ok_or_else(|| {
-        ApiError::bad_request("invalid_parameter", format!("kind“{kind}”无效，可选：results, needs, experts, organizations"), format!("kind '{kind}' is not one of: results, needs, experts, organizations"))
+        ApiError::bad_request(
+            "invalid_parameter",
+            format!("kind“{kind}”无效，可选：results, needs, experts, organizations"),
+            format!("kind '{kind}' is not one of: results, needs, experts, organizations"),
+        )
     })?;
     p.finish()?;
-    let ct = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let ct = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
     let format = Format::from_content_type(ct).ok_or_else(|| {
         ApiError::UnsupportedMediaType(format!(
             "不支持的内容类型“{ct}”，请使用 application/x-ndjson、text/csv 或 XLSX / unsupported Content-Type '{ct}': use application/x-ndjson (JSONL), text/csv (header row) or application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -41,18 +57,33 @@ async fn import_handler(State(ctx): State<Context>, mut p: Params, headers: Head
             .suffix(".xlsx")
             .tempfile_in(&ctx.settings.data.dir)
             .map_err(|e| ApiError::Internal(format!("temporary file: {e}")))?;
-        let mut file = tokio::fs::File::create(tmp.path()).await.map_err(|e| ApiError::Internal(format!("temporary file: {e}")))?;
-        let mut reader = reader;
-        tokio::io::copy(&mut reader, &mut file)
+        let mut file = tokio::fs::File::create(tmp.path())
             .await
-            .map_err(|e| ApiError::bad_request("read_failed", format!("读取上传内容失败：{e}"), format!("could not read the upload: {e}")))?;
-        file.flush().await.map_err(|e| ApiError::Internal(format!("temporary file: {e}")))?;
+            .map_err(|e| ApiError::Internal(format!("temporary file: {e}")))?;
+        let mut reader = reader;
+        tokio::io::copy(&mut reader, &mut file).await.map_err(|e| {
+            ApiError::bad_request(
+                "read_failed",
+                format!("读取上传内容失败：{e}"),
+                format!("could not read the upload: {e}"),
+            )
+        })?;
+        file.flush()
+            .await
+            .map_err(|e| ApiError::Internal(format!("temporary file: {e}")))?;
         (Source::XlsxFile(tmp.path().to_path_buf()), Some(tmp))
     } else {
-        (Source::Reader(Box::new(tokio_util::io::SyncIoBridge::new(reader))), None)
+        (
+            Source::Reader(Box::new(tokio_util::io::SyncIoBridge::new(reader))),
+            None,
+        )
     };
     let summary = import::run(&ctx, entity, format, source, |_| {}).await?;
-    let status = if summary.failed == 0 { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    let status = if summary.failed == 0 {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
     let mut body = serde_json::to_value(&summary).map_err(|e| ApiError::Internal(e.to_string()))?;
     if summary.failed > 0 {
         // a partly failed import is a client error, but it still reports what was kept

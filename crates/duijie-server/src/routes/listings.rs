@@ -8,7 +8,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::get;
 use axum::{Json, Router};
-use duijie_domain::{vocab, ListingKind, Viewer};
+use duijie_domain::{ListingKind, Viewer, vocab};
 use duijie_store::ListFilter;
 use serde_json::Value;
 
@@ -23,7 +23,8 @@ pub fn router() -> Router<Context> {
         r = r
             .route(
                 &format!("/{path}"),
-                get(move |s: State<Context>, p: Params| list(s, p, entity)).post(move |s: State<Context>, b: JsonObject| create(s, b, entity)),
+                get(move |s: State<Context>, p: Params| list(s, p, entity))
+                    .post(move |s: State<Context>, b: JsonObject| create(s, b, entity)),
             )
             .route(
                 &format!("/{path}/{{id}}"),
@@ -40,13 +41,21 @@ fn viewer() -> Viewer {
     Viewer::Public
 }
 
-async fn list(State(ctx): State<Context>, mut p: Params, entity: Entity) -> Result<Json<Value>, ApiError> {
+async fn list(
+    State(ctx): State<Context>,
+    mut p: Params,
+    entity: Entity,
+) -> Result<Json<Value>, ApiError> {
     let max = ctx.settings.server.max_page_size as i64;
     let limit = p.int("limit", 20, 1, max)?;
     let offset = p.int("offset", 0, 0, 1_000_000)?;
     let statuses: Vec<&str> = match entity {
-        Entity::Listing(ListingKind::Result) => vocab::RESULT_STATUSES.iter().map(|(c, _)| *c).collect(),
-        Entity::Listing(ListingKind::Need) => vocab::NEED_STATUSES.iter().map(|(c, _)| *c).collect(),
+        Entity::Listing(ListingKind::Result) => {
+            vocab::RESULT_STATUSES.iter().map(|(c, _)| *c).collect()
+        }
+        Entity::Listing(ListingKind::Need) => {
+            vocab::NEED_STATUSES.iter().map(|(c, _)| *c).collect()
+        }
         _ => Vec::new(),
     };
     let mut f = ListFilter::default();
@@ -56,7 +65,11 @@ async fn list(State(ctx): State<Context>, mut p: Params, entity: Entity) -> Resu
     if entity != Entity::Organization {
         if let Some(i) = p.str("industry") {
             f.industry = Some(ctx.vocab.resolve_industry(&i).ok_or_else(|| {
-                ApiError::bad_request("invalid_parameter", format!("行业“{i}”不在行业目录中"), format!("industry '{i}' is not in the vocabulary"))
+                ApiError::bad_request(
+                    "invalid_parameter",
+                    format!("行业“{i}”不在行业目录中"),
+                    format!("industry '{i}' is not in the vocabulary"),
+                )
             })?);
         }
         f.organization_id = match p.str("organization_id") {
@@ -67,25 +80,51 @@ async fn list(State(ctx): State<Context>, mut p: Params, entity: Entity) -> Resu
         let kinds: Vec<&str> = vocab::ORG_KINDS.iter().map(|(c, _)| *c).collect();
         f.kind = p.choice("kind", &kinds)?;
     }
-    f.city = p.str("city").map(|c| duijie_domain::geo::normalize_city(&c));
+    f.city = p
+        .str("city")
+        .map(|c| duijie_domain::geo::normalize_city(&c));
     f.external_id = p.str("external_id");
     p.finish()?;
-    Ok(Json(listings::list(&ctx, entity, &f, limit, offset, viewer()).await?))
+    Ok(Json(
+        listings::list(&ctx, entity, &f, limit, offset, viewer()).await?,
+    ))
 }
 
-async fn create(State(ctx): State<Context>, JsonObject(body): JsonObject, entity: Entity) -> Result<(StatusCode, Json<Value>), ApiError> {
-    Ok((StatusCode::CREATED, Json(listings::create(&ctx, entity, body, viewer()).await?)))
+async fn create(
+    State(ctx): State<Context>,
+    JsonObject(body): JsonObject,
+    entity: Entity,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    Ok((
+        StatusCode::CREATED,
+        Json(listings::create(&ctx, entity, body, viewer()).await?),
+    ))
 }
 
-async fn read(State(ctx): State<Context>, Id(id): Id, entity: Entity) -> Result<Json<Value>, ApiError> {
+async fn read(
+    State(ctx): State<Context>,
+    Id(id): Id,
+    entity: Entity,
+) -> Result<Json<Value>, ApiError> {
     Ok(Json(listings::get(&ctx, entity, id, viewer()).await?))
 }
 
-async fn patch(State(ctx): State<Context>, Id(id): Id, JsonObject(body): JsonObject, entity: Entity) -> Result<Json<Value>, ApiError> {
-    Ok(Json(listings::patch(&ctx, entity, id, body, viewer()).await?))
+async fn patch(
+    State(ctx): State<Context>,
+    Id(id): Id,
+    JsonObject(body): JsonObject,
+    entity: Entity,
+) -> Result<Json<Value>, ApiError> {
+    Ok(Json(
+        listings::patch(&ctx, entity, id, body, viewer()).await?,
+    ))
 }
 
-async fn delete(State(ctx): State<Context>, Id(id): Id, entity: Entity) -> Result<StatusCode, ApiError> {
+async fn delete(
+    State(ctx): State<Context>,
+    Id(id): Id,
+    entity: Entity,
+) -> Result<StatusCode, ApiError> {
     listings::delete(&ctx, entity, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -93,7 +132,11 @@ async fn delete(State(ctx): State<Context>, Id(id): Id, entity: Entity) -> Resul
 /// The closed vocabularies with Chinese labels, for forms and clients.
 async fn vocabulary(State(ctx): State<Context>, p: Params) -> Result<Json<Value>, ApiError> {
     p.finish()?;
-    let table = |t: &[(&str, &str)]| t.iter().map(|(c, l)| serde_json::json!({"code": c, "label": l})).collect::<Vec<_>>();
+    let table = |t: &[(&str, &str)]| {
+        t.iter()
+            .map(|(c, l)| serde_json::json!({"code": c, "label": l}))
+            .collect::<Vec<_>>()
+    };
     Ok(Json(serde_json::json!({
         "industries": ctx.vocab.industries().map(|(c, l)| serde_json::json!({"code": c, "label": l})).collect::<Vec<_>>(),
         "organization_kinds": table(vocab::ORG_KINDS),

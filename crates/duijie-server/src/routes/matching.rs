@@ -9,13 +9,28 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use duijie_domain::ListingKind;
 use duijie_match::engine::MatchOptions;
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 
 pub fn router() -> Router<Context> {
     Router::new()
-        .route("/needs/{id}/matches", get(|s: State<Context>, id: Id, p: Params| listing_matches(s, id, p, ListingKind::Need)))
-        .route("/results/{id}/matches", get(|s: State<Context>, id: Id, p: Params| listing_matches(s, id, p, ListingKind::Result)))
-        .route("/experts/{id}/matches", get(|s: State<Context>, id: Id, p: Params| listing_matches(s, id, p, ListingKind::Expert)))
+        .route(
+            "/needs/{id}/matches",
+            get(|s: State<Context>, id: Id, p: Params| {
+                listing_matches(s, id, p, ListingKind::Need)
+            }),
+        )
+        .route(
+            "/results/{id}/matches",
+            get(|s: State<Context>, id: Id, p: Params| {
+                listing_matches(s, id, p, ListingKind::Result)
+            }),
+        )
+        .route(
+            "/experts/{id}/matches",
+            get(|s: State<Context>, id: Id, p: Params| {
+                listing_matches(s, id, p, ListingKind::Expert)
+            }),
+        )
         .route("/match", post(text_matches))
 }
 
@@ -33,37 +48,79 @@ fn options(ctx: &Context, p: &mut Params) -> Result<MatchOptions, ApiError> {
     for c in duijie_match::engine::ComponentKind::ALL {
         let name = format!("weight_{}", c.code());
         if let Some(v) = p.str(&name) {
-            let n = v.parse::<f64>().ok().and_then(serde_json::Number::from_f64).map(Value::Number).unwrap_or(Value::String(v));
+            let n = v
+                .parse::<f64>()
+                .ok()
+                .and_then(serde_json::Number::from_f64)
+                .map(Value::Number)
+                .unwrap_or(Value::String(v));
             w.insert(c.code().into(), n);
         }
     }
     let weights = matching::weights(Some(&Value::Object(w)))?;
-    Ok(MatchOptions { limit, filters, weights, ..Default::default() })
+    Ok(MatchOptions {
+        limit,
+        filters,
+        weights,
+        ..Default::default()
+    })
 }
 
-async fn listing_matches(State(ctx): State<Context>, Id(id): Id, mut p: Params, kind: ListingKind) -> Result<Json<Value>, ApiError> {
+async fn listing_matches(
+    State(ctx): State<Context>,
+    Id(id): Id,
+    mut p: Params,
+    kind: ListingKind,
+) -> Result<Json<Value>, ApiError> {
     let target = matching::target_kind(p.str("kind").as_deref(), Some(kind))?;
     let opts = options(&ctx, &mut p)?;
     p.finish()?;
     let items = matching::for_listing(&ctx, kind, id, target, opts).await?;
-    Ok(Json(json!({"source": {"kind": kind, "id": id}, "kind": target, "items": items})))
+    Ok(Json(
+        json!({"source": {"kind": kind, "id": id}, "kind": target, "items": items}),
+    ))
 }
 
-async fn text_matches(State(ctx): State<Context>, JsonObject(body): JsonObject) -> Result<Json<Value>, ApiError> {
+async fn text_matches(
+    State(ctx): State<Context>,
+    JsonObject(body): JsonObject,
+) -> Result<Json<Value>, ApiError> {
     for k in body.keys() {
         if !["text", "kind", "limit", "filters", "weights"].contains(&k.as_str()) {
-            return Err(ApiError::bad_request("unknown_field", format!("未知字段“{k}”"), format!("unknown field '{k}'")));
+            return Err(ApiError::bad_request(
+                "unknown_field",
+                format!("未知字段“{k}”"),
+                format!("unknown field '{k}'"),
+            ));
         }
     }
     let text = match body.get("text") {
         Some(Value::String(s)) => s.clone(),
-        Some(_) => return Err(ApiError::bad_request("invalid_text", "text 应为文本", "text must be a string")),
-        None => return Err(ApiError::bad_request("empty_text", "缺少 text", "text is required")),
+        Some(_) => {
+            return Err(ApiError::bad_request(
+                "invalid_text",
+                "text 应为文本",
+                "text must be a string",
+            ));
+        }
+        None => {
+            return Err(ApiError::bad_request(
+                "empty_text",
+                "缺少 text",
+                "text is required",
+            ));
+        }
     };
     let kind = match body.get("kind") {
         None => None,
         Some(Value::String(s)) => Some(s.as_str()),
-        Some(_) => return Err(ApiError::bad_request("invalid_parameter", "kind 应为文本", "kind must be a string")),
+        Some(_) => {
+            return Err(ApiError::bad_request(
+                "invalid_parameter",
+                "kind 应为文本",
+                "kind must be a string",
+            ));
+        }
     };
     let target = matching::target_kind(kind, None)?;
     let opts = MatchOptions {

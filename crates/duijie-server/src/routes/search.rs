@@ -6,7 +6,7 @@ use crate::extract::Params;
 use axum::extract::State;
 use axum::routing::get;
 use axum::{Json, Router};
-use duijie_domain::{vocab, ListingKind, Zone};
+use duijie_domain::{ListingKind, Zone, vocab};
 use duijie_index::{SearchRequest, SearchResponse};
 
 pub fn router() -> Router<Context> {
@@ -29,13 +29,21 @@ pub fn parse_request(ctx: &Context, p: &mut Params) -> Result<SearchRequest, Api
     let kind = match p.str("kind") {
         None => None,
         Some(k) => Some(ListingKind::parse(&k).ok_or_else(|| {
-            ApiError::bad_request("invalid_parameter", format!("kind“{k}”无效，可选：results, needs, experts"), format!("kind '{k}' is not one of: results, needs, experts"))
+            ApiError::bad_request(
+                "invalid_parameter",
+                format!("kind“{k}”无效，可选：results, needs, experts"),
+                format!("kind '{k}' is not one of: results, needs, experts"),
+            )
         })?),
     };
     let industry = match p.str("industry") {
         None => None,
         Some(i) => Some(ctx.vocab.resolve_industry(&i).ok_or_else(|| {
-            ApiError::bad_request("invalid_parameter", format!("行业“{i}”不在行业目录中"), format!("industry '{i}' is not in the vocabulary"))
+            ApiError::bad_request(
+                "invalid_parameter",
+                format!("行业“{i}”不在行业目录中"),
+                format!("industry '{i}' is not in the vocabulary"),
+            )
         })?),
     };
     let zone = match p.str("zone") {
@@ -52,18 +60,41 @@ pub fn parse_request(ctx: &Context, p: &mut Params) -> Result<SearchRequest, Api
     };
     let maturity = match p.str("maturity") {
         None => None,
-        Some(m) => Some(vocab::resolve(vocab::MATURITIES, &m).ok_or_else(|| {
-            ApiError::bad_request("invalid_parameter", format!("成熟度“{m}”无效，可选：lab, pilot, industrialized"), format!("maturity '{m}' is not one of: lab, pilot, industrialized"))
-        })?.to_string()),
+        Some(m) => Some(
+            vocab::resolve(vocab::MATURITIES, &m)
+                .ok_or_else(|| {
+                    ApiError::bad_request(
+                        "invalid_parameter",
+                        format!("成熟度“{m}”无效，可选：lab, pilot, industrialized"),
+                        format!("maturity '{m}' is not one of: lab, pilot, industrialized"),
+                    )
+                })?
+                .to_string(),
+        ),
     };
-    let city = p.str("city").map(|c| duijie_domain::geo::normalize_city(&c));
+    let city = p
+        .str("city")
+        .map(|c| duijie_domain::geo::normalize_city(&c));
     let max = ctx.settings.server.max_page_size as i64;
     let limit = p.int("limit", 10, 1, max)? as usize;
     let offset = p.int("offset", 0, 0, 10_000)? as usize;
-    Ok(SearchRequest { q, kind, industry, city, zone, maturity, status: None, limit, offset })
+    Ok(SearchRequest {
+        q,
+        kind,
+        industry,
+        city,
+        zone,
+        maturity,
+        status: None,
+        limit,
+        offset,
+    })
 }
 
-async fn search(State(ctx): State<Context>, mut p: Params) -> Result<Json<SearchResponse>, ApiError> {
+async fn search(
+    State(ctx): State<Context>,
+    mut p: Params,
+) -> Result<Json<SearchResponse>, ApiError> {
     let req = parse_request(&ctx, &mut p)?;
     p.finish()?;
     let index = ctx.index.clone();
