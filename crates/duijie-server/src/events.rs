@@ -1425,6 +1425,72 @@ pub async fn preferences(ctx: &Context, event_id: i64) -> Result<Vec<PreferenceV
         .collect())
 }
 
+/// The ids naming an enterprise (a need, or the organisation) and a partner (a result or
+/// an expert), as preferences and added meetings give them.
+struct PairIds {
+    need_id: Option<i64>,
+    org_id: Option<i64>,
+    result_id: Option<i64>,
+    expert_id: Option<i64>,
+}
+
+impl PairIds {
+    fn read(r: &mut In<'_>) -> PairIds {
+        let mut id =
+            |name: &'static str| r.raw(name).is_some().then(|| r.int(name, 0, 1, i64::MAX));
+        PairIds {
+            need_id: id("need_id"),
+            org_id: id("organization_id"),
+            result_id: id("result_id"),
+            expert_id: id("expert_id"),
+        }
+    }
+}
+
+/// The enterprise owning need `n` in this event, checked against `org` when both are given.
+fn need_owner(names: &Names, n: i64, org: Option<i64>, errors: &mut FieldErrors) -> Option<i64> {
+    match names.owner(ListingKind::Need, n) {
+        Some(owner) if org.is_none_or(|o| o == owner) => Some(owner),
+        Some(_) => {
+            errors.push(
+                "organization_id",
+                "mismatch",
+                "organization_id 与该需求所属单位不一致",
+                "organization_id is not the need's organization",
+            );
+            None
+        }
+        None => {
+            errors.push(
+                "need_id",
+                "not_participating",
+                format!("技术需求 {n} 不在本次对接会中"),
+                format!("need {n} does not take part in this event"),
+            );
+            None
+        }
+    }
+}
+
+/// Records an error when the partner does not take part in this event.
+fn check_partner(names: &Names, partner: Option<(ListingKind, i64)>, errors: &mut FieldErrors) {
+    if let Some((k, id)) = partner
+        && names.owner(k, id).is_none()
+    {
+        let field = if k == ListingKind::Result {
+            "result_id"
+        } else {
+            "expert_id"
+        };
+        errors.push(
+            field,
+            "not_participating",
+            format!("{}{id} 不在本次对接会中", k.label_zh()),
+            format!("{} {id} does not take part in this event", k.code()),
+        );
+    }
+}
+
 /// Records a preference from `{need_id | organization_id, result_id | expert_id, side,
 /// preference}`; returns it and whether it is new (a side's new word on the same pair
 /// replaces its old one).
@@ -1438,22 +1504,12 @@ pub async fn set_preference(
     let participants = ctx.store.participants(event_id).await?;
     let names = Names::of(&participants);
     let mut r = In::new(rec);
-    let need_id = r
-        .raw("need_id")
-        .is_some()
-        .then(|| r.int("need_id", 0, 1, i64::MAX));
-    let org_id = r
-        .raw("organization_id")
-        .is_some()
-        .then(|| r.int("organization_id", 0, 1, i64::MAX));
-    let result_id = r
-        .raw("result_id")
-        .is_some()
-        .then(|| r.int("result_id", 0, 1, i64::MAX));
-    let expert_id = r
-        .raw("expert_id")
-        .is_some()
-        .then(|| r.int("expert_id", 0, 1, i64::MAX));
+    let PairIds {
+        need_id,
+        org_id,
+        result_id,
+        expert_id,
+    } = PairIds::read(&mut r);
     let side = r.choice("side", SIDES, None);
     let preference = r.choice("preference", PREFERENCES, None);
     let mut errors = r.finish(&[]);
@@ -1461,27 +1517,7 @@ pub async fn set_preference(
         return Err(ApiError::Validation(errors));
     }
     let enterprise = match (need_id, org_id) {
-        (Some(n), o) => match names.owner(ListingKind::Need, n) {
-            Some(owner) if o.is_none_or(|o| o == owner) => Some(owner),
-            Some(_) => {
-                errors.push(
-                    "organization_id",
-                    "mismatch",
-                    "organization_id 与该需求所属单位不一致",
-                    "organization_id is not the need's organization",
-                );
-                None
-            }
-            None => {
-                errors.push(
-                    "need_id",
-                    "not_participating",
-                    format!("技术需求 {n} 不在本次对接会中"),
-                    format!("need {n} does not take part in this event"),
-                );
-                None
-            }
-        },
+        (Some(n), o) => need_owner(&names, n, o, &mut errors),
         (None, Some(o)) => {
             let brings_needs = participants.iter().any(|p| {
                 p.organization_id == o && p.listings.iter().any(|l| l.kind == ListingKind::Need)
@@ -1530,21 +1566,7 @@ pub async fn set_preference(
             None
         }
     };
-    if let Some((k, id)) = partner
-        && names.owner(k, id).is_none()
-    {
-        let field = if k == ListingKind::Result {
-            "result_id"
-        } else {
-            "expert_id"
-        };
-        errors.push(
-            field,
-            "not_participating",
-            format!("{}{id} 不在本次对接会中", k.label_zh()),
-            format!("{} {id} does not take part in this event", k.code()),
-        );
-    }
+    check_partner(&names, partner, &mut errors);
     if side == Some("organizer") && preference == Some("like") {
         errors.push(
             "preference",
@@ -3548,22 +3570,12 @@ pub async fn add_pairing(
     load(ctx, event_id).await?;
     let names = Names::of(&ctx.store.participants(event_id).await?);
     let mut r = In::new(rec);
-    let need_id = r
-        .raw("need_id")
-        .is_some()
-        .then(|| r.int("need_id", 0, 1, i64::MAX));
-    let org_id = r
-        .raw("organization_id")
-        .is_some()
-        .then(|| r.int("organization_id", 0, 1, i64::MAX));
-    let result_id = r
-        .raw("result_id")
-        .is_some()
-        .then(|| r.int("result_id", 0, 1, i64::MAX));
-    let expert_id = r
-        .raw("expert_id")
-        .is_some()
-        .then(|| r.int("expert_id", 0, 1, i64::MAX));
+    let PairIds {
+        need_id,
+        org_id,
+        result_id,
+        expert_id,
+    } = PairIds::read(&mut r);
     let slot = r.raw("slot").is_some().then(|| r.int("slot", 0, 0, 1000));
     let table = r.raw("table").is_some().then(|| r.int("table", 0, 0, 1000));
     let mut errors = r.finish(&[]);
@@ -3571,27 +3583,7 @@ pub async fn add_pairing(
         return Err(ApiError::Validation(errors));
     }
     let enterprise = match (need_id, org_id) {
-        (Some(n), o) => match names.owner(ListingKind::Need, n) {
-            Some(owner) if o.is_none_or(|o| o == owner) => Some(owner),
-            Some(_) => {
-                errors.push(
-                    "organization_id",
-                    "mismatch",
-                    "organization_id 与该需求所属单位不一致",
-                    "organization_id is not the need's organization",
-                );
-                None
-            }
-            None => {
-                errors.push(
-                    "need_id",
-                    "not_participating",
-                    format!("技术需求 {n} 不在本次对接会中"),
-                    format!("need {n} does not take part in this event"),
-                );
-                None
-            }
-        },
+        (Some(n), o) => need_owner(&names, n, o, &mut errors),
         (None, Some(o)) if names.orgs.contains_key(&o) => Some(o),
         (None, Some(o)) => {
             errors.push(
@@ -3625,21 +3617,7 @@ pub async fn add_pairing(
             None
         }
     };
-    if let Some((k, id)) = partner
-        && names.owner(k, id).is_none()
-    {
-        let field = if k == ListingKind::Result {
-            "result_id"
-        } else {
-            "expert_id"
-        };
-        errors.push(
-            field,
-            "not_participating",
-            format!("{}{id} 不在本次对接会中", k.label_zh()),
-            format!("{} {id} does not take part in this event", k.code()),
-        );
-    }
+    check_partner(&names, partner, &mut errors);
     for (v, f) in [(slot, "slot"), (table, "table")] {
         if v.is_none() {
             errors.push(
