@@ -70,7 +70,13 @@ impl<S: Send + Sync> FromRequestParts<S> for Params {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        let q = parts.uri.query().unwrap_or("");
+        Params::from_query(parts.uri.query().unwrap_or(""))
+    }
+}
+
+impl Params {
+    /// Parses a query string (without the `?`); a parameter given twice is refused.
+    pub fn from_query(q: &str) -> Result<Params, ApiError> {
         let pairs: Vec<(String, String)> = serde_urlencoded::from_str(q).map_err(|e| {
             ApiError::bad_request(
                 "invalid_query_string",
@@ -93,9 +99,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Params {
             used: Default::default(),
         })
     }
-}
 
-impl Params {
     /// A string parameter; empty counts as absent.
     pub fn str(&mut self, name: &str) -> Option<String> {
         self.used.insert(name.to_string());

@@ -18,6 +18,7 @@ pub mod pair;
 pub mod routes;
 pub mod settings;
 pub mod startup;
+pub mod web;
 
 /// Installs the tracing subscriber (pretty or JSON, filter from settings or RUST_LOG).
 pub fn init_tracing(format: &str, level: &str) {

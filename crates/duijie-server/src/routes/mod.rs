@@ -5,7 +5,7 @@ mod events;
 mod import;
 mod listings;
 mod matching;
-mod search;
+pub(crate) mod search;
 
 use crate::context::Context;
 use crate::error::ApiError;
@@ -27,7 +27,8 @@ pub fn router(ctx: Context) -> Router {
     Router::new()
         .route("/healthz", get(admin::healthz))
         .nest("/api/v1", api)
-        .fallback(|| async { ApiError::NotFound("页面不存在 / not found".into()) })
+        .merge(crate::web::router())
+        .fallback(crate::web::not_found)
         .layer(DefaultBodyLimit::max(max_json))
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(ctx)

@@ -1,0 +1,235 @@
+//! Forms to post a technology need and to list a research result, with field-level
+//! messages in Chinese and "see matches before you publish" (the unsaved-text match).
+
+use super::{FormPairs, WebError, industry_options, options, render, render_status};
+use crate::context::Context;
+use crate::error::ApiError;
+use crate::listings::{self, Entity};
+use crate::matching;
+use axum::Router;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::get;
+use duijie_domain::{FieldErrors, ListingKind, Viewer, input::Record, vocab};
+use duijie_match::engine::MatchOptions;
+use duijie_store::ListFilter;
+use serde_json::{Map, Value, json};
+
+pub fn router() -> Router<Context> {
+    Router::new()
+        .route(
+            "/needs/new",
+            get(|s| blank(s, ListingKind::Need)).post(|s, f| submit(s, f, ListingKind::Need)),
+        )
+        .route(
+            "/results/new",
+            get(|s| blank(s, ListingKind::Result)).post(|s, f| submit(s, f, ListingKind::Result)),
+        )
+}
+
+/// The fields of each form: text fields, then the repeated (checkbox) field.
+fn fields(kind: ListingKind) -> (&'static [&'static str], &'static str) {
+    match kind {
+        ListingKind::Need => (
+            &[
+                "title",
+                "description",
+                "keywords",
+                "industry",
+                "required_maturity",
+                "budget_min",
+                "budget_max",
+                "deadline",
+                "organization",
+                "contact_name",
+                "contact_phone",
+                "contact_email",
+            ],
+            "cooperation_modes",
+        ),
+        _ => (
+            &[
+                "title",
+                "summary",
+                "keywords",
+                "industry",
+                "maturity",
+                "trl",
+                "price_min",
+                "price_max",
+                "team",
+                "organization",
+                "contact_name",
+                "contact_phone",
+                "contact_email",
+            ],
+            "transfer_modes",
+        ),
+    }
+}
+
+/// The form as a record for validation: empty fields are left out, so they count as absent.
+fn record(kind: ListingKind, form: &FormPairs) -> Record {
+    let (text, multi) = fields(kind);
+    let mut rec = Map::new();
+    for name in text {
+        if let Some(v) = form.get(name) {
+            rec.insert(name.to_string(), json!(v));
+        }
+    }
+    let modes = form.all(multi);
+    if !modes.is_empty() {
+        rec.insert(multi.to_string(), json!(modes));
+    }
+    rec
+}
+
+/// What the template needs to show the form again: the values and the chosen modes.
+fn values(kind: ListingKind, form: &FormPairs) -> Value {
+    let (text, multi) = fields(kind);
+    let mut v = Map::new();
+    for name in text {
+        v.insert(name.to_string(), json!(form.get(name).unwrap_or_default()));
+    }
+    v.insert(multi.to_string(), json!(form.all(multi)));
+    Value::Object(v)
+}
+
+/// Field errors by form field, Chinese message only; errors of fields the form does not
+/// show go to the summary only.
+fn field_errors(e: &FieldErrors) -> (Value, Vec<Value>) {
+    let mut by_field = Map::new();
+    let mut summary = Vec::new();
+    for fe in &e.0 {
+        let name = fe
+            .field
+            .split(['[', '.'])
+            .next()
+            .unwrap_or(&fe.field)
+            .to_string();
+        let msg = super::zh(&fe.message).to_string();
+        summary.push(json!({"field": name, "message": msg}));
+        by_field.entry(name).or_insert(json!(msg));
+    }
+    (Value::Object(by_field), summary)
+}
+
+async fn form_context(ctx: &Context, kind: ListingKind) -> Result<Value, ApiError> {
+    let org_kind = if kind == ListingKind::Need {
+        "enterprise"
+    } else {
+        "university"
+    };
+    let orgs = ctx
+        .store
+        .organizations(
+            &ListFilter {
+                kind: Some(org_kind.into()),
+                ..Default::default()
+            },
+            500,
+            0,
+        )
+        .await?;
+    Ok(json!({
+        "kind": kind.code(),
+        "industries": industry_options(ctx),
+        "maturities": options(vocab::MATURITIES),
+        "modes": options(vocab::TRANSFER_MODES),
+        "orgs": orgs.items.iter().map(|o| o.name.clone()).collect::<Vec<_>>(),
+    }))
+}
+
+fn title_of(kind: ListingKind) -> &'static str {
+    if kind == ListingKind::Need {
+        "发布技术需求"
+    } else {
+        "发布科技成果"
+    }
+}
+
+async fn blank(State(ctx): State<Context>, kind: ListingKind) -> Result<Html<String>, WebError> {
+    let mut page = form_context(&ctx, kind).await?;
+    page["values"] = values(kind, &FormPairs(Vec::new()));
+    render(&ctx, "form.html", kind.plural(), title_of(kind), page)
+}
+
+/// "Preview" shows the matches of the text as typed; "publish" validates and stores it.
+async fn submit(
+    State(ctx): State<Context>,
+    form: FormPairs,
+    kind: ListingKind,
+) -> Result<Response, WebError> {
+    let rec = record(kind, &form);
+    let mut page = form_context(&ctx, kind).await?;
+    page["values"] = values(kind, &form);
+    let preview = form.get("action").as_deref() == Some("preview");
+    if preview {
+        let body_field = if kind == ListingKind::Need {
+            "description"
+        } else {
+            "summary"
+        };
+        let text = [
+            form.get("title"),
+            form.get("keywords"),
+            form.get(body_field),
+        ]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join("\n");
+        if text.trim().is_empty() {
+            page["preview_error"] = json!("请先填写标题或内容，再查看匹配");
+        } else {
+            let mut sections = Vec::new();
+            for target in matching::allowed_targets(Some(kind)) {
+                let limit = if *target == ListingKind::Expert { 3 } else { 5 };
+                let opts = MatchOptions {
+                    limit,
+                    ..Default::default()
+                };
+                match matching::for_text(&ctx, text.clone(), *target, opts).await {
+                    Ok(items) => sections.push(json!({
+                        "kind": target.code(),
+                        "title": format!("可能匹配的{}", target.label_zh()),
+                        "items": super::pages::match_items(&items),
+                    })),
+                    Err(ApiError::BadRequest { message, .. }) => {
+                        page["preview_error"] = json!(super::zh(&message));
+                    }
+                    Err(e) => return Err(e.into()),
+                }
+            }
+            page["preview"] = json!(sections);
+        }
+        // show what would be refused on publishing, without refusing the preview
+        if let Err(ApiError::Validation(e)) = listings::validate(&ctx, Entity::Listing(kind), &rec)
+        {
+            let (by_field, _) = field_errors(&e);
+            page["hints"] = by_field;
+        }
+        return Ok(render(&ctx, "form.html", kind.plural(), title_of(kind), page)?.into_response());
+    }
+    match listings::create(&ctx, Entity::Listing(kind), rec, Viewer::Public).await {
+        Ok(v) => {
+            let id = v["id"].as_i64().unwrap_or(0);
+            Ok(Redirect::to(&format!("/{}/{id}?published=1", kind.plural())).into_response())
+        }
+        Err(ApiError::Validation(e)) => {
+            let (by_field, summary) = field_errors(&e);
+            page["errors"] = by_field;
+            page["error_summary"] = json!(summary);
+            Ok(render_status(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &ctx,
+                "form.html",
+                kind.plural(),
+                title_of(kind),
+                page,
+            ))
+        }
+        Err(e) => Err(e.into()),
+    }
+}

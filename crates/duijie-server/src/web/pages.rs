@@ -1,0 +1,478 @@
+//! Read-only pages: home, search, lists and the page of each listing and organisation
+//! with its proposed matches.
+
+use super::{WebError, industry_options, pagination, plural, render, render_status};
+use crate::context::Context;
+use crate::error::ApiError;
+use crate::extract::Params;
+use crate::listings::{self, Entity};
+use crate::matching;
+use axum::Router;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::get;
+use duijie_domain::{ListingKind, Viewer, Zone, vocab};
+use duijie_index::SearchRequest;
+use duijie_match::engine::MatchOptions;
+use duijie_store::ListFilter;
+use serde_json::{Value, json};
+
+pub fn router() -> Router<Context> {
+    Router::new()
+        .route("/", get(home))
+        .route("/search", get(search))
+        .route(
+            "/results",
+            get(|s, q| list(s, q, Entity::Listing(ListingKind::Result))),
+        )
+        .route(
+            "/needs",
+            get(|s, q| list(s, q, Entity::Listing(ListingKind::Need))),
+        )
+        .route(
+            "/experts",
+            get(|s, q| list(s, q, Entity::Listing(ListingKind::Expert))),
+        )
+        .route(
+            "/organizations",
+            get(|s, q| list(s, q, Entity::Organization)),
+        )
+        .route(
+            "/results/{id}",
+            get(|s, p, q| listing(s, p, q, ListingKind::Result)),
+        )
+        .route(
+            "/needs/{id}",
+            get(|s, p, q| listing(s, p, q, ListingKind::Need)),
+        )
+        .route(
+            "/experts/{id}",
+            get(|s, p, q| listing(s, p, q, ListingKind::Expert)),
+        )
+        .route("/organizations/{id}", get(organization))
+}
+
+/// Who is looking. Accounts (issue 6) will derive this from the session.
+fn viewer() -> Viewer {
+    Viewer::Public
+}
+
+/// A positive id from the path, or a 404 page (a page address with a bad id does not exist).
+fn page_id(raw: &str) -> Result<i64, WebError> {
+    match raw.parse::<i64>() {
+        Ok(n) if n > 0 => Ok(n),
+        _ => Err(ApiError::NotFound(format!("页面 {raw} 不存在 / no page {raw}")).into()),
+    }
+}
+
+fn query(raw: Option<String>) -> Result<Params, WebError> {
+    Ok(Params::from_query(raw.as_deref().unwrap_or(""))?)
+}
+
+/// `page=N` (1-based) as an offset.
+fn page_offset(p: &mut Params, limit: i64) -> Result<i64, ApiError> {
+    let page = p.int("page", 1, 1, 10_000)?;
+    Ok((page - 1) * limit)
+}
+
+async fn run_search(
+    ctx: &Context,
+    req: SearchRequest,
+) -> Result<duijie_index::SearchResponse, ApiError> {
+    let index = ctx.index.clone();
+    Ok(tokio::task::spawn_blocking(move || index.search(&req)).await??)
+}
+
+async fn home(State(ctx): State<Context>) -> Result<Html<String>, WebError> {
+    let all = run_search(
+        &ctx,
+        SearchRequest {
+            q: String::new(),
+            kind: None,
+            industry: None,
+            city: None,
+            zone: None,
+            maturity: None,
+            status: None,
+            limit: 1,
+            offset: 0,
+        },
+    )
+    .await?;
+    let count = |k: &str| {
+        all.facets
+            .get("kind")
+            .and_then(|m| m.get(k))
+            .copied()
+            .unwrap_or(0)
+    };
+    let published = ListFilter {
+        status: Some("published".into()),
+        ..Default::default()
+    };
+    let needs = listings::list(
+        &ctx,
+        Entity::Listing(ListingKind::Need),
+        &published,
+        6,
+        0,
+        viewer(),
+    )
+    .await?;
+    let results = listings::list(
+        &ctx,
+        Entity::Listing(ListingKind::Result),
+        &published,
+        6,
+        0,
+        viewer(),
+    )
+    .await?;
+    let events = crate::events::list(&ctx, &Default::default(), 5, 0).await?;
+    let orgs = ctx
+        .store
+        .organizations(&ListFilter::default(), 1, 0)
+        .await?;
+    let industries: Vec<Value> = all
+        .facets
+        .get("industry")
+        .map(|m| {
+            let mut v: Vec<(&String, &u64)> = m.iter().collect();
+            v.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+            v.into_iter()
+                .take(12)
+                .map(|(c, n)| json!({"code": c, "count": n}))
+                .collect()
+        })
+        .unwrap_or_default();
+    render(
+        &ctx,
+        "home.html",
+        "home",
+        "首页",
+        json!({
+            "counts": {"results": count("result"), "needs": count("need"), "experts": count("expert"), "organizations": orgs.total},
+            "needs": needs["items"],
+            "results": results["items"],
+            "events": events["items"],
+            "industries": industries,
+        }),
+    )
+}
+
+fn to_value<T: serde::Serialize>(v: &T) -> Result<Value, ApiError> {
+    serde_json::to_value(v).map_err(|e| ApiError::Internal(e.to_string()))
+}
+
+/// The search page. Invalid filters are shown on the page (400) rather than as a bare error.
+async fn search(State(ctx): State<Context>, RawQuery(raw): RawQuery) -> Response {
+    let mut form = json!({});
+    for (k, v) in serde_urlencoded::from_str::<Vec<(String, String)>>(raw.as_deref().unwrap_or(""))
+        .unwrap_or_default()
+    {
+        form[k] = json!(v);
+    }
+    match search_page(&ctx, raw).await {
+        Ok(html) => html.into_response(),
+        Err(WebError(ApiError::BadRequest { message, .. })) => render_status(
+            StatusCode::BAD_REQUEST,
+            &ctx,
+            "search.html",
+            "search",
+            "搜索",
+            json!({"error": super::zh(&message), "form": form, "industries": industry_options(&ctx)}),
+        ),
+        Err(e) => e.into_response(),
+    }
+}
+
+const PAGE_SIZE: usize = 10;
+
+async fn search_page(ctx: &Context, raw: Option<String>) -> Result<Html<String>, WebError> {
+    let mut p = query(raw)?;
+    let offset = page_offset(&mut p, PAGE_SIZE as i64)? as usize;
+    let mut req = crate::routes::search::parse_request(ctx, &mut p)?;
+    p.finish()?;
+    req.limit = PAGE_SIZE;
+    req.offset = offset;
+    let filters: Vec<(&str, Option<String>)> = vec![
+        ("kind", req.kind.map(|k| k.plural().to_string())),
+        ("industry", req.industry.clone()),
+        ("zone", req.zone.clone()),
+        ("city", req.city.clone()),
+        ("maturity", req.maturity.clone()),
+    ];
+    let q = req.q.clone();
+    let resp = run_search(ctx, req).await?;
+    // the address of this search with one filter changed (None removes it)
+    let url_with = |dim: &str, value: Option<&str>| {
+        let mut pairs: Vec<(&str, String)> = Vec::new();
+        if !q.is_empty() {
+            pairs.push(("q", q.clone()));
+        }
+        for (k, v) in &filters {
+            if *k == dim {
+                if let Some(v) = value {
+                    pairs.push((k, v.to_string()));
+                }
+            } else if let Some(v) = v {
+                pairs.push((k, v.clone()));
+            }
+        }
+        if !filters.iter().any(|(k, _)| *k == dim)
+            && let Some(v) = value
+        {
+            pairs.push((dim, v.to_string()));
+        }
+        format!(
+            "/search?{}",
+            serde_urlencoded::to_string(&pairs).unwrap_or_default()
+        )
+    };
+    fn dim_label(dim: &str) -> &str {
+        match dim {
+            "kind" => "类型",
+            "industry" => "行业",
+            "zone" => "区域",
+            "city" => "城市",
+            "maturity" => "成熟度",
+            _ => dim,
+        }
+    }
+    let value_label = |dim: &str, v: &str| -> String {
+        match dim {
+            "industry" => ctx.vocab.industry_label(v).unwrap_or(v).to_string(),
+            "zone" => Zone::parse(v)
+                .map(|z| z.label_zh())
+                .unwrap_or(v)
+                .to_string(),
+            "maturity" => vocab::label(vocab::MATURITIES, v).unwrap_or(v).to_string(),
+            "kind" => ListingKind::parse(v)
+                .map(|k| k.label_zh())
+                .unwrap_or(v)
+                .to_string(),
+            _ => v.to_string(),
+        }
+    };
+    let mut facets = Vec::new();
+    for dim in ["kind", "industry", "zone", "maturity", "city"] {
+        let selected = filters
+            .iter()
+            .find(|(k, _)| *k == dim)
+            .and_then(|(_, v)| v.clone());
+        let mut values: Vec<(String, u64)> = resp
+            .facets
+            .get(dim)
+            .map(|m| m.iter().map(|(k, n)| (k.clone(), *n)).collect())
+            .unwrap_or_default();
+        values.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        let items: Vec<Value> = values
+            .iter()
+            .take(if dim == "city" { 16 } else { 30 })
+            .map(|(v, n)| {
+                let code = if dim == "kind" {
+                    ListingKind::parse(v)
+                        .map(|k| k.plural().to_string())
+                        .unwrap_or(v.clone())
+                } else {
+                    v.clone()
+                };
+                let on = selected.as_deref() == Some(code.as_str());
+                json!({
+                    "label": value_label(dim, v), "count": n, "selected": on,
+                    "url": if on { url_with(dim, None) } else { url_with(dim, Some(&code)) },
+                })
+            })
+            .collect();
+        if !items.is_empty() || selected.is_some() {
+            facets.push(json!({"dim": dim, "label": dim_label(dim), "items": items}));
+        }
+    }
+    let chips: Vec<Value> = filters
+        .iter()
+        .filter_map(|(k, v)| {
+            v.as_ref().map(|v| {
+                json!({"label": format!("{}：{}", dim_label(k), value_label(k, v)), "remove": url_with(k, None)})
+            })
+        })
+        .collect();
+    let hits: Vec<Value> = resp
+        .hits
+        .iter()
+        .map(|h| {
+            let mut v = to_value(h).unwrap_or(Value::Null);
+            v["url"] = json!(format!("/{}/{}", plural(h.kind), h.id));
+            v
+        })
+        .collect();
+    let base = url_with("", None);
+    let title = if q.is_empty() {
+        "搜索".to_string()
+    } else {
+        format!("搜索：{q}")
+    };
+    render(
+        ctx,
+        "search.html",
+        "search",
+        &title,
+        json!({
+            "q": q, "total": resp.total, "hits": hits, "facets": facets, "chips": chips,
+            "pagination": pagination(&base, resp.total as u64, PAGE_SIZE as u64, offset as u64),
+            "industries": industry_options(ctx),
+        }),
+    )
+}
+
+const LIST_SIZE: i64 = 20;
+
+async fn list(
+    State(ctx): State<Context>,
+    RawQuery(raw): RawQuery,
+    entity: Entity,
+) -> Result<Html<String>, WebError> {
+    let mut p = query(raw)?;
+    let offset = page_offset(&mut p, LIST_SIZE)?;
+    let mut f = ListFilter::default();
+    let mut base = format!("/{}", entity_path(entity));
+    if entity != Entity::Organization {
+        if let Some(i) = p.str("industry") {
+            let code = ctx.vocab.resolve_industry(&i).ok_or_else(|| {
+                ApiError::bad_request(
+                    "invalid_parameter",
+                    format!("行业“{i}”不在行业目录中"),
+                    format!("industry '{i}' is not in the vocabulary"),
+                )
+            })?;
+            base = format!("{base}?industry={code}");
+            f.industry = Some(code);
+        }
+    } else if let Some(k) = p.choice(
+        "kind",
+        &vocab::ORG_KINDS.iter().map(|(c, _)| *c).collect::<Vec<_>>(),
+    )? {
+        base = format!("{base}?kind={k}");
+        f.kind = Some(k);
+    }
+    p.finish()?;
+    let page = listings::list(&ctx, entity, &f, LIST_SIZE, offset, viewer()).await?;
+    let total = page["total"].as_u64().unwrap_or(0);
+    let (title, new_url) = match entity {
+        Entity::Listing(ListingKind::Result) => ("科技成果", Some("/results/new")),
+        Entity::Listing(ListingKind::Need) => ("技术需求", Some("/needs/new")),
+        Entity::Listing(ListingKind::Expert) => ("专家", None),
+        Entity::Organization => ("单位", None),
+    };
+    render(
+        &ctx,
+        "list.html",
+        entity_path(entity),
+        title,
+        json!({
+            "entity": entity_path(entity), "items": page["items"], "total": total,
+            "pagination": pagination(&base, total, LIST_SIZE as u64, offset as u64),
+            "industries": industry_options(&ctx), "industry": f.industry, "org_kind": f.kind,
+            "org_kinds": super::options(vocab::ORG_KINDS), "new_url": new_url,
+        }),
+    )
+}
+
+fn entity_path(e: Entity) -> &'static str {
+    match e {
+        Entity::Organization => "organizations",
+        Entity::Listing(k) => k.plural(),
+    }
+}
+
+/// Matches of a stored listing for its page.
+async fn matches_of(
+    ctx: &Context,
+    kind: ListingKind,
+    id: i64,
+    target: ListingKind,
+    limit: usize,
+) -> Result<Value, ApiError> {
+    let opts = MatchOptions {
+        limit,
+        ..Default::default()
+    };
+    let items = matching::for_listing(ctx, kind, id, target, opts).await?;
+    Ok(match_items(&items))
+}
+
+/// Matches as the templates show them: a link, the score in percent, one bar per component.
+pub(crate) fn match_items(items: &[duijie_match::engine::Match]) -> Value {
+    items
+        .iter()
+        .map(|m| {
+            let mut v = serde_json::to_value(m).unwrap_or(Value::Null);
+            v["url"] = json!(format!("/{}/{}", plural(m.kind), m.id));
+            v
+        })
+        .collect()
+}
+
+async fn listing(
+    State(ctx): State<Context>,
+    Path(raw): Path<String>,
+    RawQuery(q): RawQuery,
+    kind: ListingKind,
+) -> Result<Response, WebError> {
+    let id = page_id(&raw)?;
+    // the only parameter: `published=1` after the form redirects here (a fixed message)
+    let notice = q
+        .as_deref()
+        .is_some_and(|q| q.split('&').any(|p| p == "published=1"))
+        .then_some("已发布。其他用户现在可以搜索到它，下方是为它推荐的匹配对象。");
+    let item = listings::get(&ctx, Entity::Listing(kind), id, viewer()).await?;
+    let mut sections = Vec::new();
+    let live = item["status"].as_str().is_none_or(|s| s == "published");
+    if live {
+        for target in matching::allowed_targets(Some(kind)) {
+            let limit = if *target == ListingKind::Expert { 5 } else { 8 };
+            let items = matches_of(&ctx, kind, id, *target, limit).await?;
+            sections.push(json!({"kind": target.code(), "title": format!("推荐{}", target.label_zh()), "items": items}));
+        }
+    }
+    let title = item["title"]
+        .as_str()
+        .or(item["name"].as_str())
+        .unwrap_or("")
+        .to_string();
+    Ok(render(
+        &ctx,
+        "listing.html",
+        kind.plural(),
+        &title,
+        json!({"kind": kind.code(), "item": item, "sections": sections, "live": live, "notice": notice}),
+    )?
+    .into_response())
+}
+
+async fn organization(
+    State(ctx): State<Context>,
+    Path(raw): Path<String>,
+) -> Result<Html<String>, WebError> {
+    let id = page_id(&raw)?;
+    let org = listings::get(&ctx, Entity::Organization, id, viewer()).await?;
+    let f = ListFilter {
+        organization_id: Some(id),
+        ..Default::default()
+    };
+    let of = |k| listings::list(&ctx, Entity::Listing(k), &f, 50, 0, viewer());
+    let results = of(ListingKind::Result).await?;
+    let needs = of(ListingKind::Need).await?;
+    let experts = of(ListingKind::Expert).await?;
+    let name = org["name"].as_str().unwrap_or("").to_string();
+    render(
+        &ctx,
+        "organization.html",
+        "organizations",
+        &name,
+        json!({
+            "org": org,
+            "results": results, "needs": needs, "experts": experts,
+        }),
+    )
+}

@@ -1,0 +1,444 @@
+//! The web interface in a real browser: headless Chromium driven through chromedriver
+//! (WebDriver) against the server on port 0 with the demo data. Each test saves
+//! screenshots under `target/screenshots/`. Without Chromium and chromedriver these
+//! tests say they were skipped; under `CI=true` a missing browser is a failure.
+
+use crate::helpers::*;
+use fantoccini::{Client, ClientBuilder, Locator};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+/// A browser session and the chromedriver process behind it.
+struct Browser {
+    client: Client,
+    driver: Child,
+    downloads: tempfile::TempDir,
+    name: &'static str,
+    shots: u32,
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        let _ = self.driver.kill();
+        let _ = self.driver.wait();
+    }
+}
+
+fn find_program(candidates: &[&str]) -> Option<PathBuf> {
+    for c in candidates {
+        let p = Path::new(c);
+        if p.is_absolute() && p.exists() {
+            return Some(p.to_path_buf());
+        }
+        if let Some(paths) = std::env::var_os("PATH") {
+            for dir in std::env::split_paths(&paths) {
+                let full = dir.join(c);
+                if full.exists() {
+                    return Some(full);
+                }
+            }
+        }
+    }
+    None
+}
+
+fn screenshot_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("target")
+        .join("screenshots")
+}
+
+/// Starts chromedriver and a headless Chromium session, or `None` (with a message) when
+/// they are not installed outside CI.
+async fn browser(name: &'static str) -> Option<Browser> {
+    let driver = find_program(&["chromedriver", "/usr/bin/chromedriver"]);
+    let chromium = find_program(&["chromium", "/usr/bin/chromium", "chromium-browser"]);
+    let (Some(driver), Some(chromium)) = (driver, chromium) else {
+        assert!(
+            std::env::var("CI").map(|v| v != "true").unwrap_or(true),
+            "CI=true but chromium / chromedriver are not installed (.ci/run installs them)"
+        );
+        eprintln!(
+            "SKIPPED {name}: chromium and chromedriver are not installed (apt-get install chromium chromium-driver)"
+        );
+        return None;
+    };
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").expect("free port");
+        l.local_addr().unwrap().port()
+    };
+    let child = Command::new(&driver)
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("chromedriver starts");
+    let downloads = tempfile::tempdir().expect("download dir");
+    let caps = serde_json::json!({
+        "browserName": "chrome",
+        "goog:chromeOptions": {
+            "binary": chromium,
+            "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                     "--window-size=1280,1000", "--lang=zh-CN", "--hide-scrollbars"],
+            "prefs": {
+                "download.default_directory": downloads.path(),
+                "download.prompt_for_download": false,
+                "intl.accept_languages": "zh-CN,zh",
+            },
+        },
+    });
+    let caps = caps.as_object().cloned().unwrap();
+    let url = format!("http://127.0.0.1:{port}");
+    let mut last = None;
+    for _ in 0..100 {
+        match ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+            .capabilities(caps.clone())
+            .connect(&url)
+            .await
+        {
+            Ok(client) => {
+                std::fs::create_dir_all(screenshot_dir()).expect("screenshot dir");
+                return Some(Browser {
+                    client,
+                    driver: child,
+                    downloads,
+                    name,
+                    shots: 0,
+                });
+            }
+            Err(e) => {
+                last = Some(e.to_string());
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        }
+    }
+    panic!("cannot start a browser session: {last:?}");
+}
+
+impl Browser {
+    async fn goto(&self, url: &str) {
+        self.client.goto(url).await.expect("navigate");
+    }
+
+    async fn css(&self, sel: &str) -> fantoccini::elements::Element {
+        self.client
+            .wait()
+            .at_most(Duration::from_secs(20))
+            .for_element(Locator::Css(sel))
+            .await
+            .unwrap_or_else(|e| panic!("no element {sel}: {e}"))
+    }
+
+    async fn all(&self, sel: &str) -> Vec<fantoccini::elements::Element> {
+        self.client
+            .find_all(Locator::Css(sel))
+            .await
+            .expect("find_all")
+    }
+
+    async fn text(&self, sel: &str) -> String {
+        self.css(sel).await.text().await.expect("text")
+    }
+
+    async fn fill(&self, sel: &str, value: &str) {
+        let e = self.css(sel).await;
+        e.clear().await.expect("clear");
+        e.send_keys(value).await.expect("type");
+    }
+
+    /// Sets a value through the DOM (date inputs take typed text in the locale's order).
+    async fn set_value(&self, id: &str, value: &str) {
+        self.client
+            .execute(
+                "document.getElementById(arguments[0]).value = arguments[1];",
+                vec![serde_json::json!(id), serde_json::json!(value)],
+            )
+            .await
+            .expect("set value");
+    }
+
+    async fn click(&self, sel: &str) {
+        self.css(sel).await.click().await.expect("click");
+    }
+
+    async fn url(&self) -> String {
+        self.client.current_url().await.expect("url").to_string()
+    }
+
+    async fn source(&self) -> String {
+        self.client.source().await.expect("source")
+    }
+
+    /// Waits until the page's address contains `part`.
+    async fn wait_url(&self, part: &str) {
+        for _ in 0..200 {
+            if self.url().await.contains(part) {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("address never contained {part}: {}", self.url().await);
+    }
+
+    /// Saves a screenshot `target/screenshots/<test>-<n>-<what>.png`.
+    async fn shot(&mut self, what: &str) {
+        self.shots += 1;
+        let png = self.client.screenshot().await.expect("screenshot");
+        assert!(png.starts_with(b"\x89PNG"), "a PNG");
+        let path = screenshot_dir().join(format!("{}-{}-{what}.png", self.name, self.shots));
+        std::fs::write(&path, png).expect("write screenshot");
+    }
+
+    async fn close(mut self) {
+        let c = self.client.clone();
+        let _ = c.close().await;
+        let _ = self.driver.kill();
+    }
+}
+
+#[tokio::test]
+async fn search_and_filter_in_the_browser() {
+    let Some(mut b) = browser("search").await else {
+        return;
+    };
+    let app = spawn_with(|s| s.demo.load = true).await;
+    b.goto(&app.url("/")).await;
+    b.shot("home").await;
+    b.fill("#q", "氢能").await;
+    b.click(".searchbar button[type=submit]").await;
+    b.wait_url("/search").await;
+    let total: u64 = b.text("#total").await.parse().unwrap();
+    assert!(total >= 10, "{total}");
+    assert!(!b.all(".hit mark").await.is_empty(), "highlighted hits");
+    b.shot("results").await;
+    // filter by kind through the facet, then by an industry
+    let facet = b
+        .client
+        .find(Locator::XPath("//aside//a[contains(., '科技成果')]"))
+        .await
+        .expect("kind facet");
+    facet.click().await.unwrap();
+    b.wait_url("kind=results").await;
+    let badges = b.all(".hit .badge").await;
+    assert!(!badges.is_empty());
+    for badge in badges {
+        assert_eq!(badge.text().await.unwrap(), "科技成果");
+    }
+    let filtered: u64 = b.text("#total").await.parse().unwrap();
+    assert!(filtered <= total && filtered > 0);
+    let industry = b
+        .client
+        .find(Locator::XPath("//aside//section[h2='行业']//a"))
+        .await
+        .expect("industry facet");
+    industry.click().await.unwrap();
+    b.wait_url("industry=").await;
+    assert!(
+        b.all(".chip").await.len() >= 2,
+        "two removable filters shown"
+    );
+    b.shot("filtered").await;
+    // the next page keeps the filters
+    if let Ok(next) = b.client.find(Locator::Css("a[rel=next]")).await {
+        next.click().await.unwrap();
+        b.wait_url("page=2").await;
+        assert!(b.url().await.contains("kind=results"));
+    }
+    // a phone-width window still shows the search and the hits
+    b.client.set_window_size(390, 844).await.unwrap();
+    b.goto(&app.url("/search?q=催化")).await;
+    assert!(b.css(".hit").await.is_displayed().await.unwrap());
+    b.shot("phone").await;
+    b.close().await;
+}
+
+#[tokio::test]
+async fn open_a_need_and_see_why_results_are_proposed() {
+    let Some(mut b) = browser("need").await else {
+        return;
+    };
+    let app = spawn_with(|s| s.demo.load = true).await;
+    b.goto(&app.url("/needs")).await;
+    b.click(".rows .row-title").await;
+    b.wait_url("/needs/").await;
+    let cards = b.all("#matches-result .match").await;
+    assert!(!cards.is_empty(), "results are proposed");
+    // open the first breakdown: one row per component, each with a reason and a bar
+    b.click("#matches-result .match details summary").await;
+    let rows = b
+        .all("#matches-result .match:first-of-type .breakdown tbody tr")
+        .await;
+    assert!(rows.len() >= 3, "{} components", rows.len());
+    for r in &rows {
+        let t = r.text().await.unwrap();
+        assert!(t.contains('%'), "{t}");
+    }
+    assert!(
+        b.css("#matches-result .match .bar span")
+            .await
+            .is_displayed()
+            .await
+            .unwrap()
+    );
+    assert!(
+        !b.all("#matches-result .match .terms mark").await.is_empty(),
+        "matched terms shown"
+    );
+    b.shot("matches").await;
+    // the keyboard reaches the breakdown toggle
+    let summary = b.css("#matches-expert .match details summary").await;
+    summary
+        .send_keys(fantoccini::key::Key::Enter.to_string().as_str())
+        .await
+        .ok();
+    b.shot("keyboard").await;
+    b.close().await;
+}
+
+#[tokio::test]
+async fn post_a_need_fix_an_error_publish_and_find_it() {
+    let Some(mut b) = browser("post").await else {
+        return;
+    };
+    let app = spawn_with(|s| s.demo.load = true).await;
+    b.goto(&app.url("/needs/new")).await;
+    b.fill("#f-title", "高温合金叶片激光熔覆修复").await;
+    b.fill(
+        "#f-description",
+        "燃气轮机高温合金叶片磨损严重，需要激光熔覆修复工艺和稀土改性涂层，降低更换成本。",
+    )
+    .await;
+    b.fill("#f-keywords", "激光熔覆、高温合金、叶片修复").await;
+    b.css("#f-industry")
+        .await
+        .select_by_value("new_materials")
+        .await
+        .ok();
+    b.fill("#f-contact_email", "wang-at-example").await;
+    b.fill("#f-organization", "沈阳燃机动力有限公司").await;
+    // see matches before publishing
+    b.click("#preview").await;
+    b.css("#preview-results").await;
+    assert!(
+        !b.all("#preview-results .match").await.is_empty(),
+        "preview matches"
+    );
+    b.shot("preview").await;
+    // publishing with a bad e-mail: the field says why, the text is kept
+    b.click("#publish").await;
+    let msg = b.text("#contact_email-error").await;
+    assert!(msg.contains("邮箱") || msg.contains("格式"), "{msg}");
+    assert_eq!(
+        b.css("#f-title")
+            .await
+            .prop("value")
+            .await
+            .unwrap()
+            .unwrap(),
+        "高温合金叶片激光熔覆修复"
+    );
+    assert_eq!(
+        b.css("#f-contact_email")
+            .await
+            .attr("aria-invalid")
+            .await
+            .unwrap()
+            .as_deref(),
+        Some("true")
+    );
+    b.shot("error").await;
+    b.fill("#f-contact_email", "wang@example.com").await;
+    b.click("#publish").await;
+    b.wait_url("published=1").await;
+    assert!(b.text(".alert.ok").await.contains("已发布"));
+    b.shot("published").await;
+    let own = b.url().await;
+    // found by search
+    b.goto(&app.url("/")).await;
+    b.fill("#q", "激光熔覆修复").await;
+    b.click(".searchbar button[type=submit]").await;
+    b.wait_url("/search").await;
+    let first = b.css(".hit h2 a").await;
+    let href = first.attr("href").await.unwrap().unwrap();
+    assert!(own.contains(&href), "{own} vs {href}");
+    b.shot("found").await;
+    // script in a field is shown as text, never run
+    b.goto(&app.url("/needs/new")).await;
+    b.fill("#f-title", "<script>document.title='pwned'</script>\"'")
+        .await;
+    b.click("#publish").await;
+    b.css("#error-summary").await;
+    assert_ne!(b.client.title().await.unwrap(), "pwned");
+    assert!(b.source().await.contains("&lt;script&gt;"));
+    b.close().await;
+}
+
+#[tokio::test]
+async fn organiser_creates_an_event_generates_the_pairing_and_downloads_the_xlsx() {
+    let Some(mut b) = browser("event").await else {
+        return;
+    };
+    let app = spawn_with(|s| s.demo.load = true).await;
+    b.goto(&app.url("/events")).await;
+    b.fill("#f-name", "2026 冶金与新材料校企对接会").await;
+    b.set_value("f-date", "2026-12-20").await;
+    for theme in ["metallurgy", "new_materials"] {
+        b.click(&format!("input[name=themes][value={theme}]")).await;
+    }
+    b.fill("#f-slot_count", "4").await;
+    b.fill("#f-table_count", "8").await;
+    b.shot("form").await;
+    b.click("#create button[type=submit]").await;
+    b.wait_url("done=created").await;
+    b.click("#invite").await;
+    b.wait_url("done=invited").await;
+    let rows = b.all("#participant-table tbody tr").await;
+    assert!(rows.len() >= 4, "{} participants", rows.len());
+    b.shot("participants").await;
+    b.click("#generate-button").await;
+    b.wait_url("done=generated").await;
+    let meetings = b.all("#schedule-grid .meeting").await;
+    assert!(!meetings.is_empty(), "meetings in the grid");
+    let header = b.all("#schedule-grid thead th").await;
+    assert_eq!(header.len(), 9, "a column per table plus the time");
+    b.client.set_window_size(1280, 2400).await.unwrap();
+    b.goto(&(b.url().await.replace("#schedule", "") + "#schedule"))
+        .await;
+    b.shot("schedule").await;
+    // an edit that breaks a rule is refused with the reason
+    let first = &meetings[0];
+    let id = first.attr("id").await.unwrap().unwrap();
+    b.click(&format!("#{id} details summary")).await;
+    b.click(&format!("#{id} form button[type=submit]")).await;
+    b.wait_url("/events/").await;
+    // moving a meeting onto its own place is accepted (nothing changes)
+    assert!(b.source().await.contains("schedule-grid"));
+    // download the XLSX
+    b.client.set_window_size(1280, 1000).await.unwrap();
+    b.click("#export-xlsx").await;
+    let mut file = None;
+    for _ in 0..100 {
+        let found = std::fs::read_dir(b.downloads.path())
+            .unwrap()
+            .filter_map(|e| e.ok())
+            .map(|e| e.path())
+            .find(|p| p.extension().is_some_and(|x| x == "xlsx"));
+        if let Some(f) = found {
+            file = Some(f);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let file = file.expect("the XLSX was downloaded");
+    let bytes = std::fs::read(&file).unwrap();
+    assert!(bytes.starts_with(b"PK"), "an XLSX (zip) file");
+    use calamine::Reader;
+    let mut wb: calamine::Xlsx<_> =
+        calamine::open_workbook_from_rs(std::io::Cursor::new(bytes)).expect("opens");
+    let sheets = wb.sheet_names().to_vec();
+    let range = wb.worksheet_range(&sheets[0]).expect("first sheet");
+    assert!(range.height() > meetings.len(), "a row per meeting");
+    b.shot("downloaded").await;
+    b.close().await;
+}
