@@ -43,7 +43,21 @@ async fn result_lifecycle_with_organization_and_search() {
     assert_eq!(r["maturity"], "pilot", "TRL 6 means pilot");
     assert_eq!(r["organization"]["name"], "大连理工大学");
     assert!(
-        r.get("contact").is_none(),
+        r.get("contact").is_some(),
+        "contact details are shown to signed-in callers"
+    );
+    let anon: serde_json::Value = app
+        .anon
+        .get(app.url(&format!("/api/v1/results/{id}")))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(anon["title"], r["title"]);
+    assert!(
+        anon.get("contact").is_none(),
         "contact details are not shown to anonymous readers"
     );
 

@@ -408,7 +408,9 @@ async fn organiser_creates_an_event_generates_the_pairing_and_downloads_the_xlsx
     b.shot("schedule").await;
     // moving the first meeting of the first slot to the same table one slot later: when
     // that place is taken the edit is refused and the page says why; otherwise it moves
-    let first = b.css("#schedule-grid tbody tr:nth-child(1) td:nth-child(2) .meeting").await;
+    let first = b
+        .css("#schedule-grid tbody tr:nth-child(1) td:nth-child(2) .meeting")
+        .await;
     let id = first.attr("id").await.unwrap().unwrap();
     let taken = !b
         .all("#schedule-grid tbody tr:nth-child(2) td:nth-child(2) .meeting")

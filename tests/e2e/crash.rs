@@ -57,6 +57,64 @@ fn start(dir: &std::path::Path) -> (Server, String) {
     }
 }
 
+/// Creates an organiser with the command line (while the server runs) and returns a new
+/// API token for it: the token must be the only thing on standard output.
+fn cli_token(dir: &std::path::Path) -> String {
+    use std::io::Write;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_duijie"))
+        .args(["admin", "create-user", "--data-dir"])
+        .arg(dir)
+        .args([
+            "--email",
+            "Ops@Test.example",
+            "--role",
+            "organizer",
+            "--org",
+            "辽宁省教育厅",
+            "--password-stdin",
+        ])
+        .env("RUST_LOG", "warn")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("create-user");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"a long enough password\n")
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "create-user failed");
+    let user: Value = serde_json::from_slice(&out.stdout).expect("create-user prints the user");
+    assert_eq!(user["email"], "ops@test.example");
+    assert_eq!(user["role"], "organizer");
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("a long enough password"));
+    let out = Command::new(env!("CARGO_BIN_EXE_duijie"))
+        .args(["admin", "create-token", "--data-dir"])
+        .arg(dir)
+        .args(["--email", "ops@test.example"])
+        .env("RUST_LOG", "warn")
+        .output()
+        .expect("create-token");
+    assert!(out.status.success(), "create-token failed");
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(stdout.lines().count(), 1, "only the token: {stdout}");
+    let token = stdout.trim().to_string();
+    assert!(token.starts_with("dj_") && token.len() > 40, "{token}");
+    // an unknown user is a clear failure
+    let out = Command::new(env!("CARGO_BIN_EXE_duijie"))
+        .args(["admin", "create-token", "--data-dir"])
+        .arg(dir)
+        .args(["--email", "nobody@test.example"])
+        .env("RUST_LOG", "warn")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(out.stdout.is_empty());
+    token
+}
+
 fn body(n: usize) -> String {
     (0..n)
         .map(|i| {
@@ -81,9 +139,17 @@ async fn kill_during_import_then_restart_is_consistent_and_reimport_completes() 
     let dir = tempfile::tempdir().unwrap();
     let n = 20_000;
     let payload = body(n);
-    let client = reqwest::Client::new();
-
     let (mut child, base) = start(dir.path());
+    let client = crate::helpers::client_with(&cli_token(dir.path()));
+    // writes without a token are refused
+    let r = reqwest::Client::new()
+        .post(format!("{base}/api/v1/import?kind=results"))
+        .header("content-type", "application/x-ndjson")
+        .body(body(1))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 401);
     let c2 = client.clone();
     let url = format!("{base}/api/v1/import?kind=results");
     let p2 = payload.clone();

@@ -6,7 +6,12 @@ use serde_json::Value;
 
 pub struct TestApp {
     pub base: String,
+    /// Sends an administrator's API token with every request.
     pub client: reqwest::Client,
+    /// Sends no credentials.
+    pub anon: reqwest::Client,
+    /// The administrator's token.
+    pub admin_token: String,
     pub ctx: duijie_server::context::Context,
     _dir: tempfile::TempDir,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
@@ -46,13 +51,61 @@ pub async fn spawn_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
     tokio::spawn(app.run_until_stopped(async move {
         let _ = rx.await;
     }));
+    let admin_token = user_token(&ctx, "admin@test.example", "admin", None).await;
     TestApp {
         base,
-        client: reqwest::Client::new(),
+        client: client_with(&admin_token),
+        anon: reqwest::Client::new(),
+        admin_token,
         ctx,
         _dir: dir,
         shutdown: Some(tx),
     }
+}
+
+/// A client that sends `token` as a bearer token.
+pub fn client_with(token: &str) -> reqwest::Client {
+    let mut h = reqwest::header::HeaderMap::new();
+    h.insert(
+        reqwest::header::AUTHORIZATION,
+        format!("Bearer {token}").parse().expect("header value"),
+    );
+    reqwest::Client::builder()
+        .default_headers(h)
+        .build()
+        .expect("client")
+}
+
+/// Creates a user with a role (in an organisation, by name) and returns an API token.
+pub async fn user_token(
+    ctx: &duijie_server::context::Context,
+    email: &str,
+    role: &str,
+    org: Option<&str>,
+) -> String {
+    let cli = duijie_server::auth::Caller::local("test");
+    let user = duijie_server::accounts::register(
+        ctx,
+        &cli,
+        duijie_server::accounts::NewAccount {
+            email: email.into(),
+            name: None,
+            role: role.into(),
+            organization: match org {
+                Some(o) => duijie_server::accounts::OrgChoice::Name(o.into()),
+                None => duijie_server::accounts::OrgChoice::None,
+            },
+            password: Some("correct horse battery".into()),
+        },
+    )
+    .await
+    .map_err(|e| e.to_string())
+    .expect("user registers");
+    duijie_server::accounts::token_for(ctx, &cli, user.id, "test")
+        .await
+        .map_err(|e| e.to_string())
+        .expect("token")
+        .0
 }
 
 impl TestApp {

@@ -108,6 +108,46 @@ pub enum Command {
         #[command(subcommand)]
         report: EvalReport,
     },
+    /// Accounts; works while the server runs.
+    Admin {
+        /// What to do.
+        #[command(subcommand)]
+        action: AdminCommand,
+    },
+}
+
+/// Account administration on the command line (acts with administrator rights: whoever
+/// can open the data directory owns the service).
+#[derive(Debug, Subcommand)]
+pub enum AdminCommand {
+    /// Create a user (the first administrator, or anyone).
+    CreateUser {
+        /// E-mail address, the sign-in name.
+        #[arg(long)]
+        email: String,
+        /// enterprise, researcher, organizer or admin.
+        #[arg(long)]
+        role: String,
+        /// The user's organisation by name (registered when new).
+        #[arg(long)]
+        org: String,
+        /// Display name.
+        #[arg(long)]
+        name: Option<String>,
+        /// Read the password from standard input (one line); without it the account can
+        /// use API tokens only.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Create an API token for a user and print it (the only output on standard output).
+    CreateToken {
+        /// The user's e-mail address.
+        #[arg(long)]
+        email: String,
+        /// What the token is for.
+        #[arg(long, default_value = "命令行创建 / created on the command line")]
+        name: String,
+    },
 }
 
 /// Quality reports.
@@ -152,6 +192,72 @@ fn entity(kind: &str) -> anyhow::Result<Entity> {
     Entity::parse(kind).with_context(|| {
         format!("unknown kind '{kind}': use results, needs, experts or organizations")
     })
+}
+
+async fn admin(s: Settings, action: AdminCommand) -> anyhow::Result<()> {
+    let ctx = Context::open(s, IndexMode::WriterIfFree).await?;
+    let caller = crate::auth::Caller::local("cli");
+    match action {
+        AdminCommand::CreateUser {
+            email,
+            role,
+            org,
+            name,
+            password_stdin,
+        } => {
+            let password = if password_stdin {
+                let mut line = String::new();
+                std::io::stdin()
+                    .read_line(&mut line)
+                    .context("reading the password from standard input")?;
+                let pw = line.trim_end_matches(['\n', '\r']).to_string();
+                if pw.is_empty() {
+                    bail!("--password-stdin: standard input held no password");
+                }
+                Some(pw)
+            } else {
+                None
+            };
+            let token_only = password.is_none();
+            let user = crate::accounts::register(
+                &ctx,
+                &caller,
+                crate::accounts::NewAccount {
+                    email,
+                    name,
+                    role,
+                    organization: crate::accounts::OrgChoice::Name(org),
+                    password,
+                },
+            )
+            .await
+            .map_err(api)?;
+            ctx.make_searchable().await.map_err(api)?;
+            println!("{}", serde_json::to_string(&user)?);
+            if token_only {
+                eprintln!(
+                    "没有设置密码：此账户只能使用 API 令牌（duijie admin create-token）/ no password set: this account can use API tokens only"
+                );
+            }
+            Ok(())
+        }
+        AdminCommand::CreateToken { email, name } => {
+            let email = email.trim().to_lowercase();
+            let (user, _) = ctx
+                .store
+                .user_by_email(&email)
+                .await?
+                .with_context(|| format!("no user with e-mail {email}"))?;
+            if user.disabled {
+                bail!("user {email} is disabled");
+            }
+            let (token, _) = crate::accounts::token_for(&ctx, &caller, user.id, &name)
+                .await
+                .map_err(api)?;
+            println!("{token}");
+            Ok(())
+        }
+    }
 }
 
 /// Runs a parsed command line.
@@ -315,6 +421,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             Ok(())
         }
+        Command::Admin { action } => admin(s, action).await,
         Command::Pair { input, output } => crate::pair::run(&input, output.as_deref()),
         Command::Bench(args) => crate::bench::run(s, args).await,
         Command::Eval {

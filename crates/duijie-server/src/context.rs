@@ -106,6 +106,8 @@ pub struct Context {
     pub stopwords: Arc<Stopwords>,
     /// The matching engine over the index.
     pub matcher: Arc<Matcher>,
+    /// Failed sign-ins per account and address.
+    pub limiter: Arc<crate::auth::Limiter>,
 }
 
 /// How the index is wanted.
@@ -207,6 +209,7 @@ impl Context {
             vocab: Arc::new(Vocabulary::with_extra_industries(&extra)),
             stopwords: text.stopwords,
             matcher,
+            limiter: Arc::default(),
         })
     }
 

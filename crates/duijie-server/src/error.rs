@@ -24,6 +24,25 @@ pub enum ApiError {
     /// 422: well-formed but invalid fields.
     #[error("validation failed: {0}")]
     Validation(FieldErrors),
+    /// 401: no valid credentials where they are needed.
+    #[error("{code}: {message}")]
+    Unauthorized {
+        /// Stable code.
+        code: &'static str,
+        /// `中文 / English`.
+        message: String,
+    },
+    /// 403: signed in, but not allowed to do this.
+    #[error("{code}: {message}")]
+    Forbidden {
+        /// Stable code.
+        code: &'static str,
+        /// `中文 / English`.
+        message: String,
+    },
+    /// 429: too many attempts.
+    #[error("too many requests: {0}")]
+    TooManyRequests(String),
     /// 404.
     #[error("not found: {0}")]
     NotFound(String),
@@ -55,6 +74,22 @@ impl ApiError {
         }
     }
 
+    /// A 403 with a bilingual message.
+    pub fn forbidden(zh: impl AsRef<str>, en: impl AsRef<str>) -> ApiError {
+        ApiError::Forbidden {
+            code: "forbidden",
+            message: format!("{} / {}", zh.as_ref(), en.as_ref()),
+        }
+    }
+
+    /// The 401 of a request that must be signed in.
+    pub fn unauthenticated() -> ApiError {
+        ApiError::Unauthorized {
+            code: "unauthenticated",
+            message: "请先登录或提供 API 令牌（Authorization: Bearer …） / sign in or send an API token (Authorization: Bearer ...)".into(),
+        }
+    }
+
     /// A 404 for a kind of record and id.
     pub fn not_found(what_zh: &str, what_en: &str, id: impl std::fmt::Display) -> ApiError {
         ApiError::NotFound(format!("{what_zh} {id} 不存在 / {what_en} {id} not found"))
@@ -65,6 +100,9 @@ impl ApiError {
         match self {
             ApiError::BadRequest { .. } => StatusCode::BAD_REQUEST,
             ApiError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::Unauthorized { .. } => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden { .. } => StatusCode::FORBIDDEN,
+            ApiError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::Conflict { .. } => StatusCode::CONFLICT,
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -76,7 +114,10 @@ impl ApiError {
     /// The JSON body.
     pub fn body(&self) -> serde_json::Value {
         match self {
-            ApiError::BadRequest { code, message } | ApiError::Conflict { code, message } => {
+            ApiError::BadRequest { code, message }
+            | ApiError::Conflict { code, message }
+            | ApiError::Unauthorized { code, message }
+            | ApiError::Forbidden { code, message } => {
                 json!({"error": {"code": code, "message": message}})
             }
             ApiError::Validation(f) => json!({"error": {
@@ -85,6 +126,9 @@ impl ApiError {
                 "fields": f,
             }}),
             ApiError::NotFound(m) => json!({"error": {"code": "not_found", "message": m}}),
+            ApiError::TooManyRequests(m) => {
+                json!({"error": {"code": "too_many_requests", "message": m}})
+            }
             ApiError::UnsupportedMediaType(m) => {
                 json!({"error": {"code": "unsupported_media_type", "message": m}})
             }
@@ -118,6 +162,8 @@ impl From<StoreError> for ApiError {
                     "need" => "技术需求",
                     "expert" => "专家",
                     "organization" => "单位",
+                    "user" => "用户",
+                    "token" => "令牌",
                     "event" => "对接会",
                     _ => "记录",
                 };

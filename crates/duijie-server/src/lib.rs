@@ -1,6 +1,10 @@
 //! The duijie server: settings, start-up, the JSON API and the command line. The only
 //! crate that knows HTTP; everything it serves comes from the engine crates.
 
+pub mod accounts;
+pub mod audit;
+pub mod auth;
+pub mod authz;
 pub mod bench;
 pub mod cli;
 pub mod context;

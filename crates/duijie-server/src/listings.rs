@@ -2,6 +2,8 @@
 //! the command line. Input is validated here (through `duijie_domain::input`); writes are
 //! made searchable before they are acknowledged.
 
+use crate::auth::Caller;
+use crate::authz::{self, Action};
 use crate::context::Context;
 use crate::error::ApiError;
 use duijie_domain::{ListingKind, Redact, Viewer, input};
@@ -107,17 +109,46 @@ pub async fn list(
     v.map_err(|e| ApiError::Internal(e.to_string()))
 }
 
-/// Creates a record; returns it as stored.
+/// The audit log's name of an entity.
+fn audit_name(entity: Entity) -> &'static str {
+    match entity {
+        Entity::Organization => "organization",
+        Entity::Listing(k) => k.code(),
+    }
+}
+
+/// Creates a record for a caller allowed to; returns it as stored.
 pub async fn create(
     ctx: &Context,
+    caller: &Caller,
     entity: Entity,
-    rec: input::Record,
-    viewer: Viewer,
+    mut rec: input::Record,
 ) -> Result<Value, ApiError> {
+    if !matches!(caller.via, crate::auth::Via::Local(_)) {
+        let action = match entity {
+            Entity::Organization => Action::CreateOrganization,
+            Entity::Listing(k) => Action::CreateListing(k),
+        };
+        authz::authorize(ctx, caller, action).await?;
+        if let Entity::Listing(_) = entity {
+            authz::pin_organization(caller, &mut rec, true)?;
+        }
+    }
     let draft = validate(ctx, entity, &rec)?;
     let id = ctx.store.create(&draft).await?;
     ctx.make_searchable().await?;
-    get(ctx, entity, id, viewer).await
+    let after = get(ctx, entity, id, Viewer::SignedIn).await?;
+    crate::audit::record(
+        ctx,
+        caller,
+        "create",
+        audit_name(entity),
+        Some(id),
+        None,
+        Some(&after),
+    )
+    .await;
+    get(ctx, entity, id, caller.viewer()).await
 }
 
 /// The stored record in the shape of input, so a PATCH can be merged onto it and the
@@ -147,11 +178,20 @@ async fn as_input(ctx: &Context, entity: Entity, id: i64) -> Result<input::Recor
 /// Applies a partial update: given fields replace stored ones, `null` clears a field.
 pub async fn patch(
     ctx: &Context,
+    caller: &Caller,
     entity: Entity,
     id: i64,
-    patch: input::Record,
-    viewer: Viewer,
+    mut patch: input::Record,
 ) -> Result<Value, ApiError> {
+    let action = match entity {
+        Entity::Organization => Action::EditOrganization(id),
+        Entity::Listing(k) => Action::EditListing(k, id),
+    };
+    authz::authorize(ctx, caller, action).await?;
+    if let Entity::Listing(_) = entity {
+        authz::pin_organization(caller, &mut patch, false)?;
+    }
+    let before = get(ctx, entity, id, Viewer::SignedIn).await?;
     let mut base = as_input(ctx, entity, id).await?;
     if patch.contains_key("trl") && !patch.contains_key("maturity") {
         base.remove("maturity");
@@ -172,16 +212,49 @@ pub async fn patch(
     let draft = validate(ctx, entity, &base)?;
     ctx.store.update(id, &draft).await?;
     ctx.make_searchable().await?;
-    get(ctx, entity, id, viewer).await
+    let after = get(ctx, entity, id, Viewer::SignedIn).await?;
+    crate::audit::record(
+        ctx,
+        caller,
+        "update",
+        audit_name(entity),
+        Some(id),
+        Some(&before),
+        Some(&after),
+    )
+    .await;
+    get(ctx, entity, id, caller.viewer()).await
 }
 
 /// Deletes a record.
-pub async fn delete(ctx: &Context, entity: Entity, id: i64) -> Result<(), ApiError> {
+pub async fn delete(
+    ctx: &Context,
+    caller: &Caller,
+    entity: Entity,
+    id: i64,
+) -> Result<(), ApiError> {
+    let action = match entity {
+        Entity::Organization => Action::DeleteOrganization(id),
+        Entity::Listing(k) => Action::EditListing(k, id),
+    };
+    authz::authorize(ctx, caller, action).await?;
+    let before = get(ctx, entity, id, Viewer::SignedIn).await?;
     match entity {
         Entity::Organization => ctx.store.delete_organization(id).await?,
         Entity::Listing(k) => ctx.store.delete_listing(k, id).await?,
     }
-    ctx.make_searchable().await
+    ctx.make_searchable().await?;
+    crate::audit::record(
+        ctx,
+        caller,
+        "delete",
+        audit_name(entity),
+        Some(id),
+        Some(&before),
+        None,
+    )
+    .await;
+    Ok(())
 }
 
 /// Builds a JSON object from pairs, dropping nulls.

@@ -33,6 +33,38 @@ pub struct Settings {
     /// Matching.
     #[serde(default)]
     pub matching: MatchingSettings,
+    /// Accounts and sign-in.
+    #[serde(default)]
+    pub auth: AuthSettings,
+}
+
+/// Accounts and sign-in.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct AuthSettings {
+    /// How long a web session lasts, hours.
+    pub session_hours: u64,
+    /// `auto` (Secure when the request came over TLS, per `X-Forwarded-Proto`), `always`
+    /// or `never`.
+    pub secure_cookies: String,
+    /// Failed sign-ins per account before it is locked for `lockout_minutes`.
+    pub max_failures_per_account: usize,
+    /// Failed sign-ins per client address before it is locked for `lockout_minutes`.
+    pub max_failures_per_address: usize,
+    /// Length of a lock, minutes.
+    pub lockout_minutes: u64,
+}
+
+impl Default for AuthSettings {
+    fn default() -> Self {
+        AuthSettings {
+            session_hours: 12,
+            secure_cookies: "auto".into(),
+            max_failures_per_account: 5,
+            max_failures_per_address: 30,
+            lockout_minutes: 15,
+        }
+    }
 }
 
 /// Matching.
@@ -151,6 +183,7 @@ impl std::fmt::Debug for Settings {
             .field("index", &self.index)
             .field("text", &self.text)
             .field("demo", &self.demo)
+            .field("auth", &self.auth)
             .finish_non_exhaustive()
     }
 }
@@ -234,6 +267,17 @@ impl Settings {
             .weights
             .validate()
             .map_err(|e| SettingsError(format!("matching.weights: {}", e.message_en())))?;
+        if !["auto", "always", "never"].contains(&self.auth.secure_cookies.as_str()) {
+            return Err(SettingsError(format!(
+                "auth.secure_cookies must be auto, always or never, not '{}'",
+                self.auth.secure_cookies
+            )));
+        }
+        if self.auth.session_hours == 0 || self.auth.max_failures_per_account == 0 {
+            return Err(SettingsError(
+                "auth.session_hours and auth.max_failures_per_account must be at least 1".into(),
+            ));
+        }
         if self.import.batch_size == 0 || self.server.max_page_size == 0 {
             return Err(SettingsError(
                 "import.batch_size and server.max_page_size must be at least 1".into(),

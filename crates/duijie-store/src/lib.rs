@@ -12,11 +12,13 @@
 //! sequence `n` has seen every change below it.
 #![warn(missing_docs)]
 
+mod accounts;
 mod error;
 mod events;
 mod listings;
 mod rows;
 
+pub use accounts::{ApiToken, AuditEntry, AuditRecord, NewUser, User};
 pub use error::StoreError;
 pub use events::{
     Event, EventBreak, EventDraft, EventFilter, PairingChange, PairingDraft, PairingRow,

@@ -59,6 +59,10 @@ pub(crate) async fn postgres_or_skip(test: &str) -> Option<Store> {
     )
 }
 
+pub(crate) async fn sqlite_store() -> (tempfile::TempDir, Store) {
+    sqlite().await
+}
+
 async fn sqlite() -> (tempfile::TempDir, Store) {
     let dir = tempfile::tempdir().expect("tempdir");
     let store = Store::open_sqlite_dir(dir.path())

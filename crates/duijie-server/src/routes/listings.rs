@@ -1,5 +1,6 @@
 //! CRUD for organisations, results, needs and experts.
 
+use crate::auth::Caller;
 use crate::context::Context;
 use crate::error::ApiError;
 use crate::extract::{Id, JsonObject, Params};
@@ -8,7 +9,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::get;
 use axum::{Json, Router};
-use duijie_domain::{ListingKind, Viewer, vocab};
+use duijie_domain::{ListingKind, vocab};
 use duijie_store::ListFilter;
 use serde_json::Value;
 
@@ -23,26 +24,25 @@ pub fn router() -> Router<Context> {
         r = r
             .route(
                 &format!("/{path}"),
-                get(move |s: State<Context>, p: Params| list(s, p, entity))
-                    .post(move |s: State<Context>, b: JsonObject| create(s, b, entity)),
+                get(move |s: State<Context>, c: Caller, p: Params| list(s, c, p, entity)).post(
+                    move |s: State<Context>, c: Caller, b: JsonObject| create(s, c, b, entity),
+                ),
             )
             .route(
                 &format!("/{path}/{{id}}"),
-                get(move |s: State<Context>, id: Id| read(s, id, entity))
-                    .patch(move |s: State<Context>, id: Id, b: JsonObject| patch(s, id, b, entity))
-                    .delete(move |s: State<Context>, id: Id| delete(s, id, entity)),
+                get(move |s: State<Context>, c: Caller, id: Id| read(s, c, id, entity))
+                    .patch(move |s: State<Context>, c: Caller, id: Id, b: JsonObject| {
+                        patch(s, c, id, b, entity)
+                    })
+                    .delete(move |s: State<Context>, c: Caller, id: Id| delete(s, c, id, entity)),
             );
     }
     r.route("/vocabulary", get(vocabulary))
 }
 
-/// Who is asking. Accounts (a later issue) will derive this from the session or token.
-fn viewer() -> Viewer {
-    Viewer::Public
-}
-
 async fn list(
     State(ctx): State<Context>,
+    caller: Caller,
     mut p: Params,
     entity: Entity,
 ) -> Result<Json<Value>, ApiError> {
@@ -86,46 +86,52 @@ async fn list(
     f.external_id = p.str("external_id");
     p.finish()?;
     Ok(Json(
-        listings::list(&ctx, entity, &f, limit, offset, viewer()).await?,
+        listings::list(&ctx, entity, &f, limit, offset, caller.viewer()).await?,
     ))
 }
 
 async fn create(
     State(ctx): State<Context>,
+    caller: Caller,
     JsonObject(body): JsonObject,
     entity: Entity,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     Ok((
         StatusCode::CREATED,
-        Json(listings::create(&ctx, entity, body, viewer()).await?),
+        Json(listings::create(&ctx, &caller, entity, body).await?),
     ))
 }
 
 async fn read(
     State(ctx): State<Context>,
+    caller: Caller,
     Id(id): Id,
     entity: Entity,
 ) -> Result<Json<Value>, ApiError> {
-    Ok(Json(listings::get(&ctx, entity, id, viewer()).await?))
+    Ok(Json(
+        listings::get(&ctx, entity, id, caller.viewer()).await?,
+    ))
 }
 
 async fn patch(
     State(ctx): State<Context>,
+    caller: Caller,
     Id(id): Id,
     JsonObject(body): JsonObject,
     entity: Entity,
 ) -> Result<Json<Value>, ApiError> {
     Ok(Json(
-        listings::patch(&ctx, entity, id, body, viewer()).await?,
+        listings::patch(&ctx, &caller, entity, id, body).await?,
     ))
 }
 
 async fn delete(
     State(ctx): State<Context>,
+    caller: Caller,
     Id(id): Id,
     entity: Entity,
 ) -> Result<StatusCode, ApiError> {
-    listings::delete(&ctx, entity, id).await?;
+    listings::delete(&ctx, &caller, entity, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

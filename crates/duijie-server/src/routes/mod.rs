@@ -1,5 +1,6 @@
 //! The HTTP API: one router per resource, all under `/api/v1`, sharing [`Context`].
 
+mod accounts;
 mod admin;
 mod events;
 mod import;
@@ -7,6 +8,7 @@ mod listings;
 mod matching;
 pub(crate) mod search;
 
+use crate::authz::{self, Action};
 use crate::context::Context;
 use crate::error::ApiError;
 use axum::Router;
@@ -16,20 +18,28 @@ use axum::routing::get;
 /// The whole application router.
 pub fn router(ctx: Context) -> Router {
     let max_json = ctx.settings.server.max_json_bytes;
+    let guard = |action, entity| {
+        axum::middleware::from_fn_with_state((ctx.clone(), action, entity), authz::guard_writes)
+    };
     let api = Router::new()
         .merge(listings::router())
         .merge(search::router())
-        .merge(import::router())
-        .merge(admin::router())
-        .merge(events::router())
+        .merge(import::router().route_layer(guard(Action::Import, "import")))
+        .merge(admin::router().route_layer(guard(Action::Administer, "index")))
+        .merge(events::router().route_layer(guard(Action::ManageEvents, "event")))
         .merge(matching::router())
+        .merge(accounts::router())
         .fallback(|| async { ApiError::NotFound("接口不存在 / no such endpoint".into()) });
     Router::new()
         .route("/healthz", get(admin::healthz))
         .nest("/api/v1", api)
-        .merge(crate::web::router())
+        .merge(crate::web::router(&ctx))
         .fallback(crate::web::not_found)
         .layer(DefaultBodyLimit::max(max_json))
+        .layer(axum::middleware::from_fn_with_state(
+            ctx.clone(),
+            crate::auth::resolve,
+        ))
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(ctx)
 }

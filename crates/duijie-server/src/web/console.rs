@@ -4,6 +4,8 @@
 //! refused action shows the page again with the reason.
 
 use super::{FormPairs, WebError, industry_options, options, render, render_status, zh};
+use crate::auth::Caller;
+use crate::authz::Action;
 use crate::context::Context;
 use crate::error::ApiError;
 use crate::events;
@@ -22,9 +24,11 @@ use std::collections::BTreeSet;
 /// Largest upload accepted by the import forms.
 const MAX_UPLOAD: usize = 64 << 20;
 
-pub fn router() -> Router<Context> {
-    Router::new()
-        .route("/events", get(list_events).post(create_event))
+pub fn router(ctx: Context) -> Router<Context> {
+    let guard = |action, entity| {
+        axum::middleware::from_fn_with_state((ctx.clone(), action, entity), super::guard_pages)
+    };
+    let console = Router::new()
         .route("/events/{id}", get(event_page))
         .route("/events/{id}/{action}", post(event_action))
         .route(
@@ -41,12 +45,19 @@ pub fn router() -> Router<Context> {
             "/events/{id}/import",
             post(import_participants).layer(DefaultBodyLimit::max(MAX_UPLOAD)),
         )
+        .route_layer(guard(Action::ManageEvents, "event"));
+    let import = Router::new()
         .route(
             "/import",
             get(import_page)
                 .post(import_upload)
                 .layer(DefaultBodyLimit::max(MAX_UPLOAD)),
         )
+        .route_layer(guard(Action::Import, "import"));
+    Router::new()
+        .route("/events", get(list_events).post(create_event))
+        .merge(console)
+        .merge(import)
 }
 
 fn page_id(raw: &str) -> Result<i64, WebError> {
@@ -84,9 +95,9 @@ async fn events_page(ctx: &Context, mut extra: Value) -> Result<Value, ApiError>
     Ok(extra)
 }
 
-async fn list_events(State(ctx): State<Context>) -> Result<Html<String>, WebError> {
+async fn list_events(State(ctx): State<Context>, caller: Caller) -> Result<Html<String>, WebError> {
     let data = events_page(&ctx, json!({"values": {"format": "fair", "start_time": "09:00", "slot_minutes": 20, "slot_count": 6, "table_count": 10, "max_per_enterprise": 3, "max_per_result": 3, "max_per_expert": 3}})).await?;
-    render(&ctx, "events.html", "events", "对接会", data)
+    render(&ctx, &caller, "events.html", "events", "对接会", data)
 }
 
 fn by_field(e: &FieldErrors) -> (Value, Vec<Value>) {
@@ -106,7 +117,16 @@ fn by_field(e: &FieldErrors) -> (Value, Vec<Value>) {
     (Value::Object(m), all)
 }
 
-async fn create_event(State(ctx): State<Context>, form: FormPairs) -> Result<Response, WebError> {
+async fn create_event(
+    State(ctx): State<Context>,
+    caller: Caller,
+    uri: axum::http::Uri,
+    form: FormPairs,
+) -> Result<Response, WebError> {
+    if caller.user.is_none() {
+        return Ok(super::to_login(&uri).into_response());
+    }
+    crate::authz::authorize(&ctx, &caller, Action::ManageEvents).await?;
     let mut rec = Map::new();
     let mut values = Map::new();
     for f in EVENT_FIELDS {
@@ -121,7 +141,19 @@ async fn create_event(State(ctx): State<Context>, form: FormPairs) -> Result<Res
         rec.insert("themes".into(), json!(themes));
     }
     match events::create(&ctx, &rec).await {
-        Ok(e) => Ok(Redirect::to(&format!("/events/{}?done=created", e.id)).into_response()),
+        Ok(e) => {
+            crate::audit::record(
+                &ctx,
+                &caller,
+                "create",
+                "event",
+                Some(e.id),
+                None,
+                Some(&events::event_json(&e)),
+            )
+            .await;
+            Ok(Redirect::to(&format!("/events/{}?done=created", e.id)).into_response())
+        }
         Err(ApiError::Validation(e)) => {
             let (errors, summary) = by_field(&e);
             let data = events_page(
@@ -132,6 +164,7 @@ async fn create_event(State(ctx): State<Context>, form: FormPairs) -> Result<Res
             Ok(render_status(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 &ctx,
+                &caller,
                 "events.html",
                 "events",
                 "对接会",
@@ -161,6 +194,7 @@ fn done_message(code: &str) -> Option<&'static str> {
 
 async fn event_page(
     State(ctx): State<Context>,
+    caller: Caller,
     Path(raw): Path<String>,
     RawQuery(q): RawQuery,
 ) -> Result<Html<String>, WebError> {
@@ -180,7 +214,7 @@ async fn event_page(
         .as_str()
         .unwrap_or("对接会")
         .to_string();
-    render(&ctx, "event.html", "events", &title, data)
+    render(&ctx, &caller, "event.html", "events", &title, data)
 }
 
 /// Everything the console shows.
@@ -244,7 +278,12 @@ async fn event_data(ctx: &Context, id: i64, mut extra: Value) -> Result<Value, A
 }
 
 /// Shows the console again with the reason an action was refused (its 4xx status kept).
-async fn refused(ctx: &Context, id: i64, e: ApiError) -> Result<Response, WebError> {
+async fn refused(
+    ctx: &Context,
+    caller: &Caller,
+    id: i64,
+    e: ApiError,
+) -> Result<Response, WebError> {
     let status = e.status();
     if !status.is_client_error() || events::load(ctx, id).await.is_err() {
         return Err(e.into());
@@ -266,6 +305,7 @@ async fn refused(ctx: &Context, id: i64, e: ApiError) -> Result<Response, WebErr
     Ok(render_status(
         status,
         ctx,
+        &caller,
         "event.html",
         "events",
         &title,
@@ -280,6 +320,7 @@ fn done(id: i64, code: &str, anchor: &str) -> Response {
 /// Posts to `/events/{id}/{action}`.
 async fn event_action(
     State(ctx): State<Context>,
+    caller: Caller,
     Path((raw, action)): Path<(String, String)>,
     form: FormPairs,
 ) -> Result<Response, WebError> {
@@ -316,7 +357,7 @@ async fn event_action(
     };
     match outcome {
         Ok((code, anchor)) => Ok(done(id, code, anchor)),
-        Err(e) => refused(&ctx, id, e).await,
+        Err(e) => refused(&ctx, &caller, id, e).await,
     }
 }
 
@@ -454,30 +495,33 @@ async fn set_preference(ctx: &Context, id: i64, form: &FormPairs) -> Result<(), 
 
 async fn remove_participant(
     State(ctx): State<Context>,
+    caller: Caller,
     Path((raw, pid)): Path<(String, String)>,
 ) -> Result<Response, WebError> {
     let id = page_id(&raw)?;
     let pid = page_id(&pid)?;
     match events::remove_participant(&ctx, id, pid).await {
         Ok(()) => Ok(done(id, "removed", "participants")),
-        Err(e) => refused(&ctx, id, e).await,
+        Err(e) => refused(&ctx, &caller, id, e).await,
     }
 }
 
 async fn remove_preference(
     State(ctx): State<Context>,
+    caller: Caller,
     Path((raw, pid)): Path<(String, String)>,
 ) -> Result<Response, WebError> {
     let id = page_id(&raw)?;
     let pid = page_id(&pid)?;
     match events::delete_preference(&ctx, id, pid).await {
         Ok(()) => Ok(done(id, "removed", "preferences")),
-        Err(e) => refused(&ctx, id, e).await,
+        Err(e) => refused(&ctx, &caller, id, e).await,
     }
 }
 
 async fn move_pairing(
     State(ctx): State<Context>,
+    caller: Caller,
     Path((raw, pid)): Path<(String, String)>,
     form: FormPairs,
 ) -> Result<Response, WebError> {
@@ -494,19 +538,20 @@ async fn move_pairing(
     }
     match events::patch_pairing(&ctx, id, pid, &rec).await {
         Ok(_) => Ok(done(id, "moved", "schedule")),
-        Err(e) => refused(&ctx, id, e).await,
+        Err(e) => refused(&ctx, &caller, id, e).await,
     }
 }
 
 async fn remove_pairing(
     State(ctx): State<Context>,
+    caller: Caller,
     Path((raw, pid)): Path<(String, String)>,
 ) -> Result<Response, WebError> {
     let id = page_id(&raw)?;
     let pid = page_id(&pid)?;
     match events::edit(&ctx, id, events::EditRequest::Remove { id: pid }).await {
         Ok(_) => Ok(done(id, "removed", "schedule")),
-        Err(e) => refused(&ctx, id, e).await,
+        Err(e) => refused(&ctx, &caller, id, e).await,
     }
 }
 
@@ -517,7 +562,7 @@ struct Upload {
     fields: Vec<(String, String)>,
 }
 
-async fn read_upload(mut m: Multipart) -> Result<Upload, ApiError> {
+async fn read_upload(caller: &Caller, mut m: Multipart) -> Result<Upload, ApiError> {
     let bad = |e: axum::extract::multipart::MultipartError| {
         ApiError::bad_request(
             "invalid_upload",
@@ -540,6 +585,13 @@ async fn read_upload(mut m: Multipart) -> Result<Upload, ApiError> {
             up.fields.push((name, v));
         }
     }
+    let csrf = up
+        .fields
+        .iter()
+        .find(|(k, _)| k == "csrf")
+        .map(|(_, v)| v.as_str());
+    super::check_csrf(Some(caller), csrf).map_err(|e| e.0)?;
+    up.fields.retain(|(k, _)| k != "csrf");
     if up.bytes.is_empty() {
         return Err(ApiError::bad_request(
             "missing_file",
@@ -564,6 +616,7 @@ fn format_of(up: &Upload) -> Result<Format, ApiError> {
 
 async fn import_participants(
     State(ctx): State<Context>,
+    caller: Caller,
     Path(raw): Path<String>,
     m: Result<Multipart, axum::extract::multipart::MultipartRejection>,
 ) -> Result<Response, WebError> {
@@ -577,7 +630,7 @@ async fn import_participants(
                 format!("invalid upload: {}", e.body_text()),
             )
         })?;
-        let up = read_upload(m).await?;
+        let up = read_upload(&caller, m).await?;
         let format = match format_of(&up)? {
             Format::Jsonl => {
                 return Err(ApiError::UnsupportedMediaType(
@@ -612,13 +665,14 @@ async fn import_participants(
             Ok(render_status(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 &ctx,
+                &caller,
                 "event.html",
                 "events",
                 &title,
                 data,
             ))
         }
-        Err(e) => refused(&ctx, id, e).await,
+        Err(e) => refused(&ctx, &caller, id, e).await,
     }
 }
 
@@ -633,9 +687,10 @@ const IMPORT_KINDS: &[(&str, &str)] = &[
     ("organizations", "单位"),
 ];
 
-async fn import_page(State(ctx): State<Context>) -> Result<Html<String>, WebError> {
+async fn import_page(State(ctx): State<Context>, caller: Caller) -> Result<Html<String>, WebError> {
     render(
         &ctx,
+        &caller,
         "import.html",
         "import",
         "批量导入",
@@ -645,6 +700,7 @@ async fn import_page(State(ctx): State<Context>) -> Result<Html<String>, WebErro
 
 async fn import_upload(
     State(ctx): State<Context>,
+    caller: Caller,
     m: Result<Multipart, axum::extract::multipart::MultipartRejection>,
 ) -> Result<Response, WebError> {
     let mut values = json!({"kind": "results", "charset": "utf-8"});
@@ -656,7 +712,7 @@ async fn import_upload(
                 format!("invalid upload: {}", e.body_text()),
             )
         })?;
-        let up = read_upload(m).await?;
+        let up = read_upload(&caller, m).await?;
         for (k, v) in &up.fields {
             values[k] = json!(v);
         }
@@ -707,6 +763,7 @@ async fn import_upload(
             Ok(render_status(
                 status,
                 &ctx,
+                &caller,
                 "import.html",
                 "import",
                 "批量导入",
@@ -725,6 +782,7 @@ async fn import_upload(
             Ok(render_status(
                 e.status(),
                 &ctx,
+                &caller,
                 "import.html",
                 "import",
                 "批量导入",

@@ -2,6 +2,7 @@
 //! messages in Chinese and "see matches before you publish" (the unsaved-text match).
 
 use super::{FormPairs, WebError, industry_options, options, render, render_status};
+use crate::auth::Caller;
 use crate::context::Context;
 use crate::error::ApiError;
 use crate::listings::{self, Entity};
@@ -9,9 +10,9 @@ use crate::matching;
 use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
-use duijie_domain::{FieldErrors, ListingKind, Viewer, input::Record, vocab};
+use duijie_domain::{FieldErrors, ListingKind, input::Record, vocab};
 use duijie_match::engine::MatchOptions;
 use duijie_store::ListFilter;
 use serde_json::{Map, Value, json};
@@ -20,11 +21,13 @@ pub fn router() -> Router<Context> {
     Router::new()
         .route(
             "/needs/new",
-            get(|s| blank(s, ListingKind::Need)).post(|s, f| submit(s, f, ListingKind::Need)),
+            get(|s, c, u| blank(s, c, u, ListingKind::Need))
+                .post(|s, c, f| submit(s, c, f, ListingKind::Need)),
         )
         .route(
             "/results/new",
-            get(|s| blank(s, ListingKind::Result)).post(|s, f| submit(s, f, ListingKind::Result)),
+            get(|s, c, u| blank(s, c, u, ListingKind::Result))
+                .post(|s, c, f| submit(s, c, f, ListingKind::Result)),
         )
 }
 
@@ -115,7 +118,21 @@ fn field_errors(e: &FieldErrors) -> (Value, Vec<Value>) {
     (Value::Object(by_field), summary)
 }
 
-async fn form_context(ctx: &Context, kind: ListingKind) -> Result<Value, ApiError> {
+/// The organisation a member publishes for (`None` for organisers and administrators,
+/// who name it in the form).
+fn own_org(caller: &Caller) -> Option<String> {
+    let u = caller.user.as_ref()?;
+    if matches!(u.role.as_str(), "admin" | "organizer") {
+        return None;
+    }
+    Some(u.organization_name.clone().unwrap_or_default())
+}
+
+async fn form_context(
+    ctx: &Context,
+    caller: &Caller,
+    kind: ListingKind,
+) -> Result<Value, ApiError> {
     let org_kind = if kind == ListingKind::Need {
         "enterprise"
     } else {
@@ -138,6 +155,7 @@ async fn form_context(ctx: &Context, kind: ListingKind) -> Result<Value, ApiErro
         "maturities": options(vocab::MATURITIES),
         "modes": options(vocab::TRANSFER_MODES),
         "orgs": orgs.items.iter().map(|o| o.name.clone()).collect::<Vec<_>>(),
+        "own_org": own_org(caller),
     }))
 }
 
@@ -149,20 +167,51 @@ fn title_of(kind: ListingKind) -> &'static str {
     }
 }
 
-async fn blank(State(ctx): State<Context>, kind: ListingKind) -> Result<Html<String>, WebError> {
-    let mut page = form_context(&ctx, kind).await?;
+/// Who may post this kind: not signed in goes to sign in first; a role that cannot
+/// publish it gets a page saying so.
+async fn may_post(ctx: &Context, caller: &Caller, kind: ListingKind) -> Result<(), WebError> {
+    crate::authz::authorize(ctx, caller, crate::authz::Action::CreateListing(kind)).await?;
+    Ok(())
+}
+
+async fn blank(
+    State(ctx): State<Context>,
+    caller: Caller,
+    uri: axum::http::Uri,
+    kind: ListingKind,
+) -> Result<Response, WebError> {
+    if caller.user.is_none() {
+        return Ok(super::to_login(&uri).into_response());
+    }
+    may_post(&ctx, &caller, kind).await?;
+    let mut page = form_context(&ctx, &caller, kind).await?;
     page["values"] = values(kind, &FormPairs(Vec::new()));
-    render(&ctx, "form.html", kind.plural(), title_of(kind), page)
+    Ok(render(
+        &ctx,
+        &caller,
+        "form.html",
+        kind.plural(),
+        title_of(kind),
+        page,
+    )?
+    .into_response())
 }
 
 /// "Preview" shows the matches of the text as typed; "publish" validates and stores it.
 async fn submit(
     State(ctx): State<Context>,
+    caller: Caller,
     form: FormPairs,
     kind: ListingKind,
 ) -> Result<Response, WebError> {
-    let rec = record(kind, &form);
-    let mut page = form_context(&ctx, kind).await?;
+    may_post(&ctx, &caller, kind).await?;
+    let mut rec = record(kind, &form);
+    let pinned = own_org(&caller);
+    if pinned.is_some() {
+        // enterprise members and researchers publish for their own organisation
+        rec.remove("organization");
+    }
+    let mut page = form_context(&ctx, &caller, kind).await?;
     page["values"] = values(kind, &form);
     let preview = form.get("action").as_deref() == Some("preview");
     if preview {
@@ -210,9 +259,17 @@ async fn submit(
             let (by_field, _) = field_errors(&e);
             page["hints"] = by_field;
         }
-        return Ok(render(&ctx, "form.html", kind.plural(), title_of(kind), page)?.into_response());
+        return Ok(render(
+            &ctx,
+            &caller,
+            "form.html",
+            kind.plural(),
+            title_of(kind),
+            page,
+        )?
+        .into_response());
     }
-    match listings::create(&ctx, Entity::Listing(kind), rec, Viewer::Public).await {
+    match listings::create(&ctx, &caller, Entity::Listing(kind), rec).await {
         Ok(v) => {
             let id = v["id"].as_i64().unwrap_or(0);
             Ok(Redirect::to(&format!("/{}/{id}?published=1", kind.plural())).into_response())
@@ -224,6 +281,7 @@ async fn submit(
             Ok(render_status(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 &ctx,
+                &caller,
                 "form.html",
                 kind.plural(),
                 title_of(kind),

@@ -5,10 +5,13 @@
 //! into the binary, so the interface works on a machine without internet, and pages carry
 //! a Content-Security-Policy that allows scripts from the server only.
 
+mod account;
 mod console;
 mod forms;
 mod pages;
 
+use crate::auth::Caller;
+use crate::authz::Action;
 use crate::context::Context;
 use crate::error::ApiError;
 use axum::Router;
@@ -22,11 +25,12 @@ use serde_json::{Map, Value, json};
 use std::sync::OnceLock;
 
 /// The pages and assets; merged at the root of the application router.
-pub fn router() -> Router<Context> {
+pub fn router(ctx: &Context) -> Router<Context> {
     Router::new()
         .merge(pages::router())
         .merge(forms::router())
-        .merge(console::router())
+        .merge(console::router(ctx.clone()))
+        .merge(account::router())
         .route("/static/app.css", get(css))
         .route("/static/app.js", get(js))
         .layer(axum::middleware::map_response(security_headers))
@@ -92,6 +96,9 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("event.html", include_str!("templates/event.html")),
     ("import.html", include_str!("templates/import.html")),
     ("error.html", include_str!("templates/error.html")),
+    ("login.html", include_str!("templates/login.html")),
+    ("account.html", include_str!("templates/account.html")),
+    ("admin.html", include_str!("templates/admin.html")),
 ];
 
 /// The template environment, built once. Templates are compiled into the binary, so an
@@ -139,6 +146,7 @@ fn yuan(v: i64) -> String {
 /// Renders a page of the given section (`nav` marks the active link).
 pub(crate) fn render(
     ctx: &Context,
+    caller: &Caller,
     template: &str,
     nav: &str,
     title: &str,
@@ -151,6 +159,19 @@ pub(crate) fn render(
     page.insert("nav".into(), json!(nav));
     page.insert("page_title".into(), json!(title));
     page.insert("labels".into(), labels(ctx));
+    page.insert("csrf".into(), json!(caller.csrf()));
+    if let Some(u) = &caller.user {
+        let role = crate::auth::ROLES
+            .iter()
+            .find(|(c, _)| *c == u.role)
+            .map(|(_, l)| *l)
+            .unwrap_or("");
+        page.insert(
+            "me".into(),
+            json!({"email": u.email, "name": u.name, "role": u.role, "role_label": role,
+                   "organization_id": u.organization_id, "organization_name": u.organization_name}),
+        );
+    }
     let html = env()?
         .get_template(template)
         .and_then(|t| t.render(&page))
@@ -162,12 +183,13 @@ pub(crate) fn render(
 pub(crate) fn render_status(
     status: StatusCode,
     ctx: &Context,
+    caller: &Caller,
     template: &str,
     nav: &str,
     title: &str,
     data: Value,
 ) -> Response {
-    match render(ctx, template, nav, title, data) {
+    match render(ctx, caller, template, nav, title, data) {
         Ok(html) => (status, html).into_response(),
         Err(e) => e.into_response(),
     }
@@ -243,6 +265,8 @@ impl IntoResponse for WebError {
         let message = body["error"]["message"].as_str().unwrap_or("").to_string();
         let title = match status {
             StatusCode::NOT_FOUND => "页面不存在",
+            StatusCode::FORBIDDEN => "没有权限",
+            StatusCode::UNAUTHORIZED => "请先登录",
             s if s.is_client_error() => "请求有误",
             StatusCode::SERVICE_UNAVAILABLE => "服务暂时不可用",
             _ => "服务器出错了",
@@ -250,6 +274,7 @@ impl IntoResponse for WebError {
         let page = json!({
             "nav": "", "page_title": title, "status": status.as_u16(),
             "message": zh(&message), "message_en": message.split(" / ").nth(1).unwrap_or(""),
+            "signin": status == StatusCode::UNAUTHORIZED || status == StatusCode::FORBIDDEN,
             "labels": {},
         });
         let html = env().ok().and_then(|env| {
@@ -277,6 +302,7 @@ impl<S: Send + Sync> FromRequest<S> for FormPairs {
     type Rejection = WebError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let caller = req.extensions().get::<Caller>().cloned();
         let ct = req
             .headers()
             .get(header::CONTENT_TYPE)
@@ -297,7 +323,7 @@ impl<S: Send + Sync> FromRequest<S> for FormPairs {
                     format!("cannot read the form: {e}"),
                 ))
             })?;
-        serde_urlencoded::from_bytes::<Vec<(String, String)>>(&bytes)
+        let form = serde_urlencoded::from_bytes::<Vec<(String, String)>>(&bytes)
             .map(FormPairs)
             .map_err(|e| {
                 WebError(ApiError::bad_request(
@@ -305,8 +331,60 @@ impl<S: Send + Sync> FromRequest<S> for FormPairs {
                     format!("表单格式错误：{e}"),
                     format!("malformed form: {e}"),
                 ))
-            })
+            })?;
+        check_csrf(caller.as_ref(), form.get("csrf").as_deref())?;
+        Ok(form)
     }
+}
+
+/// Refuses a form whose CSRF token is missing or is not the caller's. A caller with an
+/// API token sends no ambient credentials, so there is nothing to forge.
+pub(crate) fn check_csrf(caller: Option<&Caller>, sent: Option<&str>) -> Result<(), WebError> {
+    let caller = caller.cloned().unwrap_or_else(Caller::anonymous);
+    if caller.via == crate::auth::Via::Token {
+        return Ok(());
+    }
+    match (caller.csrf(), sent) {
+        (Some(expected), Some(sent)) if crate::auth::same_secret(expected, sent) => Ok(()),
+        _ => Err(WebError(ApiError::Forbidden {
+            code: "csrf_failed",
+            message: "表单已过期或来源不明，请返回刷新页面后重试 / the form is stale or did not come from this site; reload the page and try again".into(),
+        })),
+    }
+}
+
+/// Pages that need a role: not signed in goes to the sign-in page (and back after), signed
+/// in without the right goes to a 403 page. Changes through them are audited.
+pub(crate) async fn guard_pages(
+    axum::extract::State((ctx, action, entity)): axum::extract::State<(
+        Context,
+        Action,
+        &'static str,
+    )>,
+    caller: Caller,
+    req: Request,
+    next: axum::middleware::Next,
+) -> Response {
+    if caller.user.is_none() {
+        return to_login(req.uri()).into_response();
+    }
+    if let Err(e) = crate::authz::authorize(&ctx, &caller, action).await {
+        return WebError(e).into_response();
+    }
+    let write = req.method() == axum::http::Method::POST;
+    let what = format!("{} {}", req.method(), req.uri().path());
+    let resp = next.run(req).await;
+    if write && (resp.status().is_success() || resp.status().is_redirection()) {
+        crate::audit::record(&ctx, &caller, &what, entity, None, None, None).await;
+    }
+    resp
+}
+
+/// A redirect to the sign-in page that comes back to `uri` (a path on this site only).
+pub(crate) fn to_login(uri: &axum::http::Uri) -> axum::response::Redirect {
+    let next = uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
+    let q = serde_urlencoded::to_string([("next", next)]).unwrap_or_default();
+    axum::response::Redirect::to(&format!("/login?{q}"))
 }
 
 impl FormPairs {

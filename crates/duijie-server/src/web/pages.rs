@@ -2,6 +2,7 @@
 //! with its proposed matches.
 
 use super::{WebError, industry_options, pagination, plural, render, render_status};
+use crate::auth::Caller;
 use crate::context::Context;
 use crate::error::ApiError;
 use crate::extract::Params;
@@ -12,7 +13,7 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
-use duijie_domain::{ListingKind, Viewer, Zone, vocab};
+use duijie_domain::{ListingKind, Zone, vocab};
 use duijie_index::SearchRequest;
 use duijie_match::engine::MatchOptions;
 use duijie_store::ListFilter;
@@ -24,38 +25,33 @@ pub fn router() -> Router<Context> {
         .route("/search", get(search))
         .route(
             "/results",
-            get(|s, q| list(s, q, Entity::Listing(ListingKind::Result))),
+            get(|s, c, q| list(s, c, q, Entity::Listing(ListingKind::Result))),
         )
         .route(
             "/needs",
-            get(|s, q| list(s, q, Entity::Listing(ListingKind::Need))),
+            get(|s, c, q| list(s, c, q, Entity::Listing(ListingKind::Need))),
         )
         .route(
             "/experts",
-            get(|s, q| list(s, q, Entity::Listing(ListingKind::Expert))),
+            get(|s, c, q| list(s, c, q, Entity::Listing(ListingKind::Expert))),
         )
         .route(
             "/organizations",
-            get(|s, q| list(s, q, Entity::Organization)),
+            get(|s, c, q| list(s, c, q, Entity::Organization)),
         )
         .route(
             "/results/{id}",
-            get(|s, p, q| listing(s, p, q, ListingKind::Result)),
+            get(|s, c, p, q| listing(s, c, p, q, ListingKind::Result)),
         )
         .route(
             "/needs/{id}",
-            get(|s, p, q| listing(s, p, q, ListingKind::Need)),
+            get(|s, c, p, q| listing(s, c, p, q, ListingKind::Need)),
         )
         .route(
             "/experts/{id}",
-            get(|s, p, q| listing(s, p, q, ListingKind::Expert)),
+            get(|s, c, p, q| listing(s, c, p, q, ListingKind::Expert)),
         )
         .route("/organizations/{id}", get(organization))
-}
-
-/// Who is looking. Accounts (issue 6) will derive this from the session.
-fn viewer() -> Viewer {
-    Viewer::Public
 }
 
 /// A positive id from the path, or a 404 page (a page address with a bad id does not exist).
@@ -84,7 +80,7 @@ async fn run_search(
     Ok(tokio::task::spawn_blocking(move || index.search(&req)).await??)
 }
 
-async fn home(State(ctx): State<Context>) -> Result<Html<String>, WebError> {
+async fn home(State(ctx): State<Context>, caller: Caller) -> Result<Html<String>, WebError> {
     let all = run_search(
         &ctx,
         SearchRequest {
@@ -117,7 +113,7 @@ async fn home(State(ctx): State<Context>) -> Result<Html<String>, WebError> {
         &published,
         6,
         0,
-        viewer(),
+        caller.viewer(),
     )
     .await?;
     let results = listings::list(
@@ -126,7 +122,7 @@ async fn home(State(ctx): State<Context>) -> Result<Html<String>, WebError> {
         &published,
         6,
         0,
-        viewer(),
+        caller.viewer(),
     )
     .await?;
     let events = crate::events::list(&ctx, &Default::default(), 5, 0).await?;
@@ -148,6 +144,7 @@ async fn home(State(ctx): State<Context>) -> Result<Html<String>, WebError> {
         .unwrap_or_default();
     render(
         &ctx,
+        &caller,
         "home.html",
         "home",
         "首页",
@@ -166,18 +163,19 @@ fn to_value<T: serde::Serialize>(v: &T) -> Result<Value, ApiError> {
 }
 
 /// The search page. Invalid filters are shown on the page (400) rather than as a bare error.
-async fn search(State(ctx): State<Context>, RawQuery(raw): RawQuery) -> Response {
+async fn search(State(ctx): State<Context>, caller: Caller, RawQuery(raw): RawQuery) -> Response {
     let mut form = json!({});
     for (k, v) in serde_urlencoded::from_str::<Vec<(String, String)>>(raw.as_deref().unwrap_or(""))
         .unwrap_or_default()
     {
         form[k] = json!(v);
     }
-    match search_page(&ctx, raw).await {
+    match search_page(&ctx, &caller, raw).await {
         Ok(html) => html.into_response(),
         Err(WebError(ApiError::BadRequest { message, .. })) => render_status(
             StatusCode::BAD_REQUEST,
             &ctx,
+            &caller,
             "search.html",
             "search",
             "搜索",
@@ -189,7 +187,11 @@ async fn search(State(ctx): State<Context>, RawQuery(raw): RawQuery) -> Response
 
 const PAGE_SIZE: usize = 10;
 
-async fn search_page(ctx: &Context, raw: Option<String>) -> Result<Html<String>, WebError> {
+async fn search_page(
+    ctx: &Context,
+    caller: &Caller,
+    raw: Option<String>,
+) -> Result<Html<String>, WebError> {
     let mut p = query(raw)?;
     let offset = page_offset(&mut p, PAGE_SIZE as i64)? as usize;
     let mut req = crate::routes::search::parse_request(ctx, &mut p)?;
@@ -314,6 +316,7 @@ async fn search_page(ctx: &Context, raw: Option<String>) -> Result<Html<String>,
     };
     render(
         ctx,
+        &caller,
         "search.html",
         "search",
         &title,
@@ -329,6 +332,7 @@ const LIST_SIZE: i64 = 20;
 
 async fn list(
     State(ctx): State<Context>,
+    caller: Caller,
     RawQuery(raw): RawQuery,
     entity: Entity,
 ) -> Result<Html<String>, WebError> {
@@ -356,7 +360,7 @@ async fn list(
         f.kind = Some(k);
     }
     p.finish()?;
-    let page = listings::list(&ctx, entity, &f, LIST_SIZE, offset, viewer()).await?;
+    let page = listings::list(&ctx, entity, &f, LIST_SIZE, offset, caller.viewer()).await?;
     let total = page["total"].as_u64().unwrap_or(0);
     let (title, new_url) = match entity {
         Entity::Listing(ListingKind::Result) => ("科技成果", Some("/results/new")),
@@ -366,6 +370,7 @@ async fn list(
     };
     render(
         &ctx,
+        &caller,
         "list.html",
         entity_path(entity),
         title,
@@ -415,6 +420,7 @@ pub(crate) fn match_items(items: &[duijie_match::engine::Match]) -> Value {
 
 async fn listing(
     State(ctx): State<Context>,
+    caller: Caller,
     Path(raw): Path<String>,
     RawQuery(q): RawQuery,
     kind: ListingKind,
@@ -425,7 +431,7 @@ async fn listing(
         .as_deref()
         .is_some_and(|q| q.split('&').any(|p| p == "published=1"))
         .then_some("已发布。其他用户现在可以搜索到它，下方是为它推荐的匹配对象。");
-    let item = listings::get(&ctx, Entity::Listing(kind), id, viewer()).await?;
+    let item = listings::get(&ctx, Entity::Listing(kind), id, caller.viewer()).await?;
     let mut sections = Vec::new();
     let live = item["status"].as_str().is_none_or(|s| s == "published");
     if live {
@@ -441,7 +447,7 @@ async fn listing(
         .unwrap_or("")
         .to_string();
     Ok(render(
-        &ctx,
+        &ctx, &caller,
         "listing.html",
         kind.plural(),
         &title,
@@ -452,21 +458,23 @@ async fn listing(
 
 async fn organization(
     State(ctx): State<Context>,
+    caller: Caller,
     Path(raw): Path<String>,
 ) -> Result<Html<String>, WebError> {
     let id = page_id(&raw)?;
-    let org = listings::get(&ctx, Entity::Organization, id, viewer()).await?;
+    let org = listings::get(&ctx, Entity::Organization, id, caller.viewer()).await?;
     let f = ListFilter {
         organization_id: Some(id),
         ..Default::default()
     };
-    let of = |k| listings::list(&ctx, Entity::Listing(k), &f, 50, 0, viewer());
+    let of = |k| listings::list(&ctx, Entity::Listing(k), &f, 50, 0, caller.viewer());
     let results = of(ListingKind::Result).await?;
     let needs = of(ListingKind::Need).await?;
     let experts = of(ListingKind::Expert).await?;
     let name = org["name"].as_str().unwrap_or("").to_string();
     render(
         &ctx,
+        &caller,
         "organization.html",
         "organizations",
         &name,

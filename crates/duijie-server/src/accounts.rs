@@ -1,0 +1,290 @@
+//! Account operations shared by the API, the web pages and the command line: registering
+//! users, changing passwords, creating and revoking API tokens.
+
+use crate::auth::{self, Caller, Via};
+use crate::authz::{self, Action};
+use crate::context::Context;
+use crate::error::ApiError;
+use duijie_store::{ApiToken, Draft, NewUser, User};
+use serde_json::json;
+
+/// How a new account names its organisation.
+#[derive(Debug, Clone)]
+pub enum OrgChoice {
+    /// None.
+    None,
+    /// An existing organisation by id.
+    Id(i64),
+    /// By name; registered when new (with a kind that fits the role).
+    Name(String),
+}
+
+/// A user to register.
+#[derive(Debug, Clone)]
+pub struct NewAccount {
+    /// E-mail address.
+    pub email: String,
+    /// Display name.
+    pub name: Option<String>,
+    /// Role code.
+    pub role: String,
+    /// Organisation.
+    pub organization: OrgChoice,
+    /// Initial password; `None` for a token-only account.
+    pub password: Option<String>,
+}
+
+/// Validates a role code.
+pub fn check_role(role: &str) -> Result<String, ApiError> {
+    if auth::ROLES.iter().any(|(c, _)| *c == role) {
+        Ok(role.to_string())
+    } else {
+        Err(ApiError::bad_request(
+            "invalid_role",
+            format!("角色“{role}”无效，可选：enterprise, researcher, organizer, admin"),
+            format!("role '{role}' is not one of: enterprise, researcher, organizer, admin"),
+        ))
+    }
+}
+
+fn check_email(email: &str) -> Result<String, ApiError> {
+    let e = email.trim().to_lowercase();
+    let ok = e.chars().count() <= 254
+        && !e.chars().any(char::is_whitespace)
+        && e.split_once('@')
+            .is_some_and(|(a, b)| !a.is_empty() && b.contains('.') && !b.starts_with('.'));
+    if ok {
+        Ok(e)
+    } else {
+        Err(ApiError::bad_request(
+            "invalid_email",
+            format!("邮箱“{email}”格式无效"),
+            format!("'{email}' is not an e-mail address"),
+        ))
+    }
+}
+
+/// The organisation a new account belongs to, registering it when named and new.
+async fn resolve_org(ctx: &Context, role: &str, org: &OrgChoice) -> Result<Option<i64>, ApiError> {
+    match org {
+        OrgChoice::None => Ok(None),
+        OrgChoice::Id(id) => Ok(Some(ctx.store.organization(*id).await?.id)),
+        OrgChoice::Name(name) => {
+            let name = name.trim();
+            if let Some(o) = find_org_by_name(ctx, name).await? {
+                return Ok(Some(o));
+            }
+            let kind = match role {
+                "enterprise" => "enterprise",
+                "researcher" => "university",
+                _ => "other",
+            };
+            let rec = json!({"name": name, "kind": kind});
+            let draft = Draft::Organization(duijie_domain::input::organization(
+                rec.as_object()
+                    .cloned()
+                    .as_ref()
+                    .unwrap_or(&Default::default()),
+            )?);
+            let id = ctx.store.create(&draft).await?;
+            Ok(Some(id))
+        }
+    }
+}
+
+async fn find_org_by_name(ctx: &Context, name: &str) -> Result<Option<i64>, ApiError> {
+    // organisation names are unique; look through the list filtered by nothing but name
+    let mut offset = 0;
+    loop {
+        let page = ctx
+            .store
+            .organizations(&Default::default(), 500, offset)
+            .await?;
+        if let Some(o) = page.items.iter().find(|o| o.name == name) {
+            return Ok(Some(o.id));
+        }
+        offset += 500;
+        if offset >= page.total {
+            return Ok(None);
+        }
+    }
+}
+
+/// Registers a user. Administrators register anyone; organisers vouch for enterprise and
+/// researcher accounts; the command line acts as an administrator.
+pub async fn register(ctx: &Context, caller: &Caller, a: NewAccount) -> Result<User, ApiError> {
+    let role = check_role(&a.role)?;
+    if !matches!(caller.via, Via::Local(_)) {
+        authz::authorize(ctx, caller, Action::RegisterUsers).await?;
+        if caller.role() == Some("organizer")
+            && !["enterprise", "researcher"].contains(&role.as_str())
+        {
+            return Err(ApiError::forbidden(
+                "组织者只能为企业用户和科研人员开户",
+                "organizers register only enterprise and researcher accounts",
+            ));
+        }
+    }
+    let email = check_email(&a.email)?;
+    let password_hash = match a.password {
+        Some(pw) => {
+            auth::check_new_password(&pw)?;
+            Some(auth::hash_password_async(pw).await?)
+        }
+        None => None,
+    };
+    let organization_id = resolve_org(ctx, &role, &a.organization).await?;
+    let id = ctx
+        .store
+        .create_user(&NewUser {
+            email,
+            name: a.name.filter(|n| !n.trim().is_empty()),
+            role,
+            organization_id,
+            password_hash,
+        })
+        .await?;
+    let user = ctx.store.user(id).await?;
+    crate::audit::record(
+        ctx,
+        caller,
+        "create",
+        "user",
+        Some(id),
+        None,
+        Some(&json!(user)),
+    )
+    .await;
+    Ok(user)
+}
+
+/// Changes the caller's own password (the current one is needed); other sessions end.
+pub async fn change_password(
+    ctx: &Context,
+    caller: &Caller,
+    current: &str,
+    new: &str,
+) -> Result<(), ApiError> {
+    let user = caller.require()?;
+    auth::check_new_password(new)?;
+    let stored = ctx
+        .store
+        .user_by_email(&user.email)
+        .await?
+        .and_then(|(_, h)| h);
+    let ok = match stored {
+        Some(h) => {
+            let pw = current.to_string();
+            tokio::task::spawn_blocking(move || auth::verify_password(&pw, &h)).await?
+        }
+        None => false,
+    };
+    if !ok {
+        return Err(ApiError::forbidden(
+            "当前密码不正确",
+            "the current password is wrong",
+        ));
+    }
+    let hash = auth::hash_password_async(new.to_string()).await?;
+    let keep = match &caller.via {
+        Via::Session { id_hash, .. } => Some(id_hash.as_str()),
+        _ => None,
+    };
+    ctx.store.set_password(user.id, &hash, keep).await?;
+    crate::audit::record(
+        ctx,
+        caller,
+        "change_password",
+        "user",
+        Some(user.id),
+        None,
+        None,
+    )
+    .await;
+    Ok(())
+}
+
+/// Creates an API token for the caller; the token itself is returned only here.
+pub async fn create_token(
+    ctx: &Context,
+    caller: &Caller,
+    name: &str,
+) -> Result<(String, ApiToken), ApiError> {
+    let user = caller.require()?;
+    token_for(ctx, caller, user.id, name).await
+}
+
+/// Creates a token for a user (the command line creates them for anyone).
+pub async fn token_for(
+    ctx: &Context,
+    caller: &Caller,
+    user_id: i64,
+    name: &str,
+) -> Result<(String, ApiToken), ApiError> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 100 {
+        return Err(ApiError::bad_request(
+            "invalid_name",
+            "令牌名称应为 1 到 100 个字符",
+            "a token name must have 1 to 100 characters",
+        ));
+    }
+    let (token, hash, prefix) = auth::new_token()?;
+    let record = ctx
+        .store
+        .create_token(user_id, name, &hash, &prefix)
+        .await?;
+    crate::audit::record(
+        ctx,
+        caller,
+        "create_token",
+        "user",
+        Some(user_id),
+        None,
+        Some(&json!({"token_id": record.id, "name": record.name, "prefix": record.prefix})),
+    )
+    .await;
+    Ok((token, record))
+}
+
+/// Revokes one of the caller's tokens.
+pub async fn revoke_token(ctx: &Context, caller: &Caller, id: i64) -> Result<(), ApiError> {
+    let user = caller.require()?;
+    ctx.store.revoke_token(user.id, id).await?;
+    crate::audit::record(
+        ctx,
+        caller,
+        "revoke_token",
+        "user",
+        Some(user.id),
+        None,
+        Some(&json!({"token_id": id})),
+    )
+    .await;
+    Ok(())
+}
+
+/// An administrator token for a tool that drives its own in-process server over HTTP
+/// (`duijie bench`, `duijie eval`): a token-only account `<purpose>@duijie.local`.
+pub async fn local_admin_token(ctx: &Context, purpose: &str) -> Result<String, ApiError> {
+    let email = format!("{purpose}@duijie.local");
+    let caller = Caller::local("cli");
+    let user = match ctx.store.user_by_email(&email).await? {
+        Some((u, _)) => u,
+        None => {
+            register(
+                ctx,
+                &caller,
+                NewAccount {
+                    email: email.clone(),
+                    name: Some(purpose.to_string()),
+                    role: "admin".into(),
+                    organization: OrgChoice::None,
+                    password: None,
+                },
+            )
+            .await?
+        }
+    };
+    Ok(token_for(ctx, &caller, user.id, purpose).await?.0)
+}

@@ -1,0 +1,218 @@
+//! Authorisation in one place: what each role may do, and to whose records.
+//!
+//! - Reading published listings is public; contact details need a signed-in caller.
+//! - Enterprise members create and edit their own organisation's needs, and its profile.
+//! - Researchers and technology-transfer offices: their organisation's results and experts,
+//!   and its profile.
+//! - Organisers: events, imports, organisations and every listing (they keep the
+//!   programme's data), and they may register enterprise and researcher accounts (they
+//!   vouch for participants).
+//! - Administrators: everything, including users and the audit log.
+//!
+//! Writes by someone not signed in are 401; by someone signed in but not allowed, 403.
+
+use crate::auth::Caller;
+use crate::context::Context;
+use crate::error::ApiError;
+use axum::extract::{Request, State};
+use axum::http::Method;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use duijie_domain::ListingKind;
+use duijie_domain::input::Record;
+use serde_json::Value;
+
+/// Something a caller wants to do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    /// Create a listing of a kind.
+    CreateListing(ListingKind),
+    /// Change or delete a stored listing.
+    EditListing(ListingKind, i64),
+    /// Register an organisation.
+    CreateOrganization,
+    /// Change an organisation's profile.
+    EditOrganization(i64),
+    /// Delete an organisation.
+    DeleteOrganization(i64),
+    /// Anything that changes an event.
+    ManageEvents,
+    /// Bulk imports.
+    Import,
+    /// Register accounts (organisers: enterprise and researcher accounts only).
+    RegisterUsers,
+    /// Change accounts, read the audit log, rebuild the index.
+    Administer,
+}
+
+fn may_own(role: &str, kind: ListingKind) -> bool {
+    matches!(
+        (role, kind),
+        ("enterprise", ListingKind::Need)
+            | ("researcher", ListingKind::Result)
+            | ("researcher", ListingKind::Expert)
+    )
+}
+
+/// The organisation owning a stored listing (404 when there is no such listing).
+async fn owner(ctx: &Context, kind: ListingKind, id: i64) -> Result<Option<i64>, ApiError> {
+    Ok(match kind {
+        ListingKind::Result => ctx.store.result(id).await?.organization.map(|o| o.id),
+        ListingKind::Need => ctx.store.need(id).await?.organization.map(|o| o.id),
+        ListingKind::Expert => ctx.store.expert(id).await?.organization.map(|o| o.id),
+    })
+}
+
+/// Decides; `Ok` or the 401/403 to answer.
+pub async fn authorize(ctx: &Context, caller: &Caller, action: Action) -> Result<(), ApiError> {
+    let user = caller.require()?;
+    let role = user.role.as_str();
+    if role == "admin" {
+        return Ok(());
+    }
+    let organizer = role == "organizer";
+    let allowed = match action {
+        Action::CreateListing(k) => organizer || may_own(role, k),
+        Action::EditListing(k, id) => {
+            // look the record up first, so a missing one is a 404 for everyone
+            let owner = owner(ctx, k, id).await?;
+            organizer || (may_own(role, k) && owner.is_some() && owner == user.organization_id)
+        }
+        Action::CreateOrganization | Action::DeleteOrganization(_) => organizer,
+        Action::EditOrganization(id) => {
+            ctx.store.organization(id).await?;
+            organizer || user.organization_id == Some(id)
+        }
+        Action::ManageEvents | Action::Import | Action::RegisterUsers => organizer,
+        Action::Administer => false,
+    };
+    if allowed {
+        Ok(())
+    } else {
+        Err(refusal(role, action))
+    }
+}
+
+fn refusal(role: &str, action: Action) -> ApiError {
+    let role_zh = crate::auth::ROLES
+        .iter()
+        .find(|(c, _)| *c == role)
+        .map(|(_, l)| *l)
+        .unwrap_or(role);
+    let (zh, en) = match action {
+        Action::CreateListing(k) => (
+            format!("{role_zh}不能发布{}", k.label_zh()),
+            format!("a {role} account cannot create {}", k.plural()),
+        ),
+        Action::EditListing(k, _) => (
+            format!("只能修改本单位的{}", k.label_zh()),
+            format!("you may change only your own organization's {}", k.plural()),
+        ),
+        Action::CreateOrganization | Action::DeleteOrganization(_) => (
+            "只有组织者和管理员可以登记或删除单位".into(),
+            "only organizers and administrators register or delete organizations".into(),
+        ),
+        Action::EditOrganization(_) => (
+            "只能修改本单位的资料".into(),
+            "you may change only your own organization".into(),
+        ),
+        Action::ManageEvents => (
+            "只有组织者和管理员可以管理对接会".into(),
+            "only organizers and administrators manage events".into(),
+        ),
+        Action::Import => (
+            "只有组织者和管理员可以批量导入".into(),
+            "only organizers and administrators import".into(),
+        ),
+        Action::RegisterUsers | Action::Administer => (
+            "需要管理员权限".into(),
+            "administrator rights are needed".into(),
+        ),
+    };
+    ApiError::forbidden(zh, en)
+}
+
+/// For enterprise members and researchers, a listing always belongs to their own
+/// organisation: naming another one is refused, naming none means theirs.
+pub fn pin_organization(caller: &Caller, rec: &mut Record, creating: bool) -> Result<(), ApiError> {
+    let Some(user) = &caller.user else {
+        return Ok(());
+    };
+    if matches!(user.role.as_str(), "admin" | "organizer") {
+        return Ok(());
+    }
+    let Some(own) = user.organization_id else {
+        return Err(ApiError::forbidden(
+            "账号未关联单位，请联系管理员",
+            "your account belongs to no organization; ask an administrator",
+        ));
+    };
+    let names_other = rec.get("organization_id").is_some_and(|v| {
+        v.as_i64() != Some(own) && v.as_str().and_then(|s| s.parse::<i64>().ok()) != Some(own)
+    }) || ["organization", "organization_external_id"]
+        .iter()
+        .any(|k| rec.get(*k).is_some_and(|v| !v.is_null()));
+    if names_other {
+        return Err(ApiError::forbidden(
+            "只能以本单位名义发布",
+            "you may publish only for your own organization",
+        ));
+    }
+    if creating || rec.contains_key("organization_id") {
+        rec.insert("organization_id".into(), Value::from(own));
+    }
+    Ok(())
+}
+
+/// Guards every write (any method but GET and HEAD) of a router with one action, and
+/// writes an audit entry for each successful one.
+pub async fn guard_writes(
+    State((ctx, action, entity)): State<(Context, Action, &'static str)>,
+    caller: Caller,
+    req: Request,
+    next: Next,
+) -> Response {
+    if req.method() == Method::GET || req.method() == Method::HEAD {
+        return next.run(req).await;
+    }
+    if let Err(e) = authorize(&ctx, &caller, action).await {
+        return e.into_response();
+    }
+    let what = format!("{} {}", req.method(), req.uri().path());
+    let id = id_after(req.uri().path(), entity);
+    let resp = next.run(req).await;
+    if resp.status().is_success() {
+        crate::audit::record(&ctx, &caller, &what, entity, id, None, None).await;
+    }
+    resp
+}
+
+/// The number following `/{plural}/` in a path (`/api/v1/events/3/pairings` → 3).
+fn id_after(path: &str, entity: &str) -> Option<i64> {
+    let plural = format!("/{entity}s/");
+    let rest = &path[path.find(&plural)? + plural.len()..];
+    rest.split(['/', ':', '?']).next()?.parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_are_read_from_paths() {
+        assert_eq!(
+            id_after("/api/v1/events/3/pairings:generate", "event"),
+            Some(3)
+        );
+        assert_eq!(id_after("/events/12:x", "event"), Some(12));
+        assert_eq!(id_after("/api/v1/events", "event"), None);
+    }
+
+    #[test]
+    fn roles_own_their_kinds() {
+        assert!(may_own("enterprise", ListingKind::Need));
+        assert!(!may_own("enterprise", ListingKind::Result));
+        assert!(may_own("researcher", ListingKind::Expert));
+        assert!(!may_own("organizer", ListingKind::Need));
+    }
+}
