@@ -190,6 +190,18 @@ impl Browser {
         std::fs::write(&path, png).expect("write screenshot");
     }
 
+    /// Signs in through the sign-in page as a new user of a role (password
+    /// `correct horse battery`) and checks the navigation shows it.
+    async fn sign_in(&mut self, app: &TestApp, email: &str, role: &str, org: Option<&str>) {
+        user_token(&app.ctx, email, role, org).await;
+        self.goto(&app.url("/login")).await;
+        self.fill("#email", email).await;
+        self.fill("#password", "correct horse battery").await;
+        self.click("#login-button").await;
+        let me = self.css("#me").await;
+        assert!(me.text().await.unwrap().contains(email), "signed in");
+    }
+
     async fn close(mut self) {
         let c = self.client.clone();
         let _ = c.close().await;
@@ -302,7 +314,24 @@ async fn post_a_need_fix_an_error_publish_and_find_it() {
         return;
     };
     let app = spawn_with(|s| s.demo.load = true).await;
+    // posting needs a sign-in: the form sends a visitor to the sign-in page and back
     b.goto(&app.url("/needs/new")).await;
+    b.wait_url("/login?next=").await;
+    // a wrong password is refused with a message, and nothing else happens
+    b.fill("#email", "nobody@example.com").await;
+    b.fill("#password", "wrong password 123").await;
+    b.click("#login-button").await;
+    assert!(b.text("#login-error").await.contains("不正确"));
+    b.shot("login-refused").await;
+    b.sign_in(
+        &app,
+        "wang@shenran.example",
+        "enterprise",
+        Some("沈阳燃机动力有限公司"),
+    )
+    .await;
+    b.goto(&app.url("/needs/new")).await;
+    assert!(b.text("#own-org").await.contains("沈阳燃机动力有限公司"));
     b.fill("#f-title", "高温合金叶片激光熔覆修复").await;
     b.fill(
         "#f-description",
@@ -316,7 +345,6 @@ async fn post_a_need_fix_an_error_publish_and_find_it() {
         .await
         .ok();
     b.fill("#f-contact_email", "wang-at-example").await;
-    b.fill("#f-organization", "沈阳燃机动力有限公司").await;
     // see matches before publishing
     b.click("#preview").await;
     b.css("#preview-results").await;
@@ -363,6 +391,13 @@ async fn post_a_need_fix_an_error_publish_and_find_it() {
     let href = first.attr("href").await.unwrap().unwrap();
     assert!(own.contains(&href), "{own} vs {href}");
     b.shot("found").await;
+    // the session cookie is HttpOnly: scripts cannot read it
+    let cookies: serde_json::Value = b
+        .client
+        .execute("return document.cookie;", vec![])
+        .await
+        .unwrap();
+    assert!(!cookies.as_str().unwrap_or("").contains("duijie_session"));
     // script in a field is shown as text, never run
     b.goto(&app.url("/needs/new")).await;
     b.fill("#f-title", "<script>document.title='pwned'</script>\"'")
@@ -380,6 +415,8 @@ async fn organiser_creates_an_event_generates_the_pairing_and_downloads_the_xlsx
         return;
     };
     let app = spawn_with(|s| s.demo.load = true).await;
+    b.sign_in(&app, "zhao@jyt.example", "organizer", Some("辽宁省教育厅"))
+        .await;
     b.goto(&app.url("/events")).await;
     b.fill("#f-name", "2026 冶金与新材料校企对接会").await;
     b.set_value("f-date", "2026-12-20").await;

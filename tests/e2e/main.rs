@@ -8,6 +8,7 @@ mod api_errors;
 mod api_import;
 mod api_listings;
 mod api_search;
+mod authz;
 mod browser;
 mod cli;
 mod crash;

@@ -305,7 +305,7 @@ async fn refused(
     Ok(render_status(
         status,
         ctx,
-        &caller,
+        caller,
         "event.html",
         "events",
         &title,

@@ -316,7 +316,7 @@ async fn search_page(
     };
     render(
         ctx,
-        &caller,
+        caller,
         "search.html",
         "search",
         &title,
