@@ -191,3 +191,44 @@ async fn event_on_the_demo_data_is_paired_edited_and_exported() {
         "header + every meeting but the removed one"
     );
 }
+
+#[tokio::test]
+async fn demo_mode_comes_with_an_account_per_role() {
+    let app = spawn_with(|s| s.demo.load = true).await;
+    let file = std::fs::read_to_string(
+        app.ctx
+            .settings
+            .data
+            .dir
+            .join(duijie_server::demo::DEMO_ACCOUNTS_FILE),
+    )
+    .expect("demo accounts are written to the data directory");
+    for role in ["enterprise", "researcher", "organizer", "admin"] {
+        assert!(file.contains(role), "{file}");
+    }
+    // the printed enterprise password signs in, as an enterprise member of a demo company
+    let line = file
+        .lines()
+        .find(|l| l.contains("qiye@demo.example"))
+        .unwrap();
+    let password = line
+        .split("password: ")
+        .nth(1)
+        .and_then(|s| s.split_whitespace().next())
+        .unwrap();
+    let r = app
+        .anon
+        .post(app.url("/api/v1/sessions"))
+        .json(&serde_json::json!({"email": "qiye@demo.example", "password": password}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    let body: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(body["user"]["role"], "enterprise");
+    assert!(body["user"]["organization_id"].as_i64().is_some());
+    // outside demo mode there are none
+    let plain = spawn_app().await;
+    let (_, users) = plain.get("/api/v1/users").await;
+    assert_eq!(users["total"], 1, "only the test's administrator: {users}");
+}

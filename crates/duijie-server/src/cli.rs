@@ -286,6 +286,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                     d.organizations, d.results, d.needs, d.experts
                 );
             }
+            if let Some(a) = app.demo_accounts() {
+                print!("{a}");
+            }
             println!(
                 "duijie 已启动 / listening on http://{}  (data: {})",
                 app.addr(),

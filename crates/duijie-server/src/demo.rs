@@ -131,3 +131,124 @@ pub async fn load_demo(ctx: &Context) -> Result<DemoCounts, String> {
     ctx.make_searchable().await.map_err(|e| e.to_string())?;
     Ok(counts)
 }
+
+/// A demo account: who it is and its password (shown in demo mode only).
+#[derive(Debug, Clone)]
+pub struct DemoAccount {
+    /// Sign-in e-mail.
+    pub email: String,
+    /// Role code.
+    pub role: &'static str,
+    /// Organisation name.
+    pub organization: Option<String>,
+    /// The generated password.
+    pub password: String,
+}
+
+/// Name of the file in the data directory that keeps the demo accounts, so they can be
+/// shown again at later starts in demo mode.
+pub const DEMO_ACCOUNTS_FILE: &str = "demo-accounts.txt";
+
+/// Creates one account per role over the demo data, with random passwords, and writes them
+/// to the data directory (readable by its owner only).
+pub async fn create_demo_accounts(ctx: &Context) -> Result<Vec<DemoAccount>, String> {
+    use crate::accounts::{NewAccount, OrgChoice, register};
+    let first_org = |v: Value| {
+        v["items"][0]["organization"]["name"]
+            .as_str()
+            .map(str::to_string)
+    };
+    let published = duijie_store::ListFilter {
+        status: Some("published".into()),
+        ..Default::default()
+    };
+    let need = listings::list(
+        ctx,
+        Entity::Listing(ListingKind::Need),
+        &published,
+        1,
+        0,
+        duijie_domain::Viewer::Public,
+    )
+    .await
+    .map_err(|e| e.to_string())?;
+    let result = listings::list(
+        ctx,
+        Entity::Listing(ListingKind::Result),
+        &published,
+        1,
+        0,
+        duijie_domain::Viewer::Public,
+    )
+    .await
+    .map_err(|e| e.to_string())?;
+    let plan = [
+        ("qiye@demo.example", "enterprise", first_org(need)),
+        ("keyan@demo.example", "researcher", first_org(result)),
+        (
+            "zuzhi@demo.example",
+            "organizer",
+            Some("辽宁省教育厅".to_string()),
+        ),
+        ("admin@demo.example", "admin", None),
+    ];
+    let caller = crate::auth::Caller::local("demo");
+    let mut out = Vec::new();
+    for (email, role, org) in plan {
+        let password = crate::auth::random_hex(6).map_err(|e| e.to_string())?;
+        register(
+            ctx,
+            &caller,
+            NewAccount {
+                email: email.into(),
+                name: None,
+                role: role.into(),
+                organization: org.clone().map(OrgChoice::Name).unwrap_or(OrgChoice::None),
+                password: Some(password.clone()),
+            },
+        )
+        .await
+        .map_err(|e| e.to_string())?;
+        out.push(DemoAccount {
+            email: email.into(),
+            role,
+            organization: org,
+            password,
+        });
+    }
+    ctx.make_searchable().await.map_err(|e| e.to_string())?;
+    let text = describe_accounts(&out);
+    let path = ctx.settings.data.dir.join(DEMO_ACCOUNTS_FILE);
+    std::fs::write(&path, &text).map_err(|e| format!("{}: {e}", path.display()))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let _ = std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600));
+    }
+    Ok(out)
+}
+
+/// The accounts as printed at start.
+pub fn describe_accounts(accounts: &[DemoAccount]) -> String {
+    let mut s = String::from(
+        "演示账户 / demo accounts (demo data only; change or remove them before real use):\n",
+    );
+    for a in accounts {
+        let role = crate::auth::ROLES
+            .iter()
+            .find(|(c, _)| *c == a.role)
+            .map(|(_, l)| *l)
+            .unwrap_or(a.role);
+        s.push_str(&format!(
+            "  {:<10} {:<22} 密码 / password: {}  {}\n",
+            a.role,
+            a.email,
+            a.password,
+            match &a.organization {
+                Some(o) => format!("（{role}，{o}）"),
+                None => format!("（{role}）"),
+            }
+        ));
+    }
+    s
+}

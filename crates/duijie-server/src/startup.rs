@@ -12,6 +12,7 @@ pub struct Application {
     addr: SocketAddr,
     ctx: Context,
     demo: Option<crate::demo::DemoCounts>,
+    demo_accounts: Option<String>,
 }
 
 impl Application {
@@ -30,6 +31,18 @@ impl Application {
         } else {
             None
         };
+        // demo accounts: created with the demo data, shown again at every start in demo mode
+        let demo_accounts = if demo.is_some() {
+            let accounts = crate::demo::create_demo_accounts(&ctx)
+                .await
+                .map_err(StartError::Demo)?;
+            Some(crate::demo::describe_accounts(&accounts))
+        } else if load_demo {
+            std::fs::read_to_string(ctx.settings.data.dir.join(crate::demo::DEMO_ACCOUNTS_FILE))
+                .ok()
+        } else {
+            None
+        };
         let listener = tokio::net::TcpListener::bind(&bind).await.map_err(|e| {
             StartError::Settings(crate::settings::SettingsError(format!(
                 "cannot listen on {bind}: {e}"
@@ -43,6 +56,7 @@ impl Application {
             addr,
             ctx,
             demo,
+            demo_accounts,
         })
     }
 
@@ -64,6 +78,11 @@ impl Application {
     /// What the demo loader loaded, when it ran.
     pub fn demo_loaded(&self) -> Option<crate::demo::DemoCounts> {
         self.demo
+    }
+
+    /// The demo accounts to print (demo mode only).
+    pub fn demo_accounts(&self) -> Option<&str> {
+        self.demo_accounts.as_deref()
     }
 
     /// Serves until `shutdown` completes, then finishes in-flight requests.
