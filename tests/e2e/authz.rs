@@ -693,14 +693,45 @@ async fn tokens_sessions_and_secrets() {
         "published for the user's own organisation"
     );
 
+    // changing the password needs the current one; the old one stops working
+    let r = me
+        .post(app.url("/api/v1/me/password"))
+        .json(&json!({"current_password": "wrong", "new_password": "a brand new password"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 403);
+    let r = me
+        .post(app.url("/api/v1/me/password"))
+        .json(&json!({"current_password": "correct horse battery", "new_password": "short"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 400);
+    let r = me
+        .post(app.url("/api/v1/me/password"))
+        .json(&json!({"current_password": "correct horse battery", "new_password": "a brand new password"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 204);
+    let who = cookie_client
+        .get(app.url("/api/v1/me"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        who.status().as_u16(),
+        401,
+        "other sessions end with a password change"
+    );
     // passwords and tokens are nowhere in the database in clear
     let db = std::fs::read(app.ctx.settings.data.dir.join("duijie.db")).unwrap_or_default();
     let mut all = db;
-    all.extend(
-        std::fs::read(app.ctx.settings.data.dir.join("duijie.db-wal")).unwrap_or_default(),
-    );
+    all.extend(std::fs::read(app.ctx.settings.data.dir.join("duijie.db-wal")).unwrap_or_default());
     let hay = String::from_utf8_lossy(&all);
     assert!(!hay.contains("correct horse battery"), "password in clear");
+    assert!(!hay.contains("a brand new password"), "password in clear");
     assert!(
         !hay.contains(&token) && !hay.contains(&second),
         "token in clear"
