@@ -31,6 +31,11 @@ impl Application {
         } else {
             None
         };
+        if demo.is_some() {
+            // the index was empty when the context opened: build the semantic model now, in
+            // the background, rather than on the first match request
+            ctx.matcher.spawn_refresh();
+        }
         // demo accounts: created with the demo data, shown again at every start in demo mode
         let demo_accounts = if demo.is_some() {
             let accounts = crate::demo::create_demo_accounts(&ctx)
