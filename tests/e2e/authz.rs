@@ -483,6 +483,61 @@ async fn every_role_every_write_endpoint_own_and_others() {
         (),
     );
     assert_eq!(s, 200);
+    // an unpublished listing exists only for its organisation and the organisers
+    let draft = created(
+        &app,
+        "/api/v1/needs",
+        json!({"title": "未发布的需求", "description": "草稿", "organization_id": w.e1, "status": "draft"}),
+    )
+    .await;
+    let ent = client_with(&tokens[0].1);
+    let res = client_with(&tokens[1].1);
+    let get = |c: &reqwest::Client, path: String| {
+        let c = c.clone();
+        let url = app.url(&path);
+        async move { c.get(url).send().await.unwrap().status().as_u16() }
+    };
+    assert_eq!(get(&app.anon, format!("/api/v1/needs/{draft}")).await, 404);
+    assert_eq!(get(&res, format!("/api/v1/needs/{draft}")).await, 404);
+    assert_eq!(get(&ent, format!("/api/v1/needs/{draft}")).await, 200);
+    assert_eq!(
+        get(&app.anon, format!("/needs/{draft}")).await,
+        404,
+        "the page too"
+    );
+    assert_eq!(
+        get(&app.anon, "/api/v1/needs?status=draft".into()).await,
+        403
+    );
+    let listed: Value = app
+        .anon
+        .get(app.url("/api/v1/needs?limit=100"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        listed["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|n| n["status"] == "published"),
+        "{listed}"
+    );
+    let own: Value = ent
+        .get(app.url(&format!(
+            "/api/v1/needs?organization_id={}&status=draft",
+            w.e1
+        )))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(own["total"], 1, "members see their own drafts");
     // the audit log names who changed what, with before and after
     let (_, log) = app.get("/api/v1/audit?entity=need&limit=100").await;
     let own_patch = log["items"]

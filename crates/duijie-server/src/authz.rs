@@ -132,6 +132,16 @@ fn refusal(role: &str, action: Action) -> ApiError {
     ApiError::forbidden(zh, en)
 }
 
+/// Whether the caller may see listings that are not published (drafts, withdrawn, closed)
+/// of an organisation: organisers and administrators always, members of that organisation.
+pub fn sees_unpublished(caller: &Caller, owner: Option<i64>) -> bool {
+    match &caller.user {
+        Some(u) if matches!(u.role.as_str(), "admin" | "organizer") => true,
+        Some(u) => owner.is_some() && u.organization_id == owner,
+        None => matches!(caller.via, crate::auth::Via::Local(_)),
+    }
+}
+
 /// For enterprise members and researchers, a listing always belongs to their own
 /// organisation: naming another one is refused, naming none means theirs.
 pub fn pin_organization(caller: &Caller, rec: &mut Record, creating: bool) -> Result<(), ApiError> {

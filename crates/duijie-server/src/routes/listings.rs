@@ -85,6 +85,19 @@ async fn list(
         .map(|c| duijie_domain::geo::normalize_city(&c));
     f.external_id = p.str("external_id");
     p.finish()?;
+    // unpublished listings are for their organisation and the organisers only
+    if !statuses.is_empty()
+        && !crate::authz::sees_unpublished(&caller, f.organization_id)
+        && f.status.as_deref().is_none_or(|s| s != "published")
+    {
+        if f.status.is_some() {
+            return Err(ApiError::forbidden(
+                "只能查看已发布的条目",
+                "only published listings can be listed",
+            ));
+        }
+        f.status = Some("published".into());
+    }
     Ok(Json(
         listings::list(&ctx, entity, &f, limit, offset, caller.viewer()).await?,
     ))
@@ -108,9 +121,19 @@ async fn read(
     Id(id): Id,
     entity: Entity,
 ) -> Result<Json<Value>, ApiError> {
-    Ok(Json(
-        listings::get(&ctx, entity, id, caller.viewer()).await?,
-    ))
+    let v = listings::get(&ctx, entity, id, caller.viewer()).await?;
+    let status = v["status"].as_str().unwrap_or("published");
+    if status != "published"
+        && !crate::authz::sees_unpublished(&caller, v["organization"]["id"].as_i64())
+    {
+        // an unpublished listing does not exist for others
+        return Err(ApiError::not_found(
+            entity.label_zh(),
+            entity.label_en(),
+            id,
+        ));
+    }
+    Ok(Json(v))
 }
 
 async fn patch(

@@ -360,6 +360,9 @@ async fn list(
         f.kind = Some(k);
     }
     p.finish()?;
+    if entity != Entity::Organization && !crate::authz::sees_unpublished(&caller, None) {
+        f.status = Some("published".into());
+    }
     let page = listings::list(&ctx, entity, &f, LIST_SIZE, offset, caller.viewer()).await?;
     let total = page["total"].as_u64().unwrap_or(0);
     let (title, new_url) = match entity {
@@ -432,6 +435,11 @@ async fn listing(
         .is_some_and(|q| q.split('&').any(|p| p == "published=1"))
         .then_some("已发布。其他用户现在可以搜索到它，下方是为它推荐的匹配对象。");
     let item = listings::get(&ctx, Entity::Listing(kind), id, caller.viewer()).await?;
+    if item["status"].as_str().is_some_and(|s| s != "published")
+        && !crate::authz::sees_unpublished(&caller, item["organization"]["id"].as_i64())
+    {
+        return Err(ApiError::not_found(kind.label_zh(), kind.code(), id).into());
+    }
     let mut sections = Vec::new();
     let live = item["status"].as_str().is_none_or(|s| s == "published");
     if live {
@@ -467,6 +475,10 @@ async fn organization(
         organization_id: Some(id),
         ..Default::default()
     };
+    let mut f = f;
+    if !crate::authz::sees_unpublished(&caller, Some(id)) {
+        f.status = Some("published".into());
+    }
     let of = |k| listings::list(&ctx, Entity::Listing(k), &f, 50, 0, caller.viewer());
     let results = of(ListingKind::Result).await?;
     let needs = of(ListingKind::Need).await?;
