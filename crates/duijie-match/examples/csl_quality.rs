@@ -12,6 +12,7 @@
 //!   --no-semantic      lexical cosine only
 //!   --candidates N     stage-1 pool size
 //!   --no-bm25          skip the baseline
+//!   --threads N        worker threads (default: the available cores)
 //! ```
 
 use duijie_index::{IndexOptions, SearchIndex};
@@ -59,6 +60,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut distractors = 0usize;
     let mut config = MatcherConfig::default();
     let mut bm25 = true;
+    let mut threads = duijie_match::eval::default_threads();
     while let Some(a) = args.next() {
         let mut val = || args.next().ok_or_else(|| format!("{a} needs a value"));
         match a.as_str() {
@@ -76,6 +78,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             "--no-center" => config.semantic_params.center = false,
             "--no-unit-terms" => config.semantic_params.unit_terms = false,
             "--no-bm25" => bm25 = false,
+            "--threads" => threads = val()?.parse()?,
             other if !other.starts_with("--") => file = PathBuf::from(other),
             other => return Err(format!("unknown option {other}").into()),
         }
@@ -135,7 +138,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         stats.build_time.as_secs_f64()
     );
     let t = Instant::now();
-    let r = evaluate_csl(&matcher, &papers)?;
+    let r = evaluate_csl(&matcher, &papers, threads)?;
     print(
         &format!(
             "matching engine (α = {}, semantic = {}; {:.1} s)",
@@ -147,7 +150,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     );
     if bm25 {
         let t = Instant::now();
-        let b = evaluate_csl_bm25(&index, &papers)?;
+        let b = evaluate_csl_bm25(&index, &papers, threads)?;
         print(
             &format!(
                 "plain jieba + BM25 baseline ({:.1} s)",

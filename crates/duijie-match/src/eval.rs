@@ -230,48 +230,97 @@ pub struct CslReport {
     pub latency: [Latency; 4],
 }
 
-fn run_all(
-    papers: &[CslPaper<'_>],
-    mut rank: impl FnMut(
-        &ListingText,
-        ListingKind,
-        &[(ListingKind, i64)],
-    ) -> Result<Vec<i64>, MatchError>,
-) -> Result<CslReport, MatchError> {
-    let discipline: HashMap<i64, &str> = papers
+/// What one paper's four queries found, and how long each took.
+struct PaperRun<'a> {
+    a2t: (i64, Vec<i64>),
+    t2a: (i64, Vec<i64>),
+    ap: (&'a str, Vec<&'a str>),
+    tp: (&'a str, Vec<&'a str>),
+    times: [Duration; 4],
+}
+
+/// Worker threads of the quality report: the available cores (the queries are independent,
+/// so the figures do not depend on it).
+pub fn default_threads() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+fn run_all<'r, F>(papers: &[CslPaper<'r>], threads: usize, rank: F) -> Result<CslReport, MatchError>
+where
+    F: Fn(&ListingText, ListingKind, &[(ListingKind, i64)]) -> Result<Vec<i64>, MatchError> + Sync,
+{
+    let discipline: HashMap<i64, &'r str> = papers
         .iter()
         .filter_map(|p| p.result_id.map(|r| (r, p.record.discipline.as_str())))
         .collect();
-    let full: Vec<(&CslPaper<'_>, i64)> = papers
+    let full: Vec<(&CslPaper<'r>, i64)> = papers
         .iter()
         .filter_map(|p| p.result_id.map(|r| (p, r)))
         .collect();
+    let one = |p: &CslPaper<'r>, rid: i64| -> Result<PaperRun<'r>, MatchError> {
+        let result = result_listing(p.record, rid);
+        let need = need_listing(p.record, p.need_id);
+        let labels = |ids: Vec<i64>| -> Vec<&'r str> {
+            ids.iter()
+                .map(|id| discipline.get(id).copied().unwrap_or(""))
+                .collect()
+        };
+        let mut times = [Duration::ZERO; 4];
+        let t = Instant::now();
+        let a2t = (p.need_id, rank(&result, ListingKind::Need, &[])?);
+        times[0] = t.elapsed();
+        let t = Instant::now();
+        let t2a = (rid, rank(&need, ListingKind::Result, &[])?);
+        times[1] = t.elapsed();
+        let t = Instant::now();
+        let others = rank(&result, ListingKind::Result, &[(ListingKind::Result, rid)])?;
+        let ap = (p.record.discipline.as_str(), labels(others));
+        times[2] = t.elapsed();
+        let t = Instant::now();
+        let others = rank(&need, ListingKind::Result, &[(ListingKind::Result, rid)])?;
+        let tp = (p.record.discipline.as_str(), labels(others));
+        times[3] = t.elapsed();
+        Ok(PaperRun {
+            a2t,
+            t2a,
+            ap,
+            tp,
+            times,
+        })
+    };
+    // contiguous chunks per thread, joined in order: the same runs whatever the thread count
+    let threads = threads.clamp(1, full.len().max(1));
+    let per = full.len().div_ceil(threads).max(1);
+    let runs: Vec<Result<PaperRun<'r>, MatchError>> = std::thread::scope(|s| {
+        let handles: Vec<_> = full
+            .chunks(per)
+            .map(|chunk| {
+                let one = &one;
+                s.spawn(move || {
+                    chunk
+                        .iter()
+                        .map(|(p, rid)| one(p, *rid))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+            .collect()
+    });
     let mut report = CslReport::default();
     let mut times: [Vec<Duration>; 4] = Default::default();
     let (mut a2t, mut t2a, mut ap, mut tp) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
-    for (p, rid) in &full {
-        let result = result_listing(p.record, *rid);
-        let need = need_listing(p.record, p.need_id);
-        let t = Instant::now();
-        a2t.push((p.need_id, rank(&result, ListingKind::Need, &[])?));
-        times[0].push(t.elapsed());
-        let t = Instant::now();
-        t2a.push((*rid, rank(&need, ListingKind::Result, &[])?));
-        times[1].push(t.elapsed());
-        let t = Instant::now();
-        let others: Vec<&str> = rank(&result, ListingKind::Result, &[(ListingKind::Result, *rid)])?
-            .iter()
-            .map(|id| discipline.get(id).copied().unwrap_or(""))
-            .collect();
-        ap.push((p.record.discipline.as_str(), others));
-        times[2].push(t.elapsed());
-        let t = Instant::now();
-        let others: Vec<&str> = rank(&need, ListingKind::Result, &[(ListingKind::Result, *rid)])?
-            .iter()
-            .map(|id| discipline.get(id).copied().unwrap_or(""))
-            .collect();
-        tp.push((p.record.discipline.as_str(), others));
-        times[3].push(t.elapsed());
+    for r in runs {
+        let r = r?;
+        a2t.push(r.a2t);
+        t2a.push(r.t2a);
+        ap.push(r.ap);
+        tp.push(r.tp);
+        for (slot, t) in times.iter_mut().zip(r.times) {
+            slot.push(t);
+        }
     }
     report.abstract_to_title = known_item(&a2t);
     report.title_to_abstract = known_item(&t2a);
@@ -283,10 +332,16 @@ fn run_all(
     Ok(report)
 }
 
-/// Runs the four measurements with the matching engine. The index must hold
-/// [`result_listing`] for every paper with a `result_id` and [`need_listing`] for every paper.
-pub fn evaluate_csl(matcher: &Matcher, papers: &[CslPaper<'_>]) -> Result<CslReport, MatchError> {
-    run_all(papers, |source, target, exclude| {
+/// Runs the four measurements with the matching engine on `threads` worker threads (each
+/// query on one thread, [`Matcher::rank_listing`]: the ranking of
+/// [`Matcher::for_listing`] without explanations). The index must hold [`result_listing`]
+/// for every paper with a `result_id` and [`need_listing`] for every paper.
+pub fn evaluate_csl(
+    matcher: &Matcher,
+    papers: &[CslPaper<'_>],
+    threads: usize,
+) -> Result<CslReport, MatchError> {
+    run_all(papers, threads, |source, target, exclude| {
         let opts = MatchOptions {
             limit: 10,
             exclude: exclude.to_vec(),
@@ -294,7 +349,7 @@ pub fn evaluate_csl(matcher: &Matcher, papers: &[CslPaper<'_>]) -> Result<CslRep
             ..Default::default()
         };
         Ok(matcher
-            .for_listing(source, target, &opts)?
+            .rank_listing(source, target, &opts)?
             .into_iter()
             .map(|m| m.id)
             .collect())
@@ -306,8 +361,9 @@ pub fn evaluate_csl(matcher: &Matcher, papers: &[CslPaper<'_>]) -> Result<CslRep
 pub fn evaluate_csl_bm25(
     index: &SearchIndex,
     papers: &[CslPaper<'_>],
+    threads: usize,
 ) -> Result<CslReport, MatchError> {
-    run_all(papers, |source, target, exclude| {
+    run_all(papers, threads, |source, target, exclude| {
         let q = if source.title == source.body || source.kind == ListingKind::Result {
             source.body.clone()
         } else {

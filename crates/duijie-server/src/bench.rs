@@ -150,7 +150,18 @@ pub async fn run(mut s: Settings, args: BenchArgs) -> anyhow::Result<()> {
     let server = tokio::spawn(app.run_until_stopped(async move {
         let _ = stop_rx.await;
     }));
-    let client = reqwest::Client::new();
+    // imports go through the public API, which needs an account with the right to import
+    let token = crate::accounts::local_admin_token(&ctx, "bench")
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert(
+        reqwest::header::AUTHORIZATION,
+        format!("Bearer {token}").parse()?,
+    );
+    let client = reqwest::Client::builder()
+        .default_headers(headers)
+        .build()?;
     let started = Instant::now();
     let resp = client
         .post(format!("http://{addr}/api/v1/import?kind=results"))

@@ -1663,8 +1663,8 @@ pub fn event_scores(
             let Some(pp) = prepared_partners.get(&(kind, id)) else {
                 continue;
             };
-            let m = matcher.pair_score_prepared(pn, pp, &weights, None)?;
-            out.push((need, kind, id, (m.score * 1e4).round() / 1e4));
+            let score = matcher.pair_score_only(pn, pp, &weights, None)?;
+            out.push((need, kind, id, (score * 1e4).round() / 1e4));
         }
     }
     out.sort_by_key(|a| (a.0, a.1, a.2));

@@ -14,10 +14,12 @@
 //! deterministic.
 
 use super::linalg::{Csr, gram, orthonormalize, random_matrix, symmetric_eigen};
+use duijie_domain::ListingKind;
 use duijie_index::SearchIndex;
 use duijie_index::similar::decode_terms;
 use duijie_text::{RARE_CHAR_MIN_IDF, Stopwords, is_han};
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// How the corpus model is built.
@@ -52,6 +54,11 @@ pub struct SemanticParams {
     /// Weight factor of single Han characters that are common (`ln(N/df)` below
     /// [`RARE_CHAR_MIN_IDF`]); rare ones always count fully.
     pub common_char_weight: f64,
+    /// Keep every indexed listing's vectors (as [`CorpusModel::prepare`] would compute them)
+    /// with the model, so re-scoring a candidate reads them instead of analysing its stored
+    /// term vector again. Costs memory: about 8 bytes per feature plus 4 per dimension, per
+    /// listing.
+    pub cache_docs: bool,
 }
 
 impl Default for SemanticParams {
@@ -59,7 +66,7 @@ impl Default for SemanticParams {
         SemanticParams {
             dims: 64,
             oversample: 16,
-            iterations: 3,
+            iterations: 8,
             max_vocab: 60_000,
             min_docs: 40,
             sv_power: 1.0,
@@ -68,6 +75,7 @@ impl Default for SemanticParams {
             idf_power: 1.0,
             char_weight: 0.3,
             common_char_weight: 1.0,
+            cache_docs: true,
         }
     }
 }
@@ -103,6 +111,10 @@ pub struct CorpusModel {
     /// multi-character Han word (empty otherwise).
     char_span: Vec<(u32, u32)>,
     char_ids: Vec<u32>,
+    /// `(kind, id)` → fingerprint of the stored term vector it was computed from, and the
+    /// listing's vectors.
+    docs: HashMap<(ListingKind, i64), (u64, Arc<Prepared>), FxBuild>,
+    cache_bytes: usize,
 }
 
 /// A listing's vectors under a [`CorpusModel`].
@@ -110,13 +122,13 @@ pub struct CorpusModel {
 pub struct Prepared {
     /// `(term key, ln(1 + tf) · idf^p)`, sorted by key, zero weights dropped. Keys are the
     /// model's term ids; terms the model does not know get a hashed key with the top bit set.
-    pub terms: Vec<(u64, f64)>,
+    pub terms: Vec<(u32, f32)>,
     /// Euclidean norm of the weights.
     pub norm: f64,
     /// Unit vector in the semantic space; `None` without a model or without known terms.
     pub semantic: Option<Vec<f32>>,
     /// Names of the terms the model does not know, by key.
-    pub unknown: Vec<(u64, String)>,
+    pub unknown: Vec<(u32, String)>,
 }
 
 /// What a model build reports.
@@ -130,11 +142,15 @@ pub struct CorpusStats {
     pub semantic_terms: usize,
     /// Dimensions of the semantic model (0 without one).
     pub dims: usize,
+    /// Listings whose vectors are kept with the model.
+    pub cached_docs: usize,
+    /// Approximate heap bytes of the kept vectors.
+    pub cache_bytes: usize,
     /// Time taken.
     pub build_time: Duration,
 }
 
-const UNKNOWN_BIT: u64 = 1 << 63;
+const UNKNOWN_BIT: u32 = 1 << 31;
 
 /// A fast non-cryptographic hasher for term lookups (FxHash's multiply-rotate); the keys
 /// are the index's own terms, not attacker-chosen.
@@ -169,14 +185,23 @@ impl std::hash::Hasher for FxHasher {
 type FxBuild = std::hash::BuildHasherDefault<FxHasher>;
 type TermIds = HashMap<Box<str>, u32, FxBuild>;
 
-fn unknown_key(term: &str) -> u64 {
+fn unknown_key(term: &str) -> u32 {
     // FNV-1a: stable across runs and platforms
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    let mut h: u32 = 0x811c_9dc5;
     for b in term.bytes() {
-        h ^= u64::from(b);
-        h = h.wrapping_mul(0x0100_0000_01b3);
+        h ^= u32::from(b);
+        h = h.wrapping_mul(0x0100_0193);
     }
     UNKNOWN_BIT | (h & !UNKNOWN_BIT)
+}
+
+/// Fingerprint of a stored term vector: the cached vectors of a listing are used only for
+/// the exact text they were computed from.
+fn fingerprint(encoded: &str) -> u64 {
+    use std::hash::Hasher;
+    let mut h = FxHasher::default();
+    h.write(encoded.as_bytes());
+    h.finish() ^ (encoded.len() as u64).rotate_left(32)
 }
 
 impl CorpusModel {
@@ -194,10 +219,12 @@ impl CorpusModel {
         let mut names: Vec<Box<str>> = Vec::new();
         let mut df: Vec<u32> = Vec::new();
         let mut docs: Vec<Vec<(u32, f32)>> = Vec::new();
+        let mut keys: Vec<((ListingKind, i64), u64)> = Vec::new();
         let char_weight = params.char_weight;
-        index.for_each_stored_terms(&searcher, |_, _, encoded| {
+        index.for_each_stored_terms(&searcher, |kind, id, encoded| {
             let mut row: Vec<(u32, f32)> = Vec::new();
-            for (t, w) in with_chars(decode_terms(encoded), char_weight) {
+            let terms = decode_terms(encoded).filter(|(_, w)| !w.is_nan() && *w > 0.0);
+            for (t, w) in with_chars(terms, char_weight) {
                 let id = match ids.get(t) {
                     Some(&id) => id,
                     None => {
@@ -210,19 +237,14 @@ impl CorpusModel {
                 };
                 row.push((id, w));
             }
-            row.sort_by_key(|x| x.0);
-            row.dedup_by(|later, first| {
-                if later.0 == first.0 {
-                    first.1 += later.1;
-                    true
-                } else {
-                    false
-                }
-            });
+            sum_duplicates(&mut row);
             for &(id, _) in &row {
                 df[id as usize] += 1;
             }
             docs.push(row);
+            if params.cache_docs {
+                keys.push(((kind, id), fingerprint(encoded)));
+            }
         })?;
         let mut model = CorpusModel {
             n_docs: docs.len() as u64,
@@ -238,6 +260,8 @@ impl CorpusModel {
             common_char_weight: params.common_char_weight,
             char_span: Vec::new(),
             char_ids: Vec::new(),
+            docs: HashMap::default(),
+            cache_bytes: 0,
         };
         if model.char_weight > 0.0 {
             let mut spans = Vec::with_capacity(model.names.len());
@@ -260,8 +284,36 @@ impl CorpusModel {
         if docs.len() >= params.min_docs.max(2) {
             model.lsa = model.train(&docs, params);
         }
+        if params.cache_docs {
+            // the rows are exactly the features `prepare` collects from the same stored terms
+            // (same order, same sums), so the cached vectors equal a fresh `prepare`
+            let mut cache: HashMap<(ListingKind, i64), (u64, Arc<Prepared>), FxBuild> =
+                HashMap::default();
+            cache.reserve(docs.len());
+            let mut bytes = 0usize;
+            for (row, (key, fp)) in docs.into_iter().zip(keys) {
+                let p = model.vectorize(row, Vec::new(), stopwords);
+                bytes += std::mem::size_of::<Prepared>()
+                    + 40
+                    + p.terms.len() * 8
+                    + p.semantic.as_ref().map_or(0, |v| v.len() * 4);
+                cache.insert(key, (fp, Arc::new(p)));
+            }
+            model.docs = cache;
+            model.cache_bytes = bytes;
+        }
         model.build_time = t0.elapsed();
         Ok(model)
+    }
+
+    /// The vectors of an indexed listing as kept by the model, when `encoded` (its stored
+    /// term vector) is what they were computed from; equal to [`CorpusModel::prepare`] of
+    /// the decoded terms.
+    pub fn cached(&self, kind: ListingKind, id: i64, encoded: &str) -> Option<Arc<Prepared>> {
+        match self.docs.get(&(kind, id)) {
+            Some((fp, p)) if *fp == fingerprint(encoded) => Some(p.clone()),
+            _ => None,
+        }
     }
 
     /// An empty model (no documents): uniform idf, no semantic space.
@@ -280,6 +332,8 @@ impl CorpusModel {
             common_char_weight: 1.0,
             char_span: Vec::new(),
             char_ids: Vec::new(),
+            docs: HashMap::default(),
+            cache_bytes: 0,
         }
     }
 
@@ -308,6 +362,8 @@ impl CorpusModel {
                 .as_ref()
                 .map_or(0, |l| l.row.iter().filter(|r| **r != u32::MAX).count()),
             dims: self.lsa.as_ref().map_or(0, |l| l.dims),
+            cached_docs: self.docs.len(),
+            cache_bytes: self.cache_bytes,
             build_time: self.build_time,
         }
     }
@@ -343,7 +399,7 @@ impl CorpusModel {
     }
 
     /// The name of a term key of `p` (or of the model).
-    pub fn name<'a>(&'a self, key: u64, p: &'a Prepared) -> Option<&'a str> {
+    pub fn name<'a>(&'a self, key: u32, p: &'a Prepared) -> Option<&'a str> {
         if key & UNKNOWN_BIT == 0 {
             self.names.get(key as usize).map(|s| &**s)
         } else {
@@ -363,11 +419,11 @@ impl CorpusModel {
         stopwords: &Stopwords,
     ) -> Prepared {
         let cw = self.char_weight;
-        let mut feats: Vec<(u64, f32)> = Vec::new();
-        let mut unknown: Vec<(u64, String)> = Vec::new();
+        let mut feats: Vec<(u32, f32)> = Vec::new();
+        let mut unknown: Vec<(u32, String)> = Vec::new();
         let mut unknown_feature =
-            |t: &str, tf: f32, feats: &mut Vec<(u64, f32)>| match self.ids.get(t) {
-                Some(&id) => feats.push((u64::from(id), tf)),
+            |t: &str, tf: f32, feats: &mut Vec<(u32, f32)>| match self.ids.get(t) {
+                Some(&id) => feats.push((id, tf)),
                 None => {
                     let key = unknown_key(t);
                     if !unknown.iter().any(|(k, _)| *k == key) {
@@ -382,11 +438,11 @@ impl CorpusModel {
             }
             match self.ids.get(t) {
                 Some(&id) => {
-                    feats.push((u64::from(id), tf));
+                    feats.push((id, tf));
                     if cw > 0.0 {
                         let (from, to) = self.char_span[id as usize];
                         for &c in &self.char_ids[from as usize..to as usize] {
-                            feats.push((u64::from(c), tf * cw));
+                            feats.push((c, tf * cw));
                         }
                     }
                 }
@@ -397,16 +453,18 @@ impl CorpusModel {
                 }
             }
         }
-        feats.sort_by_key(|x| x.0);
-        feats.dedup_by(|later, first| {
-            if later.0 == first.0 {
-                first.1 += later.1;
-                true
-            } else {
-                false
-            }
-        });
-        let mut out: Vec<(u64, f64)> = Vec::with_capacity(feats.len());
+        sum_duplicates(&mut feats);
+        self.vectorize(feats, unknown, stopwords)
+    }
+
+    /// Weights of summed features (sorted by key, one entry per key) and the semantic vector.
+    fn vectorize(
+        &self,
+        feats: Vec<(u32, f32)>,
+        mut unknown: Vec<(u32, String)>,
+        stopwords: &Stopwords,
+    ) -> Prepared {
+        let mut out: Vec<(u32, f32)> = Vec::with_capacity(feats.len());
         let mut sem = self.lsa.as_ref().map(|l| vec![0f64; l.dims]);
         let mut any_sem = false;
         for (key, tf) in feats {
@@ -417,7 +475,7 @@ impl CorpusModel {
                 if base <= 0.0 {
                     continue;
                 }
-                let w = damp * base;
+                let w = (damp * base) as f32;
                 out.push((key, w));
                 if let (Some(lsa), Some(v)) = (&self.lsa, sem.as_mut()) {
                     let r = lsa.row[id];
@@ -425,19 +483,23 @@ impl CorpusModel {
                         any_sem = true;
                         let tv = &lsa.vectors[r as usize * lsa.dims..(r as usize + 1) * lsa.dims];
                         for (a, b) in v.iter_mut().zip(tv) {
-                            *a += w * f64::from(*b);
+                            *a += f64::from(w) * f64::from(*b);
                         }
                     }
                 }
             } else if let Some((_, name)) = unknown.iter().find(|(k, _)| *k == key) {
                 let base = self.base_weight(name, 0, stopwords);
                 if base > 0.0 {
-                    out.push((key, damp * base));
+                    out.push((key, (damp * base) as f32));
                 }
             }
         }
         unknown.retain(|(k, _)| out.binary_search_by_key(k, |x| x.0).is_ok());
-        let norm = out.iter().map(|(_, w)| w * w).sum::<f64>().sqrt();
+        let norm = out
+            .iter()
+            .map(|(_, w)| f64::from(*w) * f64::from(*w))
+            .sum::<f64>()
+            .sqrt();
         let semantic = match (&self.lsa, sem) {
             (Some(lsa), Some(v)) if any_sem => lsa.finish(v),
             _ => None,
@@ -631,12 +693,22 @@ fn with_chars<'t>(
 /// Cosine of two prepared listings' TF-IDF vectors and their shared terms with each one's
 /// contribution `w_a · w_b / (‖a‖ ‖b‖)`, in key order. Symmetric: the dot product is summed
 /// in key order, the same whichever listing comes first.
-pub fn lexical(a: &Prepared, b: &Prepared) -> (f64, Vec<(u64, f64)>) {
-    let (mut i, mut j) = (0, 0);
+pub fn lexical(a: &Prepared, b: &Prepared) -> (f64, Vec<(u32, f64)>) {
     let mut shared = Vec::new();
+    let dot = merge_dot(a, b, |k, c| shared.push((k, c)));
+    (dot, shared)
+}
+
+/// [`lexical`] without the shared terms: the same value, nothing allocated.
+pub fn lexical_cosine(a: &Prepared, b: &Prepared) -> f64 {
+    merge_dot(a, b, |_, _| {})
+}
+
+fn merge_dot(a: &Prepared, b: &Prepared, mut each: impl FnMut(u32, f64)) -> f64 {
+    let (mut i, mut j) = (0, 0);
     let denom = a.norm * b.norm;
     if denom <= 0.0 {
-        return (0.0, shared);
+        return 0.0;
     }
     let mut dot = 0.0;
     while i < a.terms.len() && j < b.terms.len() {
@@ -644,15 +716,29 @@ pub fn lexical(a: &Prepared, b: &Prepared) -> (f64, Vec<(u64, f64)>) {
             std::cmp::Ordering::Less => i += 1,
             std::cmp::Ordering::Greater => j += 1,
             std::cmp::Ordering::Equal => {
-                let c = a.terms[i].1 * b.terms[j].1 / denom;
+                let c = f64::from(a.terms[i].1) * f64::from(b.terms[j].1) / denom;
                 dot += c;
-                shared.push((a.terms[i].0, c));
+                each(a.terms[i].0, c);
                 i += 1;
                 j += 1;
             }
         }
     }
-    (dot.clamp(0.0, 1.0), shared)
+    dot.clamp(0.0, 1.0)
+}
+
+/// Sorts `(key, frequency)` pairs by key and sums the frequencies of equal keys (in their
+/// original order).
+fn sum_duplicates(feats: &mut Vec<(u32, f32)>) {
+    feats.sort_by_key(|x| x.0);
+    feats.dedup_by(|later, first| {
+        if later.0 == first.0 {
+            first.1 += later.1;
+            true
+        } else {
+            false
+        }
+    });
 }
 
 /// Cosine of the semantic vectors, clamped at 0; `None` when either has none.
@@ -664,4 +750,60 @@ pub fn semantic(a: &Prepared, b: &Prepared) -> Option<f64> {
         .map(|(p, q)| f64::from(*p) * f64::from(*q))
         .sum();
     Some(dot.clamp(0.0, 1.0))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn prepared(terms: &[(u32, f32)]) -> Prepared {
+        let norm = terms
+            .iter()
+            .map(|(_, w)| f64::from(*w) * f64::from(*w))
+            .sum::<f64>()
+            .sqrt();
+        Prepared {
+            terms: terms.to_vec(),
+            norm,
+            semantic: None,
+            unknown: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn lexical_cosine_at_its_boundaries_and_equal_to_lexical() {
+        let a = prepared(&[(1, 1.0), (3, 2.0)]);
+        let b = prepared(&[(2, 1.0), (4, 2.0)]);
+        let empty = prepared(&[]);
+        // no overlap, full overlap, missing vector
+        assert_eq!(lexical_cosine(&a, &b), 0.0);
+        assert!((lexical_cosine(&a, &a) - 1.0).abs() < 1e-12);
+        assert_eq!(lexical_cosine(&a, &empty), 0.0);
+        assert_eq!(lexical_cosine(&empty, &empty), 0.0);
+        // partial overlap: the same value as the explaining variant, from either side
+        let c = prepared(&[(1, 0.5), (2, 1.0), (3, 0.25)]);
+        let (lex, shared) = lexical(&a, &c);
+        assert_eq!(lexical_cosine(&a, &c), lex);
+        assert_eq!(lexical_cosine(&c, &a), lex);
+        assert!(lex > 0.0 && lex < 1.0);
+        assert_eq!(
+            shared.iter().map(|(k, _)| *k).collect::<Vec<_>>(),
+            vec![1, 3]
+        );
+        assert_eq!(lexical(&a, &b).1, Vec::new());
+    }
+
+    #[test]
+    fn duplicates_are_summed_in_order_and_fingerprints_tell_texts_apart() {
+        let mut f = vec![(3, 1.0), (1, 0.5), (3, 0.25), (1, 0.5)];
+        sum_duplicates(&mut f);
+        assert_eq!(f, vec![(1, 1.0), (3, 1.25)]);
+        let mut e: Vec<(u32, f32)> = Vec::new();
+        sum_duplicates(&mut e);
+        assert!(e.is_empty());
+        assert_eq!(fingerprint("稀土:2 制氢:1"), fingerprint("稀土:2 制氢:1"));
+        assert_ne!(fingerprint("稀土:2 制氢:1"), fingerprint("稀土:2 制氢:2"));
+        assert_ne!(fingerprint(""), fingerprint("\0"));
+        assert!(unknown_key("新词") & UNKNOWN_BIT != 0);
+    }
 }

@@ -64,6 +64,17 @@
 //! inside a longer shown word is not repeated, single characters are features but are not
 //! shown); highlights mark them in the candidate's title and body.
 //!
+//! ## Cost
+//!
+//! Ranking and explaining are separate: stage 2 computes numbers only (no reasons, no
+//! matched terms, no highlights), and only the `limit` matches returned are explained
+//! (reasons, matched terms, highlights, which analyse the candidate's text again). The model
+//! keeps every indexed listing's vectors ([`SemanticParams::cache_docs`]), keyed by kind, id
+//! and a fingerprint of the stored term vector, so a candidate is re-scored without analysing
+//! its terms again; a listing changed since the model was built is analysed as before.
+//! [`Matcher::pair_score_only`] and [`Matcher::rank_listing`] are the score-only entry points
+//! (event pairing, the quality report); they give exactly the scores of the explaining ones.
+//!
 //! ## Measured (see `examples/csl_quality.rs` and `benches/matching.rs`)
 //!
 //! On 1,000 CSL papers (abstracts as results with neutral titles, titles as needs), against
@@ -83,7 +94,9 @@ pub use components::{
     days_of, fmt_yuan, freshness, industries_related, industry, listing_freshness, maturity, modes,
     region, today_days,
 };
-pub use corpus::{CorpusModel, CorpusStats, Prepared, SemanticParams, lexical, semantic};
+pub use corpus::{
+    CorpusModel, CorpusStats, Prepared, SemanticParams, lexical, lexical_cosine, semantic,
+};
 pub use error::MatchError;
 pub use weights::{ComponentKind, MatchWeights, WeightsOverride};
 
@@ -233,11 +246,22 @@ pub struct Match {
     pub highlights: Highlights,
 }
 
+/// A proposed listing with its score only (no explanation): what ranking needs.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Ranked {
+    /// Kind.
+    pub kind: ListingKind,
+    /// Store id.
+    pub id: i64,
+    /// The same score as [`Match::score`].
+    pub score: f64,
+}
+
 /// A listing analysed once for repeated pair scoring (event pairing).
 #[derive(Debug, Clone)]
 pub struct PreparedListing {
     listing: ListingText,
-    prepared: Prepared,
+    prepared: Arc<Prepared>,
     saved: bool,
     model: Arc<CorpusModel>,
 }
@@ -261,6 +285,19 @@ struct Scoring {
     breakdown: Vec<Component>,
     shared: Vec<(String, f64)>,
 }
+
+/// Stage 2's outcome: the best candidates, scored but not explained.
+struct Rescored {
+    model: Arc<CorpusModel>,
+    source: Prepared,
+    weights: MatchWeights,
+    today: i64,
+    /// Best first.
+    top: Vec<ScoredCandidate>,
+}
+
+/// `(stage-1 rank, score, listing, vectors)` of a re-scored candidate.
+type ScoredCandidate = (usize, f64, ListingText, Arc<Prepared>);
 
 /// The matching engine. Cheap to share (`Arc`); all methods take `&self`.
 pub struct Matcher {
@@ -386,7 +423,7 @@ impl Matcher {
     /// Rebuilds the model on a background thread (unless a rebuild is already running) and
     /// returns at once; requests keep using the previous model until it is ready. A server
     /// calls this at start so that the first request on a large index does not wait for the
-    /// model (about 13 s for 100,000 listings on two cores).
+    /// model (about 28 s for 100,000 listings on two cores).
     pub fn spawn_refresh(&self) {
         if self.rebuilding.swap(true, Ordering::AcqRel) {
             return;
@@ -510,14 +547,45 @@ impl Matcher {
         )
     }
 
+    /// The ranking of [`Matcher::for_listing`] (same candidates, same scores, same order)
+    /// without explanations, computed on the calling thread only: for callers that run many
+    /// requests in parallel themselves (the quality report).
+    pub fn rank_listing(
+        &self,
+        source: &ListingText,
+        target: ListingKind,
+        opts: &MatchOptions,
+    ) -> Result<Vec<Ranked>, MatchError> {
+        let tv = TermVector::of_listing(self.index.analyzer(), source);
+        let r = self.rescore(
+            source,
+            tv.terms.iter().map(|(t, w)| (t.as_str(), *w)),
+            true,
+            target,
+            opts,
+            1,
+        )?;
+        Ok(r.map(|r| {
+            r.top
+                .iter()
+                .map(|(_, score, l, _)| Ranked {
+                    kind: l.kind,
+                    id: l.id,
+                    score: *score,
+                })
+                .collect()
+        })
+        .unwrap_or_default())
+    }
+
     /// Analyses a listing once for repeated [`Matcher::pair_score_prepared`] calls.
     pub fn prepare(&self, listing: &ListingText) -> Result<PreparedListing, MatchError> {
         let model = self.model()?;
         let tv = TermVector::of_listing(self.index.analyzer(), listing);
-        let prepared = model.prepare(
+        let prepared = Arc::new(model.prepare(
             tv.terms.iter().map(|(t, w)| (t.as_str(), *w)),
             &self.stopwords,
-        );
+        ));
         Ok(PreparedListing {
             listing: listing.clone(),
             prepared,
@@ -547,16 +615,40 @@ impl Matcher {
         weights: &MatchWeights,
         today: Option<&str>,
     ) -> Result<Match, MatchError> {
+        let s = self.score_prepared(a, b, weights, today, true)?;
+        Ok(self.to_match(&b.listing, s))
+    }
+
+    /// The score of [`Matcher::pair_score_prepared`] alone (exactly the same value), without
+    /// building reasons, matched terms or highlights: for scoring many pairs.
+    pub fn pair_score_only(
+        &self,
+        a: &PreparedListing,
+        b: &PreparedListing,
+        weights: &MatchWeights,
+        today: Option<&str>,
+    ) -> Result<f64, MatchError> {
+        Ok(self.score_prepared(a, b, weights, today, false)?.score)
+    }
+
+    fn score_prepared(
+        &self,
+        a: &PreparedListing,
+        b: &PreparedListing,
+        weights: &MatchWeights,
+        today: Option<&str>,
+        explain: bool,
+    ) -> Result<Scoring, MatchError> {
         weights.validate()?;
         let today = Self::today(today)?;
         let pa = if Arc::ptr_eq(&a.model, &b.model) {
             a.prepared.clone()
         } else {
             let tv = TermVector::of_listing(self.index.analyzer(), &a.listing);
-            b.model.prepare(
+            Arc::new(b.model.prepare(
                 tv.terms.iter().map(|(t, w)| (t.as_str(), *w)),
                 &self.stopwords,
-            )
+            ))
         };
         let sa = Side {
             listing: &a.listing,
@@ -568,8 +660,7 @@ impl Matcher {
             prepared: &b.prepared,
             saved: b.saved,
         };
-        let s = self.score_pair(&b.model, &sa, &sb, weights, today, true)?;
-        Ok(self.to_match(&b.listing, s))
+        self.score_pair(&b.model, &sa, &sb, weights, today, explain)
     }
 
     fn run<'t>(
@@ -580,6 +671,40 @@ impl Matcher {
         target: ListingKind,
         opts: &MatchOptions,
     ) -> Result<Vec<Match>, MatchError> {
+        let threads = self.config.threads;
+        let Some(r) = self.rescore(source, terms, saved, target, opts, threads)? else {
+            return Ok(Vec::new());
+        };
+        let src_side = Side {
+            listing: source,
+            prepared: &r.source,
+            saved,
+        };
+        // explain the shown top only
+        par_map(&r.top, threads, |_, (_, _, listing, prepared)| {
+            let cand = Side {
+                listing,
+                prepared,
+                saved: true,
+            };
+            self.score_pair(&r.model, &src_side, &cand, &r.weights, r.today, true)
+                .map(|s| self.to_match(listing, s))
+        })
+        .into_iter()
+        .collect()
+    }
+
+    /// Stages 1 and 2 on `threads` threads: the best `opts.limit` candidates by score (ties:
+    /// stage-1 order), not explained; `None` when the source has no usable term.
+    fn rescore<'t>(
+        &self,
+        source: &ListingText,
+        terms: impl IntoIterator<Item = (&'t str, f32)>,
+        saved: bool,
+        target: ListingKind,
+        opts: &MatchOptions,
+        threads: usize,
+    ) -> Result<Option<Rescored>, MatchError> {
         if opts.limit == 0 || opts.limit > MAX_LIMIT {
             return Err(MatchError::InvalidLimit {
                 value: opts.limit,
@@ -591,13 +716,13 @@ impl Matcher {
         let model = self.model()?;
         let src = model.prepare(terms, &self.stopwords);
         if src.terms.is_empty() {
-            return Ok(Vec::new());
+            return Ok(None);
         }
         // stage 1: salient terms (+ synonyms) → candidates
         let mut top: Vec<(String, f64)> = src
             .terms
             .iter()
-            .filter_map(|(k, w)| model.name(*k, &src).map(|n| (n.to_string(), *w)))
+            .filter_map(|(k, w)| model.name(*k, &src).map(|n| (n.to_string(), f64::from(*w))))
             .collect();
         top.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
         top.truncate(self.config.query_terms.max(1));
@@ -652,22 +777,27 @@ impl Matcher {
             .index
             .candidates(&searcher, &qterms, &fw, &filter, pool)?;
 
-        // stage 2: re-score (numbers only), then explain the shown top
+        // stage 2: re-score (numbers only, vectors of indexed listings from the model)
         let src_side = Side {
             listing: source,
             prepared: &src,
             saved,
         };
-        let threads = self.config.threads;
         let rescored = par_map(
             &candidates,
             threads,
-            |rank, c| -> Result<Option<(usize, f64, ListingText, Prepared)>, MatchError> {
+            |rank, c| -> Result<Option<ScoredCandidate>, MatchError> {
                 let stored = self.index.stored_listing(&searcher, c.addr)?;
                 if stored.listing.status != "published" || stored.listing.kind != target {
                     return Ok(None);
                 }
-                let prepared = model.prepare(stored.terms(), &self.stopwords);
+                let prepared = model
+                    .cached(
+                        stored.listing.kind,
+                        stored.listing.id,
+                        &stored.encoded_terms,
+                    )
+                    .unwrap_or_else(|| Arc::new(model.prepare(stored.terms(), &self.stopwords)));
                 let cand = Side {
                     listing: &stored.listing,
                     prepared: &prepared,
@@ -687,17 +817,13 @@ impl Matcher {
         }
         scored.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
         scored.truncate(opts.limit);
-        par_map(&scored, threads, |_, (_, _, listing, prepared)| {
-            let cand = Side {
-                listing,
-                prepared,
-                saved: true,
-            };
-            self.score_pair(&model, &src_side, &cand, &weights, today, true)
-                .map(|s| self.to_match(listing, s))
-        })
-        .into_iter()
-        .collect()
+        Ok(Some(Rescored {
+            model,
+            source: src,
+            weights,
+            today,
+            top: scored,
+        }))
     }
 
     fn to_match(&self, l: &ListingText, s: Scoring) -> Match {
@@ -739,14 +865,15 @@ impl Matcher {
         let mut parts: Vec<(ComponentKind, Scored)> = Vec::with_capacity(7);
 
         // text
-        let (lex, shared) = lexical(a.prepared, b.prepared);
-        let shared: Vec<(String, f64)> = if explain {
-            shared
+        let (lex, shared) = if explain {
+            let (lex, shared) = lexical(a.prepared, b.prepared);
+            let names: Vec<(String, f64)> = shared
                 .into_iter()
                 .filter_map(|(k, c)| model.name(k, a.prepared).map(|t| (t.to_string(), c)))
-                .collect()
+                .collect();
+            (lex, names)
         } else {
-            Vec::new()
+            (lexical_cosine(a.prepared, b.prepared), Vec::new())
         };
         let sem = if model.has_semantic() {
             Some(semantic(a.prepared, b.prepared).unwrap_or(0.0))

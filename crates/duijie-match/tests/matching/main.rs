@@ -751,3 +751,133 @@ fn model_follows_index_changes_and_is_deterministic() {
         m
     );
 }
+
+#[test]
+fn score_only_path_gives_exactly_the_full_paths_score() {
+    let f = fixture(3);
+    let heavy_text = MatchWeights {
+        text: 0.9,
+        ..Default::default()
+    };
+    let listings = [
+        need_h2(),
+        result_h2(),
+        listing(
+            ListingKind::Result,
+            11,
+            "数控机床主轴故障诊断",
+            "针对数控机床主轴的振动信号进行故障诊断与寿命预测。",
+        ),
+        listing(
+            ListingKind::Expert,
+            20,
+            "张明 教授",
+            "长期从事稀土催化材料与氢能研究，主持电解水制氢催化剂项目。",
+        ),
+        listing(ListingKind::Need, 99, "无关", "完全没有共同词语的文字"),
+    ];
+    let prepared: Vec<_> = listings
+        .iter()
+        .map(|l| f.matcher.prepare(l).unwrap())
+        .collect();
+    for w in [MatchWeights::default(), heavy_text] {
+        for a in &prepared {
+            for b in &prepared {
+                let full = f
+                    .matcher
+                    .pair_score_prepared(a, b, &w, Some(TODAY))
+                    .unwrap();
+                let only = f.matcher.pair_score_only(a, b, &w, Some(TODAY)).unwrap();
+                assert_eq!(full.score, only, "{} → {}", a.listing().id, b.listing().id);
+            }
+        }
+    }
+    // invalid weights fail the same way on both paths
+    let bad = MatchWeights {
+        text: -1.0,
+        ..Default::default()
+    };
+    assert!(
+        f.matcher
+            .pair_score_only(&prepared[0], &prepared[1], &bad, None)
+            .is_err()
+    );
+}
+
+#[test]
+fn ranking_without_explanations_matches_the_explained_ranking() {
+    let f = fixture(3);
+    for (source, target) in [
+        (need_h2(), ListingKind::Result),
+        (need_h2(), ListingKind::Expert),
+        (result_h2(), ListingKind::Need),
+        (result_h2(), ListingKind::Result),
+    ] {
+        let explained = f.matcher.for_listing(&source, target, &opts()).unwrap();
+        let ranked = f.matcher.rank_listing(&source, target, &opts()).unwrap();
+        assert!(!ranked.is_empty());
+        let a: Vec<(ListingKind, i64, f64)> =
+            explained.iter().map(|m| (m.kind, m.id, m.score)).collect();
+        let b: Vec<(ListingKind, i64, f64)> =
+            ranked.iter().map(|m| (m.kind, m.id, m.score)).collect();
+        assert_eq!(a, b);
+    }
+}
+
+#[test]
+fn cached_listing_vectors_equal_a_fresh_analysis() {
+    let f = fixture(3);
+    let model = f.matcher.model().unwrap();
+    assert!(model.has_semantic());
+    let stats = model.stats();
+    assert_eq!(stats.cached_docs as u64, stats.docs);
+    assert!(stats.cache_bytes > 0);
+    let stop = Stopwords::load(&dict("stopwords.txt")).unwrap();
+    let mut checked = 0;
+    for (kind, id) in [
+        (ListingKind::Need, 1),
+        (ListingKind::Result, 10),
+        (ListingKind::Result, 11),
+        (ListingKind::Expert, 20),
+        (ListingKind::Result, 100),
+        (ListingKind::Need, 101),
+    ] {
+        let stored = f.index.get_listing(kind, id).unwrap().unwrap();
+        let cached = model
+            .cached(kind, id, &stored.encoded_terms)
+            .expect("indexed listings are cached");
+        let fresh = model.prepare(stored.terms(), &stop);
+        assert_eq!(cached.terms, fresh.terms);
+        assert_eq!(cached.norm, fresh.norm);
+        assert_eq!(cached.semantic, fresh.semantic);
+        assert!(cached.semantic.is_some());
+        // another text under the same id is not served from the cache
+        assert!(model.cached(kind, id, "其他:1").is_none());
+        assert!(
+            model
+                .cached(kind, id + 10_000, &stored.encoded_terms)
+                .is_none()
+        );
+        checked += 1;
+    }
+    assert_eq!(checked, 6);
+    // without the cache: nothing kept, the same rankings and scores
+    let mut config = MatcherConfig::default();
+    config.semantic_params.cache_docs = false;
+    let uncached = Matcher::with_config(
+        f.index.clone(),
+        Arc::new(stop),
+        MatchWeights::default(),
+        config,
+    )
+    .unwrap();
+    assert_eq!(uncached.refresh_model().unwrap().cached_docs, 0);
+    assert_eq!(
+        uncached
+            .for_listing(&need_h2(), ListingKind::Result, &opts())
+            .unwrap(),
+        f.matcher
+            .for_listing(&need_h2(), ListingKind::Result, &opts())
+            .unwrap()
+    );
+}
