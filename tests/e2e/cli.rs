@@ -97,3 +97,131 @@ fn pair_solves_and_refuses_bad_instances() {
     assert_ne!(code, 0);
     assert!(err.contains("slots"), "{err}");
 }
+
+/// Passwords, tokens and session ids never reach the server's logs, even at debug level.
+#[tokio::test]
+async fn secrets_stay_out_of_the_logs() {
+    use std::io::{BufRead, Write};
+    use std::process::Stdio;
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let log = dir.path().join("server.log");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_duijie"))
+        .args([
+            "admin",
+            "create-user",
+            "--email",
+            "wu@test.example",
+            "--role",
+            "organizer",
+        ])
+        .args(["--org", "辽宁省工信厅", "--password-stdin", "--data-dir"])
+        .arg(&data)
+        .env("RUST_LOG", "debug")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(dir.path().join("cli.log")).unwrap())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"very secret password 42\n")
+        .unwrap();
+    assert!(child.wait().unwrap().success());
+    let mut server = Command::new(env!("CARGO_BIN_EXE_duijie"))
+        .args(["serve", "--no-demo", "--bind", "127.0.0.1:0", "--data-dir"])
+        .arg(&data)
+        .env("RUST_LOG", "debug")
+        .stdout(Stdio::piped())
+        .stderr(std::fs::File::create(&log).unwrap())
+        .spawn()
+        .unwrap();
+    let stdout = server.stdout.take().unwrap();
+    let mut lines = std::io::BufReader::new(stdout).lines();
+    let base = loop {
+        let line = lines.next().expect("server prints its address").unwrap();
+        if let Some(rest) = line.split("http://").nth(1) {
+            break format!("http://{}", rest.split_whitespace().next().unwrap());
+        }
+    };
+    std::thread::spawn(move || for _ in lines {});
+    let jar = reqwest::Client::builder()
+        .cookie_store(true)
+        .build()
+        .unwrap();
+    let r = jar
+        .post(format!("{base}/api/v1/sessions"))
+        .json(&serde_json::json!({"email": "wu@test.example", "password": "wrong secret pw 9"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 401);
+    let r = jar
+        .post(format!("{base}/api/v1/sessions"))
+        .json(
+            &serde_json::json!({"email": "wu@test.example", "password": "very secret password 42"}),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    let session = r.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .trim_start_matches("duijie_session=")
+        .to_string();
+    let body = r.text().await.unwrap();
+    assert!(
+        !body.contains("very secret") && !body.contains("argon2"),
+        "{body}"
+    );
+    let t: serde_json::Value = jar
+        .post(format!("{base}/api/v1/me/tokens"))
+        .json(&serde_json::json!({"name": "日志测试"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = t["token"].as_str().unwrap().to_string();
+    let r = reqwest::Client::new()
+        .get(format!("{base}/api/v1/me?x=1"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        r.status().as_u16(),
+        400,
+        "unknown parameter, still authenticated first"
+    );
+    let r = reqwest::Client::new()
+        .get(format!("{base}/api/v1/me"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    let _ = server.kill();
+    let _ = server.wait();
+    let logs = std::fs::read_to_string(&log).unwrap()
+        + &std::fs::read_to_string(dir.path().join("cli.log")).unwrap();
+    assert!(
+        logs.contains("signed in") || logs.contains("failed sign-in"),
+        "debug logs were written"
+    );
+    for secret in [
+        "very secret password 42",
+        "wrong secret pw 9",
+        token.as_str(),
+        session.as_str(),
+    ] {
+        assert!(!logs.contains(secret), "a secret is in the logs: {secret}");
+    }
+}

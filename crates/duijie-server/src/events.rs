@@ -3181,6 +3181,96 @@ pub enum EditRequest {
     },
 }
 
+/// The solver names participants by keys (`e12`, `r7`) and counts slots from 0; people
+/// read organisation names, titles and slots counted from 1.
+fn readable(mut r: EditRejection, names: &Names) -> EditRejection {
+    let mut text = r.message_zh.clone();
+    for (open, close) in [("“", "”"), ("\"", "\"")] {
+        let mut out = String::new();
+        let mut rest = text.as_str();
+        while let Some(i) = rest.find(open) {
+            out.push_str(&rest[..i + open.len()]);
+            rest = &rest[i + open.len()..];
+            let Some(j) = rest.find(close) else { break };
+            let key = &rest[..j];
+            let name = parse_enterprise_key(key)
+                .map(|org| names.org(org))
+                .or_else(|| parse_partner_key(key).and_then(|(k, id)| names.title(k, id)));
+            out.push_str(name.as_deref().unwrap_or(key));
+            rest = &rest[j..];
+        }
+        out.push_str(rest);
+        text = out;
+    }
+    // "时段 3" (from 0) → "第 4 个时段"
+    let mut out = String::new();
+    let mut rest = text.as_str();
+    while let Some(i) = rest.find("时段 ") {
+        out.push_str(&rest[..i]);
+        let after = &rest[i + "时段 ".len()..];
+        let digits: String = after.chars().take_while(char::is_ascii_digit).collect();
+        match digits.parse::<u64>() {
+            Ok(n) => {
+                out.push_str(&format!("第 {} 个时段", n + 1));
+                rest = &after[digits.len()..];
+            }
+            Err(_) => {
+                out.push_str("时段 ");
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    // "0 号桌" (from 0) → "第 1 张桌"
+    let mut text = String::new();
+    let mut rest = out.as_str();
+    while let Some(i) = rest.find(" 号桌") {
+        let before = &rest[..i];
+        let start = before
+            .rfind(|c: char| !c.is_ascii_digit())
+            .map(|k| k + before[k..].chars().next().map_or(1, char::len_utf8))
+            .unwrap_or(0);
+        match before[start..].parse::<u64>() {
+            Ok(n) => text.push_str(&format!("{}第 {} 张桌", &before[..start], n + 1)),
+            Err(_) => text.push_str(&rest[..i + " 号桌".len()]),
+        }
+        rest = &rest[i + " 号桌".len()..];
+    }
+    text.push_str(rest);
+    r.message_zh = text.replace("个时段 的 ", "个时段的");
+    r
+}
+
+#[cfg(test)]
+mod readable_tests {
+    use super::*;
+
+    #[test]
+    fn refusals_name_participants_and_count_from_one() {
+        let mut names = Names::default();
+        names
+            .orgs
+            .insert(30, ("鞍钢集团".into(), "enterprise".into()));
+        names
+            .listings
+            .insert((ListingKind::Result, 310), (Some("余热发电技术".into()), 5));
+        let r = EditRejection {
+            code: "table_occupied",
+            message: "table 0 in slot 1 is taken".into(),
+            message_zh: "时段 1 的 0 号桌已被企业“e30”与成果“r310”的会谈占用".into(),
+        };
+        let out = readable(r, &names);
+        assert_eq!(
+            out.message_zh,
+            "第 2 个时段的第 1 张桌已被企业“鞍钢集团”与成果“余热发电技术”的会谈占用"
+        );
+        assert_eq!(
+            out.message, "table 0 in slot 1 is taken",
+            "the API's English keeps numbers"
+        );
+    }
+}
+
 fn rejection(r: EditRejection) -> ApiError {
     let message = format!("{} / {}", r.message_zh, r.message);
     match r.code {
@@ -3537,7 +3627,8 @@ pub async fn edit(
         }
     };
     let new = match &edit {
-        Some(edit) => duijie_match::apply_edit(&instance, &solution, edit).map_err(rejection)?,
+        Some(edit) => duijie_match::apply_edit(&instance, &solution, edit)
+            .map_err(|r| rejection(readable(r, &Names::of(&l.participants))))?,
         None => solution.clone(),
     };
     let mut report = l.report.clone();
