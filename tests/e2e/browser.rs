@@ -137,8 +137,18 @@ impl Browser {
             .expect("find_all")
     }
 
+    /// The text of an element; retried while the page is still being replaced (a
+    /// reference found on the old page goes stale once the new one loads).
     async fn text(&self, sel: &str) -> String {
-        self.css(sel).await.text().await.expect("text")
+        let mut last = String::new();
+        for _ in 0..50 {
+            match self.css(sel).await.text().await {
+                Ok(t) => return t,
+                Err(e) => last = e.to_string(),
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("text of {sel}: {last}");
     }
 
     async fn fill(&self, sel: &str, value: &str) {
@@ -198,8 +208,7 @@ impl Browser {
         self.fill("#email", email).await;
         self.fill("#password", "correct horse battery").await;
         self.click("#login-button").await;
-        let me = self.css("#me").await;
-        assert!(me.text().await.unwrap().contains(email), "signed in");
+        assert!(self.text("#me").await.contains(email), "signed in");
     }
 
     async fn close(mut self) {
