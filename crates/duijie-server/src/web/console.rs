@@ -16,7 +16,7 @@ use axum::extract::{DefaultBodyLimit, Multipart, Path, RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use duijie_domain::{FieldErrors, ListingKind, Viewer, vocab};
+use duijie_domain::{ListingKind, Viewer, vocab};
 use duijie_store::ListFilter;
 use serde_json::{Map, Value, json};
 use std::collections::BTreeSet;
@@ -60,13 +60,6 @@ pub fn router(ctx: Context) -> Router<Context> {
         .merge(import)
 }
 
-fn page_id(raw: &str) -> Result<i64, WebError> {
-    match raw.parse::<i64>() {
-        Ok(n) if n > 0 => Ok(n),
-        _ => Err(ApiError::NotFound(format!("页面 {raw} 不存在 / no page {raw}")).into()),
-    }
-}
-
 // ---------------------------------------------------------------------------------------
 // Events
 // ---------------------------------------------------------------------------------------
@@ -98,23 +91,6 @@ async fn events_page(ctx: &Context, mut extra: Value) -> Result<Value, ApiError>
 async fn list_events(State(ctx): State<Context>, caller: Caller) -> Result<Html<String>, WebError> {
     let data = events_page(&ctx, json!({"values": {"format": "fair", "start_time": "09:00", "slot_minutes": 20, "slot_count": 6, "table_count": 10, "max_per_enterprise": 3, "max_per_result": 3, "max_per_expert": 3}})).await?;
     render(&ctx, &caller, "events.html", "events", "对接会", data)
-}
-
-fn by_field(e: &FieldErrors) -> (Value, Vec<Value>) {
-    let mut m = Map::new();
-    let mut all = Vec::new();
-    for fe in &e.0 {
-        let name = fe
-            .field
-            .split(['[', '.'])
-            .next()
-            .unwrap_or(&fe.field)
-            .to_string();
-        let msg = zh(&fe.message).to_string();
-        all.push(json!({"field": name, "message": msg}));
-        m.entry(name).or_insert(json!(msg));
-    }
-    (Value::Object(m), all)
 }
 
 async fn create_event(
@@ -155,7 +131,7 @@ async fn create_event(
             Ok(Redirect::to(&format!("/events/{}?done=created", e.id)).into_response())
         }
         Err(ApiError::Validation(e)) => {
-            let (errors, summary) = by_field(&e);
+            let (errors, summary) = super::field_errors(&e);
             let data = events_page(
                 &ctx,
                 json!({"values": values, "errors": errors, "error_summary": summary}),
@@ -198,7 +174,7 @@ async fn event_page(
     Path(raw): Path<String>,
     RawQuery(q): RawQuery,
 ) -> Result<Html<String>, WebError> {
-    let id = page_id(&raw)?;
+    let id = super::page_id(&raw)?;
     let mut extra = json!({});
     if let Some(code) =
         serde_urlencoded::from_str::<Vec<(String, String)>>(q.as_deref().unwrap_or(""))
@@ -324,7 +300,7 @@ async fn event_action(
     Path((raw, action)): Path<(String, String)>,
     form: FormPairs,
 ) -> Result<Response, WebError> {
-    let id = page_id(&raw)?;
+    let id = super::page_id(&raw)?;
     events::load(&ctx, id).await?;
     let outcome = match action.as_str() {
         "participants" => add_participant(&ctx, id, &form)
@@ -498,8 +474,8 @@ async fn remove_participant(
     caller: Caller,
     Path((raw, pid)): Path<(String, String)>,
 ) -> Result<Response, WebError> {
-    let id = page_id(&raw)?;
-    let pid = page_id(&pid)?;
+    let id = super::page_id(&raw)?;
+    let pid = super::page_id(&pid)?;
     match events::remove_participant(&ctx, id, pid).await {
         Ok(()) => Ok(done(id, "removed", "participants")),
         Err(e) => refused(&ctx, &caller, id, e).await,
@@ -511,8 +487,8 @@ async fn remove_preference(
     caller: Caller,
     Path((raw, pid)): Path<(String, String)>,
 ) -> Result<Response, WebError> {
-    let id = page_id(&raw)?;
-    let pid = page_id(&pid)?;
+    let id = super::page_id(&raw)?;
+    let pid = super::page_id(&pid)?;
     match events::delete_preference(&ctx, id, pid).await {
         Ok(()) => Ok(done(id, "removed", "preferences")),
         Err(e) => refused(&ctx, &caller, id, e).await,
@@ -525,8 +501,8 @@ async fn move_pairing(
     Path((raw, pid)): Path<(String, String)>,
     form: FormPairs,
 ) -> Result<Response, WebError> {
-    let id = page_id(&raw)?;
-    let pid = page_id(&pid)?;
+    let id = super::page_id(&raw)?;
+    let pid = super::page_id(&pid)?;
     let mut rec = Map::new();
     for k in ["slot", "table"] {
         if let Some(v) = form.get(k) {
@@ -547,8 +523,8 @@ async fn remove_pairing(
     caller: Caller,
     Path((raw, pid)): Path<(String, String)>,
 ) -> Result<Response, WebError> {
-    let id = page_id(&raw)?;
-    let pid = page_id(&pid)?;
+    let id = super::page_id(&raw)?;
+    let pid = super::page_id(&pid)?;
     match events::edit(&ctx, id, events::EditRequest::Remove { id: pid }).await {
         Ok(_) => Ok(done(id, "removed", "schedule")),
         Err(e) => refused(&ctx, &caller, id, e).await,
@@ -620,7 +596,7 @@ async fn import_participants(
     Path(raw): Path<String>,
     m: Result<Multipart, axum::extract::multipart::MultipartRejection>,
 ) -> Result<Response, WebError> {
-    let id = page_id(&raw)?;
+    let id = super::page_id(&raw)?;
     events::load(&ctx, id).await?;
     let result = async {
         let m = m.map_err(|e| {

@@ -12,7 +12,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
-use duijie_domain::{FieldErrors, ListingKind, input::Record, vocab};
+use duijie_domain::{ListingKind, input::Record, vocab};
 use duijie_match::engine::MatchOptions;
 use duijie_store::ListFilter;
 use serde_json::{Map, Value, json};
@@ -97,25 +97,6 @@ fn values(kind: ListingKind, form: &FormPairs) -> Value {
     }
     v.insert(multi.to_string(), json!(form.all(multi)));
     Value::Object(v)
-}
-
-/// Field errors by form field, Chinese message only; errors of fields the form does not
-/// show go to the summary only.
-fn field_errors(e: &FieldErrors) -> (Value, Vec<Value>) {
-    let mut by_field = Map::new();
-    let mut summary = Vec::new();
-    for fe in &e.0 {
-        let name = fe
-            .field
-            .split(['[', '.'])
-            .next()
-            .unwrap_or(&fe.field)
-            .to_string();
-        let msg = super::zh(&fe.message).to_string();
-        summary.push(json!({"field": name, "message": msg}));
-        by_field.entry(name).or_insert(json!(msg));
-    }
-    (Value::Object(by_field), summary)
 }
 
 /// The organisation a member publishes for (`None` for organisers and administrators,
@@ -256,7 +237,7 @@ async fn submit(
         // show what would be refused on publishing, without refusing the preview
         if let Err(ApiError::Validation(e)) = listings::validate(&ctx, Entity::Listing(kind), &rec)
         {
-            let (by_field, _) = field_errors(&e);
+            let (by_field, _) = super::field_errors(&e);
             page["hints"] = by_field;
         }
         return Ok(render(
@@ -275,7 +256,7 @@ async fn submit(
             Ok(Redirect::to(&format!("/{}/{id}?published=1", kind.plural())).into_response())
         }
         Err(ApiError::Validation(e)) => {
-            let (by_field, summary) = field_errors(&e);
+            let (by_field, summary) = super::field_errors(&e);
             page["errors"] = by_field;
             page["error_summary"] = json!(summary);
             Ok(render_status(

@@ -407,6 +407,33 @@ impl FormPairs {
     }
 }
 
+/// A positive id from the path, or a 404 page (a page address with a bad id does not exist).
+pub(crate) fn page_id(raw: &str) -> Result<i64, WebError> {
+    match raw.parse::<i64>() {
+        Ok(n) if n > 0 => Ok(n),
+        _ => Err(ApiError::NotFound(format!("页面 {raw} 不存在 / no page {raw}")).into()),
+    }
+}
+
+/// Field errors by form field, Chinese message only (the first per field), and all of them
+/// for the summary at the top of the form.
+pub(crate) fn field_errors(e: &duijie_domain::FieldErrors) -> (Value, Vec<Value>) {
+    let mut by_field = Map::new();
+    let mut summary = Vec::new();
+    for fe in &e.0 {
+        let name = fe
+            .field
+            .split(['[', '.'])
+            .next()
+            .unwrap_or(&fe.field)
+            .to_string();
+        let msg = zh(&fe.message).to_string();
+        summary.push(json!({"field": name, "message": msg}));
+        by_field.entry(name).or_insert(json!(msg));
+    }
+    (Value::Object(by_field), summary)
+}
+
 /// Numbered page links around the current one.
 fn pagination(base: &str, total: u64, limit: u64, offset: u64) -> Value {
     let pages = total.div_ceil(limit.max(1));

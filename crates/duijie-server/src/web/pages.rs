@@ -54,14 +54,6 @@ pub fn router() -> Router<Context> {
         .route("/organizations/{id}", get(organization))
 }
 
-/// A positive id from the path, or a 404 page (a page address with a bad id does not exist).
-fn page_id(raw: &str) -> Result<i64, WebError> {
-    match raw.parse::<i64>() {
-        Ok(n) if n > 0 => Ok(n),
-        _ => Err(ApiError::NotFound(format!("页面 {raw} 不存在 / no page {raw}")).into()),
-    }
-}
-
 fn query(raw: Option<String>) -> Result<Params, WebError> {
     Ok(Params::from_query(raw.as_deref().unwrap_or(""))?)
 }
@@ -428,7 +420,7 @@ async fn listing(
     RawQuery(q): RawQuery,
     kind: ListingKind,
 ) -> Result<Response, WebError> {
-    let id = page_id(&raw)?;
+    let id = super::page_id(&raw)?;
     // the only parameter: `published=1` after the form redirects here (a fixed message)
     let notice = q
         .as_deref()
@@ -469,7 +461,7 @@ async fn organization(
     caller: Caller,
     Path(raw): Path<String>,
 ) -> Result<Html<String>, WebError> {
-    let id = page_id(&raw)?;
+    let id = super::page_id(&raw)?;
     let org = listings::get(&ctx, Entity::Organization, id, caller.viewer()).await?;
     let f = ListFilter {
         organization_id: Some(id),
