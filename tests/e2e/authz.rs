@@ -111,7 +111,9 @@ async fn snapshot(app: &TestApp, w: &World) -> Value {
     let (_, users) = app.get("/api/v1/users?limit=100").await;
     let (_, events) = app.get("/api/v1/events?limit=1").await;
     let (_, tokens) = app.get("/api/v1/me/tokens").await;
+    let (_, ledger) = app.get("/api/v1/ledger?limit=1").await;
     json!({
+        "ledger": ledger["total"], "ledger_changed": ledger["items"][0]["updated_at"],
         "seq": index["store_seq"], "audit": audit["total"], "event": event, "participants": parts,
         "pairing_version": pairing["version"], "users": users, "events": events["total"], "tokens": tokens["total"],
     })
@@ -154,6 +156,12 @@ async fn cells(app: &TestApp, w: &World) -> Vec<Cell> {
         app,
         "/api/v1/events",
         json!({"name": "待删对接会", "date": "2026-06-02"}),
+    )
+    .await;
+    let entry = created(
+        app,
+        "/api/v1/ledger",
+        json!({"kind": "cooperation", "enterprise_id": w.e1, "university_id": w.u1, "title": "会外合作"}),
     )
     .await;
     let ev = w.event;
@@ -355,6 +363,22 @@ async fn cells(app: &TestApp, w: &World) -> Vec<Cell> {
             STAFF,
         ),
         c(
+            "file a cooperation in the ledger",
+            Method::POST,
+            "/api/v1/ledger".into(),
+            Some(
+                json!({"kind": "cooperation", "enterprise_id": w.e1, "university_id": w.u1, "title": "合作 {role}"}),
+            ),
+            STAFF,
+        ),
+        c(
+            "record an outcome",
+            Method::POST,
+            format!("/api/v1/ledger/{entry}/outcomes"),
+            Some(json!({"status": "met"})),
+            STAFF,
+        ),
+        c(
             "rebuild index",
             Method::POST,
             "/api/v1/admin/reindex".into(),
@@ -470,7 +494,7 @@ async fn every_role_every_write_endpoint_own_and_others() {
             checked += 1;
         }
     }
-    assert_eq!(checked, 5 * 32);
+    assert_eq!(checked, 5 * 34);
     // reading stays public, contact details only when signed in
     let (s, _) = (
         app.anon

@@ -4,6 +4,7 @@
 
 mod helpers;
 
+mod alerts;
 mod api_errors;
 mod api_import;
 mod api_listings;
@@ -14,5 +15,6 @@ mod cli;
 mod crash;
 mod demo;
 mod events;
+mod ledger;
 mod matching;
 mod web;

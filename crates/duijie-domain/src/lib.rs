@@ -9,6 +9,7 @@
 
 pub mod geo;
 pub mod input;
+pub mod ledger;
 pub mod model;
 pub mod vocab;
 

@@ -442,35 +442,59 @@ impl SearchIndex {
         }
     }
 
-    /// Calls `f` with the kind, id and encoded term vector ([`decode_terms`]) of every live
-    /// document of `searcher`, in segment and document order (deterministic for a given index
-    /// state). Blocking; reads the whole document store once.
-    pub fn for_each_stored_terms(
+    /// Calls `f` with every live document of `searcher`: where it is ([`StoredAt`]), the
+    /// listing as [`SearchIndex::stored_listing`] reads it, and its encoded term vector
+    /// ([`decode_terms`]), in segment and document order (deterministic for a given index
+    /// state). Blocking; reads the whole document store once, block by block.
+    pub fn for_each_stored(
         &self,
         searcher: &tantivy::Searcher,
-        mut f: impl FnMut(ListingKind, i64, &str),
+        mut f: impl FnMut(StoredAt, ListingText, &str),
     ) -> Result<(), IndexError> {
         let fields = &self.fields;
         for reader in searcher.segment_readers() {
             let store = reader
                 .get_store_reader(8)
                 .map_err(|e| IndexError::Io(e.to_string()))?;
-            for doc in store.iter::<TantivyDocument>(reader.alive_bitset()) {
+            let alive = reader.alive_bitset();
+            let segment = reader.segment_id();
+            // without a bitset the store yields every document in id order
+            for (doc_id, doc) in (0..reader.max_doc()).zip(store.iter::<TantivyDocument>(None)) {
+                if alive.is_some_and(|a| a.is_deleted(doc_id)) {
+                    continue;
+                }
                 let doc = doc?;
-                let kind =
-                    schema::stored_str(&doc, fields.kind).and_then(|k| ListingKind::parse(&k));
-                let id = schema::stored_i64(&doc, fields.id);
-                if let (Some(kind), Some(id)) = (kind, id) {
+                if let Some(listing) = listing_of(fields, &doc) {
                     let terms = doc
                         .get_first(fields.terms)
                         .and_then(|v| v.as_str())
                         .unwrap_or("");
-                    f(kind, id, terms);
+                    f(StoredAt { segment, doc_id }, listing, terms);
                 }
             }
         }
         Ok(())
     }
+
+    /// Where a candidate's document is, in the terms of [`SearchIndex::for_each_stored`]
+    /// (a segment's documents never change, so this names one stored version of a listing).
+    pub fn stored_at(&self, searcher: &tantivy::Searcher, addr: DocAddress) -> StoredAt {
+        StoredAt {
+            segment: searcher.segment_reader(addr.segment_ord).segment_id(),
+            doc_id: addr.doc_id,
+        }
+    }
+}
+
+/// A stored document's place: its segment (stable across commits until the segment is
+/// merged away) and its id in the segment. What is stored there never changes, so data
+/// derived from it can be kept under this key for as long as the segment lives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct StoredAt {
+    /// Segment.
+    pub segment: tantivy::index::SegmentId,
+    /// Document id within the segment.
+    pub doc_id: DocId,
 }
 
 #[cfg(test)]

@@ -6,7 +6,8 @@
 //!
 //! Run with `cargo bench -p duijie-match --bench matching` (release profile). Environment:
 //! `MATCH_BENCH_DOCS` (default 100000), `MATCH_BENCH_QUERIES` (default 400), `MATCH_BENCH_CANDIDATES`,
-//! `MATCH_BENCH_QUERY_TERMS`, `MATCH_BENCH_THREADS` (engine tuning), `CSL_FILE`.
+//! `MATCH_BENCH_QUERY_TERMS`, `MATCH_BENCH_THREADS` (engine tuning), `CSL_FILE`;
+//! `MATCH_BENCH_PHASES` (any value) also prints where a request's time goes.
 
 use duijie_domain::{ListingKind, ListingText, OrgSummary, zones_of_city};
 use duijie_index::{IndexOptions, SearchIndex};
@@ -298,6 +299,45 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     times.sort();
     let at = |p: f64| times[((times.len() as f64 - 1.0) * p).round() as usize].as_secs_f64() * 1e3;
+    if std::env::var_os("MATCH_BENCH_PHASES").is_some() {
+        // where the time goes: analysing the need, ranking without explanations (one thread)
+        // with the configured pool and with a pool of `limit`, and the whole request
+        let median = |f: &dyn Fn(&ListingText)| -> f64 {
+            let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
+            let mut t: Vec<Duration> = (0..n_queries)
+                .map(|_| {
+                    let q = needs[rng.below(needs.len())];
+                    let s = Instant::now();
+                    f(q);
+                    s.elapsed()
+                })
+                .collect();
+            t.sort();
+            t[t.len() / 2].as_secs_f64() * 1e3
+        };
+        let analyzer = index.analyzer();
+        let tv = median(&|q| {
+            std::hint::black_box(duijie_index::similar::TermVector::of_listing(analyzer, q));
+        });
+        let rank = median(&|q| {
+            std::hint::black_box(matcher.rank_listing(q, ListingKind::Result, &opts).ok());
+        });
+        let small = MatchOptions {
+            candidates: Some(opts.limit),
+            ..opts.clone()
+        };
+        let rank_small = median(&|q| {
+            std::hint::black_box(matcher.rank_listing(q, ListingKind::Result, &small).ok());
+        });
+        let full = median(&|q| {
+            std::hint::black_box(matcher.for_listing(q, ListingKind::Result, &opts).ok());
+        });
+        println!(
+            "phases (p50): analyse need {tv:.2} ms; rank without explanations {rank:.2} ms \
+             ({rank_small:.2} ms with {} candidates); whole request {full:.2} ms",
+            opts.limit
+        );
+    }
     println!(
         "need → top-20 results with breakdown ({} queries, {:.1} matches each): p50 {:.2} ms, p90 {:.2} ms, p99 {:.2} ms, max {:.2} ms (targets p50 ≤ 5, p99 ≤ 20)",
         n_queries,

@@ -39,6 +39,8 @@ pub enum Action {
     ManageEvents,
     /// Bulk imports.
     Import,
+    /// Keep the outcomes ledger: file cooperations and projects, record outcomes, import.
+    ManageLedger,
     /// Register accounts (organisers: enterprise and researcher accounts only).
     RegisterUsers,
     /// Change accounts, read the audit log, rebuild the index.
@@ -83,7 +85,9 @@ pub async fn authorize(ctx: &Context, caller: &Caller, action: Action) -> Result
             ctx.store.organization(id).await?;
             organizer || user.organization_id == Some(id)
         }
-        Action::ManageEvents | Action::Import | Action::RegisterUsers => organizer,
+        Action::ManageEvents | Action::Import | Action::RegisterUsers | Action::ManageLedger => {
+            organizer
+        }
         Action::Administer => false,
     };
     if allowed {
@@ -119,6 +123,10 @@ fn refusal(role: &str, action: Action) -> ApiError {
         Action::ManageEvents => (
             "只有组织者和管理员可以管理对接会".into(),
             "only organizers and administrators manage events".into(),
+        ),
+        Action::ManageLedger => (
+            "只有组织者和管理员可以维护成效台账".into(),
+            "only organizers and administrators keep the outcomes ledger".into(),
         ),
         Action::Import => (
             "只有组织者和管理员可以批量导入".into(),

@@ -252,3 +252,99 @@ pub fn describe_accounts(accounts: &[DemoAccount]) -> String {
     }
     s
 }
+
+/// The demo's example event: a matchmaking event three weeks ago on the demo's hydrogen,
+/// steel and medicine themes, invited by theme and paired, with a few outcomes already in
+/// the ledger (a meeting, an intention, a signed licence, a declined pair), so the
+/// organiser's console, the ledger and the dashboard show something on the first start.
+/// Returns the event id.
+pub async fn create_demo_event(ctx: &Context) -> Result<i64, String> {
+    use duijie_domain::ledger::Outcome;
+    let day = chrono::Utc::now().date_naive() - chrono::Duration::days(21);
+    let date = day.format("%Y-%m-%d").to_string();
+    let rec = obj(json!({
+        "name": "辽宁校企协同创新成果对接会（示例）",
+        "date": date,
+        "format": "fair",
+        "venue": "沈阳国际展览中心",
+        "description": "演示数据：按主题邀请参会单位并自动生成的对接安排。",
+        "themes": ["new_energy", "metallurgy", "biomedicine"],
+        "slot_count": 6,
+        "table_count": 12,
+        "max_per_enterprise": 3,
+        "max_per_result": 2,
+    }));
+    let e = crate::events::create(ctx, &rec)
+        .await
+        .map_err(|e| e.to_string())?;
+    crate::invite::invite_by_theme(ctx, e.id)
+        .await
+        .map_err(|e| e.to_string())?;
+    crate::events::generate(ctx, e.id)
+        .await
+        .map_err(|e| e.to_string())?;
+    let filter = duijie_store::LedgerFilter {
+        event_id: Some(e.id),
+        ..Default::default()
+    };
+    let entries = ctx
+        .store
+        .ledger(&filter, 4, 0)
+        .await
+        .map_err(|e| e.to_string())?;
+    let actor = duijie_store::LedgerActor {
+        user_id: None,
+        name: "demo".into(),
+    };
+    let on = |days: i64| {
+        (day + chrono::Duration::days(days))
+            .format("%Y-%m-%d")
+            .to_string()
+    };
+    let steps: [(&str, Outcome); 4] = [
+        (
+            "met",
+            Outcome {
+                status: "met".into(),
+                date: Some(on(0)),
+                ..Outcome::default()
+            },
+        ),
+        (
+            "intention",
+            Outcome {
+                status: "intention".into(),
+                date: Some(on(7)),
+                note: Some("双方同意开展中试合作".into()),
+                ..Outcome::default()
+            },
+        ),
+        (
+            "contract",
+            Outcome {
+                status: "contract".into(),
+                date: Some(on(14)),
+                amount_yuan: Some(1_200_000),
+                contract_date: Some(on(14)),
+                contract_mode: Some("license".into()),
+                ..Outcome::default()
+            },
+        ),
+        (
+            "declined",
+            Outcome {
+                status: "declined".into(),
+                date: Some(on(1)),
+                reason: Some("企业近期无投入计划".into()),
+                ..Outcome::default()
+            },
+        ),
+    ];
+    for (entry, (_, outcome)) in entries.items.iter().zip(steps) {
+        ctx.store
+            .record_outcome(entry.id, &outcome, &actor, None)
+            .await
+            .map_err(|e| e.to_string())?;
+    }
+    Ok(e.id)
+}

@@ -165,6 +165,7 @@ impl From<StoreError> for ApiError {
                     "user" => "用户",
                     "token" => "令牌",
                     "event" => "对接会",
+                    "ledger entry" => "台账记录",
                     _ => "记录",
                 };
                 ApiError::not_found(zh, entity, id)

@@ -262,7 +262,7 @@ pub fn csv(s: &ScheduleView) -> Result<Vec<u8>, ApiError> {
 
 /// Neutralises a cell a spreadsheet would run as a formula (`=`, `+`, `-`, `@` first):
 /// names and titles come from users, and a CSV cell carries no type.
-fn csv_safe(cell: &str) -> std::borrow::Cow<'_, str> {
+pub(crate) fn csv_safe(cell: &str) -> std::borrow::Cow<'_, str> {
     if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {
         format!("'{cell}").into()
     } else {

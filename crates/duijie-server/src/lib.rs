@@ -2,6 +2,7 @@
 //! crate that knows HTTP; everything it serves comes from the engine crates.
 
 pub mod accounts;
+pub mod alerts;
 pub mod audit;
 pub mod auth;
 pub mod authz;
@@ -16,12 +17,15 @@ pub mod export;
 pub mod extract;
 pub mod import;
 pub mod indexer;
+pub mod invite;
+pub mod ledger;
 pub mod listings;
 pub mod matching;
 pub mod pair;
 pub mod routes;
 pub mod settings;
 pub mod startup;
+pub mod stats;
 pub mod web;
 
 /// Installs the tracing subscriber (pretty or JSON, filter from settings or RUST_LOG).

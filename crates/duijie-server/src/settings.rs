@@ -36,6 +36,49 @@ pub struct Settings {
     /// Accounts and sign-in.
     #[serde(default)]
     pub auth: AuthSettings,
+    /// The programme's targets shown on the dashboard.
+    #[serde(default)]
+    pub dashboard: DashboardSettings,
+    /// Match alerts and their webhook deliveries.
+    #[serde(default)]
+    pub alerts: AlertSettings,
+}
+
+/// Match alerts and their webhook deliveries (`[alerts]`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct AlertSettings {
+    /// How often the alert worker reads new changes and the delivery worker looks for due
+    /// deliveries, ms.
+    pub poll_interval_ms: u64,
+    /// Delay before the first retry, ms; it doubles with every further attempt.
+    pub retry_base_ms: u64,
+    /// Longest delay between two attempts, ms.
+    pub retry_max_ms: u64,
+    /// Attempts per delivery (the first included) before it is marked failed.
+    pub max_attempts: u32,
+    /// Time allowed for one webhook request, ms.
+    pub request_timeout_ms: u64,
+    /// Lowest score of `need_matches` subscriptions that do not give one.
+    pub default_min_score: f64,
+    /// Allow webhooks to loopback, private and link-local addresses (`localhost`, 10.x,
+    /// 192.168.x, 127.x...). Off by default, so a subscriber cannot make the server call
+    /// into its own network.
+    pub allow_private_targets: bool,
+}
+
+impl Default for AlertSettings {
+    fn default() -> Self {
+        AlertSettings {
+            poll_interval_ms: 1000,
+            retry_base_ms: 30_000,
+            retry_max_ms: 3_600_000,
+            max_attempts: 8,
+            request_timeout_ms: 10_000,
+            default_min_score: 0.5,
+            allow_private_targets: false,
+        }
+    }
 }
 
 /// Accounts and sign-in.
@@ -63,6 +106,32 @@ impl Default for AuthSettings {
             max_failures_per_account: 5,
             max_failures_per_address: 30,
             lockout_minutes: 15,
+        }
+    }
+}
+
+/// The programme's targets (domain.md: 100+ universities with 1,000+ enterprises,
+/// 2,000+ experts sent into enterprises, 7,000+ results transferred).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct DashboardSettings {
+    /// Universities engaged.
+    pub target_universities: i64,
+    /// Enterprises engaged.
+    pub target_enterprises: i64,
+    /// Experts sent into enterprises.
+    pub target_experts: i64,
+    /// Results transferred.
+    pub target_results: i64,
+}
+
+impl Default for DashboardSettings {
+    fn default() -> Self {
+        DashboardSettings {
+            target_universities: 100,
+            target_enterprises: 1000,
+            target_experts: 2000,
+            target_results: 7000,
         }
     }
 }
@@ -276,6 +345,15 @@ impl Settings {
         if self.auth.session_hours == 0 || self.auth.max_failures_per_account == 0 {
             return Err(SettingsError(
                 "auth.session_hours and auth.max_failures_per_account must be at least 1".into(),
+            ));
+        }
+        if self.alerts.max_attempts == 0
+            || self.alerts.poll_interval_ms == 0
+            || self.alerts.request_timeout_ms == 0
+            || !(0.0..=1.0).contains(&self.alerts.default_min_score)
+        {
+            return Err(SettingsError(
+                "alerts.max_attempts, alerts.poll_interval_ms and alerts.request_timeout_ms must be at least 1, alerts.default_min_score from 0 to 1".into(),
             ));
         }
         if self.import.batch_size == 0 || self.server.max_page_size == 0 {

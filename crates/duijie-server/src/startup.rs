@@ -35,6 +35,11 @@ impl Application {
             // the index was empty when the context opened: build the semantic model now, in
             // the background, rather than on the first match request
             ctx.matcher.spawn_refresh();
+            // an example event with a pairing and a few outcomes; the demo stays usable
+            // without it, so a failure is reported and start-up goes on
+            if let Err(e) = crate::demo::create_demo_event(&ctx).await {
+                tracing::warn!(error = %e, "the demo event could not be created");
+            }
         }
         // demo accounts: created with the demo data, shown again at every start in demo mode
         let demo_accounts = if demo.is_some() {
@@ -96,12 +101,16 @@ impl Application {
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
         let app = crate::routes::router(self.ctx.clone());
-        axum::serve(
+        // match alerts and webhook deliveries run beside the server, never in a write
+        let alerts = crate::alerts::start(&self.ctx);
+        let served = axum::serve(
             self.listener,
             app.into_make_service_with_connect_info::<SocketAddr>(),
         )
         .with_graceful_shutdown(shutdown)
-        .await?;
+        .await;
+        alerts.stop().await;
+        served?;
         self.ctx.store.close().await;
         Ok(())
     }

@@ -546,6 +546,16 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         }
+        // pairing entries nobody acted on go with the event; the rest are the record of what
+        // happened and stay in the ledger
+        sqlx::query("DELETE FROM ledger_history WHERE entry_id IN (SELECT id FROM ledger_entries WHERE event_id = $1 AND status = 'proposed')")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("DELETE FROM ledger_entries WHERE event_id = $1 AND status = 'proposed'")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
         let n = sqlx::query("DELETE FROM events WHERE id = $1")
             .bind(id)
             .execute(&mut *tx)
@@ -752,6 +762,7 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         mark_stale(&mut tx, event_id).await?;
+        crate::ledger::sync_event_ledger(&mut tx, event_id).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -897,6 +908,7 @@ impl Store {
         for m in meetings {
             insert_pairing(&mut tx, event_id, m, &ts).await?;
         }
+        crate::ledger::sync_event_ledger(&mut tx, event_id).await?;
         tx.commit().await?;
         self.pairings(event_id).await
     }
@@ -991,6 +1003,7 @@ impl Store {
                 }
             }
         }
+        crate::ledger::sync_event_ledger(&mut tx, event_id).await?;
         tx.commit().await?;
         Ok(inserted)
     }

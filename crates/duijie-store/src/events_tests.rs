@@ -18,7 +18,7 @@ async fn sqlite() -> (tempfile::TempDir, Store) {
     (dir, store)
 }
 
-fn draft(name: &str) -> EventDraft {
+pub(crate) fn draft(name: &str) -> EventDraft {
     EventDraft {
         name: name.into(),
         format: "fair".into(),
@@ -46,7 +46,7 @@ fn draft(name: &str) -> EventDraft {
 }
 
 /// An enterprise with two needs and a university with a result and an expert.
-async fn fixture(store: &Store) -> (i64, [i64; 2], i64, i64, i64) {
+pub(crate) async fn fixture(store: &Store) -> (i64, [i64; 2], i64, i64, i64) {
     let v = Vocabulary::default();
     let ent = store
         .create(&Draft::Organization(

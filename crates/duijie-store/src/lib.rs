@@ -13,17 +13,24 @@
 #![warn(missing_docs)]
 
 mod accounts;
+mod alerts;
 mod error;
 mod events;
+mod ledger;
 mod listings;
 mod rows;
 
 pub use accounts::{ApiToken, AuditEntry, AuditRecord, NewUser, User};
+pub use alerts::{
+    Attempt, AttemptOutcome, DELIVERY_DELIVERED, DELIVERY_FAILED, DELIVERY_PENDING, Delivery,
+    KIND_INDUSTRY_NEEDS, KIND_NEED_MATCHES, NewAlert, NewSubscription, Notification, Subscription,
+};
 pub use error::StoreError;
 pub use events::{
     Event, EventBreak, EventDraft, EventFilter, PairingChange, PairingDraft, PairingRow,
     PairingRun, Participant, ParticipantListing, Preference, PreferenceDraft,
 };
+pub use ledger::{LedgerActor, LedgerChange, LedgerDraft, LedgerEntry, LedgerFilter};
 pub use listings::{Draft, ImportOutcome, ListFilter, Page};
 
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
@@ -153,5 +160,7 @@ pub(crate) fn now() -> String {
 
 #[cfg(test)]
 mod events_tests;
+#[cfg(test)]
+mod ledger_tests;
 #[cfg(test)]
 mod tests;

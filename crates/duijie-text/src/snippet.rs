@@ -10,6 +10,7 @@
 use std::ops::Range;
 
 use crate::Analyzer;
+use crate::normalize::is_han;
 
 /// A highlighted excerpt of a text.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -84,8 +85,6 @@ impl Analyzer {
             .map(|(b, _)| b)
             .chain(std::iter::once(text.len()))
             .collect();
-        let n = starts.len() - 1;
-        let byte = |c: usize| starts.get(c).copied().unwrap_or(text.len());
         if max_chars == 0 {
             return Snippet::default();
         }
@@ -100,72 +99,125 @@ impl Analyzer {
             };
             matches.push((t.position, end, weight, t.text));
         }
-        let leading = Snippet {
-            fragment: 0..byte(n.min(max_chars)),
-            highlights: Vec::new(),
-        };
-        // Best window: starts at a match, spans max_chars characters.
-        let mut best: Option<(f32, usize, usize)> = None; // (score, count, first match)
-        for (i, &(start, _, _, _)) in matches.iter().enumerate() {
-            let limit = start + max_chars;
-            let mut seen: Vec<&str> = Vec::new();
-            let (mut score, mut count) = (0.0f32, 0usize);
-            for (s, e, w, term) in &matches[i..] {
-                if *s >= limit {
-                    break;
-                }
-                if *e <= limit {
-                    count += 1;
-                    if !seen.contains(&term.as_str()) {
-                        seen.push(term);
-                        score += *w;
-                    }
-                }
-            }
-            let better = match best {
-                None => count > 0,
-                Some((bs, bc, _)) => score > bs || (score == bs && count > bc),
-            };
-            if better {
-                best = Some((score, count, i));
-            }
-        }
-        let Some((_, _, i)) = best else {
-            return leading;
-        };
-        let first = matches[i].0;
-        let limit = first + max_chars;
-        let last_end = matches[i..]
+        pick(text, &starts, &matches, max_chars)
+    }
+
+    /// [`Analyzer::snippet`] for a short list of terms, found in `text` by substring search
+    /// when they are all Han words (no segmentation: a few microseconds instead of running
+    /// jieba over the text). A Han word found inside a longer one is highlighted, as search
+    /// mode's sub-words are; other terms (Latin, digits, which the analyzer folds and
+    /// lowercases) go through [`Analyzer::snippet`].
+    pub fn snippet_of_terms(&self, text: &str, terms: &[(&str, f32)], max_chars: usize) -> Snippet {
+        if terms
             .iter()
-            .filter(|(s, e, _, _)| *s < limit && *e <= limit)
-            .map(|(_, e, _, _)| *e)
-            .max()
-            .unwrap_or(first);
-        let slack = max_chars.saturating_sub(last_end - first);
-        let mut from = first - (slack / 2).min(first);
-        let to = (from + max_chars).min(n);
-        if to - from < max_chars {
-            from = to.saturating_sub(max_chars).min(from);
+            .any(|(t, _)| t.is_empty() || !t.chars().all(is_han))
+        {
+            let weight = |x: &str| terms.iter().find(|(t, _)| *t == x).map(|(_, w)| *w);
+            return self.snippet(text, &weight, max_chars);
         }
-        let mut highlights: Vec<Range<usize>> = Vec::new();
-        let mut inside: Vec<(usize, usize)> = matches
-            .iter()
-            .filter(|(s, e, _, _)| *s >= from && *e <= to)
-            .map(|(s, e, _, _)| (*s, *e))
+        let starts: Vec<usize> = text
+            .char_indices()
+            .map(|(b, _)| b)
+            .chain(std::iter::once(text.len()))
             .collect();
-        inside.sort_unstable();
-        let mut merged: Vec<(usize, usize)> = Vec::new();
-        for (s, e) in inside {
-            match merged.last_mut() {
-                Some(last) if s <= last.1 => last.1 = last.1.max(e),
-                _ => merged.push((s, e)),
+        if max_chars == 0 {
+            return Snippet::default();
+        }
+        let mut matches: Vec<(usize, usize, f32, String)> = Vec::new();
+        for &(term, weight) in terms {
+            if !weight.is_finite() {
+                continue;
+            }
+            for (b, _) in text.match_indices(term) {
+                if let (Ok(from), Ok(to)) = (
+                    starts.binary_search(&b),
+                    starts.binary_search(&(b + term.len())),
+                ) {
+                    matches.push((from, to, weight, term.to_string()));
+                }
             }
         }
-        highlights.extend(merged.into_iter().map(|(s, e)| byte(s)..byte(e)));
-        Snippet {
-            fragment: byte(from)..byte(to),
-            highlights,
+        matches.sort_by_key(|a| (a.0, a.1));
+        pick(text, &starts, &matches, max_chars)
+    }
+}
+
+/// The best window of `max_chars` characters for `matches` (`(start char, end char, weight,
+/// term)`, by start) and its highlights; `starts` is the byte offset of every character of
+/// `text` and of its end.
+fn pick(
+    text: &str,
+    starts: &[usize],
+    matches: &[(usize, usize, f32, String)],
+    max_chars: usize,
+) -> Snippet {
+    let n = starts.len() - 1;
+    let byte = |c: usize| starts.get(c).copied().unwrap_or(text.len());
+    let leading = Snippet {
+        fragment: 0..byte(n.min(max_chars)),
+        highlights: Vec::new(),
+    };
+    // Best window: starts at a match, spans max_chars characters.
+    let mut best: Option<(f32, usize, usize)> = None; // (score, count, first match)
+    for (i, &(start, _, _, _)) in matches.iter().enumerate() {
+        let limit = start + max_chars;
+        let mut seen: Vec<&str> = Vec::new();
+        let (mut score, mut count) = (0.0f32, 0usize);
+        for (s, e, w, term) in &matches[i..] {
+            if *s >= limit {
+                break;
+            }
+            if *e <= limit {
+                count += 1;
+                if !seen.contains(&term.as_str()) {
+                    seen.push(term);
+                    score += *w;
+                }
+            }
         }
+        let better = match best {
+            None => count > 0,
+            Some((bs, bc, _)) => score > bs || (score == bs && count > bc),
+        };
+        if better {
+            best = Some((score, count, i));
+        }
+    }
+    let Some((_, _, i)) = best else {
+        return leading;
+    };
+    let first = matches[i].0;
+    let limit = first + max_chars;
+    let last_end = matches[i..]
+        .iter()
+        .filter(|(s, e, _, _)| *s < limit && *e <= limit)
+        .map(|(_, e, _, _)| *e)
+        .max()
+        .unwrap_or(first);
+    let slack = max_chars.saturating_sub(last_end - first);
+    let mut from = first - (slack / 2).min(first);
+    let to = (from + max_chars).min(n);
+    if to - from < max_chars {
+        from = to.saturating_sub(max_chars).min(from);
+    }
+    let mut highlights: Vec<Range<usize>> = Vec::new();
+    let mut inside: Vec<(usize, usize)> = matches
+        .iter()
+        .filter(|(s, e, _, _)| *s >= from && *e <= to)
+        .map(|(s, e, _, _)| (*s, *e))
+        .collect();
+    inside.sort_unstable();
+    let mut merged: Vec<(usize, usize)> = Vec::new();
+    for (s, e) in inside {
+        match merged.last_mut() {
+            Some(last) if s <= last.1 => last.1 = last.1.max(e),
+            _ => merged.push((s, e)),
+        }
+    }
+    highlights.extend(merged.into_iter().map(|(s, e)| byte(s)..byte(e)));
+    Snippet {
+        fragment: byte(from)..byte(to),
+        highlights,
     }
 }
 
@@ -235,6 +287,27 @@ mod tests {
         assert_eq!(&text[s.fragment.clone()], "其他内容其");
         assert!(s.is_empty());
         assert_eq!(a.snippet(&text, &|_| Some(1.0), 0), Snippet::default());
+    }
+
+    #[test]
+    fn term_lists_find_han_words_without_segmenting_and_fall_back_otherwise() {
+        let a = analyzer();
+        let filler = "其他内容".repeat(20);
+        let text = format!("{filler}农业发展银行支持现代农业。{filler}稀土");
+        let terms = [("农业", 1.0), ("发展", 1.0), ("稀土", 1.0)];
+        let w = weights(&["农业", "发展", "稀土"]);
+        for max in [1, 12, 40, 400] {
+            let fast = a.snippet_of_terms(&text, &terms, max);
+            check(&text, &fast, max);
+            assert_eq!(fast, a.snippet(&text, &|t| w.get(t).copied(), max), "{max}");
+        }
+        assert_eq!(a.snippet_of_terms(&text, &terms, 0), Snippet::default());
+        assert!(a.snippet_of_terms(&text, &[], 10).is_empty());
+        // Latin terms are matched on folded, lowercased tokens
+        let text = "辽宁某企业采用电解水制氢技术，并以ＰＥＧ－４００为添加剂。";
+        let s = a.snippet_of_terms(text, &[("制氢", 1.0), ("peg", 1.0)], 100);
+        let hits: Vec<&str> = s.highlights.iter().map(|h| &text[h.clone()]).collect();
+        assert_eq!(hits, vec!["制氢", "ＰＥＧ"]);
     }
 
     #[test]

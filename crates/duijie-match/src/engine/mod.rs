@@ -68,20 +68,33 @@
 //!
 //! Ranking and explaining are separate: stage 2 computes numbers only (no reasons, no
 //! matched terms, no highlights), and only the `limit` matches returned are explained
-//! (reasons, matched terms, highlights, which analyse the candidate's text again). The model
-//! keeps every indexed listing's vectors ([`SemanticParams::cache_docs`]), keyed by kind, id
-//! and a fingerprint of the stored term vector, so a candidate is re-scored without analysing
-//! its terms again; a listing changed since the model was built is analysed as before.
+//! (reasons, matched terms, highlights). The model keeps every indexed listing's vectors and
+//! structured fields ([`SemanticParams::cache_docs`]) by where the listing is stored (segment
+//! and document id: what a segment holds never changes), so a candidate of the model's
+//! snapshot is re-scored without reading its document at all; only the matches shown are read
+//! back for their title and text. A listing stored since the model was built is read, and
+//! its vectors are found by kind, id and a fingerprint of its stored term vector, or computed.
+//! Highlights find the matched words in the text by substring search when they are all Han
+//! words (Latin ones, which the analyzer folds and lowercases, still go through the
+//! segmenter), instead of segmenting every shown text again.
 //! [`Matcher::pair_score_only`] and [`Matcher::rank_listing`] are the score-only entry points
 //! (event pairing, the quality report); they give exactly the scores of the explaining ones.
 //!
 //! ## Measured (see `examples/csl_quality.rs` and `benches/matching.rs`)
 //!
 //! On 1,000 CSL papers (abstracts as results with neutral titles, titles as needs), against
-//! plain jieba + BM25 on the same index: abstract → own title MRR@10 0.98 (BM25 0.97), title →
-//! own abstract 0.98 (0.98), same-discipline P@10 abstract → results 0.27 (0.21), title →
-//! results 0.24 (0.16). Removing the semantic model costs about 0.03 of P@10; removing the
-//! character features about 0.02.
+//! plain jieba + BM25 on the same index: abstract → own title MRR@10 0.981 (BM25 0.970), title
+//! → own abstract 0.978 (0.983), same-discipline P@10 abstract → results 0.274 (0.205), title
+//! → results 0.248 (0.164). Removing the semantic model costs about 0.03 of P@10; removing the
+//! character features about 0.02. The LSA term space `VΣ` ([`SemanticParams::sv_power`] 2
+//! rather than 1) and α = 0.6 (rather than 0.5) each gave a few thousandths, more with
+//! title-only distractors. A larger stage-1 query helps P@10 (48 terms: about +0.01) but
+//! costs three times the candidate search at 100,000 listings; re-scoring every listing
+//! reaches only 0.288, so the rest is in the score, not in the candidates. Tried without
+//! gain: log-entropy term weights for the latent model, more or fewer dimensions (32–128),
+//! clustering the latent space into topics and pulling each listing towards its topic, and
+//! a hubness correction of the latent cosine (CSLS: it raised known-item MRR to 0.986 but
+//! lowered P@10).
 
 mod components;
 mod corpus;
@@ -95,7 +108,8 @@ pub use components::{
     region, today_days,
 };
 pub use corpus::{
-    CorpusModel, CorpusStats, Prepared, SemanticParams, lexical, lexical_cosine, semantic,
+    CachedDoc, CorpusModel, CorpusStats, Prepared, SemanticParams, lexical, lexical_cosine,
+    semantic,
 };
 pub use error::MatchError;
 pub use weights::{ComponentKind, MatchWeights, WeightsOverride};
@@ -116,7 +130,6 @@ use duijie_index::query::{FieldWeights, SYNONYM_WEIGHT, WeightedTerm};
 use duijie_index::similar::{CandidateFilter, TermVector};
 use duijie_text::Stopwords;
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock};
 
@@ -157,7 +170,7 @@ impl Default for MatcherConfig {
         MatcherConfig {
             candidates: 60,
             query_terms: 24,
-            lexical_share: 0.5,
+            lexical_share: 0.6,
             semantic: true,
             semantic_params: SemanticParams::default(),
             sync_rebuild_max_docs: 5_000,
@@ -289,6 +302,7 @@ struct Scoring {
 /// Stage 2's outcome: the best candidates, scored but not explained.
 struct Rescored {
     model: Arc<CorpusModel>,
+    searcher: tantivy::Searcher,
     source: Prepared,
     weights: MatchWeights,
     today: i64,
@@ -296,8 +310,18 @@ struct Rescored {
     top: Vec<ScoredCandidate>,
 }
 
-/// `(stage-1 rank, score, listing, vectors)` of a re-scored candidate.
-type ScoredCandidate = (usize, f64, ListingText, Arc<Prepared>);
+/// A re-scored candidate.
+struct ScoredCandidate {
+    /// Stage-1 rank.
+    rank: usize,
+    score: f64,
+    addr: tantivy::DocAddress,
+    /// The listing; without its texts when it came from the model's cache (`complete`
+    /// false): [`Matcher::run`] reads those for the matches it shows.
+    listing: Arc<ListingText>,
+    complete: bool,
+    prepared: Arc<Prepared>,
+}
 
 /// The matching engine. Cheap to share (`Arc`); all methods take `&self`.
 pub struct Matcher {
@@ -320,6 +344,10 @@ impl std::fmt::Debug for Matcher {
 
 /// Highlighted terms per match at most.
 const HIGHLIGHT_TERMS: usize = 10;
+/// Shared words named per explained pair (the most contributing ones): enough for
+/// [`HIGHLIGHT_TERMS`] and [`MATCHED_TERMS_SHOWN`] after words nested in shown ones are
+/// left out.
+const NAMED_TERMS: usize = 48;
 
 /// Shared terms worth showing: words, not the single characters that also serve as
 /// features, by contribution (descending, then term).
@@ -568,10 +596,10 @@ impl Matcher {
         Ok(r.map(|r| {
             r.top
                 .iter()
-                .map(|(_, score, l, _)| Ranked {
-                    kind: l.kind,
-                    id: l.id,
-                    score: *score,
+                .map(|c| Ranked {
+                    kind: c.listing.kind,
+                    id: c.listing.id,
+                    score: c.score,
                 })
                 .collect()
         })
@@ -680,11 +708,18 @@ impl Matcher {
             prepared: &r.source,
             saved,
         };
-        // explain the shown top only
-        par_map(&r.top, threads, |_, (_, _, listing, prepared)| {
+        // explain the shown top only, reading their texts
+        par_map(&r.top, threads, |_, c| {
+            let full;
+            let listing = if c.complete {
+                &*c.listing
+            } else {
+                full = self.index.stored_listing(&r.searcher, c.addr)?.listing;
+                &full
+            };
             let cand = Side {
                 listing,
-                prepared,
+                prepared: &c.prepared,
                 saved: true,
             };
             self.score_pair(&r.model, &src_side, &cand, &r.weights, r.today, true)
@@ -787,26 +822,44 @@ impl Matcher {
             &candidates,
             threads,
             |rank, c| -> Result<Option<ScoredCandidate>, MatchError> {
-                let stored = self.index.stored_listing(&searcher, c.addr)?;
-                if stored.listing.status != "published" || stored.listing.kind != target {
+                // a listing of the model's snapshot is scored from the model alone; one
+                // stored since is read and analysed
+                let (listing, prepared, complete) =
+                    match model.at(self.index.stored_at(&searcher, c.addr)) {
+                        Some(d) => (d.listing.clone(), d.prepared.clone(), false),
+                        None => {
+                            let stored = self.index.stored_listing(&searcher, c.addr)?;
+                            let prepared = model
+                                .cached(
+                                    stored.listing.kind,
+                                    stored.listing.id,
+                                    &stored.encoded_terms,
+                                )
+                                .unwrap_or_else(|| {
+                                    Arc::new(model.prepare(stored.terms(), &self.stopwords))
+                                });
+                            (Arc::new(stored.listing), prepared, true)
+                        }
+                    };
+                if listing.status != "published" || listing.kind != target {
                     return Ok(None);
                 }
-                let prepared = model
-                    .cached(
-                        stored.listing.kind,
-                        stored.listing.id,
-                        &stored.encoded_terms,
-                    )
-                    .unwrap_or_else(|| Arc::new(model.prepare(stored.terms(), &self.stopwords)));
                 let cand = Side {
-                    listing: &stored.listing,
+                    listing: &listing,
                     prepared: &prepared,
                     saved: true,
                 };
                 let score = self
                     .score_pair(&model, &src_side, &cand, &weights, today, false)?
                     .score;
-                Ok(Some((rank, score, stored.listing, prepared)))
+                Ok(Some(ScoredCandidate {
+                    rank,
+                    score,
+                    addr: c.addr,
+                    listing,
+                    complete,
+                    prepared,
+                }))
             },
         );
         let mut scored = Vec::with_capacity(rescored.len());
@@ -815,10 +868,11 @@ impl Matcher {
                 scored.push(x);
             }
         }
-        scored.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        scored.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.rank.cmp(&b.rank)));
         scored.truncate(opts.limit);
         Ok(Some(Rescored {
             model,
+            searcher,
             source: src,
             weights,
             today,
@@ -827,16 +881,20 @@ impl Matcher {
     }
 
     fn to_match(&self, l: &ListingText, s: Scoring) -> Match {
-        let terms: BTreeMap<String, f32> = showable(&s.shared)
+        let terms: Vec<(&str, f32)> = showable(&s.shared)
             .into_iter()
             .take(HIGHLIGHT_TERMS)
-            .map(|(t, w)| (t.clone(), *w as f32))
+            .map(|(t, w)| (t.as_str(), *w as f32))
             .collect();
+        let analyzer = self.index.analyzer();
+        let highlight = |text: &str, max_chars: usize| {
+            analyzer
+                .snippet_of_terms(text, &terms, max_chars)
+                .to_html(text)
+        };
         let highlights = Highlights {
-            title: self
-                .index
-                .highlight(&l.title, &terms, l.title.chars().count().max(1)),
-            summary: self.index.highlight(&l.body, &terms, SUMMARY_CHARS),
+            title: highlight(&l.title, l.title.chars().count().max(1)),
+            summary: highlight(&l.body, SUMMARY_CHARS),
         };
         Match {
             id: l.id,
@@ -867,10 +925,17 @@ impl Matcher {
         // text
         let (lex, shared) = if explain {
             let (lex, shared) = lexical(a.prepared, b.prepared);
-            let names: Vec<(String, f64)> = shared
+            // only words are ever shown (single characters are features, not shown), and
+            // at most HIGHLIGHT_TERMS of them: name the most contributing words only
+            let mut words: Vec<(&str, f64)> = shared
                 .into_iter()
-                .filter_map(|(k, c)| model.name(k, a.prepared).map(|t| (t.to_string(), c)))
+                .filter_map(|(k, c)| model.name(k, a.prepared).map(|t| (t, c)))
+                .filter(|(t, _)| t.chars().nth(1).is_some())
                 .collect();
+            words.sort_by(|x, y| y.1.total_cmp(&x.1).then_with(|| x.0.cmp(y.0)));
+            words.truncate(NAMED_TERMS);
+            let names: Vec<(String, f64)> =
+                words.into_iter().map(|(t, c)| (t.to_string(), c)).collect();
             (lex, names)
         } else {
             (lexical_cosine(a.prepared, b.prepared), Vec::new())

@@ -2,8 +2,10 @@
 
 mod accounts;
 mod admin;
+mod alerts;
 mod events;
 mod import;
+pub(crate) mod ledger;
 mod listings;
 mod matching;
 pub(crate) mod search;
@@ -28,7 +30,9 @@ pub fn router(ctx: Context) -> Router {
         .merge(admin::router().route_layer(guard(Action::Administer, "index")))
         .merge(events::router().route_layer(guard(Action::ManageEvents, "event")))
         .merge(matching::router())
+        .merge(ledger::router())
         .merge(accounts::router())
+        .merge(alerts::router())
         .fallback(|| async { ApiError::NotFound("接口不存在 / no such endpoint".into()) });
     Router::new()
         .route("/healthz", get(admin::healthz))

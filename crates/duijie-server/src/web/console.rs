@@ -10,13 +10,14 @@ use crate::context::Context;
 use crate::error::ApiError;
 use crate::events;
 use crate::import::{self, Format, Source};
-use crate::listings::{self, Entity};
+use crate::invite::{invite_by_theme, org_listings};
+use crate::listings::Entity;
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, Multipart, Path, RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use duijie_domain::{ListingKind, Viewer, vocab};
+use duijie_domain::{ListingKind, vocab};
 use duijie_store::ListFilter;
 use serde_json::{Map, Value, json};
 use std::collections::BTreeSet;
@@ -367,89 +368,6 @@ async fn add_participant(ctx: &Context, id: i64, form: &FormPairs) -> Result<(),
     events::add_participant(ctx, id, &rec).await.map(|_| ())
 }
 
-/// The published listings an organisation brings, optionally in one industry.
-async fn org_listings(
-    ctx: &Context,
-    org_id: i64,
-    org_kind: &str,
-    industry: Option<&str>,
-    per_kind: i64,
-) -> Result<Vec<Value>, ApiError> {
-    let kinds: &[ListingKind] = match org_kind {
-        "enterprise" => &[ListingKind::Need],
-        "university" | "institute" => &[ListingKind::Result, ListingKind::Expert],
-        _ => &[ListingKind::Need, ListingKind::Result, ListingKind::Expert],
-    };
-    let mut out = Vec::new();
-    for k in kinds {
-        let f = ListFilter {
-            organization_id: Some(org_id),
-            industry: industry.map(str::to_string),
-            status: (*k != ListingKind::Expert).then(|| "published".to_string()),
-            ..Default::default()
-        };
-        let page =
-            listings::list(ctx, Entity::Listing(*k), &f, per_kind, 0, Viewer::Public).await?;
-        for item in page["items"].as_array().into_iter().flatten() {
-            out.push(json!({"kind": k.code(), "id": item["id"]}));
-        }
-    }
-    Ok(out)
-}
-
-/// Invites the organisations whose published listings are in the event's themes (all
-/// industries when it has none): up to 30 enterprises and 30 universities or institutes.
-async fn invite_by_theme(ctx: &Context, id: i64) -> Result<(), ApiError> {
-    let e = events::load(ctx, id).await?;
-    let themes: Vec<Option<String>> = if e.themes.is_empty() {
-        vec![None]
-    } else {
-        e.themes.iter().cloned().map(Some).collect()
-    };
-    let mut seen = BTreeSet::new();
-    let mut invited = 0usize;
-    for (kind, cap) in [(ListingKind::Need, 30usize), (ListingKind::Result, 30)] {
-        let mut taken = 0;
-        for theme in &themes {
-            let f = ListFilter {
-                industry: theme.clone(),
-                status: Some("published".into()),
-                ..Default::default()
-            };
-            let page =
-                listings::list(ctx, Entity::Listing(kind), &f, 500, 0, Viewer::Public).await?;
-            for item in page["items"].as_array().into_iter().flatten() {
-                let Some(org) = item["organization"]["id"].as_i64() else {
-                    continue;
-                };
-                if taken >= cap || !seen.insert(org) {
-                    continue;
-                }
-                let org_kind = item["organization"]["kind"].as_str().unwrap_or("");
-                let brings = org_listings(ctx, org, org_kind, theme.as_deref(), 3).await?;
-                if brings.is_empty() {
-                    continue;
-                }
-                let mut rec = Map::new();
-                rec.insert("organization_id".into(), json!(org));
-                rec.insert("listings".into(), json!(brings));
-                // an organisation that cannot take part (say, a draft listing) is skipped
-                if events::add_participant(ctx, id, &rec).await.is_ok() {
-                    taken += 1;
-                    invited += 1;
-                }
-            }
-        }
-    }
-    if invited == 0 {
-        return Err(ApiError::Conflict {
-            code: "nobody_to_invite",
-            message: "没有找到符合主题、可邀请的单位 / no organization with published listings in the event's themes".into(),
-        });
-    }
-    Ok(())
-}
-
 async fn set_preference(ctx: &Context, id: i64, form: &FormPairs) -> Result<(), ApiError> {
     let mut rec = Map::new();
     if let Some(n) = form.get("need_id").and_then(|s| s.parse::<i64>().ok()) {
@@ -532,13 +450,13 @@ async fn remove_pairing(
 }
 
 /// An uploaded file and the other fields of a multipart form.
-struct Upload {
-    file_name: String,
-    bytes: bytes::Bytes,
-    fields: Vec<(String, String)>,
+pub(super) struct Upload {
+    pub(super) file_name: String,
+    pub(super) bytes: bytes::Bytes,
+    pub(super) fields: Vec<(String, String)>,
 }
 
-async fn read_upload(caller: &Caller, mut m: Multipart) -> Result<Upload, ApiError> {
+pub(super) async fn read_upload(caller: &Caller, mut m: Multipart) -> Result<Upload, ApiError> {
     let bad = |e: axum::extract::multipart::MultipartError| {
         ApiError::bad_request(
             "invalid_upload",
@@ -578,7 +496,7 @@ async fn read_upload(caller: &Caller, mut m: Multipart) -> Result<Upload, ApiErr
     Ok(up)
 }
 
-fn format_of(up: &Upload) -> Result<Format, ApiError> {
+pub(super) fn format_of(up: &Upload) -> Result<Format, ApiError> {
     let gbk = up.fields.iter().any(|(k, v)| k == "charset" && v == "gbk");
     match Format::from_path(std::path::Path::new(&up.file_name)) {
         Some(Format::Csv { .. }) => Ok(Format::Csv { gbk }),

@@ -6,8 +6,10 @@
 //! a Content-Security-Policy that allows scripts from the server only.
 
 mod account;
+mod alerts;
 mod console;
 mod forms;
+mod ledger;
 mod pages;
 
 use crate::auth::Caller;
@@ -31,6 +33,8 @@ pub fn router(ctx: &Context) -> Router<Context> {
         .merge(forms::router())
         .merge(console::router(ctx.clone()))
         .merge(account::router())
+        .merge(alerts::router())
+        .merge(ledger::router(ctx.clone()))
         .route("/static/app.css", get(css))
         .route("/static/app.js", get(js))
         .layer(axum::middleware::map_response(security_headers))
@@ -99,6 +103,18 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("login.html", include_str!("templates/login.html")),
     ("account.html", include_str!("templates/account.html")),
     ("admin.html", include_str!("templates/admin.html")),
+    ("alerts.html", include_str!("templates/alerts.html")),
+    ("alerts_log.html", include_str!("templates/alerts_log.html")),
+    (
+        "notifications.html",
+        include_str!("templates/notifications.html"),
+    ),
+    ("ledger.html", include_str!("templates/ledger.html")),
+    (
+        "ledger_entry.html",
+        include_str!("templates/ledger_entry.html"),
+    ),
+    ("dashboard.html", include_str!("templates/dashboard.html")),
 ];
 
 /// The template environment, built once. Templates are compiled into the binary, so an

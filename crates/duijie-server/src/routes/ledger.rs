@@ -1,0 +1,216 @@
+//! The outcomes ledger and the programme statistics over the API.
+
+use crate::auth::Caller;
+use crate::authz::{self, Action};
+use crate::context::Context;
+use crate::error::ApiError;
+use crate::extract::{Id, JsonObject, Params};
+use crate::{ledger, stats};
+use axum::body::Body;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use duijie_store::LedgerFilter;
+use serde_json::json;
+
+pub fn router() -> Router<Context> {
+    Router::new()
+        .route("/ledger", get(list).post(create))
+        .route("/ledger/export", get(export))
+        .route("/ledger/import", post(import))
+        .route("/ledger/{id}", get(entry))
+        .route("/ledger/{id}/outcomes", post(record))
+        .route("/stats", get(statistics))
+}
+
+/// `GET /ledger?event=&zone=&city=&industry=&organization=&status=&kind=&from=&to=&limit=&offset=`
+async fn list(
+    State(ctx): State<Context>,
+    caller: Caller,
+    mut p: Params,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let max = ctx.settings.server.max_page_size;
+    let limit = p.int("limit", 20, 1, max as i64)?;
+    let offset = p.int("offset", 0, 0, 1_000_000)?;
+    let filter = ledger::filter_from(&ctx, &mut p)?;
+    p.finish()?;
+    let page = ledger::list(&ctx, &caller, filter, limit, offset).await?;
+    Ok(Json(json!(page)))
+}
+
+async fn create(
+    State(ctx): State<Context>,
+    caller: Caller,
+    JsonObject(body): JsonObject,
+) -> Result<Response, ApiError> {
+    let e = ledger::create(&ctx, &caller, &body).await?;
+    Ok((
+        StatusCode::CREATED,
+        [(header::LOCATION, format!("/api/v1/ledger/{}", e.entry.id))],
+        Json(json!(e)),
+    )
+        .into_response())
+}
+
+async fn entry(
+    State(ctx): State<Context>,
+    caller: Caller,
+    Id(id): Id,
+    p: Params,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    p.finish()?;
+    let (e, history) = ledger::entry(&ctx, &caller, id).await?;
+    let mut v = json!(e);
+    v["history"] = json!(history);
+    Ok(Json(v))
+}
+
+/// `POST /ledger/{id}/outcomes {status, date?, amount_yuan?, contract_date?, contract_mode?,
+/// reason?, note?, expected_status?}`
+async fn record(
+    State(ctx): State<Context>,
+    caller: Caller,
+    Id(id): Id,
+    JsonObject(body): JsonObject,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    Ok(Json(json!(ledger::record(&ctx, &caller, id, &body).await?)))
+}
+
+/// `GET /ledger/export?format=xlsx|csv&...filters`
+async fn export(
+    State(ctx): State<Context>,
+    caller: Caller,
+    mut p: Params,
+) -> Result<Response, ApiError> {
+    let format = p
+        .choice("format", &["xlsx", "csv"])?
+        .unwrap_or_else(|| "xlsx".into());
+    let filter = ledger::filter_from(&ctx, &mut p)?;
+    p.finish()?;
+    export_response(&ctx, &caller, filter, &format).await
+}
+
+/// The download shared by the API and the page.
+pub async fn export_response(
+    ctx: &Context,
+    caller: &Caller,
+    filter: LedgerFilter,
+    format: &str,
+) -> Result<Response, ApiError> {
+    let entries = ledger::all(ctx, caller, filter).await?;
+    let ctx2 = ctx.clone();
+    let csv = format == "csv";
+    let bytes = tokio::task::spawn_blocking(move || {
+        if csv {
+            ledger::csv(&ctx2, &entries)
+        } else {
+            ledger::xlsx(&ctx2, &entries)
+        }
+    })
+    .await??;
+    let (ct, ext) = if csv {
+        ("text/csv; charset=utf-8", "csv")
+    } else {
+        (
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            "xlsx",
+        )
+    };
+    let date = chrono::Utc::now().format("%Y%m%d");
+    Ok((
+        [
+            (header::CONTENT_TYPE, ct.to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!(
+                    "attachment; filename=\"ledger-{date}.{ext}\"; filename*=UTF-8''%E5%8F%B0%E8%B4%A6-{date}.{ext}"
+                ),
+            ),
+        ],
+        bytes,
+    )
+        .into_response())
+}
+
+/// `POST /ledger/import` with a CSV (text/csv) or XLSX body in the export's columns.
+async fn import(
+    State(ctx): State<Context>,
+    caller: Caller,
+    p: Params,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    p.finish()?;
+    authz::authorize(&ctx, &caller, Action::ManageLedger).await?;
+    let ct = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let format = match crate::import::Format::from_content_type(ct) {
+        Some(f @ (crate::import::Format::Csv { .. } | crate::import::Format::Xlsx)) => f,
+        _ => {
+            return Err(ApiError::UnsupportedMediaType(format!(
+                "不支持的内容类型“{ct}”，台账请用 CSV（text/csv）或 XLSX 上传 / unsupported Content-Type '{ct}': upload the ledger as text/csv or XLSX"
+            )));
+        }
+    };
+    let bytes = axum::body::to_bytes(body, ctx.settings.server.max_json_bytes.max(8 << 20))
+        .await
+        .map_err(|e| {
+            ApiError::bad_request(
+                "read_failed",
+                format!("读取上传内容失败或内容过大：{e}"),
+                format!("could not read the upload or it is too large: {e}"),
+            )
+        })?;
+    let rows =
+        tokio::task::spawn_blocking(move || crate::events::read_table(format, &bytes)).await??;
+    let report = ledger::import(&ctx, &caller, rows).await?;
+    let status = if report.errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    Ok((status, Json(json!(report))).into_response())
+}
+
+/// `GET /stats?year=`: progress toward the programme's targets, by zone, city, industry and
+/// month, computed from the ledger. Public: aggregates only.
+async fn statistics(
+    State(ctx): State<Context>,
+    mut p: Params,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let year = p.str("year");
+    p.finish()?;
+    Ok(Json(json!(compute(&ctx, year.as_deref()).await?)))
+}
+
+/// The statistics of the whole ledger, or of one year.
+pub async fn compute(ctx: &Context, year: Option<&str>) -> Result<stats::Stats, ApiError> {
+    let year = match year {
+        None => None,
+        Some(y) => Some(
+            y.parse::<i64>()
+                .ok()
+                .filter(|y| (2000..=2100).contains(y))
+                .ok_or_else(|| {
+                    ApiError::bad_request(
+                        "invalid_parameter",
+                        format!("参数 year 应为 2000 到 2100 之间的年份，收到“{y}”"),
+                        format!("parameter year must be a year from 2000 to 2100, got '{y}'"),
+                    )
+                })?,
+        ),
+    };
+    let mut entries = ctx.store.ledger_all(&LedgerFilter::default()).await?;
+    if let Some(y) = year {
+        entries.retain(|e| e.year == y);
+    }
+    let ctx2 = ctx.clone();
+    Ok(tokio::task::spawn_blocking(move || {
+        stats::compute(&entries, &ctx2.settings.dashboard, &ctx2.vocab)
+    })
+    .await?)
+}
