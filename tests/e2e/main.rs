@@ -17,4 +17,6 @@ mod demo;
 mod events;
 mod ledger;
 mod matching;
+mod metrics;
+mod replicas;
 mod web;

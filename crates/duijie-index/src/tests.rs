@@ -335,3 +335,73 @@ fn an_index_with_an_older_schema_is_recreated_for_a_rebuild() {
     .unwrap();
     assert_eq!(idx.search(&req("海水淡化")).unwrap().total, 1);
 }
+
+mod fuzz {
+    //! The query side on any text a person or a client can send: no panic, hits only from
+    //! the index, totals that agree with the page.
+    use super::*;
+    use proptest::prelude::*;
+
+    fn index() -> &'static (tempfile::TempDir, SearchIndex) {
+        static I: OnceLock<(tempfile::TempDir, SearchIndex)> = OnceLock::new();
+        I.get_or_init(|| {
+            let dir = tempfile::tempdir().unwrap();
+            let idx = open(dir.path());
+            let docs: Vec<ListingText> = [
+                "稀土金属催化剂低温制氢",
+                "高炉煤气余热发电",
+                "AI 视觉检测 CNC机床",
+                "海水淡化反渗透膜",
+            ]
+            .iter()
+            .enumerate()
+            .map(|(i, t)| listing(ListingKind::Result, i as i64 + 1, t, t))
+            .collect();
+            idx.apply(&[], &docs, 4).unwrap();
+            (dir, idx)
+        })
+    }
+
+    /// Text with the characters that break naive query parsers.
+    fn nasty() -> impl Strategy<Value = String> {
+        let pieces = prop_oneof![
+            Just("\"".to_string()),
+            Just("*".to_string()),
+            Just("AND".to_string()),
+            Just("OR".to_string()),
+            Just("-".to_string()),
+            Just("+".to_string()),
+            Just(":".to_string()),
+            Just("(".to_string()),
+            Just(")".to_string()),
+            Just("[".to_string()),
+            Just("\\".to_string()),
+            Just("~".to_string()),
+            Just("^2".to_string()),
+            Just("title:".to_string()),
+            Just("\u{3000}".to_string()),
+            Just("\u{200b}".to_string()),
+            Just("ｆｕｌｌ".to_string()),
+            Just("制氢".to_string()),
+            Just("稀土".to_string()),
+            "[\\PC]{0,8}",
+            "[a-z0-9]{1,12}",
+        ];
+        proptest::collection::vec(pieces, 0..12).prop_map(|v| v.join(" "))
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 300, ..ProptestConfig::default() })]
+
+        #[test]
+        fn any_query_text_searches_cleanly(q in prop_oneof![nasty(), "\\PC{0,200}", ".{0,64}"], limit in 1usize..30, offset in 0usize..10) {
+            let (_, idx) = index();
+            let r = idx
+                .search(&SearchRequest { q: q.clone(), limit, offset, ..Default::default() })
+                .map_err(|e| TestCaseError::fail(e.to_string()))?;
+            prop_assert!(r.total <= 4);
+            prop_assert!(r.hits.len() <= limit);
+            prop_assert!(r.hits.iter().all(|h| (1..=4).contains(&h.id)));
+        }
+    }
+}

@@ -529,11 +529,16 @@ impl AlertWorkers {
     }
 }
 
+/// Installs the process-wide TLS provider (ring, as sqlx) that reqwest's rustls needs
+/// before any HTTP client is built; installing it twice is harmless.
+pub fn install_tls_provider() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
 /// Starts the alert and delivery workers of a server.
 pub fn start(ctx: &Context) -> AlertWorkers {
-    // https webhooks: reqwest uses rustls with the process-wide provider (ring, as sqlx);
-    // installing it twice is harmless
-    let _ = rustls::crypto::ring::default_provider().install_default();
+    // https webhooks
+    install_tls_provider();
     let (stop, rx) = watch::channel(false);
     let handles = vec![
         tokio::spawn(alert_worker(ctx.clone(), rx.clone())),
@@ -929,6 +934,7 @@ async fn attempt(ctx: &Context, client: &reqwest::Client, d: &Delivery) -> Resul
             }
         },
     };
+    ctx.metrics.delivery(error.is_none());
     let next = u32::try_from(d.attempts + 2).unwrap_or(u32::MAX);
     let retry_in_ms = (error.is_some() && next <= a.max_attempts)
         .then(|| backoff_ms(a.retry_base_ms, a.retry_max_ms, next) as i64);

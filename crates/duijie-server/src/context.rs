@@ -108,6 +108,8 @@ pub struct Context {
     pub matcher: Arc<Matcher>,
     /// Failed sign-ins per account and address.
     pub limiter: Arc<crate::auth::Limiter>,
+    /// Request, run and delivery counters (`/metrics`).
+    pub metrics: Arc<crate::metrics::Metrics>,
 }
 
 /// How the index is wanted.
@@ -210,6 +212,7 @@ impl Context {
             stopwords: text.stopwords,
             matcher,
             limiter: Arc::default(),
+            metrics: Arc::default(),
         })
     }
 

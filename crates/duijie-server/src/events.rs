@@ -2321,6 +2321,34 @@ fn pair_error(e: duijie_match::PairError) -> ApiError {
 #[tracing::instrument(skip_all, fields(event_id))]
 pub async fn generate(ctx: &Context, event_id: i64) -> Result<PairingView, ApiError> {
     let started = std::time::Instant::now();
+    // one generation per event at a time, across every process on this database; the lease
+    // outlives the solver's deadline, so only a killed process leaves a lock to lapse
+    let holder = format!("{}-{}", std::process::id(), crate::auth::random_hex(8)?);
+    let lease_ms = (SOLVE_TIMEOUT.as_millis() as i64) * 3;
+    if !ctx
+        .store
+        .try_lock_pairing(event_id, &holder, lease_ms)
+        .await?
+    {
+        return Err(ApiError::Conflict {
+            code: "pairing_running",
+            message: "该对接会正在生成对接安排，请等它完成后再试 / pairing of this event is already running; try again when it has finished".into(),
+        });
+    }
+    let r = generate_run(ctx, event_id, started).await;
+    if let Err(e) = ctx.store.unlock_pairing(event_id, &holder).await {
+        tracing::warn!(event_id, error = %e, "releasing the pairing lock failed; it lapses with its lease");
+    }
+    ctx.metrics
+        .pairing_run(crate::metrics::Outcome::of(&r), started.elapsed());
+    r
+}
+
+async fn generate_run(
+    ctx: &Context,
+    event_id: i64,
+    started: std::time::Instant,
+) -> Result<PairingView, ApiError> {
     let e = load(ctx, event_id).await?;
     check_writable(&e, true)?;
     let participants = ctx.store.participants(event_id).await?;

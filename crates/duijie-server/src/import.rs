@@ -464,6 +464,21 @@ pub async fn run(
     entity: Entity,
     format: Format,
     source: Source,
+    progress: impl FnMut(&ImportSummary) + Send,
+) -> Result<ImportSummary, ApiError> {
+    let started = std::time::Instant::now();
+    let r = run_to_end(ctx, entity, format, source, progress).await;
+    let records = r.as_ref().map(|s| s.processed()).unwrap_or(0);
+    ctx.metrics
+        .import_run(crate::metrics::Outcome::of(&r), started.elapsed(), records);
+    r
+}
+
+async fn run_to_end(
+    ctx: &Context,
+    entity: Entity,
+    format: Format,
+    source: Source,
     mut progress: impl FnMut(&ImportSummary) + Send,
 ) -> Result<ImportSummary, ApiError> {
     let batch = ctx.settings.import.batch_size;
@@ -565,3 +580,7 @@ pub async fn run(
     ctx.make_searchable().await?;
     Ok(summary)
 }
+
+#[cfg(test)]
+#[path = "import_fuzz.rs"]
+mod fuzz;

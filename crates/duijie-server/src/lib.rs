@@ -21,6 +21,7 @@ pub mod invite;
 pub mod ledger;
 pub mod listings;
 pub mod matching;
+pub mod metrics;
 pub mod pair;
 pub mod routes;
 pub mod settings;

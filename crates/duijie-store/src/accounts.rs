@@ -140,6 +140,7 @@ fn json_of(s: Option<String>) -> Option<serde_json::Value> {
 impl Store {
     /// Creates a user; an e-mail address already in use is a conflict.
     pub async fn create_user(&self, u: &NewUser) -> Result<i64, StoreError> {
+        let _g = self.write_lock.lock().await;
         let ts = now();
         let row = sqlx::query(
             "INSERT INTO users (email, name, role, organization_id, password_hash, disabled, created_at, updated_at) \
@@ -234,6 +235,7 @@ impl Store {
         hash: &str,
         keep_session: Option<&str>,
     ) -> Result<(), StoreError> {
+        let _g = self.write_lock.lock().await;
         let mut tx = self.pool.begin().await?;
         let n = sqlx::query("UPDATE users SET password_hash = $1, updated_at = $2 WHERE id = $3")
             .bind(hash)
@@ -265,6 +267,7 @@ impl Store {
         organization_id: Option<i64>,
         disabled: bool,
     ) -> Result<(), StoreError> {
+        let _g = self.write_lock.lock().await;
         let mut tx = self.pool.begin().await?;
         let n = sqlx::query(
             "UPDATE users SET role = $1, organization_id = $2, disabled = $3, updated_at = $4 WHERE id = $5",
@@ -301,6 +304,7 @@ impl Store {
         csrf: &str,
         expires_at: &str,
     ) -> Result<(), StoreError> {
+        let _g = self.write_lock.lock().await;
         let ts = now();
         // expired sessions are cleaned up as new ones start
         sqlx::query("DELETE FROM sessions WHERE expires_at < $1")
@@ -340,6 +344,7 @@ impl Store {
 
     /// Ends a session.
     pub async fn delete_session(&self, id_hash: &str) -> Result<(), StoreError> {
+        let _g = self.write_lock.lock().await;
         sqlx::query("DELETE FROM sessions WHERE id_hash = $1")
             .bind(id_hash)
             .execute(&self.pool)
@@ -355,6 +360,7 @@ impl Store {
         token_hash: &str,
         prefix: &str,
     ) -> Result<ApiToken, StoreError> {
+        let _g = self.write_lock.lock().await;
         let row = sqlx::query(
             "INSERT INTO api_tokens (user_id, name, token_hash, prefix, created_at) VALUES ($1, $2, $3, $4, $5) \
              RETURNING id, user_id, name, prefix, created_at, last_used_at, revoked_at",
@@ -389,6 +395,7 @@ impl Store {
         let ts = now();
         // one write a minute at most per token, not one per request
         if last.as_deref().is_none_or(|l| l.get(..16) != ts.get(..16)) {
+            let _g = self.write_lock.lock().await;
             sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE id = $2")
                 .bind(ts.as_str())
                 .bind(token_id)
@@ -411,6 +418,7 @@ impl Store {
 
     /// Revokes one of a user's tokens; someone else's token is "not found".
     pub async fn revoke_token(&self, user_id: i64, id: i64) -> Result<(), StoreError> {
+        let _g = self.write_lock.lock().await;
         let n = sqlx::query(
             "UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND user_id = $3 AND revoked_at IS NULL",
         )
@@ -431,6 +439,7 @@ impl Store {
 
     /// Records a change.
     pub async fn audit(&self, e: &AuditEntry) -> Result<(), StoreError> {
+        let _g = self.write_lock.lock().await;
         sqlx::query(
             "INSERT INTO audit_log (at, user_id, actor, action, entity, entity_id, before, after) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",

@@ -254,6 +254,7 @@ impl Store {
         &self,
         s: &NewSubscription,
     ) -> Result<Subscription, StoreError> {
+        let _g = self.write_lock.lock().await;
         let row = sqlx::query(
             "INSERT INTO alert_subscriptions (user_id, kind, need_id, industry, min_score, webhook_url, secret, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
@@ -322,6 +323,7 @@ impl Store {
 
     /// Deletes a subscription with its deliveries (its notifications stay).
     pub async fn delete_subscription(&self, id: i64) -> Result<(), StoreError> {
+        let _g = self.write_lock.lock().await;
         let n = sqlx::query("DELETE FROM alert_subscriptions WHERE id = $1")
             .bind(id)
             .execute(&self.pool)
@@ -347,6 +349,7 @@ impl Store {
 
     /// Moves a worker's position forward (never back: two processes may both advance it).
     pub async fn set_watermark(&self, name: &str, seq: i64) -> Result<(), StoreError> {
+        let _g = self.write_lock.lock().await;
         sqlx::query(
             "INSERT INTO worker_watermarks (name, seq) VALUES ($1, $2) \
              ON CONFLICT (name) DO UPDATE SET seq = excluded.seq WHERE worker_watermarks.seq < excluded.seq",
@@ -362,6 +365,7 @@ impl Store {
     /// in one transaction. Returns false when this subscription already alerted about
     /// `dedup_key` (nothing is written then).
     pub async fn record_alert(&self, a: &NewAlert) -> Result<bool, StoreError> {
+        let _g = self.write_lock.lock().await;
         let ts = now();
         let mut tx = self.pool.begin().await?;
         let key = format!("s{}:{}", a.subscription_id, a.dedup_key);
@@ -408,6 +412,7 @@ impl Store {
         delivery_key: &str,
         payload: &str,
     ) -> Result<Delivery, StoreError> {
+        let _g = self.write_lock.lock().await;
         let ts = now();
         let row = sqlx::query(
             "INSERT INTO alert_deliveries (subscription_id, dedup_key, delivery_key, payload, status, attempts, next_attempt_at, created_at) \
@@ -504,6 +509,7 @@ impl Store {
     /// nobody else did since it was read. A process that dies during the attempt leaves
     /// the lease to expire, and the delivery is tried again.
     pub async fn claim_delivery(&self, d: &Delivery, lease_ms: i64) -> Result<bool, StoreError> {
+        let _g = self.write_lock.lock().await;
         let n = sqlx::query(
             "UPDATE alert_deliveries SET next_attempt_at = $1 \
              WHERE id = $2 AND status = $3 AND next_attempt_at = $4 AND attempts = $5",
@@ -526,6 +532,7 @@ impl Store {
         delivery_id: i64,
         o: &AttemptOutcome,
     ) -> Result<Delivery, StoreError> {
+        let _g = self.write_lock.lock().await;
         let ts = now();
         let mut tx = self.pool.begin().await?;
         let row = sqlx::query("SELECT attempts FROM alert_deliveries WHERE id = $1")
@@ -625,6 +632,7 @@ impl Store {
         user_id: i64,
         id: i64,
     ) -> Result<Notification, StoreError> {
+        let _g = self.write_lock.lock().await;
         let n = sqlx::query(
             "UPDATE notifications SET read_at = COALESCE(read_at, $1) WHERE id = $2 AND user_id = $3",
         )
@@ -648,6 +656,7 @@ impl Store {
 
     /// Marks all of a user's notifications read; returns how many were unread.
     pub async fn mark_all_notifications_read(&self, user_id: i64) -> Result<u64, StoreError> {
+        let _g = self.write_lock.lock().await;
         Ok(sqlx::query(
             "UPDATE notifications SET read_at = $1 WHERE user_id = $2 AND read_at IS NULL",
         )

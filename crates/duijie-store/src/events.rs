@@ -866,6 +866,53 @@ impl Store {
         Ok(())
     }
 
+    /// Takes the event's pairing lock for `holder` for `lease_ms`, unless another holder
+    /// has it and its lease has not run out. True when taken. Works across processes: the
+    /// lock is a row in the database.
+    pub async fn try_lock_pairing(
+        &self,
+        event_id: i64,
+        holder: &str,
+        lease_ms: i64,
+    ) -> Result<bool, StoreError> {
+        let _g = self.write_lock.lock().await;
+        let ts = now();
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("DELETE FROM pairing_locks WHERE event_id = $1 AND expires_at < $2")
+            .bind(event_id)
+            .bind(ts.as_str())
+            .execute(&mut *tx)
+            .await?;
+        let taken = sqlx::query(
+            "INSERT INTO pairing_locks (event_id, holder, acquired_at, expires_at) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (event_id) DO NOTHING",
+        )
+        .bind(event_id)
+        .bind(holder)
+        .bind(ts.as_str())
+        .bind(
+            (chrono::Utc::now() + chrono::Duration::milliseconds(lease_ms))
+                .to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+        )
+        .execute(&mut *tx)
+        .await?
+        .rows_affected()
+            == 1;
+        tx.commit().await?;
+        Ok(taken)
+    }
+
+    /// Gives the event's pairing lock back (only if `holder` still has it).
+    pub async fn unlock_pairing(&self, event_id: i64, holder: &str) -> Result<(), StoreError> {
+        let _g = self.write_lock.lock().await;
+        sqlx::query("DELETE FROM pairing_locks WHERE event_id = $1 AND holder = $2")
+            .bind(event_id)
+            .bind(holder)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
     /// Replaces the event's pairing (run and meetings) in one transaction and returns the
     /// stored meetings. The version goes on from the previous pairing's.
     pub async fn save_pairing(

@@ -464,6 +464,27 @@ async fn pairings_persist_and_edits_are_versioned(store: &Store) {
     assert!(store.pairing_run(ev).await.unwrap().unwrap().stale);
 }
 
+async fn pairing_lock_is_exclusive_and_lapses(store: &Store) {
+    assert!(store.try_lock_pairing(7, "a", 60_000).await.unwrap());
+    assert!(
+        !store.try_lock_pairing(7, "b", 60_000).await.unwrap(),
+        "held by a"
+    );
+    assert!(
+        store.try_lock_pairing(8, "b", 60_000).await.unwrap(),
+        "another event is free"
+    );
+    // only the holder gives it back
+    store.unlock_pairing(7, "b").await.unwrap();
+    assert!(!store.try_lock_pairing(7, "b", 60_000).await.unwrap());
+    store.unlock_pairing(7, "a").await.unwrap();
+    assert!(store.try_lock_pairing(7, "b", 60_000).await.unwrap());
+    // a lock whose lease ran out (its holder was killed) is taken over
+    assert!(store.try_lock_pairing(9, "killed", -1).await.unwrap());
+    assert!(store.try_lock_pairing(9, "c", 60_000).await.unwrap());
+    assert!(!store.try_lock_pairing(9, "killed", 60_000).await.unwrap());
+}
+
 macro_rules! both_backends {
     ($($name:ident),*) => {$(
         mod $name {
@@ -485,5 +506,6 @@ macro_rules! both_backends {
 both_backends!(
     event_crud,
     participants_and_preferences,
-    pairings_persist_and_edits_are_versioned
+    pairings_persist_and_edits_are_versioned,
+    pairing_lock_is_exclusive_and_lapses
 );

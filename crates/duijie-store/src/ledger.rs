@@ -288,6 +288,10 @@ fn today() -> String {
     now()[..10].to_string()
 }
 
+/// The first key of the PostgreSQL advisory locks that serialise inter-university project
+/// filings of one university (the second key is the university's id).
+const LEDGER_LOCK_CLASS: i32 = 0x444A_4C47; // "DJLG"
+
 impl Store {
     /// One page of the ledger, newest change first.
     pub async fn ledger(
@@ -401,6 +405,16 @@ impl Store {
                     message: "校校合作须填写高校与项目类别 / an inter-university project needs its university and kind".into(),
                 });
             };
+            if self.backend == crate::Backend::Postgres {
+                // other server processes on the same database do not share write_lock: a
+                // transaction-scoped advisory lock per university serialises the count and
+                // the insert across all of them
+                sqlx::query("SELECT pg_advisory_xact_lock($1, $2)")
+                    .bind(LEDGER_LOCK_CLASS)
+                    .bind(u as i32)
+                    .execute(&mut *tx)
+                    .await?;
+            }
             let filed = count_projects(&mut tx, u, k, d.year).await?;
             if filed >= PROJECTS_PER_KIND_PER_YEAR {
                 let name: Option<String> =

@@ -5,6 +5,7 @@ mod certificate;
 mod colouring;
 mod common;
 mod edits;
+mod fuzz;
 mod properties;
 mod reasons;
 mod validation;

@@ -36,6 +36,7 @@ pub fn router(ctx: Context) -> Router {
         .fallback(|| async { ApiError::NotFound("接口不存在 / no such endpoint".into()) });
     Router::new()
         .route("/healthz", get(admin::healthz))
+        .route("/metrics", get(crate::metrics::scrape))
         .nest("/api/v1", api)
         .merge(crate::web::router(&ctx))
         .fallback(crate::web::not_found)
@@ -43,6 +44,10 @@ pub fn router(ctx: Context) -> Router {
         .layer(axum::middleware::from_fn_with_state(
             ctx.clone(),
             crate::auth::resolve,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            ctx.clone(),
+            crate::metrics::track,
         ))
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(ctx)

@@ -1,0 +1,279 @@
+//! Two `duijie serve` processes on one PostgreSQL database, each with its own index
+//! directory: what one writes, the other finds by search once its index has polled the
+//! store's change log; a pairing lock held anywhere refuses a second generation.
+//!
+//! Needs PostgreSQL (`DUIJIE_TEST_PG_URL`, default `postgres://postgres@127.0.0.1:5432`);
+//! without one it says it was skipped, except under `CI=true`, where it fails.
+
+use serde_json::{Value, json};
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// How long a write may take to show up in the other replica's search: the index polls
+/// every `index.poll_interval_ms` (500 ms here), then commits.
+const VISIBLE_WITHIN: Duration = Duration::from_secs(10);
+
+struct Server(Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn duijie(dir: &std::path::Path, db: &str) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_duijie"));
+    c.env("DUIJIE__DATABASE__URL", db)
+        .env("DUIJIE__DATA__DIR", dir)
+        .env("DUIJIE__INDEX__WRITER_THREADS", "1")
+        .env("DUIJIE__INDEX__POLL_INTERVAL_MS", "500")
+        .env("RUST_LOG", "warn");
+    c
+}
+
+fn start(dir: &std::path::Path, db: &str) -> (Server, String) {
+    let mut server = Server(
+        duijie(dir, db)
+            .args(["serve", "--no-demo", "--bind", "127.0.0.1:0"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start duijie"),
+    );
+    let stdout = server.0.stdout.take().expect("stdout");
+    let mut lines = BufReader::new(stdout).lines();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        assert!(
+            Instant::now() < deadline,
+            "server did not print its address"
+        );
+        let line = lines.next().expect("server exited early").expect("stdout");
+        if let Some(rest) = line.split("http://").nth(1) {
+            let addr = rest.split_whitespace().next().unwrap().to_string();
+            std::thread::spawn(move || for _ in lines {});
+            return (server, format!("http://{addr}"));
+        }
+    }
+}
+
+/// An administrator's API token, made with the command line against the shared database.
+fn admin_token(dir: &std::path::Path, db: &str) -> String {
+    let mut child = duijie(dir, db)
+        .args([
+            "admin",
+            "create-user",
+            "--email",
+            "ops@test.example",
+            "--role",
+            "organizer",
+            "--org",
+            "辽宁省教育厅",
+        ])
+        .arg("--password-stdin")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("create-user");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"a long enough password\n")
+        .unwrap();
+    assert!(child.wait_with_output().unwrap().status.success());
+    let out = duijie(dir, db)
+        .args(["admin", "create-token", "--email", "ops@test.example"])
+        .output()
+        .expect("create-token");
+    assert!(out.status.success(), "create-token failed");
+    String::from_utf8(out.stdout).unwrap().trim().to_string()
+}
+
+/// A fresh database on the test server, or `None` (skipped) when there is none outside CI.
+async fn fresh_database() -> Option<String> {
+    let base = std::env::var("DUIJIE_TEST_PG_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".to_string());
+    let ci = std::env::var("CI").is_ok_and(|v| v == "true" || v == "1");
+    let admin = match sqlx::postgres::PgPoolOptions::new()
+        .max_connections(1)
+        .acquire_timeout(Duration::from_secs(3))
+        .connect(&format!("{base}/postgres"))
+        .await
+    {
+        Ok(p) => p,
+        Err(e) => {
+            assert!(!ci, "PostgreSQL is required under CI=true: {e}");
+            eprintln!("SKIPPED two replicas on PostgreSQL: no server at {base} ({e})");
+            return None;
+        }
+    };
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    let db = format!("duijie_replicas_{}_{nanos}", std::process::id());
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {db}")))
+        .execute(&admin)
+        .await
+        .expect("create database");
+    admin.close().await;
+    Some(format!("{base}/{db}"))
+}
+
+async fn search_total(client: &reqwest::Client, base: &str, q: &str) -> i64 {
+    let r = client
+        .get(format!(
+            "{base}/api/v1/search?{}",
+            serde_urlencoded::to_string([("q", q)]).unwrap()
+        ))
+        .send()
+        .await
+        .expect("search");
+    assert_eq!(r.status().as_u16(), 200);
+    let v: Value = r.json().await.unwrap();
+    v["total"].as_i64().unwrap_or(-1)
+}
+
+/// Waits until `base` finds `q`; returns how long it took.
+async fn until_found(client: &reqwest::Client, base: &str, q: &str) -> Duration {
+    let t = Instant::now();
+    while search_total(client, base, q).await < 1 {
+        assert!(
+            t.elapsed() < VISIBLE_WITHIN,
+            "{q} not found on {base} within {VISIBLE_WITHIN:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    t.elapsed()
+}
+
+#[tokio::test]
+async fn two_replicas_share_writes_and_never_pair_one_event_twice() {
+    let Some(db) = fresh_database().await else {
+        return;
+    };
+    let (dir_a, dir_b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let (_a, base_a) = start(dir_a.path(), &db);
+    let (_b, base_b) = start(dir_b.path(), &db);
+    let token = admin_token(dir_a.path(), &db);
+    duijie_server::alerts::install_tls_provider();
+    let client = reqwest::Client::builder()
+        .default_headers(
+            [(
+                reqwest::header::AUTHORIZATION,
+                format!("Bearer {token}").parse().unwrap(),
+            )]
+            .into_iter()
+            .collect(),
+        )
+        .build()
+        .unwrap();
+
+    // written through A, found on B; and the other way round
+    let r = client
+        .post(format!("{base_a}/api/v1/results"))
+        .json(&json!({"title": "海水淡化反渗透膜组件", "summary": "高脱盐率反渗透膜，适用于海岛供水", "industry": "new_materials"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 201);
+    let created: Value = r.json().await.unwrap();
+    let id = created["id"].as_i64().expect("the new result's id");
+    assert_eq!(
+        search_total(&client, &base_a, "反渗透膜").await,
+        1,
+        "read your writes on A"
+    );
+    let took = until_found(&client, &base_b, "反渗透膜").await;
+    eprintln!("A → B visible after {took:?}");
+    let r = client
+        .post(format!("{base_b}/api/v1/needs"))
+        .json(&json!({"title": "高炉煤气余热发电改造", "description": "寻求余热回收与发电技术", "industry": "metallurgy"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 201, "{}", r.text().await.unwrap());
+    let took = until_found(&client, &base_a, "余热发电").await;
+    eprintln!("B → A visible after {took:?}");
+
+    // a deletion through B leaves A's search too
+    let r = client
+        .delete(format!("{base_b}/api/v1/results/{id}"))
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success(), "{}", r.status());
+    let t = Instant::now();
+    while search_total(&client, &base_a, "反渗透膜").await != 0 {
+        assert!(t.elapsed() < VISIBLE_WITHIN, "the deletion did not reach A");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
+    // an event; while another process holds its pairing lock, neither replica pairs it
+    let r = client
+        .post(format!("{base_a}/api/v1/events"))
+        .json(
+            &json!({"name": "双实例对接会", "format": "fair", "date": "2027-04-25",
+                      "themes": ["new_energy"], "start_time": "09:00", "slot_minutes": 20,
+                      "slot_count": 2, "table_count": 2}),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 201, "{}", r.text().await.unwrap());
+    let event: Value = r.json().await.unwrap();
+    let event_id = event["id"].as_i64().unwrap();
+    let pool = sqlx::postgres::PgPoolOptions::new()
+        .max_connections(1)
+        .connect(&db)
+        .await
+        .unwrap();
+    sqlx::query(
+        "INSERT INTO pairing_locks (event_id, holder, acquired_at, expires_at) \
+         VALUES ($1, 'a third replica', '2026-01-01T00:00:00.000Z', '2999-01-01T00:00:00.000Z')",
+    )
+    .bind(event_id)
+    .execute(&pool)
+    .await
+    .unwrap();
+    let generate = |base: String| {
+        let client = client.clone();
+        async move {
+            let r = client
+                .post(format!("{base}/api/v1/events/{event_id}/pairings:generate"))
+                .send()
+                .await
+                .unwrap();
+            let s = r.status().as_u16();
+            (s, r.json::<Value>().await.unwrap_or(Value::Null))
+        }
+    };
+    for base in [&base_a, &base_b] {
+        let (s, e) = generate(base.clone()).await;
+        assert_eq!(s, 409, "{e}");
+        assert_eq!(e["error"]["code"], "pairing_running");
+        assert!(e["error"]["message"].as_str().unwrap().contains("正在生成"));
+    }
+    sqlx::query("DELETE FROM pairing_locks")
+        .execute(&pool)
+        .await
+        .unwrap();
+    // both at once: each either pairs or is told the other is pairing; the lock is free after
+    let (ra, rb) = tokio::join!(generate(base_a.clone()), generate(base_b.clone()));
+    for (s, e) in [&ra, &rb] {
+        assert!(
+            *s == 200 || (*s == 409 && e["error"]["code"] == "pairing_running"),
+            "{s}: {e}"
+        );
+    }
+    assert!(ra.0 == 200 || rb.0 == 200, "one of them paired");
+    let left: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM pairing_locks")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(left, 0, "the lock is given back");
+    pool.close().await;
+}
