@@ -65,6 +65,8 @@ pub async fn spawn_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
 
 /// A client that sends `token` as a bearer token.
 pub fn client_with(token: &str) -> reqwest::Client {
+    // reqwest's rustls needs the process-wide provider before any client is built
+    duijie_server::alerts::install_tls_provider();
     let mut h = reqwest::header::HeaderMap::new();
     h.insert(
         reqwest::header::AUTHORIZATION,
