@@ -18,5 +18,6 @@ mod events;
 mod ledger;
 mod matching;
 mod metrics;
+mod openapi;
 mod replicas;
 mod web;

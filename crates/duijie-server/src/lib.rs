@@ -22,6 +22,7 @@ pub mod ledger;
 pub mod listings;
 pub mod matching;
 pub mod metrics;
+pub mod openapi;
 pub mod pair;
 pub mod routes;
 pub mod settings;

@@ -236,7 +236,7 @@ impl Store {
         keep_session: Option<&str>,
     ) -> Result<(), StoreError> {
         let _g = self.write_lock.lock().await;
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_tx().await?;
         let n = sqlx::query("UPDATE users SET password_hash = $1, updated_at = $2 WHERE id = $3")
             .bind(hash)
             .bind(now().as_str())
@@ -268,7 +268,7 @@ impl Store {
         disabled: bool,
     ) -> Result<(), StoreError> {
         let _g = self.write_lock.lock().await;
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_tx().await?;
         let n = sqlx::query(
             "UPDATE users SET role = $1, organization_id = $2, disabled = $3, updated_at = $4 WHERE id = $5",
         )

@@ -367,7 +367,7 @@ impl Store {
     pub async fn record_alert(&self, a: &NewAlert) -> Result<bool, StoreError> {
         let _g = self.write_lock.lock().await;
         let ts = now();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_tx().await?;
         let key = format!("s{}:{}", a.subscription_id, a.dedup_key);
         let n = sqlx::query(
             "INSERT INTO notifications (user_id, subscription_id, dedup_key, title, body, link, created_at) \
@@ -534,7 +534,7 @@ impl Store {
     ) -> Result<Delivery, StoreError> {
         let _g = self.write_lock.lock().await;
         let ts = now();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_tx().await?;
         let row = sqlx::query("SELECT attempts FROM alert_deliveries WHERE id = $1")
             .bind(delivery_id)
             .fetch_optional(&mut *tx)

@@ -508,7 +508,7 @@ impl Store {
         // the same lock as listing writes: SQLite refuses a read transaction that upgrades
         // to a write while another writer committed, instead of waiting for it
         let guard = self.write_lock.lock().await;
-        let tx = self.pool.begin().await?;
+        let tx = self.begin_tx().await?;
         Ok((guard, tx))
     }
 
@@ -877,7 +877,7 @@ impl Store {
     ) -> Result<bool, StoreError> {
         let _g = self.write_lock.lock().await;
         let ts = now();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_tx().await?;
         sqlx::query("DELETE FROM pairing_locks WHERE event_id = $1 AND expires_at < $2")
             .bind(event_id)
             .bind(ts.as_str())

@@ -397,7 +397,7 @@ impl Store {
         actor: &LedgerActor,
     ) -> Result<i64, StoreError> {
         let _g = self.write_lock.lock().await;
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_tx().await?;
         if d.kind == "inter_university" {
             let (Some(u), Some(k)) = (d.university_id, d.project_kind.as_deref()) else {
                 return Err(StoreError::Conflict {
@@ -485,7 +485,7 @@ impl Store {
     ) -> Result<LedgerEntry, StoreError> {
         {
             let _g = self.write_lock.lock().await;
-            let mut tx = self.pool.begin().await?;
+            let mut tx = self.begin_tx().await?;
             let row = sqlx::query("SELECT status, max_stage FROM ledger_entries WHERE id = $1")
                 .bind(id)
                 .fetch_optional(&mut *tx)

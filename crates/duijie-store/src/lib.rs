@@ -123,6 +123,20 @@ impl Store {
         self.backend
     }
 
+    /// A write transaction. On SQLite it takes the database's write lock at once (`BEGIN
+    /// IMMEDIATE`), so it waits for another writer (busy timeout) instead of failing when
+    /// its first read's snapshot turns stale: a deferred transaction that reads and then
+    /// writes is refused outright ("database is locked") if anyone wrote in between, for
+    /// example a second process such as the command line.
+    pub(crate) async fn begin_tx(
+        &self,
+    ) -> Result<sqlx::Transaction<'static, sqlx::Any>, StoreError> {
+        Ok(match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Postgres => self.pool.begin().await?,
+        })
+    }
+
     /// The underlying pool, for crates that add their own tables in later migrations.
     pub fn pool(&self) -> &AnyPool {
         &self.pool

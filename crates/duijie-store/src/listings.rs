@@ -510,7 +510,7 @@ fn failed(e: &StoreError) -> ImportOutcome {
 impl Store {
     async fn begin_write(&self) -> Result<(tokio::sync::MutexGuard<'_, ()>, Tx<'_>), StoreError> {
         let guard = self.write_lock.lock().await;
-        let tx = self.pool.begin().await?;
+        let tx = self.begin_tx().await?;
         Ok((guard, tx))
     }
 

@@ -37,6 +37,7 @@ pub fn router(ctx: Context) -> Router {
     Router::new()
         .route("/healthz", get(admin::healthz))
         .route("/metrics", get(crate::metrics::scrape))
+        .route("/api/openapi.json", get(openapi_json))
         .nest("/api/v1", api)
         .merge(crate::web::router(&ctx))
         .fallback(crate::web::not_found)
@@ -51,4 +52,11 @@ pub fn router(ctx: Context) -> Router {
         ))
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(ctx)
+}
+
+/// The OpenAPI 3.1 document of the JSON API.
+async fn openapi_json(
+    axum::extract::State(ctx): axum::extract::State<Context>,
+) -> axum::Json<utoipa::openapi::OpenApi> {
+    axum::Json(crate::openapi::document(&ctx.vocab))
 }

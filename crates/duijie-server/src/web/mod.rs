@@ -17,7 +17,7 @@ use crate::authz::Action;
 use crate::context::Context;
 use crate::error::ApiError;
 use axum::Router;
-use axum::extract::{FromRequest, Request};
+use axum::extract::{FromRequest, Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
@@ -35,6 +35,7 @@ pub fn router(ctx: &Context) -> Router<Context> {
         .merge(account::router())
         .merge(alerts::router())
         .merge(ledger::router(ctx.clone()))
+        .route("/api/docs", get(api_docs))
         .route("/static/app.css", get(css))
         .route("/static/app.js", get(js))
         .layer(axum::middleware::map_response(security_headers))
@@ -60,6 +61,18 @@ async fn security_headers(mut r: Response) -> Response {
         HeaderValue::from_static("same-origin"),
     );
     r
+}
+
+/// The API reference, rendered from the OpenAPI table (no CDN, no script).
+async fn api_docs(State(ctx): State<Context>, caller: Caller) -> Result<Html<String>, WebError> {
+    render(
+        &ctx,
+        &caller,
+        "api_docs.html",
+        "api",
+        "开放接口文档",
+        crate::openapi::docs_page(&ctx.vocab),
+    )
 }
 
 async fn css() -> Response {
@@ -115,6 +128,7 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("templates/ledger_entry.html"),
     ),
     ("dashboard.html", include_str!("templates/dashboard.html")),
+    ("api_docs.html", include_str!("templates/api_docs.html")),
 ];
 
 /// The template environment, built once. Templates are compiled into the binary, so an
