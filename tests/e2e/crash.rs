@@ -8,10 +8,10 @@ use std::time::{Duration, Instant};
 
 /// The server process; killed (SIGKILL) and reaped when dropped, so a failing assertion
 /// never leaves a server running.
-struct Server(Child);
+pub(crate) struct Server(Child);
 
 impl Server {
-    fn kill9(&mut self) {
+    pub(crate) fn kill9(&mut self) {
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
@@ -23,7 +23,7 @@ impl Drop for Server {
     }
 }
 
-fn start(dir: &std::path::Path) -> (Server, String) {
+pub(crate) fn start(dir: &std::path::Path) -> (Server, String) {
     let mut server = Server(
         Command::new(env!("CARGO_BIN_EXE_duijie"))
             .args(["serve", "--no-demo", "--bind", "127.0.0.1:0", "--data-dir"])
@@ -59,7 +59,7 @@ fn start(dir: &std::path::Path) -> (Server, String) {
 
 /// Creates an organiser with the command line (while the server runs) and returns a new
 /// API token for it: the token must be the only thing on standard output.
-fn cli_token(dir: &std::path::Path) -> String {
+pub(crate) fn cli_token(dir: &std::path::Path) -> String {
     use std::io::Write;
     let mut child = Command::new(env!("CARGO_BIN_EXE_duijie"))
         .args(["admin", "create-user", "--data-dir"])
@@ -123,7 +123,7 @@ fn body(n: usize) -> String {
         .collect()
 }
 
-async fn status(client: &reqwest::Client, base: &str) -> Value {
+pub(crate) async fn status(client: &reqwest::Client, base: &str) -> Value {
     client
         .get(format!("{base}/api/v1/admin/index"))
         .send()

@@ -20,4 +20,5 @@ mod matching;
 mod metrics;
 mod openapi;
 mod replicas;
+mod storage;
 mod web;

@@ -267,24 +267,35 @@ impl SearchIndex {
         seq: i64,
     ) -> Result<(), IndexError> {
         self.with_writer(|w| {
-            for (kind, id) in touched {
-                w.delete_term(Term::from_field_text(
-                    self.fields.key,
-                    &schema::key(*kind, *id),
-                ));
+            let attempt = (|| {
+                for (kind, id) in touched {
+                    w.delete_term(Term::from_field_text(
+                        self.fields.key,
+                        &schema::key(*kind, *id),
+                    ));
+                }
+                for t in upserts {
+                    w.add_document(schema::document(&self.fields, &self.analyzer, t))?;
+                }
+                let mut prepared = w.prepare_commit()?;
+                let payload = serde_json::to_string(&Watermark {
+                    seq,
+                    fingerprint: self.fingerprint.clone(),
+                })
+                .unwrap_or_default();
+                prepared.set_payload(&payload);
+                prepared.commit()?;
+                Ok::<(), IndexError>(())
+            })();
+            if attempt.is_err() {
+                // a failed write (disk full, read-only directory) kills tantivy's indexing
+                // workers: roll back to the last commit and restart them, so the next
+                // attempt (the watermark did not move) can succeed once space is back
+                if let Err(e) = w.rollback() {
+                    tracing::warn!(error = %e, "index rollback after a failed commit failed");
+                }
             }
-            for t in upserts {
-                w.add_document(schema::document(&self.fields, &self.analyzer, t))?;
-            }
-            let mut prepared = w.prepare_commit()?;
-            let payload = serde_json::to_string(&Watermark {
-                seq,
-                fingerprint: self.fingerprint.clone(),
-            })
-            .unwrap_or_default();
-            prepared.set_payload(&payload);
-            prepared.commit()?;
-            Ok(())
+            attempt
         })?;
         self.reader.reload()?;
         Ok(())

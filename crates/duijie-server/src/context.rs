@@ -36,6 +36,9 @@ pub enum StartError {
     /// Catching up the index failed.
     #[error("index catch-up: {0}")]
     Sync(#[from] indexer::SyncError),
+    /// The data directory cannot be written (read-only, full, or not a directory).
+    #[error("{0}")]
+    DataDir(String),
     /// Loading the demo data failed.
     #[error("demo data: {0}")]
     Demo(String),
@@ -124,6 +127,25 @@ pub enum IndexMode {
     ReadOnly,
 }
 
+/// Checks at start that the data directory takes a small synced write, so a read-only or
+/// full disk is a clear message now rather than a failed write later.
+fn probe_data_dir(dir: &std::path::Path) -> Result<(), StartError> {
+    use std::io::Write;
+    let probe = dir.join(".write-probe");
+    let result = std::fs::create_dir_all(dir).and_then(|_| {
+        let mut f = std::fs::File::create(&probe)?;
+        f.write_all(&[0u8; 64 * 1024])?;
+        f.sync_all()
+    });
+    let _ = std::fs::remove_file(&probe);
+    result.map_err(|e| {
+        StartError::DataDir(format!(
+            "数据目录 {d} 无法写入（只读、空间已满或不是目录）/ the data directory {d} cannot be written (read-only, full, or not a directory): {e}",
+            d = dir.display()
+        ))
+    })
+}
+
 impl Context {
     /// Opens the store (running migrations), the index, and catches the index up.
     pub async fn open(settings: Settings, mode: IndexMode) -> Result<Context, StartError> {
@@ -133,6 +155,9 @@ impl Context {
         })
         .await
         .map_err(|e| StartError::Text(e.to_string()))??;
+        if mode != IndexMode::ReadOnly {
+            probe_data_dir(&settings.data.dir)?;
+        }
         let store = if settings.database.url.is_empty() {
             Store::open_sqlite_dir(&settings.data.dir).await?
         } else {
@@ -224,7 +249,7 @@ impl Context {
             let seq = self.store.max_seq().await?;
             ix.wait_for(seq)
                 .await
-                .map_err(|e| crate::error::ApiError::Internal(e.to_string()))?;
+                .map_err(|e| crate::error::ApiError::IndexBehind(e.to_string()))?;
         }
         Ok(())
     }

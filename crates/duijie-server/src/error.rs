@@ -57,6 +57,13 @@ pub enum ApiError {
     /// 415: body format not supported.
     #[error("unsupported media type: {0}")]
     UnsupportedMediaType(String),
+    /// 503: the storage is full, read-only or failing; the write was not made.
+    #[error("storage: {0}")]
+    Storage(String),
+    /// 503: the write was saved, but the search index could not follow in time (a full
+    /// disk, typically); it catches up by itself once it can write again.
+    #[error("index behind: {0}")]
+    IndexBehind(String),
     /// 503: the database is unreachable; the request can be retried.
     #[error("unavailable: {0}")]
     Unavailable(String),
@@ -106,7 +113,9 @@ impl ApiError {
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::Conflict { .. } => StatusCode::CONFLICT,
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Unavailable(_) | ApiError::Storage(_) | ApiError::IndexBehind(_) => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -132,6 +141,12 @@ impl ApiError {
             ApiError::UnsupportedMediaType(m) => {
                 json!({"error": {"code": "unsupported_media_type", "message": m}})
             }
+            ApiError::IndexBehind(_) => {
+                json!({"error": {"code": "index_behind", "message": "已保存，但检索索引未能及时更新（数据目录可能已满），恢复写入后会自动补上 / saved, but the search index could not follow in time (is the data directory full?); it catches up by itself once it can write"}})
+            }
+            ApiError::Storage(_) => {
+                json!({"error": {"code": "storage_unavailable", "message": "存储空间已满或数据目录只读，本次写入未保存（已有数据不受影响），请联系管理员 / the storage is full or read-only: this write was not saved (existing data is intact); please tell the administrator"}})
+            }
             ApiError::Unavailable(_) => {
                 json!({"error": {"code": "unavailable", "message": "服务暂时不可用，请稍后重试 / the service is temporarily unavailable, please retry"}})
             }
@@ -147,6 +162,12 @@ impl IntoResponse for ApiError {
         match &self {
             ApiError::Internal(cause) => tracing::error!(%cause, "internal error"),
             ApiError::Unavailable(cause) => tracing::warn!(%cause, "store unavailable"),
+            ApiError::IndexBehind(cause) => {
+                tracing::error!(%cause, "the index is not following the store")
+            }
+            ApiError::Storage(cause) => {
+                tracing::error!(%cause, "write refused by the storage (full or read-only)")
+            }
             _ => {}
         }
         (self.status(), Json(self.body())).into_response()
@@ -172,6 +193,7 @@ impl From<StoreError> for ApiError {
             }
             StoreError::Conflict { code, message } => ApiError::Conflict { code, message },
             StoreError::Invalid(f) => ApiError::Validation(f),
+            e if e.is_storage_problem() => ApiError::Storage(e.to_string()),
             e if e.is_unavailable() => ApiError::Unavailable(e.to_string()),
             e => ApiError::Internal(e.to_string()),
         }

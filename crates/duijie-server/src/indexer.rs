@@ -29,6 +29,9 @@ pub enum SyncError {
     /// The indexer task has stopped.
     #[error("the indexer has stopped")]
     Stopped,
+    /// The index failed to apply the changes twice in a row (a full or read-only disk).
+    #[error("the index cannot apply changes (is the data directory full or read-only?)")]
+    Failing,
     /// Waiting for the index took longer than allowed.
     #[error("timed out waiting for the index to reach change {0}")]
     Timeout(i64),
@@ -124,6 +127,8 @@ enum Command {
 pub struct Indexer {
     tx: mpsc::Sender<Command>,
     applied: watch::Receiver<i64>,
+    /// Failed catch-up passes so far.
+    failures: watch::Receiver<u64>,
 }
 
 impl Indexer {
@@ -135,6 +140,7 @@ impl Indexer {
     ) -> Result<Indexer, SyncError> {
         let (tx, mut rx) = mpsc::channel::<Command>(64);
         let (applied_tx, applied) = watch::channel(index.applied_seq()?);
+        let (failures_tx, failures) = watch::channel(0u64);
         tokio::spawn(async move {
             let mut tick = tokio::time::interval(poll.max(Duration::from_millis(50)));
             tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -157,6 +163,7 @@ impl Indexer {
                                 let _ = applied_tx.send(seq);
                             }
                             Err(e) => {
+                                failures_tx.send_modify(|n| *n += 1);
                                 tracing::warn!(error = %e, "index catch-up failed; will retry")
                             }
                         }
@@ -178,7 +185,11 @@ impl Indexer {
                 }
             }
         });
-        Ok(Indexer { tx, applied })
+        Ok(Indexer {
+            tx,
+            applied,
+            failures,
+        })
     }
 
     /// Asks for a sync without waiting.
@@ -196,13 +207,27 @@ impl Indexer {
             .send(Command::Sync)
             .await
             .map_err(|_| SyncError::Stopped)?;
+        let mut failures = self.failures.clone();
+        let failed_before = *failures.borrow_and_update();
         let wait = async {
             loop {
                 if *rx.borrow_and_update() >= seq {
                     return Ok(());
                 }
-                if rx.changed().await.is_err() {
-                    return Err(SyncError::Stopped);
+                tokio::select! {
+                    r = rx.changed() => if r.is_err() {
+                        return Err(SyncError::Stopped);
+                    },
+                    r = failures.changed() => {
+                        if r.is_err() {
+                            return Err(SyncError::Stopped);
+                        }
+                        // one failed pass may be passing trouble; two mean the index
+                        // cannot write: answer now instead of holding the client
+                        if *failures.borrow_and_update() >= failed_before + 2 {
+                            return Err(SyncError::Failing);
+                        }
+                    }
                 }
             }
         };

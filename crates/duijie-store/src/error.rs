@@ -60,6 +60,25 @@ impl StoreError {
         }
     }
 
+    /// True when the database could not write because its storage is full, read-only or
+    /// failing (SQLite `FULL`, `READONLY`, `IOERR`, `CANTOPEN`; PostgreSQL classes 53100,
+    /// 25006, 58030). The write was rolled back: nothing half-written remains.
+    pub fn is_storage_problem(&self) -> bool {
+        let StoreError::Database(sqlx::Error::Database(db)) = self else {
+            return false;
+        };
+        let Some(code) = db.code() else {
+            return false;
+        };
+        match code.parse::<i64>() {
+            // SQLite: the primary result code is the low byte of the extended code
+            Ok(n) if !code.starts_with('0') && code.len() < 5 => {
+                matches!(n & 0xff, 8 | 10 | 13 | 14)
+            }
+            _ => matches!(code.as_ref(), "53100" | "25006" | "58030"),
+        }
+    }
+
     /// True when a unique constraint was violated.
     pub(crate) fn is_unique_violation(e: &sqlx::Error) -> bool {
         match e {

@@ -602,6 +602,7 @@ impl Store {
                         ImportOutcome::Inserted(id)
                     }),
                     Err(StoreError::Invalid(f)) => out.push(failed(&StoreError::Invalid(f))),
+                    Err(e) if e.is_unavailable() || e.is_storage_problem() => return Err(e),
                     Err(_) => {
                         ok = false;
                         break;
@@ -627,7 +628,7 @@ impl Store {
                         ImportOutcome::Inserted(id)
                     });
                 }
-                Err(e) if e.is_unavailable() => return Err(e),
+                Err(e) if e.is_unavailable() || e.is_storage_problem() => return Err(e),
                 Err(e) => {
                     tx.rollback().await?;
                     out.push(failed(&e));
