@@ -11,6 +11,11 @@ use std::time::{Duration, Instant};
 pub(crate) struct Server(Child);
 
 impl Server {
+    /// True while the process runs.
+    pub(crate) fn alive(&mut self) -> bool {
+        matches!(self.0.try_wait(), Ok(None))
+    }
+
     pub(crate) fn kill9(&mut self) {
         let _ = self.0.kill();
         let _ = self.0.wait();
@@ -24,10 +29,25 @@ impl Drop for Server {
 }
 
 pub(crate) fn start(dir: &std::path::Path) -> (Server, String) {
+    start_with(dir, None)
+}
+
+/// `duijie` with the data directory and, for PostgreSQL, the database URL.
+fn duijie(dir: &std::path::Path, db: Option<&str>) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_duijie"));
+    c.arg("--data-dir").arg(dir);
+    if let Some(url) = db {
+        c.args(["--database-url", url]);
+    }
+    c
+}
+
+/// Starts `duijie serve` on SQLite in `dir`, or on the PostgreSQL database `db` with its
+/// index in `dir`.
+pub(crate) fn start_with(dir: &std::path::Path, db: Option<&str>) -> (Server, String) {
     let mut server = Server(
-        Command::new(env!("CARGO_BIN_EXE_duijie"))
-            .args(["serve", "--no-demo", "--bind", "127.0.0.1:0", "--data-dir"])
-            .arg(dir)
+        duijie(dir, db)
+            .args(["serve", "--no-demo", "--bind", "127.0.0.1:0"])
             .env("DUIJIE__INDEX__WRITER_THREADS", "1")
             .env("DUIJIE__IMPORT__BATCH_SIZE", "200")
             .env("RUST_LOG", "warn")
@@ -60,10 +80,14 @@ pub(crate) fn start(dir: &std::path::Path) -> (Server, String) {
 /// Creates an organiser with the command line (while the server runs) and returns a new
 /// API token for it: the token must be the only thing on standard output.
 pub(crate) fn cli_token(dir: &std::path::Path) -> String {
+    cli_token_with(dir, None)
+}
+
+/// [`cli_token`] on SQLite or PostgreSQL.
+pub(crate) fn cli_token_with(dir: &std::path::Path, db: Option<&str>) -> String {
     use std::io::Write;
-    let mut child = Command::new(env!("CARGO_BIN_EXE_duijie"))
-        .args(["admin", "create-user", "--data-dir"])
-        .arg(dir)
+    let mut child = duijie(dir, db)
+        .args(["admin", "create-user"])
         .args([
             "--email",
             "Ops@Test.example",
@@ -90,9 +114,8 @@ pub(crate) fn cli_token(dir: &std::path::Path) -> String {
     assert_eq!(user["email"], "ops@test.example");
     assert_eq!(user["role"], "organizer");
     assert!(!String::from_utf8_lossy(&out.stdout).contains("a long enough password"));
-    let out = Command::new(env!("CARGO_BIN_EXE_duijie"))
-        .args(["admin", "create-token", "--data-dir"])
-        .arg(dir)
+    let out = duijie(dir, db)
+        .args(["admin", "create-token"])
         .args(["--email", "ops@test.example"])
         .env("RUST_LOG", "warn")
         .output()
@@ -103,9 +126,8 @@ pub(crate) fn cli_token(dir: &std::path::Path) -> String {
     let token = stdout.trim().to_string();
     assert!(token.starts_with("dj_") && token.len() > 40, "{token}");
     // an unknown user is a clear failure
-    let out = Command::new(env!("CARGO_BIN_EXE_duijie"))
-        .args(["admin", "create-token", "--data-dir"])
-        .arg(dir)
+    let out = duijie(dir, db)
+        .args(["admin", "create-token"])
         .args(["--email", "nobody@test.example"])
         .env("RUST_LOG", "warn")
         .output()
@@ -234,6 +256,19 @@ fn round_body(round: usize, n: usize) -> String {
 /// replayed with `DUIJIE_CRASH_SEED`.
 #[tokio::test]
 async fn twenty_kills_at_random_moments_lose_nothing_and_duplicate_nothing() {
+    twenty_kills(None).await;
+}
+
+/// The same twenty rounds with the store on PostgreSQL (the index stays in the directory).
+#[tokio::test]
+async fn twenty_kills_on_postgresql_lose_nothing_and_duplicate_nothing() {
+    let Some(db) = crate::replicas::fresh_database("twenty kills on PostgreSQL").await else {
+        return;
+    };
+    twenty_kills(Some(&db)).await;
+}
+
+async fn twenty_kills(db: Option<&str>) {
     const ROUNDS: usize = 20;
     const N: usize = 1_500;
     let seed: u64 = std::env::var("DUIJIE_CRASH_SEED")
@@ -255,12 +290,12 @@ async fn twenty_kills_at_random_moments_lose_nothing_and_duplicate_nothing() {
         rng
     };
     let dir = tempfile::tempdir().unwrap();
-    let (first, _) = start(dir.path());
-    let client = crate::helpers::client_with(&cli_token(dir.path()));
+    let (first, _) = start_with(dir.path(), db);
+    let client = crate::helpers::client_with(&cli_token_with(dir.path(), db));
     drop(first);
     let mut mid_import = 0;
     for round in 0..ROUNDS {
-        let (mut child, base) = start(dir.path());
+        let (mut child, base) = start_with(dir.path(), db);
         let before = round * N;
         let payload = round_body(round, N);
         // kill after 0..N records of this round are stored (0: right at the start)
@@ -288,7 +323,7 @@ async fn twenty_kills_at_random_moments_lose_nothing_and_duplicate_nothing() {
         child.kill9();
         let _ = import.await;
 
-        let (mut child, base) = start(dir.path());
+        let (mut child, base) = start_with(dir.path(), db);
         let st = status(&client, &base).await;
         let stored = st["store"]["results"].as_u64().unwrap() as usize;
         assert!(

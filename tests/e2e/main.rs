@@ -19,6 +19,7 @@ mod ledger;
 mod matching;
 mod metrics;
 mod openapi;
+mod pg_restart;
 mod replicas;
 mod storage;
 mod web;

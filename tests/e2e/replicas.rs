@@ -93,7 +93,7 @@ fn admin_token(dir: &std::path::Path, db: &str) -> String {
 }
 
 /// A fresh database on the test server, or `None` (skipped) when there is none outside CI.
-async fn fresh_database() -> Option<String> {
+pub(crate) async fn fresh_database(test: &str) -> Option<String> {
     let base = std::env::var("DUIJIE_TEST_PG_URL")
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".to_string());
     let ci = std::env::var("CI").is_ok_and(|v| v == "true" || v == "1");
@@ -106,7 +106,7 @@ async fn fresh_database() -> Option<String> {
         Ok(p) => p,
         Err(e) => {
             assert!(!ci, "PostgreSQL is required under CI=true: {e}");
-            eprintln!("SKIPPED two replicas on PostgreSQL: no server at {base} ({e})");
+            eprintln!("SKIPPED {test}: no PostgreSQL server at {base} ({e})");
             return None;
         }
     };
@@ -152,7 +152,7 @@ async fn until_found(client: &reqwest::Client, base: &str, q: &str) -> Duration 
 
 #[tokio::test]
 async fn two_replicas_share_writes_and_never_pair_one_event_twice() {
-    let Some(db) = fresh_database().await else {
+    let Some(db) = fresh_database("two replicas on PostgreSQL").await else {
         return;
     };
     let (dir_a, dir_b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());

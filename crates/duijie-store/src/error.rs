@@ -49,12 +49,20 @@ impl StoreError {
     pub fn is_unavailable(&self) -> bool {
         match self {
             StoreError::Connect(_) => true,
+            StoreError::Database(sqlx::Error::Database(db)) => {
+                // PostgreSQL: connection exceptions (08xxx) and operator intervention
+                // (57P01 admin shutdown, 57P02 crash shutdown, 57P03 cannot connect now)
+                db.code()
+                    .is_some_and(|c| c.len() == 5 && (c.starts_with("08") || c.starts_with("57P")))
+            }
             StoreError::Database(e) => matches!(
                 e,
                 sqlx::Error::PoolTimedOut
                     | sqlx::Error::PoolClosed
                     | sqlx::Error::Io(_)
                     | sqlx::Error::Tls(_)
+                    | sqlx::Error::Protocol(_)
+                    | sqlx::Error::WorkerCrashed
             ),
             _ => false,
         }

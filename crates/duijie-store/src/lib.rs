@@ -89,7 +89,15 @@ impl Store {
             )));
         };
         tracing::Span::current().record("backend", format!("{backend:?}"));
-        let mut opts = AnyPoolOptions::new().acquire_timeout(Duration::from_secs(10));
+        // PostgreSQL: while the server is down a request waits at most 5 s for a connection,
+        // then answers 503; connections are checked before use, so the pool heals by itself
+        let mut opts = AnyPoolOptions::new()
+            .acquire_timeout(Duration::from_secs(if backend == Backend::Sqlite {
+                10
+            } else {
+                5
+            }))
+            .test_before_acquire(true);
         if backend == Backend::Sqlite {
             opts = opts.max_connections(8).after_connect(|conn, _meta| {
                 Box::pin(async move {
