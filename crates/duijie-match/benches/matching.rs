@@ -6,7 +6,7 @@
 //!
 //! Run with `cargo bench -p duijie-match --bench matching` (release profile). Environment:
 //! `MATCH_BENCH_DOCS` (default 100000), `MATCH_BENCH_QUERIES` (default 400), `MATCH_BENCH_CANDIDATES`,
-//! `MATCH_BENCH_QUERY_TERMS`, `MATCH_BENCH_THREADS` (engine tuning), `CSL_FILE`;
+//! `MATCH_BENCH_QUERY_TERMS`, `MATCH_BENCH_LATENT`, `MATCH_BENCH_THREADS` (engine tuning), `CSL_FILE`;
 //! `MATCH_BENCH_PHASES` (any value) also prints where a request's time goes.
 
 use duijie_domain::{ListingKind, ListingText, OrgSummary, zones_of_city};
@@ -255,6 +255,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     {
         config.query_terms = v;
     }
+    if let Some(v) = std::env::var("MATCH_BENCH_LATENT")
+        .ok()
+        .and_then(|v| v.parse().ok())
+    {
+        config.latent_candidates = v;
+    }
     if let Some(v) = std::env::var("MATCH_BENCH_THREADS")
         .ok()
         .and_then(|v| v.parse().ok())
@@ -262,8 +268,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         config.threads = v;
     }
     println!(
-        "engine: candidates {}, query terms {}, threads {}",
-        config.candidates, config.query_terms, config.threads
+        "engine: candidates {} + {} from the semantic space, query terms {}, threads {}",
+        config.candidates, config.latent_candidates, config.query_terms, config.threads
     );
     let matcher = Matcher::with_config(index.clone(), stopwords, MatchWeights::default(), config)?;
     let stats = matcher.refresh_model()?;

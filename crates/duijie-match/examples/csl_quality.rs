@@ -11,6 +11,7 @@
 //!   --sv-power X       singular-value exponent of the semantic vectors
 //!   --no-semantic      lexical cosine only
 //!   --candidates N     stage-1 pool size
+//!   --latent N         stage-1 candidates from the semantic space
 //!   --no-bm25          skip the baseline
 //!   --threads N        worker threads (default: the available cores)
 //! ```
@@ -71,6 +72,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             "--iterations" => config.semantic_params.iterations = val()?.parse()?,
             "--candidates" => config.candidates = val()?.parse()?,
             "--query-terms" => config.query_terms = val()?.parse()?,
+            "--latent" => config.latent_candidates = val()?.parse()?,
             "--no-semantic" => config.semantic = false,
             "--idf-power" => config.semantic_params.idf_power = val()?.parse()?,
             "--char-weight" => config.semantic_params.char_weight = val()?.parse()?,

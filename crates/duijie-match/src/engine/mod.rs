@@ -15,7 +15,12 @@
 //!    [`MatcherConfig::candidates`] documents that pass the filters (kind, `published` status
 //!    only — withdrawn, closed, draft, transferred and matched listings are never proposed —
 //!    optional industry, city, zone, maturity, excluded ids) go to stage 2. The whole source text
-//!    is used: a long description is never cut to its first words.
+//!    is used: a long description is never cut to its first words. A BM25 query only finds
+//!    listings that share one of those terms, so stage 1 has a second source: the
+//!    [`MatcherConfig::latent_candidates`] listings (passing the same filters) whose semantic
+//!    vectors are nearest to the source's, among those the BM25 query did not find: the same
+//!    topic in other words ([`latent`]: exhaustive up to [`latent::EXACT_MAX`] listings of a
+//!    kind, an inverted-file index of k-means lists above).
 //! 2. **Re-scoring with an explainable model.** Each candidate gets seven components in [0, 1],
 //!    each with a one-line reason in Chinese:
 //!
@@ -83,22 +88,28 @@
 //! ## Measured (see `examples/csl_quality.rs` and `benches/matching.rs`)
 //!
 //! On 1,000 CSL papers (abstracts as results with neutral titles, titles as needs), against
-//! plain jieba + BM25 on the same index: abstract → own title MRR@10 0.981 (BM25 0.970), title
-//! → own abstract 0.978 (0.983), same-discipline P@10 abstract → results 0.274 (0.205), title
-//! → results 0.248 (0.164). Removing the semantic model costs about 0.03 of P@10; removing the
-//! character features about 0.02. The LSA term space `VΣ` ([`SemanticParams::sv_power`] 2
-//! rather than 1) and α = 0.6 (rather than 0.5) each gave a few thousandths, more with
-//! title-only distractors. A larger stage-1 query helps P@10 (48 terms: about +0.01) but
-//! costs three times the candidate search at 100,000 listings; re-scoring every listing
-//! reaches only 0.288, so the rest is in the score, not in the candidates. Tried without
-//! gain: log-entropy term weights for the latent model, more or fewer dimensions (32–128),
-//! clustering the latent space into topics and pulling each listing towards its topic, and
-//! a hubness correction of the latent cosine (CSLS: it raised known-item MRR to 0.986 but
+//! plain jieba + BM25 on the same index (`duijie eval csl --baseline`, through the API):
+//! abstract → own title MRR@10 0.983 (BM25 0.970), title → own abstract 0.978 (0.983),
+//! same-discipline P@10 abstract → results 0.292 (0.205), title → results 0.276 (0.164).
+//! The semantic-space candidates of stage 1 gave most of the last step (P@10 +0.017 abstract,
+//! +0.022 title; before them, re-scoring every listing reached about 0.29, and the engine
+//! 0.273, because a BM25 query over the top 24 terms never finds a listing that shares none
+//! of them); `sv_power` 3 rather than 2 about +0.002 abstract, +0.006 title. Removing the
+//! semantic model costs about 0.03 of P@10; removing the character features about 0.02.
+//! α = 0.6 (rather than 0.5) keeps known-item MRR up at the same P@10. Figures move by about
+//! ±0.003 between runs, because the index's segment order changes the model's vocabulary
+//! order and so its random start. Tried without gain: log-entropy term weights for the
+//! latent model, more or fewer dimensions (32–128), more subspace iterations (20), clustering
+//! the latent space into topics and pulling each listing towards its topic, smoothing each
+//! listing's latent vector with its nearest neighbours' (about +0.003, within the noise, and
+//! known-item MRR −0.005), a second-order similarity (shared nearest neighbours), and a
+//! hubness correction of the latent cosine (CSLS: it raised known-item MRR to 0.986 but
 //! lowered P@10).
 
 mod components;
 mod corpus;
 mod error;
+pub mod latent;
 mod linalg;
 mod weights;
 
@@ -130,6 +141,7 @@ use duijie_index::query::{FieldWeights, SYNONYM_WEIGHT, WeightedTerm};
 use duijie_index::similar::{CandidateFilter, TermVector};
 use duijie_text::Stopwords;
 use serde::{Deserialize, Serialize};
+use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock};
 
@@ -149,6 +161,11 @@ pub struct MatcherConfig {
     pub candidates: usize,
     /// Salient terms of the source used for stage 1.
     pub query_terms: usize,
+    /// Further candidates from the semantic space: the listings whose semantic vectors are
+    /// nearest to the source's, among those stage 1's BM25 query did not find (0: none).
+    /// They are searched among the listings the model keeps, so there are none without
+    /// [`SemanticParams::cache_docs`].
+    pub latent_candidates: usize,
     /// α: share of the lexical cosine in the text component (the rest is semantic).
     pub lexical_share: f64,
     /// Whether to build and use the semantic model.
@@ -170,6 +187,7 @@ impl Default for MatcherConfig {
         MatcherConfig {
             candidates: 60,
             query_terms: 24,
+            latent_candidates: 30,
             lexical_share: 0.6,
             semantic: true,
             semantic_params: SemanticParams::default(),
@@ -808,9 +826,36 @@ impl Matcher {
             body: 1.0,
             org: 0.0,
         };
-        let candidates = self
+        let mut candidates: Vec<tantivy::DocAddress> = self
             .index
-            .candidates(&searcher, &qterms, &fw, &filter, pool)?;
+            .candidates(&searcher, &qterms, &fw, &filter, pool)?
+            .into_iter()
+            .map(|c| c.addr)
+            .collect();
+        // stage 1b: listings on the same topic in other words, from the semantic space
+        if self.config.latent_candidates > 0
+            && let Some(q) = src.semantic.as_deref()
+        {
+            let ords: HashMap<tantivy::index::SegmentId, u32> = searcher
+                .segment_readers()
+                .iter()
+                .enumerate()
+                .map(|(o, r)| (r.segment_id(), o as u32))
+                .collect();
+            let found: HashSet<tantivy::DocAddress> = candidates.iter().copied().collect();
+            let near = model.nearest(target, q, self.config.latent_candidates, |at, d| {
+                let Some(&ord) = ords.get(&at.segment) else {
+                    return false; // merged away since the model was built
+                };
+                let alive = searcher.segment_reader(ord).alive_bitset();
+                !alive.is_some_and(|a| a.is_deleted(at.doc_id))
+                    && !found.contains(&tantivy::DocAddress::new(ord, at.doc_id))
+                    && filter_accepts(&filter, &d.listing)
+            });
+            candidates.extend(near.into_iter().filter_map(|(at, _, _)| {
+                Some(tantivy::DocAddress::new(*ords.get(&at.segment)?, at.doc_id))
+            }));
+        }
 
         // stage 2: re-score (numbers only, vectors of indexed listings from the model)
         let src_side = Side {
@@ -821,14 +866,14 @@ impl Matcher {
         let rescored = par_map(
             &candidates,
             threads,
-            |rank, c| -> Result<Option<ScoredCandidate>, MatchError> {
+            |rank, &addr| -> Result<Option<ScoredCandidate>, MatchError> {
                 // a listing of the model's snapshot is scored from the model alone; one
                 // stored since is read and analysed
                 let (listing, prepared, complete) =
-                    match model.at(self.index.stored_at(&searcher, c.addr)) {
+                    match model.at(self.index.stored_at(&searcher, addr)) {
                         Some(d) => (d.listing.clone(), d.prepared.clone(), false),
                         None => {
-                            let stored = self.index.stored_listing(&searcher, c.addr)?;
+                            let stored = self.index.stored_listing(&searcher, addr)?;
                             let prepared = model
                                 .cached(
                                     stored.listing.kind,
@@ -855,7 +900,7 @@ impl Matcher {
                 Ok(Some(ScoredCandidate {
                     rank,
                     score,
-                    addr: c.addr,
+                    addr,
                     listing,
                     complete,
                     prepared,
@@ -1049,6 +1094,27 @@ impl Matcher {
 
 /// `f` over `items` on up to `threads` scoped threads (contiguous chunks, results in input
 /// order, so the outcome does not depend on the number of threads).
+/// Whether a listing passes a candidate filter, exactly as the index's filter would let its
+/// stored document through (kind, status, industry, city, zone, maturity, exclusions).
+fn filter_accepts(f: &CandidateFilter, l: &ListingText) -> bool {
+    let org = l.organization.as_ref();
+    f.kind.is_none_or(|k| k == l.kind)
+        && l.status == f.status.as_deref().unwrap_or("published")
+        && f.industry
+            .as_ref()
+            .is_none_or(|v| l.industry.as_ref() == Some(v))
+        && f.city
+            .as_ref()
+            .is_none_or(|v| org.and_then(|o| o.city.as_ref()) == Some(v))
+        && f.zone
+            .as_ref()
+            .is_none_or(|v| org.is_some_and(|o| o.zones.iter().any(|z| z == v)))
+        && f.maturity
+            .as_ref()
+            .is_none_or(|v| l.maturity.as_ref() == Some(v))
+        && !f.exclude.contains(&(l.kind, l.id))
+}
+
 fn par_map<T: Sync, R: Send>(
     items: &[T],
     threads: usize,

@@ -861,23 +861,135 @@ fn cached_listing_vectors_equal_a_fresh_analysis() {
         checked += 1;
     }
     assert_eq!(checked, 6);
-    // without the cache: nothing kept, the same rankings and scores
-    let mut config = MatcherConfig::default();
-    config.semantic_params.cache_docs = false;
-    let uncached = Matcher::with_config(
-        f.index.clone(),
-        Arc::new(stop),
-        MatchWeights::default(),
-        config,
-    )
-    .unwrap();
+    // without the cache: nothing kept (so no candidates from the semantic space, which
+    // searches the kept vectors), the same rankings and scores as with the cache and the
+    // BM25 candidates alone
+    let stop = Arc::new(stop);
+    let with = |cache_docs: bool| {
+        let mut config = MatcherConfig {
+            latent_candidates: 0,
+            ..MatcherConfig::default()
+        };
+        config.semantic_params.cache_docs = cache_docs;
+        Matcher::with_config(
+            f.index.clone(),
+            stop.clone(),
+            MatchWeights::default(),
+            config,
+        )
+        .unwrap()
+    };
+    let (uncached, cached) = (with(false), with(true));
     assert_eq!(uncached.refresh_model().unwrap().cached_docs, 0);
+    assert!(cached.refresh_model().unwrap().cached_docs > 0);
     assert_eq!(
         uncached
             .for_listing(&need_h2(), ListingKind::Result, &opts())
             .unwrap(),
-        f.matcher
+        cached
             .for_listing(&need_h2(), ListingKind::Result, &opts())
             .unwrap()
+    );
+}
+
+#[test]
+fn semantic_candidates_reach_listings_without_the_query_terms_through_the_same_filters() {
+    let f = fixture(4);
+    let stop = Arc::new(Stopwords::load(&dict("stopwords.txt")).expect("stopwords"));
+    // stage 1's BM25 query reduced to the source's single heaviest term
+    let narrow = |latent: usize| {
+        Matcher::with_config(
+            f.index.clone(),
+            stop.clone(),
+            MatchWeights::default(),
+            MatcherConfig {
+                query_terms: 1,
+                latent_candidates: latent,
+                ..MatcherConfig::default()
+            },
+        )
+        .expect("matcher")
+    };
+    let (bm25_only, with_latent) = (narrow(0), narrow(200));
+    assert!(with_latent.refresh_model().unwrap().dims > 0);
+    bm25_only.refresh_model().unwrap();
+    let all = MatchOptions {
+        limit: 200,
+        candidates: Some(200),
+        ..opts()
+    };
+    let ids = |m: &Matcher, o: &MatchOptions| -> Vec<i64> {
+        m.for_listing(&need_h2(), ListingKind::Result, o)
+            .unwrap()
+            .into_iter()
+            .map(|x| x.id)
+            .collect()
+    };
+    let few = ids(&bm25_only, &all);
+    let more = ids(&with_latent, &all);
+    assert!(few.iter().all(|id| more.contains(id)), "{few:?} ⊄ {more:?}");
+    assert!(
+        more.len() > few.len(),
+        "the semantic space adds listings that lack the query term: {few:?} vs {more:?}"
+    );
+    // never a withdrawn result, never the excluded one, whichever stage found it
+    assert!(!more.contains(&12), "withdrawn result proposed: {more:?}");
+    let excluded = MatchOptions {
+        exclude: vec![(ListingKind::Result, 10)],
+        ..all.clone()
+    };
+    assert!(!ids(&with_latent, &excluded).contains(&10));
+    // every filter holds for every match (the filler results have industries, no city)
+    let filtered = |filters: MatchFilters| {
+        with_latent
+            .for_listing(
+                &need_h2(),
+                ListingKind::Result,
+                &MatchOptions {
+                    filters,
+                    ..all.clone()
+                },
+            )
+            .unwrap()
+            .into_iter()
+            .map(|x| x.id)
+            .collect::<Vec<_>>()
+    };
+    let metallurgy = filtered(MatchFilters {
+        industry: Some("metallurgy".into()),
+        ..Default::default()
+    });
+    assert!(!metallurgy.is_empty());
+    // fixture ids: filler results from 100, industries cycling from metallurgy
+    assert!(
+        metallurgy
+            .iter()
+            .all(|id| *id >= 100 && (id - 100) % 16 % 4 == 0),
+        "{metallurgy:?}"
+    );
+    assert_eq!(
+        filtered(MatchFilters {
+            city: Some("大连".into()),
+            ..Default::default()
+        }),
+        vec![10]
+    );
+    // only results 10 (大连) and 11 (沈阳) have an organisation, so a zone
+    let zone = zones_of_city("大连")[0].code();
+    let in_zone = filtered(MatchFilters {
+        zone: Some(zone.into()),
+        ..Default::default()
+    });
+    assert!(in_zone.contains(&10), "{in_zone:?}");
+    assert!(
+        in_zone.iter().all(|id| [10, 11].contains(id)),
+        "{in_zone:?}"
+    );
+    assert_eq!(
+        filtered(MatchFilters {
+            maturity: Some("pilot".into()),
+            ..Default::default()
+        }),
+        vec![10]
     );
 }
