@@ -34,9 +34,12 @@ pub use ledger::{LedgerActor, LedgerChange, LedgerDraft, LedgerEntry, LedgerFilt
 pub use listings::{Draft, ImportOutcome, ListFilter, Page};
 
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
-use sqlx::{AnyPool, Executor};
+use sqlx::{AnyPool, Executor, SqlSafeStr};
 use std::path::Path;
 use std::time::Duration;
+
+/// Connections of the SQLite pool.
+const SQLITE_MAX_CONNECTIONS: u32 = 8;
 
 /// Which database is behind the store.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -99,7 +102,7 @@ impl Store {
             }))
             .test_before_acquire(true);
         if backend == Backend::Sqlite {
-            opts = opts.max_connections(8).after_connect(|conn, _meta| {
+            opts = opts.max_connections(SQLITE_MAX_CONNECTIONS).after_connect(|conn, _meta| {
                 Box::pin(async move {
                     conn.execute("PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000; PRAGMA synchronous = NORMAL;").await?;
                     Ok(())
@@ -139,10 +142,27 @@ impl Store {
     pub(crate) async fn begin_tx(
         &self,
     ) -> Result<sqlx::Transaction<'static, sqlx::Any>, StoreError> {
-        Ok(match self.backend {
-            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
-            Backend::Postgres => self.pool.begin().await?,
-        })
+        if self.backend == Backend::Postgres {
+            return Ok(self.pool.begin().await?);
+        }
+        // An idle connection that still counts itself inside a transaction lost step with
+        // SQLite: a COMMIT that met a full disk was rolled back by SQLite itself, so the
+        // ROLLBACK that followed found none and the count stayed up. Such a connection can
+        // never begin a write again ("begin_with at non-zero transaction depth") though it
+        // reads well: a writer that draws one closes it and takes another.
+        let mut closed = 0;
+        loop {
+            let conn = self.pool.acquire().await?;
+            if sqlx::Connection::is_in_transaction(&*conn) && closed < SQLITE_MAX_CONNECTIONS {
+                tracing::warn!("closing a database connection left inside a transaction");
+                let _ = conn.close().await;
+                closed += 1;
+                continue;
+            }
+            return Ok(
+                sqlx::Transaction::begin(conn, Some("BEGIN IMMEDIATE".into_sql_str())).await?,
+            );
+        }
     }
 
     /// The underlying pool, for crates that add their own tables in later migrations.
