@@ -6,7 +6,10 @@
 //! cargo run --release -p duijie-match --example csl_quality -- [FILE] [options]
 //!   FILE               default /work/shared/eval/csl-dev.jsonl
 //!   --distractors N    index only the titles of the last N papers (as extra needs)
+//!   --distractor-file F  also index the titles of F's papers as extra needs
 //!   --alpha X          share of the lexical cosine in the text component
+//!   --short-alpha X    that share for a pair with a side without features
+//!   --short-features N feature count at which a side stops counting as short
 //!   --dims N           semantic dimensions
 //!   --sv-power X       singular-value exponent of the semantic vectors
 //!   --no-semantic      lexical cosine only
@@ -59,6 +62,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
     let mut file = PathBuf::from("/work/shared/eval/csl-dev.jsonl");
     let mut distractors = 0usize;
+    let mut extra_file: Option<PathBuf> = None;
     let mut config = MatcherConfig::default();
     let mut bm25 = true;
     let mut threads = duijie_match::eval::default_threads();
@@ -66,7 +70,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let mut val = || args.next().ok_or_else(|| format!("{a} needs a value"));
         match a.as_str() {
             "--distractors" => distractors = val()?.parse()?,
+            "--distractor-file" => extra_file = Some(PathBuf::from(val()?)),
             "--alpha" => config.lexical_share = val()?.parse()?,
+            "--short-alpha" => config.short_lexical_share = val()?.parse()?,
+            "--short-features" => config.short_features = val()?.parse()?,
             "--dims" => config.semantic_params.dims = val()?.parse()?,
             "--sv-power" => config.semantic_params.sv_power = val()?.parse()?,
             "--iterations" => config.semantic_params.iterations = val()?.parse()?,
@@ -85,7 +92,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             other => return Err(format!("unknown option {other}").into()),
         }
     }
-    let records = read_jsonl(&file)?;
+    let mut records = read_jsonl(&file)?;
+    let n_main = records.len();
+    if let Some(f) = &extra_file {
+        records.extend(read_jsonl(f)?);
+    }
     let dict = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../config/dict"));
     let analyzer = Arc::new(Analyzer::new(&AnalyzerConfig {
         hmm: false,
@@ -94,7 +105,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let synonyms = Arc::new(Synonyms::load(&dict.join("synonyms.txt"), &analyzer)?);
     let stopwords = Arc::new(Stopwords::load(&dict.join("stopwords.txt"))?);
 
-    let full = records.len().saturating_sub(distractors);
+    let full = n_main.saturating_sub(distractors);
     let papers: Vec<CslPaper<'_>> = records
         .iter()
         .enumerate()

@@ -53,7 +53,11 @@ pub struct SemanticParams {
     /// TF-IDF-weighted mean of its terms' directions (frequent terms, whose LSA vectors are
     /// longer, do not drown the specific ones).
     pub unit_terms: bool,
-    /// Exponent of idf in term weights `ln(1 + tf) · idf^p` (lexical and semantic).
+    /// Exponent of idf in term weights `ln(1 + tf) · idf^p` (lexical and semantic). Above 1
+    /// the specific terms of a text weigh more against its generic ones: 1.3, the default,
+    /// gave same-discipline P@10 about +0.004 on CSL papers (abstracts and titles) with the
+    /// semantic candidates and the short-text α in place, known-item MRR unchanged; 2 gave a
+    /// little more P@10 but lost known-item MRR.
     pub idf_power: f64,
     /// Each Han character of a multi-character word is also a feature, with this share of
     /// the word's frequency (0: words only). Chinese technical terms that jieba segments
@@ -82,7 +86,7 @@ impl Default for SemanticParams {
             sv_power: 3.0,
             center: true,
             unit_terms: true,
-            idf_power: 1.0,
+            idf_power: 1.3,
             char_weight: 0.3,
             common_char_weight: 1.0,
             cache_docs: true,

@@ -26,7 +26,7 @@
 //!
 //! | component | formula |
 //! |---|---|
-//! | `text` | `α · cos_tfidf(a, b) + (1 − α) · max(0, cos_lsa(a, b))`, α = [`MatcherConfig::lexical_share`] (only the cosine without a semantic model) |
+//! | `text` | `α · cos_tfidf(a, b) + (1 − α) · max(0, cos_lsa(a, b))`, α = `α_long + (α_short − α_long) · exp(−min(n_a, n_b) / n₀)` with `n` a side's feature count ([`MatcherConfig::text_share`]: 0.6 for two long texts, up to 0.9 for short ones; only the cosine without a semantic model) |
 //! | `industry` | same 1, related (same value chain) 0.6, unknown 0.5, different 0 |
 //! | `region` | same city 1, same zone of 一圈一带两区 0.75, both in Liaoning 0.5, one outside 0.25, unknown 0.5 |
 //! | `maturity` | result ≥ need's requirement 1, one level short 0.4, two 0, unknown 0.7 |
@@ -51,7 +51,7 @@
 //!   sides: features are the title/keyword/body term multiset (title and keywords ×2,
 //!   dictionary sub-words ×0.5) plus each Han character of a multi-character word at 0.3 of
 //!   the word's frequency (Chinese technical vocabulary shares morphemes: `制氢`, `储氢`,
-//!   `氢能`), weighted `ln(1 + tf) · ln(1 + N/df)`. Every component is defined by role (the
+//!   `氢能`), weighted `ln(1 + tf) · ln(1 + N/df)^1.3` ([`SemanticParams::idf_power`]). Every component is defined by role (the
 //!   need side, the result side), never by who asked; sums run in a fixed term order, so
 //!   `score(a, b) == score(b, a)` exactly.
 //! * **Beyond exact overlap.** Needs are written by engineers in enterprises, results by
@@ -89,22 +89,28 @@
 //!
 //! On 1,000 CSL papers (abstracts as results with neutral titles, titles as needs), against
 //! plain jieba + BM25 on the same index (`duijie eval csl --baseline`, through the API):
-//! abstract → own title MRR@10 0.983 (BM25 0.970), title → own abstract 0.978 (0.983),
-//! same-discipline P@10 abstract → results 0.292 (0.205), title → results 0.276 (0.164).
-//! The semantic-space candidates of stage 1 gave most of the last step (P@10 +0.017 abstract,
-//! +0.022 title; before them, re-scoring every listing reached about 0.29, and the engine
-//! 0.273, because a BM25 query over the top 24 terms never finds a listing that shares none
-//! of them); `sv_power` 3 rather than 2 about +0.002 abstract, +0.006 title. Removing the
-//! semantic model costs about 0.03 of P@10; removing the character features about 0.02.
-//! α = 0.6 (rather than 0.5) keeps known-item MRR up at the same P@10. Figures move by about
-//! ±0.003 between runs, because the index's segment order changes the model's vocabulary
-//! order and so its random start. Tried without gain: log-entropy term weights for the
-//! latent model, more or fewer dimensions (32–128), more subspace iterations (20), clustering
-//! the latent space into topics and pulling each listing towards its topic, smoothing each
-//! listing's latent vector with its nearest neighbours' (about +0.003, within the noise, and
-//! known-item MRR −0.005), a second-order similarity (shared nearest neighbours), and a
-//! hubness correction of the latent cosine (CSLS: it raised known-item MRR to 0.986 but
-//! lowered P@10).
+//! abstract → own title MRR@10 0.980 (BM25 0.970), title → own abstract 0.984 (0.983),
+//! same-discipline P@10 abstract → results 0.296 (0.205), title → results 0.274 (0.163).
+//! Where the last steps came from (P@10 abstract / title, MRR title → abstract):
+//!
+//! * Semantic-space candidates in stage 1: +0.017 / +0.022. Before them re-scoring every
+//!   listing reached about 0.29 and the engine 0.273: a BM25 query over the top 24 terms
+//!   never finds a listing that shares none of them.
+//! * `sv_power` 3 rather than 2: about +0.002 / +0.006.
+//! * A larger α for short texts ([`MatcherConfig::text_share`], 0.9 rather than 0.6 at the
+//!   limit): title → own abstract MRR 0.978 → 0.984 (now above BM25), and with 9,000
+//!   distractor titles abstract → own title 0.926 → 0.937; title P@10 −0.006.
+//! * idf^1.3 rather than idf: about +0.004 / +0.004.
+//!
+//! Removing the semantic model costs about 0.03 of P@10; removing the character features
+//! about 0.02. Figures move by about ±0.003 between runs, because the index's segment order
+//! changes the model's vocabulary order and so its random start. Tried without gain: log-
+//! entropy term weights for the latent model, more or fewer dimensions (32–128), more
+//! subspace iterations (20), a lower α for long texts (0.4–0.5), clustering the latent space
+//! into topics and pulling each listing towards its topic, smoothing each listing's latent
+//! vector with its nearest neighbours' (about +0.003, within the noise, and known-item MRR
+//! −0.005), a second-order similarity (shared nearest neighbours), and a hubness correction
+//! of the latent cosine (CSLS: it raised known-item MRR to 0.986 but lowered P@10).
 
 mod components;
 mod corpus;
@@ -168,6 +174,13 @@ pub struct MatcherConfig {
     pub latent_candidates: usize,
     /// α: share of the lexical cosine in the text component (the rest is semantic).
     pub lexical_share: f64,
+    /// α of a pair whose shorter side has no feature at all; α moves from it towards
+    /// [`MatcherConfig::lexical_share`] as `exp(−n / short_features)`, `n` the shorter side's
+    /// feature count ([`MatcherConfig::text_share`]). A short text (a title, a need typed in
+    /// a few words) gives a noisy latent vector, so its pairs lean on the exact terms.
+    pub short_lexical_share: f64,
+    /// Feature count at which a side stops counting as short (the scale of the decay).
+    pub short_features: f64,
     /// Whether to build and use the semantic model.
     pub semantic: bool,
     /// Semantic model parameters.
@@ -189,12 +202,26 @@ impl Default for MatcherConfig {
             query_terms: 24,
             latent_candidates: 30,
             lexical_share: 0.6,
+            short_lexical_share: 0.9,
+            short_features: 40.0,
             semantic: true,
             semantic_params: SemanticParams::default(),
             sync_rebuild_max_docs: 5_000,
             rebuild_growth: 0.1,
             threads: 2,
         }
+    }
+}
+
+impl MatcherConfig {
+    /// α of a pair whose sides have `a` and `b` features: [`MatcherConfig::lexical_share`]
+    /// for two long texts, rising towards [`MatcherConfig::short_lexical_share`] as the
+    /// shorter side gets shorter. Symmetric in `a` and `b`, in [0, 1].
+    pub fn text_share(&self, a: usize, b: usize) -> f64 {
+        let n = a.min(b) as f64;
+        let (long, short) = (self.lexical_share, self.short_lexical_share);
+        let decay = (-n / self.short_features.max(1.0)).exp();
+        (long + (short - long) * decay).clamp(0.0, 1.0)
     }
 }
 
@@ -990,7 +1017,9 @@ impl Matcher {
         } else {
             None
         };
-        let alpha = self.config.lexical_share.clamp(0.0, 1.0);
+        let alpha = self
+            .config
+            .text_share(a.prepared.terms.len(), b.prepared.terms.len());
         let text = match sem {
             Some(s) => alpha * lex + (1.0 - alpha) * s,
             None => lex,
@@ -1165,5 +1194,35 @@ fn unsaved_need(text: &str) -> ListingText {
         money_max: None,
         deadline: None,
         updated_at: String::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::MatcherConfig;
+
+    #[test]
+    fn text_share_leans_on_exact_terms_for_short_texts_only() {
+        let c = MatcherConfig::default();
+        // two long texts: the configured share; a side without features: the short share
+        assert!((c.text_share(5_000, 400) - c.lexical_share).abs() < 1e-4);
+        assert!((c.text_share(0, 400) - c.short_lexical_share).abs() < 1e-12);
+        // symmetric, decided by the shorter side, falling as it grows, always in [0, 1]
+        assert_eq!(c.text_share(30, 300), c.text_share(300, 30));
+        assert_eq!(c.text_share(30, 300), c.text_share(30, 3_000));
+        let shares: Vec<f64> = [0, 10, 20, 40, 80, 160]
+            .iter()
+            .map(|&n| c.text_share(n, n))
+            .collect();
+        assert!(shares.windows(2).all(|w| w[0] > w[1]), "{shares:?}");
+        let odd = MatcherConfig {
+            lexical_share: 2.0,
+            short_lexical_share: -1.0,
+            short_features: 0.0,
+            ..MatcherConfig::default()
+        };
+        for n in [0, 1, 10, 1_000] {
+            assert!((0.0..=1.0).contains(&odd.text_share(n, n)));
+        }
     }
 }
