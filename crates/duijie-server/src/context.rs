@@ -211,10 +211,11 @@ impl Context {
             None
         };
         let matcher = Arc::new(
-            Matcher::new(
+            Matcher::with_config(
                 index.clone(),
                 text.stopwords.clone(),
                 settings.matching.weights,
+                settings.matching.engine.config(),
             )
             .map_err(|e| StartError::Text(format!("matching: {}", e.message_en())))?,
         );

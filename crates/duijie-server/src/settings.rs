@@ -142,6 +142,84 @@ pub struct MatchingSettings {
     /// Component weights (`[matching.weights]`); a request may override them.
     #[serde(default)]
     pub weights: duijie_match::engine::MatchWeights,
+    /// Engine tuning (`[matching.engine]`).
+    #[serde(default)]
+    pub engine: MatchingEngineSettings,
+}
+
+/// Engine tuning (`[matching.engine]`); see `duijie_match::engine::MatcherConfig`.
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MatchingEngineSettings {
+    /// Candidates of the BM25 query re-scored per request.
+    pub candidates: usize,
+    /// Further candidates from the semantic space (0: none).
+    pub latent_candidates: usize,
+    /// Salient terms of the source in the BM25 query.
+    pub query_terms: usize,
+    /// α: share of the lexical cosine in the text component, for two long texts.
+    pub lexical_share: f64,
+    /// α for a pair with a very short side.
+    pub short_lexical_share: f64,
+    /// Threads re-scoring one request's candidates.
+    pub threads: usize,
+}
+
+impl Default for MatchingEngineSettings {
+    fn default() -> Self {
+        let c = duijie_match::engine::MatcherConfig::default();
+        MatchingEngineSettings {
+            candidates: c.candidates,
+            latent_candidates: c.latent_candidates,
+            query_terms: c.query_terms,
+            lexical_share: c.lexical_share,
+            short_lexical_share: c.short_lexical_share,
+            threads: c.threads,
+        }
+    }
+}
+
+impl MatchingEngineSettings {
+    /// The engine configuration: these values over the engine's defaults.
+    pub fn config(&self) -> duijie_match::engine::MatcherConfig {
+        duijie_match::engine::MatcherConfig {
+            candidates: self.candidates,
+            latent_candidates: self.latent_candidates,
+            query_terms: self.query_terms,
+            lexical_share: self.lexical_share,
+            short_lexical_share: self.short_lexical_share,
+            threads: self.threads,
+            ..Default::default()
+        }
+    }
+
+    fn validate(&self) -> Result<(), SettingsError> {
+        let max = duijie_match::engine::MAX_CANDIDATES;
+        let counts = [
+            ("candidates", self.candidates, 1, max),
+            ("latent_candidates", self.latent_candidates, 0, max),
+            ("query_terms", self.query_terms, 1, 256),
+            ("threads", self.threads, 1, 64),
+        ];
+        for (name, v, lo, hi) in counts {
+            if !(lo..=hi).contains(&v) {
+                return Err(SettingsError(format!(
+                    "matching.engine.{name} must be between {lo} and {hi}, not {v}"
+                )));
+            }
+        }
+        for (name, v) in [
+            ("lexical_share", self.lexical_share),
+            ("short_lexical_share", self.short_lexical_share),
+        ] {
+            if !(0.0..=1.0).contains(&v) {
+                return Err(SettingsError(format!(
+                    "matching.engine.{name} must be between 0 and 1, not {v}"
+                )));
+            }
+        }
+        Ok(())
+    }
 }
 
 /// HTTP server.
@@ -336,6 +414,7 @@ impl Settings {
             .weights
             .validate()
             .map_err(|e| SettingsError(format!("matching.weights: {}", e.message_en())))?;
+        self.matching.engine.validate()?;
         if !["auto", "always", "never"].contains(&self.auth.secure_cookies.as_str()) {
             return Err(SettingsError(format!(
                 "auth.secure_cookies must be auto, always or never, not '{}'",
@@ -367,5 +446,35 @@ impl Settings {
     /// The index directory.
     pub fn index_dir(&self) -> PathBuf {
         self.data.dir.join("index")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn matching_engine_defaults_are_the_engines_and_bad_values_are_named() {
+        let s = Settings::defaults();
+        assert!(s.validate().is_ok());
+        assert_eq!(s.matching.engine, MatchingEngineSettings::default());
+        assert_eq!(
+            s.matching.engine.config(),
+            duijie_match::engine::MatcherConfig::default()
+        );
+        let bad = |f: fn(&mut MatchingEngineSettings), key: &str| {
+            let mut s = Settings::defaults();
+            f(&mut s.matching.engine);
+            let e = s.validate().unwrap_err().to_string();
+            assert!(e.contains(&format!("matching.engine.{key}")), "{e}");
+        };
+        bad(|e| e.candidates = 0, "candidates");
+        bad(|e| e.candidates = 100_000, "candidates");
+        bad(|e| e.latent_candidates = 5_000, "latent_candidates");
+        bad(|e| e.query_terms = 0, "query_terms");
+        bad(|e| e.threads = 0, "threads");
+        bad(|e| e.lexical_share = 1.5, "lexical_share");
+        bad(|e| e.short_lexical_share = f64::NAN, "short_lexical_share");
+        bad(|e| e.lexical_share = -0.1, "lexical_share");
     }
 }
