@@ -131,7 +131,10 @@ pub struct CorpusModel {
     /// The same vectors, with each listing's scoring view, by where the listing is stored:
     /// a candidate from the index is scored without reading its document.
     placed: HashMap<SegmentId, Vec<Option<CachedDoc>>, FxBuild>,
-    /// The kept listings with a semantic vector, by kind, searchable by semantic cosine.
+    /// Listings kept per segment ([`CorpusModel::stale_share`]).
+    kept_per_segment: Vec<(SegmentId, u64)>,
+    /// The kept published listings with a semantic vector, by kind, searchable by semantic
+    /// cosine.
     latent: Vec<(ListingKind, LatentSet<(StoredAt, CachedDoc)>)>,
     cache_bytes: usize,
 }
@@ -303,6 +306,7 @@ impl CorpusModel {
             char_ids: Vec::new(),
             docs: HashMap::default(),
             placed: HashMap::default(),
+            kept_per_segment: Vec::new(),
             latent: Vec::new(),
             cache_bytes: 0,
         };
@@ -354,7 +358,13 @@ impl CorpusModel {
                     listing: Arc::new(listing),
                     prepared: p,
                 };
-                if let Some(v) = &doc.prepared.semantic {
+                // only what can be proposed: stage 2 takes published listings alone
+                if let Some(v) = doc
+                    .prepared
+                    .semantic
+                    .as_ref()
+                    .filter(|_| doc.listing.status == "published")
+                {
                     let kind = doc.listing.kind;
                     bytes += v.len() * 4 + 64;
                     let entry = (at, doc.clone());
@@ -371,6 +381,10 @@ impl CorpusModel {
                     .map(|(k, entries)| (k, LatentSet::new(lsa.dims, entries)))
                     .collect();
             }
+            model.kept_per_segment = placed
+                .iter()
+                .map(|(seg, slots)| (*seg, slots.iter().filter(|d| d.is_some()).count() as u64))
+                .collect();
             model.docs = cache;
             model.placed = placed;
             model.cache_bytes = bytes;
@@ -419,6 +433,31 @@ impl CorpusModel {
         }
     }
 
+    /// Share of the listings this model keeps that `searcher` no longer holds as they were:
+    /// their segment was merged away, or they were deleted or edited since (segments are
+    /// immutable, so a kept segment's live documents can only fall). 0 when nothing is kept.
+    /// The kept vectors (re-scoring without reading documents, the semantic candidates) only
+    /// serve the listings still in place, so a model whose share has grown is worth
+    /// rebuilding even when the number of documents has not moved.
+    pub fn stale_share(&self, searcher: &tantivy::Searcher) -> f64 {
+        let kept: u64 = self.kept_per_segment.iter().map(|(_, k)| k).sum();
+        if kept == 0 {
+            return 0.0;
+        }
+        let readers = searcher.segment_readers();
+        let stale: u64 = self
+            .kept_per_segment
+            .iter()
+            .map(|(seg, k)| {
+                readers
+                    .iter()
+                    .find(|r| r.segment_id() == *seg)
+                    .map_or(*k, |r| k.saturating_sub(u64::from(r.num_docs())))
+            })
+            .sum();
+        stale as f64 / kept as f64
+    }
+
     /// An empty model (no documents): uniform idf, no semantic space.
     pub fn empty() -> CorpusModel {
         CorpusModel {
@@ -437,6 +476,7 @@ impl CorpusModel {
             char_ids: Vec::new(),
             docs: HashMap::default(),
             placed: HashMap::default(),
+            kept_per_segment: Vec::new(),
             latent: Vec::new(),
             cache_bytes: 0,
         }

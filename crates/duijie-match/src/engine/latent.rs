@@ -61,8 +61,13 @@ fn dot(a: &[f32], b: &[f32]) -> f32 {
 
 /// A heap entry ordered so that the heap's top is the worst kept (lowest similarity, then
 /// highest position).
-#[derive(Debug, PartialEq)]
+#[derive(Debug)]
 struct Kept(f32, u32);
+impl PartialEq for Kept {
+    fn eq(&self, o: &Self) -> bool {
+        self.cmp(o) == Ordering::Equal
+    }
+}
 impl Eq for Kept {}
 impl Ord for Kept {
     fn cmp(&self, o: &Self) -> Ordering {
@@ -77,12 +82,12 @@ impl PartialOrd for Kept {
 
 impl<T> LatentSet<T> {
     /// A set over `(payload, unit vector)` pairs of `dims` dimensions (vectors of another
-    /// length are left out).
+    /// length, or with a component that is not finite, are left out).
     pub fn new(dims: usize, entries: Vec<(T, Vec<f32>)>) -> LatentSet<T> {
         let mut items = Vec::with_capacity(entries.len());
         let mut vectors = Vec::with_capacity(entries.len() * dims);
         for (item, v) in entries {
-            if v.len() == dims && dims > 0 {
+            if v.len() == dims && dims > 0 && v.iter().all(|x| x.is_finite()) {
                 items.push(item);
                 vectors.extend_from_slice(&v);
             }
@@ -175,6 +180,9 @@ impl<T> LatentSet<T> {
         let mut heap: BinaryHeap<Kept> = BinaryHeap::with_capacity(k + 1);
         let mut consider = |i: u32, heap: &mut BinaryHeap<Kept>| {
             let s = dot(query, self.row(i as usize));
+            if !s.is_finite() {
+                return;
+            }
             if heap.len() >= k
                 && let Some(worst) = heap.peek()
                 && Kept(s, i) >= *worst
@@ -282,6 +290,12 @@ mod tests {
         assert!(set.nearest(&vs[0], 0, |_| true).is_empty());
         assert!(set.nearest(&[1.0; 3], 5, |_| true).is_empty());
         assert!(set.nearest(&vs[0], 5, |_| false).is_empty());
+        // a vector with a component that is not finite is left out; a NaN query finds nothing
+        let mut odd = vs[..3].to_vec();
+        odd[1][0] = f32::NAN;
+        let with_nan = LatentSet::new(16, odd.into_iter().enumerate().collect());
+        assert_eq!(with_nan.len(), 2);
+        assert!(with_nan.nearest(&[f32::NAN; 16], 5, |_| true).is_empty());
         let empty: LatentSet<usize> = LatentSet::new(16, Vec::new());
         assert!(empty.is_empty() && empty.nearest(&vs[0], 5, |_| true).is_empty());
         // a vector finds itself first, with cosine 1

@@ -189,7 +189,9 @@ pub struct MatcherConfig {
     /// changed; above, in the background once the document count moved by
     /// [`MatcherConfig::rebuild_growth`] (the old model serves meanwhile).
     pub sync_rebuild_max_docs: u64,
-    /// Relative change of the document count that triggers a background rebuild.
+    /// Relative change of the document count, or share of the model's kept listings no
+    /// longer in place (segments merged away, listings edited or deleted:
+    /// [`CorpusModel::stale_share`]), that triggers a background rebuild.
     pub rebuild_growth: f64,
     /// Threads used to re-score the candidates of one request (1: the calling thread only).
     pub threads: usize,
@@ -215,8 +217,8 @@ impl Default for MatcherConfig {
 
 impl MatcherConfig {
     /// α of a pair whose sides have `a` and `b` features: [`MatcherConfig::lexical_share`]
-    /// for two long texts, rising towards [`MatcherConfig::short_lexical_share`] as the
-    /// shorter side gets shorter. Symmetric in `a` and `b`, in [0, 1].
+    /// for two long texts, moving towards [`MatcherConfig::short_lexical_share`] (by default
+    /// higher) as the shorter side gets shorter. Symmetric in `a` and `b`, in [0, 1].
     pub fn text_share(&self, a: usize, b: usize) -> f64 {
         let n = a.min(b) as f64;
         let (long, short) = (self.lexical_share, self.short_lexical_share);
@@ -496,7 +498,7 @@ impl Matcher {
     /// Rebuilds the model on a background thread (unless a rebuild is already running) and
     /// returns at once; requests keep using the previous model until it is ready. A server
     /// calls this at start so that the first request on a large index does not wait for the
-    /// model (about 28 s for 100,000 listings on two cores).
+    /// model (about 8 s for 100,000 listings on two cores).
     pub fn spawn_refresh(&self) {
         if self.rebuilding.swap(true, Ordering::AcqRel) {
             return;
@@ -531,7 +533,9 @@ impl Matcher {
         match current {
             Some(m) if docs > self.config.sync_rebuild_max_docs => {
                 let moved = (docs as f64 - m.n_docs() as f64).abs();
-                if moved >= self.config.rebuild_growth * m.n_docs().max(1) as f64 {
+                if moved >= self.config.rebuild_growth * m.n_docs().max(1) as f64
+                    || m.stale_share(&self.index.searcher()) >= self.config.rebuild_growth
+                {
                     self.spawn_refresh();
                 }
                 Ok(m)
@@ -1121,8 +1125,6 @@ impl Matcher {
     }
 }
 
-/// `f` over `items` on up to `threads` scoped threads (contiguous chunks, results in input
-/// order, so the outcome does not depend on the number of threads).
 /// Whether a listing passes a candidate filter, exactly as the index's filter would let its
 /// stored document through (kind, status, industry, city, zone, maturity, exclusions).
 fn filter_accepts(f: &CandidateFilter, l: &ListingText) -> bool {
@@ -1144,6 +1146,8 @@ fn filter_accepts(f: &CandidateFilter, l: &ListingText) -> bool {
         && !f.exclude.contains(&(l.kind, l.id))
 }
 
+/// `f` over `items` on up to `threads` scoped threads (contiguous chunks, results in input
+/// order, so the outcome does not depend on the number of threads).
 fn par_map<T: Sync, R: Send>(
     items: &[T],
     threads: usize,

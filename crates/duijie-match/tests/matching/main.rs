@@ -993,3 +993,30 @@ fn semantic_candidates_reach_listings_without_the_query_terms_through_the_same_f
         vec![10]
     );
 }
+
+#[test]
+fn the_model_knows_how_much_of_what_it_keeps_is_gone() {
+    let f = fixture(2);
+    let model = f.matcher.model().unwrap();
+    assert_eq!(model.stale_share(&f.index.searcher()), 0.0);
+    // two listings deleted, one edited (its old version deleted, the new one elsewhere)
+    let mut edited = result_h2();
+    edited.body.push_str("新增说明。");
+    f.index
+        .apply(
+            &[
+                (ListingKind::Result, 11),
+                (ListingKind::Need, 3),
+                (ListingKind::Result, 10),
+            ],
+            &[edited],
+            2,
+        )
+        .unwrap();
+    let share = model.stale_share(&f.index.searcher());
+    let expected = 3.0 / model.n_docs() as f64;
+    assert!((share - expected).abs() < 1e-9, "{share} vs {expected}");
+    // a model of the new state keeps nothing stale
+    let fresh = f.matcher.model().unwrap();
+    assert_eq!(fresh.stale_share(&f.index.searcher()), 0.0);
+}
