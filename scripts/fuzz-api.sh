@@ -47,30 +47,27 @@ scoped='^/api/v1/(me/password|me/tokens/\{id\}|users/\{id\}|sessions)$'
 # One worker: hypothesis' caches are not thread-safe (two workers once produced an internal
 # "inconsistent results" error on an operation that passed).
 fuzz() {
-  local out="$data/schemathesis.out"
-  set +e
-  "$venv/bin/schemathesis" run "$base/api/openapi.json" \
-    --checks "$checks" \
-    --max-examples "$examples" \
-    --seed "$seed" \
-    --phases examples,coverage,fuzzing \
-    --workers 1 \
-    --request-timeout 30 \
-    --suppress-health-check all \
-    --no-color "$@" 2>&1 | tee "$out"
-  local rc=${PIPESTATUS[0]}
-  set -e
-  if [ "$rc" -ne 0 ] && ! grep -q "=== FAILURES ===" "$out" && grep -q "Runtime Error" "$out"; then
-    # the tool failed, not the API: say so and run it once more
-    echo "schemathesis reported an internal error and no API failure; running it once more" >&2
+  local out="$data/schemathesis.out" rc attempt
+  for attempt in 1 2; do
     set +e
     "$venv/bin/schemathesis" run "$base/api/openapi.json" \
-      --checks "$checks" --max-examples "$examples" --seed "$seed" \
-      --phases examples,coverage,fuzzing --workers 1 --request-timeout 30 \
-      --suppress-health-check all --no-color "$@"
-    rc=$?
+      --checks "$checks" \
+      --max-examples "$examples" \
+      --seed "$seed" \
+      --phases examples,coverage,fuzzing \
+      --workers 1 \
+      --request-timeout 30 \
+      --suppress-health-check all \
+      --no-color "$@" 2>&1 | tee "$out"
+    rc=${PIPESTATUS[0]}
     set -e
-  fi
+    # run it once more only when the tool failed and the API did not
+    if [ "$rc" -eq 0 ] || [ "$attempt" -eq 2 ] || grep -q "=== FAILURES ===" "$out" \
+      || ! grep -q "Runtime Error" "$out"; then
+      break
+    fi
+    echo "schemathesis reported an internal error and no API failure; running it once more" >&2
+  done
   return "$rc"
 }
 

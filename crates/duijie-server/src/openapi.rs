@@ -265,36 +265,40 @@ pub fn operations(v: &Vocabulary) -> Vec<Operation> {
     );
 
     // listings
-    for (plural, zh, schema, statuses) in [
-        ("organizations", "单位", "Organization", None),
+    for (plural, base, item, tag, schema, statuses) in [
+        (
+            "organizations",
+            "/api/v1/organizations",
+            "/api/v1/organizations/{id}",
+            "单位",
+            "Organization",
+            None,
+        ),
         (
             "results",
+            "/api/v1/results",
+            "/api/v1/results/{id}",
             "科技成果",
             "Result",
             Some(vocab::RESULT_STATUSES),
         ),
-        ("needs", "技术需求", "Need", Some(vocab::NEED_STATUSES)),
-        ("experts", "专家", "Expert", None),
+        (
+            "needs",
+            "/api/v1/needs",
+            "/api/v1/needs/{id}",
+            "技术需求",
+            "Need",
+            Some(vocab::NEED_STATUSES),
+        ),
+        (
+            "experts",
+            "/api/v1/experts",
+            "/api/v1/experts/{id}",
+            "专家",
+            "Expert",
+            None,
+        ),
     ] {
-        let base: &'static str = match plural {
-            "organizations" => "/api/v1/organizations",
-            "results" => "/api/v1/results",
-            "needs" => "/api/v1/needs",
-            _ => "/api/v1/experts",
-        };
-        let item: &'static str = match plural {
-            "organizations" => "/api/v1/organizations/{id}",
-            "results" => "/api/v1/results/{id}",
-            "needs" => "/api/v1/needs/{id}",
-            _ => "/api/v1/experts/{id}",
-        };
-        let tag: &'static str = match plural {
-            "organizations" => "单位",
-            "results" => "科技成果",
-            "needs" => "技术需求",
-            _ => "专家",
-        };
-        let _ = zh;
         let mut list = Operation::new("get", base, tag, "列表（分页、筛选）")
             .page()
             .query("city", cities.clone(), "城市")
