@@ -174,6 +174,34 @@ pub struct CandidateFilter {
     pub exclude: Vec<(ListingKind, i64)>,
 }
 
+impl CandidateFilter {
+    /// Whether a listing passes, exactly as [`SearchIndex::candidates`] lets its stored
+    /// document through (kind, status, industry, city, zone, maturity, exclusions): for
+    /// candidates that come from elsewhere than the index's query.
+    pub fn accepts(&self, l: &ListingText) -> bool {
+        let org = l.organization.as_ref();
+        self.kind.is_none_or(|k| k == l.kind)
+            && l.status == self.status.as_deref().unwrap_or("published")
+            && self
+                .industry
+                .as_ref()
+                .is_none_or(|v| l.industry.as_ref() == Some(v))
+            && self
+                .city
+                .as_ref()
+                .is_none_or(|v| org.and_then(|o| o.city.as_ref()) == Some(v))
+            && self
+                .zone
+                .as_ref()
+                .is_none_or(|v| org.is_some_and(|o| o.zones.iter().any(|z| z == v)))
+            && self
+                .maturity
+                .as_ref()
+                .is_none_or(|v| l.maturity.as_ref() == Some(v))
+            && !self.exclude.contains(&(l.kind, l.id))
+    }
+}
+
 /// Filter bitsets per segment and filter, so repeated requests with the same filters (the
 /// usual case: a kind and `published`) do not rebuild them. Segments are immutable, so an
 /// entry stays valid while its segment lives (deletions are checked separately); the cache

@@ -159,8 +159,6 @@ pub async fn run(mut s: Settings, args: BenchArgs) -> anyhow::Result<()> {
         reqwest::header::AUTHORIZATION,
         format!("Bearer {token}").parse()?,
     );
-    // the server installs the TLS provider when its workers start, which may be after this
-    crate::alerts::install_tls_provider();
     let client = reqwest::Client::builder()
         .default_headers(headers)
         .build()?;

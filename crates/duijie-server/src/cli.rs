@@ -262,6 +262,8 @@ async fn admin(s: Settings, action: AdminCommand) -> anyhow::Result<()> {
 
 /// Runs a parsed command line.
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    // before any HTTP client (webhooks, `eval`, `bench`) is built
+    crate::alerts::install_tls_provider();
     let mut s = settings(&cli)?;
     match cli.command {
         Command::Serve {

@@ -107,8 +107,6 @@ pub async fn run(
         reqwest::header::AUTHORIZATION,
         format!("Bearer {token}").parse()?,
     );
-    // the server installs the TLS provider when its workers start, which may be after this
-    crate::alerts::install_tls_provider();
     let client = reqwest::Client::builder()
         .default_headers(headers)
         .build()?;

@@ -881,7 +881,7 @@ impl Matcher {
                 let alive = searcher.segment_reader(ord).alive_bitset();
                 !alive.is_some_and(|a| a.is_deleted(at.doc_id))
                     && !found.contains(&tantivy::DocAddress::new(ord, at.doc_id))
-                    && filter_accepts(&filter, &d.listing)
+                    && filter.accepts(&d.listing)
             });
             candidates.extend(near.into_iter().filter_map(|(at, _, _)| {
                 Some(tantivy::DocAddress::new(*ords.get(&at.segment)?, at.doc_id))
@@ -1123,27 +1123,6 @@ impl Matcher {
             shared,
         })
     }
-}
-
-/// Whether a listing passes a candidate filter, exactly as the index's filter would let its
-/// stored document through (kind, status, industry, city, zone, maturity, exclusions).
-fn filter_accepts(f: &CandidateFilter, l: &ListingText) -> bool {
-    let org = l.organization.as_ref();
-    f.kind.is_none_or(|k| k == l.kind)
-        && l.status == f.status.as_deref().unwrap_or("published")
-        && f.industry
-            .as_ref()
-            .is_none_or(|v| l.industry.as_ref() == Some(v))
-        && f.city
-            .as_ref()
-            .is_none_or(|v| org.and_then(|o| o.city.as_ref()) == Some(v))
-        && f.zone
-            .as_ref()
-            .is_none_or(|v| org.is_some_and(|o| o.zones.iter().any(|z| z == v)))
-        && f.maturity
-            .as_ref()
-            .is_none_or(|v| l.maturity.as_ref() == Some(v))
-        && !f.exclude.contains(&(l.kind, l.id))
 }
 
 /// `f` over `items` on up to `threads` scoped threads (contiguous chunks, results in input
