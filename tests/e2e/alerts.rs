@@ -6,7 +6,7 @@
 use crate::helpers::*;
 use axum::body::Bytes;
 use axum::http::{HeaderMap, StatusCode};
-use duijie_server::settings::Settings;
+use duijie_app::settings::Settings;
 use duijie_server::startup::Application;
 use serde_json::{Value, json};
 use std::sync::{Arc, Mutex};
@@ -407,7 +407,7 @@ async fn a_pending_delivery_survives_a_restart() {
     let t = Instant::now();
     let app = loop {
         match Application::build(s.clone()).await {
-            Err(duijie_server::context::StartError::Index(duijie_index::IndexError::Locked(_)))
+            Err(duijie_app::app::StartError::Index(duijie_index::IndexError::Locked(_)))
                 if t.elapsed() < Duration::from_secs(20) =>
             {
                 tokio::time::sleep(Duration::from_millis(50)).await;

@@ -200,7 +200,7 @@ async fn demo_mode_comes_with_an_account_per_role() {
             .settings
             .data
             .dir
-            .join(duijie_server::demo::DEMO_ACCOUNTS_FILE),
+            .join(duijie_app::demo::DEMO_ACCOUNTS_FILE),
     )
     .expect("demo accounts are written to the data directory");
     for role in ["enterprise", "researcher", "organizer", "admin"] {

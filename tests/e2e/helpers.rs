@@ -1,6 +1,6 @@
 //! `spawn_app()` gives each test its own server, data directory and index.
 
-use duijie_server::settings::Settings;
+use duijie_app::settings::Settings;
 use duijie_server::startup::Application;
 use serde_json::Value;
 
@@ -12,7 +12,7 @@ pub struct TestApp {
     pub anon: reqwest::Client,
     /// The administrator's token.
     pub admin_token: String,
-    pub ctx: duijie_server::context::Context,
+    pub ctx: duijie_app::App,
     _dir: tempfile::TempDir,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
 }
@@ -66,7 +66,7 @@ pub async fn spawn_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
 /// A client that sends `token` as a bearer token.
 pub fn client_with(token: &str) -> reqwest::Client {
     // reqwest's rustls needs the process-wide provider before any client is built
-    duijie_server::alerts::install_tls_provider();
+    duijie_app::alerts::install_tls_provider();
     let mut h = reqwest::header::HeaderMap::new();
     h.insert(
         reqwest::header::AUTHORIZATION,
@@ -80,22 +80,22 @@ pub fn client_with(token: &str) -> reqwest::Client {
 
 /// Creates a user with a role (in an organisation, by name) and returns an API token.
 pub async fn user_token(
-    ctx: &duijie_server::context::Context,
+    ctx: &duijie_app::App,
     email: &str,
     role: &str,
     org: Option<&str>,
 ) -> String {
-    let cli = duijie_server::auth::Caller::local("test");
-    let user = duijie_server::accounts::register(
+    let cli = duijie_app::Caller::local("test");
+    let user = duijie_app::accounts::register(
         ctx,
         &cli,
-        duijie_server::accounts::NewAccount {
+        duijie_app::accounts::NewAccount {
             email: email.into(),
             name: None,
             role: role.into(),
             organization: match org {
-                Some(o) => duijie_server::accounts::OrgChoice::Name(o.into()),
-                None => duijie_server::accounts::OrgChoice::None,
+                Some(o) => duijie_app::accounts::OrgChoice::Name(o.into()),
+                None => duijie_app::accounts::OrgChoice::None,
             },
             password: Some("correct horse battery".into()),
         },
@@ -103,7 +103,7 @@ pub async fn user_token(
     .await
     .map_err(|e| e.to_string())
     .expect("user registers");
-    duijie_server::accounts::token_for(ctx, &cli, user.id, "test")
+    duijie_app::accounts::token_for(ctx, &cli, user.id, "test")
         .await
         .map_err(|e| e.to_string())
         .expect("token")

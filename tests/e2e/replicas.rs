@@ -159,7 +159,7 @@ async fn two_replicas_share_writes_and_never_pair_one_event_twice() {
     let (_a, base_a) = start(dir_a.path(), &db);
     let (_b, base_b) = start(dir_b.path(), &db);
     let token = admin_token(dir_a.path(), &db);
-    duijie_server::alerts::install_tls_provider();
+    duijie_app::alerts::install_tls_provider();
     let client = reqwest::Client::builder()
         .default_headers(
             [(

@@ -1,32 +1,19 @@
-//! Who is calling: API tokens (`Authorization: Bearer`), web sessions (an HttpOnly cookie),
-//! or nobody. One middleware resolves the caller of every request; handlers take
-//! [`Caller`] as an extractor, and [`crate::authz`] decides what it may do.
-//!
-//! Secrets never reach the store or the logs in clear: passwords are hashed with argon2id,
-//! session ids and API tokens (256 bits of randomness each) with SHA-256, and only the
-//! hashes are stored. Failed sign-ins are counted per account and per client address.
+//! Who is calling, resolved once per request: an API token (`Authorization: Bearer`), a
+//! web session (an HttpOnly cookie), or nobody. Handlers take [`Who`] as an extractor and
+//! hand the [`Caller`] inside to the application's services, which decide what it may do.
 
-use crate::context::Context;
 use crate::error::ApiError;
 use axum::extract::{ConnectInfo, FromRequestParts, Request, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use duijie_domain::Viewer;
-use duijie_store::User;
-use std::collections::{HashMap, VecDeque};
-use std::net::{IpAddr, SocketAddr};
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use duijie_app::Code;
+use duijie_app::{App, AppError};
+use std::net::SocketAddr;
 
-/// Roles, with their Chinese names.
-pub const ROLES: &[(&str, &str)] = &[
-    ("enterprise", "企业用户"),
-    ("researcher", "科研人员 / 技术转移机构"),
-    ("organizer", "组织者"),
-    ("admin", "管理员"),
-];
+pub use duijie_app::auth::{ROLES, SignedIn, random_hex, same_secret, sha256_hex, sign_in};
+pub use duijie_app::{Caller, Via};
 
 /// Name of the session cookie.
 pub const SESSION_COOKIE: &str = "duijie_session";
@@ -34,116 +21,27 @@ pub const SESSION_COOKIE: &str = "duijie_session";
 /// sign-in form).
 pub const CSRF_COOKIE: &str = "duijie_csrf";
 
-/// How the caller proved who they are.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Via {
-    /// Nothing.
-    Anonymous,
-    /// An API token.
-    Token,
-    /// A web session; its id hash and CSRF token.
-    Session {
-        /// SHA-256 of the session id.
-        id_hash: String,
-        /// The token forms must carry.
-        csrf: String,
-    },
-    /// The command line or the server itself (demo data), which run with the data
-    /// directory's owner's rights.
-    Local(&'static str),
-}
-
-/// The caller of a request.
+/// The caller of a request, as an extractor (anonymous when the resolving middleware did
+/// not run, as in handler tests).
 #[derive(Debug, Clone)]
-pub struct Caller {
-    /// The signed-in user.
-    pub user: Option<User>,
-    /// How.
-    pub via: Via,
-    /// The request came over TLS (cookies get the Secure flag).
-    pub secure: bool,
-    /// The client's address.
-    pub peer: Option<IpAddr>,
-    /// The pre-session CSRF cookie, for the sign-in form.
-    pub csrf_cookie: Option<String>,
-}
+pub struct Who(pub Caller);
 
-impl Caller {
-    /// Nobody.
-    pub fn anonymous() -> Caller {
-        Caller {
-            user: None,
-            via: Via::Anonymous,
-            secure: false,
-            peer: None,
-            csrf_cookie: None,
-        }
-    }
-
-    /// The command line or the server itself (`cli`, `demo`).
-    pub fn local(name: &'static str) -> Caller {
-        Caller {
-            via: Via::Local(name),
-            ..Caller::anonymous()
-        }
-    }
-
-    /// A signed-in user (tests and tools that act for a user).
-    pub fn user(user: User, via: Via) -> Caller {
-        Caller {
-            user: Some(user),
-            via,
-            ..Caller::anonymous()
-        }
-    }
-
-    /// What the caller may read: contact details only when signed in.
-    pub fn viewer(&self) -> Viewer {
-        if self.user.is_some() || matches!(self.via, Via::Local(_)) {
-            Viewer::SignedIn
-        } else {
-            Viewer::Public
-        }
-    }
-
-    /// The signed-in user, or 401.
-    pub fn require(&self) -> Result<&User, ApiError> {
-        self.user.as_ref().ok_or_else(ApiError::unauthenticated)
-    }
-
-    /// The role code, when signed in.
-    pub fn role(&self) -> Option<&str> {
-        self.user.as_ref().map(|u| u.role.as_str())
-    }
-
-    /// Who, for the audit log.
-    pub fn actor(&self) -> String {
-        match (&self.user, &self.via) {
-            (Some(u), _) => u.email.clone(),
-            (None, Via::Local(name)) => (*name).to_string(),
-            _ => "anonymous".into(),
-        }
-    }
-
-    /// The CSRF token a form from this caller must carry, if any can be checked.
-    pub fn csrf(&self) -> Option<&str> {
-        match &self.via {
-            Via::Session { csrf, .. } => Some(csrf),
-            Via::Anonymous => self.csrf_cookie.as_deref(),
-            _ => None,
-        }
+impl std::ops::Deref for Who {
+    type Target = Caller;
+    fn deref(&self) -> &Caller {
+        &self.0
     }
 }
 
-impl<S: Send + Sync> FromRequestParts<S> for Caller {
+impl<S: Send + Sync> FromRequestParts<S> for Who {
     type Rejection = std::convert::Infallible;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        Ok(parts
+        Ok(Who(parts
             .extensions
             .get::<Caller>()
             .cloned()
-            .unwrap_or_else(Caller::anonymous))
+            .unwrap_or_else(Caller::anonymous)))
     }
 }
 
@@ -163,7 +61,7 @@ pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
 /// Resolves the caller of every request. A bearer token that is malformed, unknown or
 /// revoked is a 401 (a script with a bad token should fail loudly, not act anonymously);
 /// a stale session cookie just means "not signed in".
-pub async fn resolve(State(ctx): State<Context>, mut req: Request, next: Next) -> Response {
+pub async fn resolve(State(ctx): State<App>, mut req: Request, next: Next) -> Response {
     let headers = req.headers();
     let secure = match ctx.settings.auth.secure_cookies.as_str() {
         "always" => true,
@@ -191,30 +89,29 @@ pub async fn resolve(State(ctx): State<Context>, mut req: Request, next: Next) -
             .map(str::trim)
             .filter(|t| !t.is_empty());
         let Some(token) = token else {
-            return ApiError::Unauthorized {
-                code: "invalid_authorization",
+            return ApiError::from(AppError::Unauthorized {
+                code: Code::INVALID_AUTHORIZATION,
                 message: "Authorization 头应为 “Bearer <令牌>” / the Authorization header must be 'Bearer <token>'".into(),
-            }
+            })
             .into_response();
         };
-        match ctx.store.token_user(&sha256_hex(token)).await {
+        match duijie_app::auth::user_of_token(&ctx, token).await {
             Ok(Some(user)) => {
                 caller.user = Some(user);
                 caller.via = Via::Token;
             }
             Ok(None) => {
-                return ApiError::Unauthorized {
-                    code: "invalid_token",
+                return ApiError::from(AppError::Unauthorized {
+                    code: Code::INVALID_TOKEN,
                     message: "API 令牌无效或已撤销 / the API token is invalid or revoked".into(),
-                }
+                })
                 .into_response();
             }
             Err(e) => return ApiError::from(e).into_response(),
         }
     } else if let Some(sid) = cookie(headers, SESSION_COOKIE) {
-        let id_hash = sha256_hex(&sid);
-        match ctx.store.session(&id_hash).await {
-            Ok(Some((user, csrf))) => {
+        match duijie_app::auth::user_of_session(&ctx, &sid).await {
+            Ok(Some((user, id_hash, csrf))) => {
                 caller.user = Some(user);
                 caller.via = Via::Session { id_hash, csrf };
             }
@@ -224,191 +121,6 @@ pub async fn resolve(State(ctx): State<Context>, mut req: Request, next: Next) -
     }
     req.extensions_mut().insert(caller);
     next.run(req).await
-}
-
-// ---------------------------------------------------------------------------------------
-// Secrets
-// ---------------------------------------------------------------------------------------
-
-/// `n` random bytes as lowercase hex.
-pub fn random_hex(n: usize) -> Result<String, ApiError> {
-    let mut b = vec![0u8; n];
-    getrandom::fill(&mut b).map_err(|e| ApiError::Internal(format!("random: {e}")))?;
-    Ok(b.iter().map(|x| format!("{x:02x}")).collect())
-}
-
-/// SHA-256 of a string as lowercase hex.
-pub fn sha256_hex(s: &str) -> String {
-    use sha2::Digest;
-    sha2::Sha256::digest(s.as_bytes())
-        .iter()
-        .map(|x| format!("{x:02x}"))
-        .collect()
-}
-
-/// A new API token: `(token, its hash, the prefix shown in lists)`.
-pub fn new_token() -> Result<(String, String, String), ApiError> {
-    let token = format!("dj_{}", random_hex(32)?);
-    let hash = sha256_hex(&token);
-    let prefix = token.chars().take(9).collect();
-    Ok((token, hash, prefix))
-}
-
-/// Shortest and longest accepted password, characters.
-pub const PASSWORD_LEN: (usize, usize) = (10, 200);
-
-/// Checks a new password's length.
-pub fn check_new_password(pw: &str) -> Result<(), ApiError> {
-    let n = pw.chars().count();
-    if n < PASSWORD_LEN.0 || n > PASSWORD_LEN.1 {
-        return Err(ApiError::bad_request(
-            "weak_password",
-            format!(
-                "密码长度应为 {} 到 {} 个字符",
-                PASSWORD_LEN.0, PASSWORD_LEN.1
-            ),
-            format!(
-                "a password must have {} to {} characters",
-                PASSWORD_LEN.0, PASSWORD_LEN.1
-            ),
-        ));
-    }
-    Ok(())
-}
-
-/// Hashes a password with argon2id (a PHC string with its own random salt). CPU-heavy:
-/// call it off the async runtime.
-pub fn hash_password(pw: &str) -> Result<String, ApiError> {
-    use argon2::PasswordHasher;
-    let mut salt = [0u8; 16];
-    getrandom::fill(&mut salt).map_err(|e| ApiError::Internal(format!("random: {e}")))?;
-    let salt = argon2::password_hash::SaltString::encode_b64(&salt)
-        .map_err(|e| ApiError::Internal(format!("salt: {e}")))?;
-    argon2::Argon2::default()
-        .hash_password(pw.as_bytes(), &salt)
-        .map(|h| h.to_string())
-        .map_err(|e| ApiError::Internal(format!("hashing: {e}")))
-}
-
-/// Checks a password against a PHC string. CPU-heavy: call it off the async runtime.
-pub fn verify_password(pw: &str, phc: &str) -> bool {
-    use argon2::PasswordVerifier;
-    argon2::password_hash::PasswordHash::new(phc).is_ok_and(|h| {
-        argon2::Argon2::default()
-            .verify_password(pw.as_bytes(), &h)
-            .is_ok()
-    })
-}
-
-/// Hashes a password on the blocking pool.
-pub async fn hash_password_async(pw: String) -> Result<String, ApiError> {
-    tokio::task::spawn_blocking(move || hash_password(&pw)).await?
-}
-
-// ---------------------------------------------------------------------------------------
-// Sign-in
-// ---------------------------------------------------------------------------------------
-
-/// Failed sign-ins per key (an account or an address) within a window.
-#[derive(Debug, Default)]
-pub struct Limiter {
-    failures: Mutex<HashMap<String, VecDeque<Instant>>>,
-}
-
-impl Limiter {
-    fn count(&self, key: &str, window: Duration) -> usize {
-        let mut map = self.failures.lock().unwrap_or_else(|e| e.into_inner());
-        let Some(q) = map.get_mut(key) else { return 0 };
-        while q.front().is_some_and(|t| t.elapsed() > window) {
-            q.pop_front();
-        }
-        q.len()
-    }
-
-    fn fail(&self, key: &str) {
-        let mut map = self.failures.lock().unwrap_or_else(|e| e.into_inner());
-        if map.len() > 100_000 {
-            map.clear(); // a flood of addresses must not grow memory without bound
-        }
-        map.entry(key.to_string())
-            .or_default()
-            .push_back(Instant::now());
-    }
-
-    fn clear(&self, key: &str) {
-        let mut map = self.failures.lock().unwrap_or_else(|e| e.into_inner());
-        map.remove(key);
-    }
-}
-
-/// A started session: the cookie value (the only place the id exists in clear) and the user.
-pub struct SignedIn {
-    /// The session id for the cookie.
-    pub session_id: String,
-    /// Who.
-    pub user: User,
-}
-
-/// A PHC string to check against when the e-mail is unknown, so a wrong address takes as
-/// long as a wrong password.
-fn dummy_hash() -> &'static str {
-    static H: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    H.get_or_init(|| hash_password("not a real password").unwrap_or_default())
-}
-
-/// Checks e-mail and password and starts a session.
-pub async fn sign_in(
-    ctx: &Context,
-    email: &str,
-    password: &str,
-    peer: Option<IpAddr>,
-) -> Result<SignedIn, ApiError> {
-    let email = email.trim().to_lowercase();
-    let a = &ctx.settings.auth;
-    let window = Duration::from_secs(a.lockout_minutes * 60);
-    let acct = format!("account:{email}");
-    let addr = format!(
-        "address:{}",
-        peer.map(|p| p.to_string()).unwrap_or_default()
-    );
-    if ctx.limiter.count(&acct, window) >= a.max_failures_per_account
-        || ctx.limiter.count(&addr, window) >= a.max_failures_per_address
-    {
-        return Err(ApiError::TooManyRequests(format!(
-            "登录失败次数过多，请 {} 分钟后再试 / too many failed sign-ins; try again in {} minutes",
-            a.lockout_minutes, a.lockout_minutes
-        )));
-    }
-    let found = ctx.store.user_by_email(&email).await?;
-    let (user, phc) = match found {
-        Some((u, Some(h))) if !u.disabled => (Some(u), h),
-        _ => (None, dummy_hash().to_string()),
-    };
-    let pw = password.to_string();
-    let ok = tokio::task::spawn_blocking(move || verify_password(&pw, &phc)).await?;
-    let Some(user) = user.filter(|_| ok) else {
-        ctx.limiter.fail(&acct);
-        ctx.limiter.fail(&addr);
-        tracing::info!(account = %email, "failed sign-in");
-        return Err(ApiError::Unauthorized {
-            code: "invalid_credentials",
-            message: "邮箱或密码不正确 / wrong e-mail address or password".into(),
-        });
-    };
-    ctx.limiter.clear(&acct);
-    let session_id = random_hex(32)?;
-    let csrf = random_hex(16)?;
-    let expires = chrono::Utc::now() + chrono::Duration::hours(a.session_hours as i64);
-    ctx.store
-        .create_session(
-            &sha256_hex(&session_id),
-            user.id,
-            &csrf,
-            &expires.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
-        )
-        .await?;
-    tracing::info!(user = user.id, "signed in");
-    Ok(SignedIn { session_id, user })
 }
 
 /// The `Set-Cookie` value of a session (or of its removal with `max_age` 0).
@@ -429,40 +141,9 @@ pub fn csrf_cookie(value: &str, secure: bool) -> HeaderValue {
     HeaderValue::from_str(&s).unwrap_or_else(|_| HeaderValue::from_static(""))
 }
 
-/// Compares secrets in time independent of where they differ.
-pub fn same_secret(a: &str, b: &str) -> bool {
-    a.len() == b.len()
-        && a.bytes()
-            .zip(b.bytes())
-            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
-            == 0
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn passwords_hash_with_argon2id_and_verify() {
-        let h = hash_password("correct horse battery").unwrap();
-        assert!(h.starts_with("$argon2id$"), "{h}");
-        assert!(!h.contains("correct horse"));
-        assert!(verify_password("correct horse battery", &h));
-        assert!(!verify_password("correct horse batterY", &h));
-        assert!(!verify_password("x", "not a hash"));
-        assert_ne!(h, hash_password("correct horse battery").unwrap(), "salted");
-    }
-
-    #[test]
-    fn tokens_are_random_and_stored_hashed() {
-        let (t1, h1, p1) = new_token().unwrap();
-        let (t2, _, _) = new_token().unwrap();
-        assert_ne!(t1, t2);
-        assert!(t1.starts_with("dj_") && t1.len() == 67, "{t1}");
-        assert_eq!(h1, sha256_hex(&t1));
-        assert_ne!(h1, t1);
-        assert!(t1.starts_with(&p1));
-    }
 
     #[test]
     fn cookies_are_read_and_flagged() {
@@ -484,29 +165,5 @@ mod tests {
                 .unwrap()
                 .contains("Secure")
         );
-    }
-
-    #[test]
-    fn limiter_counts_within_the_window() {
-        let l = Limiter::default();
-        for _ in 0..3 {
-            l.fail("k");
-        }
-        assert_eq!(l.count("k", Duration::from_secs(60)), 3);
-        assert_eq!(
-            l.count("k", Duration::from_nanos(1)),
-            0,
-            "old failures expire"
-        );
-        l.fail("k");
-        l.clear("k");
-        assert_eq!(l.count("k", Duration::from_secs(60)), 0);
-    }
-
-    #[test]
-    fn secrets_compare_whole() {
-        assert!(same_secret("abc", "abc"));
-        assert!(!same_secret("abc", "abd"));
-        assert!(!same_secret("abc", "ab"));
     }
 }

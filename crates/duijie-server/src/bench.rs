@@ -6,9 +6,9 @@
 //! summaries, so the text is real Chinese technical prose at the volume a province has.
 //! Without the file, sentences are generated from the demo data instead.
 
-use crate::settings::Settings;
 use crate::startup::Application;
 use anyhow::Context as _;
+use duijie_app::settings::Settings;
 use std::io::Write;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -151,7 +151,7 @@ pub async fn run(mut s: Settings, args: BenchArgs) -> anyhow::Result<()> {
         let _ = stop_rx.await;
     }));
     // imports go through the public API, which needs an account with the right to import
-    let token = crate::accounts::local_admin_token(&ctx, "bench")
+    let token = duijie_app::accounts::local_admin_token(&ctx, "bench")
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     let mut headers = reqwest::header::HeaderMap::new();
@@ -259,7 +259,7 @@ pub async fn run(mut s: Settings, args: BenchArgs) -> anyhow::Result<()> {
     let t = Instant::now();
     let app = loop {
         match Application::build(s.clone()).await {
-            Err(crate::context::StartError::Index(duijie_index::IndexError::Locked(_)))
+            Err(duijie_app::app::StartError::Index(duijie_index::IndexError::Locked(_)))
                 if t.elapsed() < Duration::from_secs(10) =>
             {
                 tokio::time::sleep(Duration::from_millis(20)).await;

@@ -1,12 +1,12 @@
 //! The `duijie` command line.
 
-use crate::context::{Context, IndexMode};
-use crate::import::{self, Format, Source};
-use crate::listings::Entity;
-use crate::settings::Settings;
 use crate::startup::{Application, shutdown_signal};
 use anyhow::{Context as _, bail};
 use clap::{Parser, Subcommand};
+use duijie_app::app::{App, IndexMode};
+use duijie_app::import::{self, Format, Source};
+use duijie_app::listings::Entity;
+use duijie_app::settings::Settings;
 use std::path::PathBuf;
 
 /// duijie 校企对接：科技成果与技术需求的检索、匹配与对接会排期。
@@ -166,7 +166,7 @@ pub enum EvalReport {
     },
 }
 
-fn api(e: crate::error::ApiError) -> anyhow::Error {
+fn api(e: duijie_app::AppError) -> anyhow::Error {
     anyhow::anyhow!(
         "{}",
         e.body()["error"]["message"]
@@ -195,8 +195,8 @@ fn entity(kind: &str) -> anyhow::Result<Entity> {
 }
 
 async fn admin(s: Settings, action: AdminCommand) -> anyhow::Result<()> {
-    let ctx = Context::open(s, IndexMode::WriterIfFree).await?;
-    let caller = crate::auth::Caller::local("cli");
+    let ctx = App::open(s, IndexMode::WriterIfFree).await?;
+    let caller = duijie_app::Caller::local("cli");
     match action {
         AdminCommand::CreateUser {
             email,
@@ -219,14 +219,14 @@ async fn admin(s: Settings, action: AdminCommand) -> anyhow::Result<()> {
                 None
             };
             let token_only = password.is_none();
-            let user = crate::accounts::register(
+            let user = duijie_app::accounts::register(
                 &ctx,
                 &caller,
-                crate::accounts::NewAccount {
+                duijie_app::accounts::NewAccount {
                     email,
                     name,
                     role,
-                    organization: crate::accounts::OrgChoice::Name(org),
+                    organization: duijie_app::accounts::OrgChoice::Name(org),
                     password,
                 },
             )
@@ -251,7 +251,7 @@ async fn admin(s: Settings, action: AdminCommand) -> anyhow::Result<()> {
             if user.disabled {
                 bail!("user {email} is disabled");
             }
-            let (token, _) = crate::accounts::token_for(&ctx, &caller, user.id, &name)
+            let (token, _) = duijie_app::accounts::token_for(&ctx, &caller, user.id, &name)
                 .await
                 .map_err(api)?;
             println!("{token}");
@@ -263,7 +263,7 @@ async fn admin(s: Settings, action: AdminCommand) -> anyhow::Result<()> {
 /// Runs a parsed command line.
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     // before any HTTP client (webhooks, `eval`, `bench`) is built
-    crate::alerts::install_tls_provider();
+    duijie_app::alerts::install_tls_provider();
     let mut s = settings(&cli)?;
     match cli.command {
         Command::Serve {
@@ -306,7 +306,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             if let Format::Csv { .. } = format {
                 format = Format::Csv { gbk };
             }
-            let ctx = Context::open(s, IndexMode::WriterIfFree).await?;
+            let ctx = App::open(s, IndexMode::WriterIfFree).await?;
             let source = match format {
                 Format::Xlsx => Source::XlsxFile(file.clone()),
                 _ => Source::Reader(Box::new(
@@ -366,15 +366,15 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Reindex => {
-            let ctx = Context::open(s, IndexMode::Writer).await.map_err(|e| match e {
-                crate::context::StartError::Index(duijie_index::IndexError::Locked(d)) => {
+            let ctx = App::open(s, IndexMode::Writer).await.map_err(|e| match e {
+                duijie_app::app::StartError::Index(duijie_index::IndexError::Locked(d)) => {
                     anyhow::anyhow!("the index in {d} is in use by a running server: stop it, or call POST /api/v1/admin/reindex")
                 }
                 e => e.into(),
             })?;
             let bar = indicatif::ProgressBar::new_spinner();
             let started = std::time::Instant::now();
-            let seq = crate::indexer::rebuild(&ctx.store, &ctx.index, |n| {
+            let seq = duijie_app::indexer::rebuild(&ctx.store, &ctx.index, |n| {
                 bar.set_message(format!("已索引 {n} 条 / {n} listings indexed"))
             })
             .await?;
@@ -392,7 +392,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             limit,
             json,
         } => {
-            let ctx = Context::open(s, IndexMode::ReadOnly).await?;
+            let ctx = App::open(s, IndexMode::ReadOnly).await?;
             let kind = match kind {
                 None => None,
                 Some(k) => Some(duijie_domain::ListingKind::parse(&k).with_context(|| {
@@ -445,20 +445,20 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             limit,
             json,
         } => {
-            let ctx = Context::open(s, IndexMode::ReadOnly).await?;
+            let ctx = App::open(s, IndexMode::ReadOnly).await?;
             let opts = duijie_match::engine::MatchOptions {
-                limit: crate::matching::limit(Some(&serde_json::Value::from(limit as i64)))
+                limit: duijie_app::matching::limit(Some(&serde_json::Value::from(limit as i64)))
                     .map_err(api)?,
                 ..Default::default()
             };
             let items = match (need, result, text) {
                 (Some(id), _, _) => {
-                    let target = crate::matching::target_kind(
+                    let target = duijie_app::matching::target_kind(
                         kind.as_deref(),
                         Some(duijie_domain::ListingKind::Need),
                     )
                     .map_err(api)?;
-                    crate::matching::for_listing(
+                    duijie_app::matching::for_listing(
                         &ctx,
                         duijie_domain::ListingKind::Need,
                         id,
@@ -469,12 +469,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                     .map_err(api)?
                 }
                 (_, Some(id), _) => {
-                    let target = crate::matching::target_kind(
+                    let target = duijie_app::matching::target_kind(
                         kind.as_deref(),
                         Some(duijie_domain::ListingKind::Result),
                     )
                     .map_err(api)?;
-                    crate::matching::for_listing(
+                    duijie_app::matching::for_listing(
                         &ctx,
                         duijie_domain::ListingKind::Result,
                         id,
@@ -485,12 +485,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                     .map_err(api)?
                 }
                 (_, _, Some(t)) => {
-                    let target = crate::matching::target_kind(
+                    let target = duijie_app::matching::target_kind(
                         Some(kind.as_deref().unwrap_or("results")),
                         None,
                     )
                     .map_err(api)?;
-                    crate::matching::for_text(&ctx, t, target, opts)
+                    duijie_app::matching::for_text(&ctx, t, target, opts)
                         .await
                         .map_err(api)?
                 }

@@ -6,9 +6,9 @@
 //! (MRR@10, recall@1/@10), and the share of same-discipline papers among the top 10 for each
 //! abstract and each title (P@10). `--baseline` adds plain jieba + BM25 for comparison.
 
-use crate::settings::Settings;
 use crate::startup::Application;
 use anyhow::{Context as _, bail};
+use duijie_app::settings::Settings;
 use duijie_domain::ListingKind;
 use duijie_match::eval::{self, CslPaper, CslRecord, CslReport};
 use std::collections::HashMap;
@@ -99,7 +99,7 @@ pub async fn run(
         let _ = stopped.await;
     }));
     // imports go through the public API, which needs an account with the right to import
-    let token = crate::accounts::local_admin_token(&ctx, "eval")
+    let token = duijie_app::accounts::local_admin_token(&ctx, "eval")
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     let mut headers = reqwest::header::HeaderMap::new();

@@ -4,6 +4,8 @@
 use crate::error::ApiError;
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
+use duijie_app::AppError;
+use duijie_app::Code;
 use duijie_domain::input::Record;
 use std::collections::BTreeMap;
 
@@ -19,13 +21,13 @@ impl<S: Send + Sync> FromRequest<S> for JsonObject {
             .map_err(|e| {
                 if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
                     ApiError::bad_request(
-                        "body_too_large",
+                        Code::BODY_TOO_LARGE,
                         "请求体过大",
                         "request body is too large",
                     )
                 } else {
                     ApiError::bad_request(
-                        "invalid_body",
+                        Code::INVALID_BODY,
                         format!("无法读取请求体：{e}"),
                         format!("cannot read the request body: {e}"),
                     )
@@ -39,7 +41,7 @@ impl<S: Send + Sync> FromRequest<S> for JsonObject {
 pub fn parse_object(bytes: &[u8]) -> Result<Record, ApiError> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Err(ApiError::bad_request(
-            "empty_body",
+            Code::EMPTY_BODY,
             "请求体为空，应为 JSON 对象",
             "the request body is empty; a JSON object is expected",
         ));
@@ -47,12 +49,12 @@ pub fn parse_object(bytes: &[u8]) -> Result<Record, ApiError> {
     match serde_json::from_slice::<serde_json::Value>(bytes) {
         Ok(serde_json::Value::Object(m)) => Ok(m),
         Ok(_) => Err(ApiError::bad_request(
-            "invalid_json",
+            Code::INVALID_JSON,
             "请求体应为 JSON 对象",
             "the request body must be a JSON object",
         )),
         Err(e) => Err(ApiError::bad_request(
-            "invalid_json",
+            Code::INVALID_JSON,
             format!("JSON 格式错误：{e}"),
             format!("invalid JSON: {e}"),
         )),
@@ -70,16 +72,16 @@ impl<S: Send + Sync> FromRequestParts<S> for Params {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        Params::from_query(parts.uri.query().unwrap_or(""))
+        Ok(Params::from_query(parts.uri.query().unwrap_or(""))?)
     }
 }
 
 impl Params {
     /// Parses a query string (without the `?`); a parameter given twice is refused.
-    pub fn from_query(q: &str) -> Result<Params, ApiError> {
+    pub fn from_query(q: &str) -> Result<Params, AppError> {
         let pairs: Vec<(String, String)> = serde_urlencoded::from_str(q).map_err(|e| {
-            ApiError::bad_request(
-                "invalid_query_string",
+            AppError::bad_request(
+                Code::INVALID_QUERY_STRING,
                 format!("查询参数格式错误：{e}"),
                 format!("malformed query string: {e}"),
             )
@@ -87,8 +89,8 @@ impl Params {
         let mut map = BTreeMap::new();
         for (k, v) in pairs {
             if map.insert(k.clone(), v).is_some() {
-                return Err(ApiError::bad_request(
-                    "duplicate_parameter",
+                return Err(AppError::bad_request(
+                    Code::DUPLICATE_PARAMETER,
                     format!("参数 {k} 重复"),
                     format!("parameter {k} is given twice"),
                 ));
@@ -110,13 +112,13 @@ impl Params {
     }
 
     /// An integer in a range, or the default.
-    pub fn int(&mut self, name: &str, default: i64, min: i64, max: i64) -> Result<i64, ApiError> {
+    pub fn int(&mut self, name: &str, default: i64, min: i64, max: i64) -> Result<i64, AppError> {
         match self.str(name) {
             None => Ok(default),
             Some(s) => match s.parse::<i64>() {
                 Ok(n) if (min..=max).contains(&n) => Ok(n),
-                _ => Err(ApiError::bad_request(
-                    "invalid_parameter",
+                _ => Err(AppError::bad_request(
+                    Code::INVALID_PARAMETER,
                     format!("参数 {name} 应为 {min} 到 {max} 之间的整数，收到“{s}”"),
                     format!("parameter {name} must be an integer from {min} to {max}, got '{s}'"),
                 )),
@@ -125,12 +127,12 @@ impl Params {
     }
 
     /// One of a closed set of values.
-    pub fn choice(&mut self, name: &str, allowed: &[&str]) -> Result<Option<String>, ApiError> {
+    pub fn choice(&mut self, name: &str, allowed: &[&str]) -> Result<Option<String>, AppError> {
         match self.str(name) {
             None => Ok(None),
             Some(s) if allowed.contains(&s.as_str()) => Ok(Some(s)),
-            Some(s) => Err(ApiError::bad_request(
-                "invalid_parameter",
+            Some(s) => Err(AppError::bad_request(
+                Code::INVALID_PARAMETER,
                 format!("参数 {name} 的取值“{s}”无效，可选：{}", allowed.join(", ")),
                 format!(
                     "parameter {name} '{s}' is not one of: {}",
@@ -141,10 +143,10 @@ impl Params {
     }
 
     /// Refuses parameters nobody read.
-    pub fn finish(self) -> Result<(), ApiError> {
+    pub fn finish(self) -> Result<(), AppError> {
         if let Some(k) = self.map.keys().find(|k| !self.used.contains(*k)) {
-            return Err(ApiError::bad_request(
-                "unknown_parameter",
+            return Err(AppError::bad_request(
+                Code::UNKNOWN_PARAMETER,
                 format!("未知参数“{k}”"),
                 format!("unknown parameter '{k}'"),
             ));
@@ -165,7 +167,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Id {
                 .await
                 .map_err(|e| {
                     ApiError::bad_request(
-                        "invalid_path",
+                        Code::INVALID_PATH,
                         format!("路径无效：{e}"),
                         format!("invalid path: {e}"),
                     )
@@ -173,7 +175,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Id {
         match raw.parse::<i64>() {
             Ok(n) if n > 0 => Ok(Id(n)),
             _ => Err(ApiError::bad_request(
-                "invalid_id",
+                Code::INVALID_ID,
                 format!("编号“{raw}”无效，应为正整数"),
                 format!("id '{raw}' is not a positive integer"),
             )),

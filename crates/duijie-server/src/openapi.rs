@@ -470,8 +470,8 @@ pub fn operations(v: &Vocabulary) -> Vec<Operation> {
     ops.push(
         Operation::new("get", "/api/v1/events", ev, "对接会列表")
             .page()
-            .query("status", codes(crate::events::STATUSES), "状态")
-            .query("format", codes(crate::events::FORMATS), "形式")
+            .query("status", codes(duijie_app::events::STATUSES), "状态")
+            .query("format", codes(duijie_app::events::FORMATS), "形式")
             .ok(200, "一页", page_of("Event")),
     );
     ops.push(
@@ -1085,7 +1085,7 @@ fn schemas(v: &Vocabulary) -> Vec<(&'static str, Value)> {
             json!({"type": "object", "required": ["name", "date"], "properties": {
                 "name": text_field(200), "date": {"type": "string", "format": "date"}, "start_time": {"type": "string"},
                 "venue": {"type": "string"}, "description": {"type": "string"},
-                "format": codes(crate::events::FORMATS),
+                "format": codes(duijie_app::events::FORMATS),
                 "slot_count": {"type": "integer", "minimum": 1}, "slot_minutes": {"type": "integer", "minimum": 1},
                 "table_count": {"type": "integer", "minimum": 1},
             }}),

@@ -2,16 +2,16 @@
 //! tests) and exposes the address; `run_until_stopped` serves until the shutdown future
 //! completes.
 
-use crate::context::{Context, IndexMode, StartError};
-use crate::settings::Settings;
+use duijie_app::app::{App, IndexMode, StartError};
+use duijie_app::settings::Settings;
 use std::net::SocketAddr;
 
 /// A built, bound, not yet serving application.
 pub struct Application {
     listener: tokio::net::TcpListener,
     addr: SocketAddr,
-    ctx: Context,
-    demo: Option<crate::demo::DemoCounts>,
+    ctx: App,
+    demo: Option<duijie_app::demo::DemoCounts>,
     demo_accounts: Option<String>,
 }
 
@@ -21,10 +21,10 @@ impl Application {
     pub async fn build(settings: Settings) -> Result<Application, StartError> {
         let bind = settings.server.bind.clone();
         let load_demo = settings.demo.load;
-        let ctx = Context::open(settings, IndexMode::Writer).await?;
-        let demo = if load_demo && crate::demo::store_is_empty(&ctx).await? {
+        let ctx = App::open(settings, IndexMode::Writer).await?;
+        let demo = if load_demo && duijie_app::demo::store_is_empty(&ctx).await? {
             Some(
-                crate::demo::load_demo(&ctx)
+                duijie_app::demo::load_demo(&ctx)
                     .await
                     .map_err(StartError::Demo)?,
             )
@@ -37,30 +37,35 @@ impl Application {
             ctx.matcher.spawn_refresh();
             // an example event with a pairing and a few outcomes; the demo stays usable
             // without it, so a failure is reported and start-up goes on
-            if let Err(e) = crate::demo::create_demo_event(&ctx).await {
+            if let Err(e) = duijie_app::demo::create_demo_event(&ctx).await {
                 tracing::warn!(error = %e, "the demo event could not be created");
             }
         }
         // demo accounts: created with the demo data, shown again at every start in demo mode
         let demo_accounts = if demo.is_some() {
-            let accounts = crate::demo::create_demo_accounts(&ctx)
+            let accounts = duijie_app::demo::create_demo_accounts(&ctx)
                 .await
                 .map_err(StartError::Demo)?;
-            Some(crate::demo::describe_accounts(&accounts))
+            Some(duijie_app::demo::describe_accounts(&accounts))
         } else if load_demo {
-            std::fs::read_to_string(ctx.settings.data.dir.join(crate::demo::DEMO_ACCOUNTS_FILE))
-                .ok()
+            std::fs::read_to_string(
+                ctx.settings
+                    .data
+                    .dir
+                    .join(duijie_app::demo::DEMO_ACCOUNTS_FILE),
+            )
+            .ok()
         } else {
             None
         };
         let listener = tokio::net::TcpListener::bind(&bind).await.map_err(|e| {
-            StartError::Settings(crate::settings::SettingsError(format!(
+            StartError::Settings(duijie_app::settings::SettingsError(format!(
                 "cannot listen on {bind}: {e}"
             )))
         })?;
-        let addr = listener
-            .local_addr()
-            .map_err(|e| StartError::Settings(crate::settings::SettingsError(e.to_string())))?;
+        let addr = listener.local_addr().map_err(|e| {
+            StartError::Settings(duijie_app::settings::SettingsError(e.to_string()))
+        })?;
         Ok(Application {
             listener,
             addr,
@@ -81,12 +86,12 @@ impl Application {
     }
 
     /// The shared context (tests use it to inspect the store and the index).
-    pub fn context(&self) -> &Context {
+    pub fn context(&self) -> &App {
         &self.ctx
     }
 
     /// What the demo loader loaded, when it ran.
-    pub fn demo_loaded(&self) -> Option<crate::demo::DemoCounts> {
+    pub fn demo_loaded(&self) -> Option<duijie_app::demo::DemoCounts> {
         self.demo
     }
 
@@ -102,7 +107,7 @@ impl Application {
     ) -> std::io::Result<()> {
         let app = crate::routes::router(self.ctx.clone());
         // match alerts and webhook deliveries run beside the server, never in a write
-        let alerts = crate::alerts::start(&self.ctx);
+        let alerts = duijie_app::alerts::start(&self.ctx);
         let served = axum::serve(
             self.listener,
             app.into_make_service_with_connect_info::<SocketAddr>(),

@@ -1,10 +1,7 @@
 //! Accounts over the API: sign-in for scripts that want a session, the caller's own
 //! profile, password and tokens, user registration, and the audit log.
 
-use crate::accounts;
-use crate::auth::{self, Caller};
-use crate::authz::{self, Action};
-use crate::context::Context;
+use crate::auth::{self, Who};
 use crate::error::ApiError;
 use crate::extract::{Id, JsonObject, Params};
 use axum::extract::State;
@@ -12,9 +9,14 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, patch, post};
 use axum::{Json, Router};
+use duijie_app::App;
+use duijie_app::AppError;
+use duijie_app::Code;
+use duijie_app::accounts;
+use duijie_app::authz::{self, Action};
 use serde_json::{Value, json};
 
-pub fn router() -> Router<Context> {
+pub fn router() -> Router<App> {
     Router::new()
         .route("/sessions", post(sign_in).delete(sign_out))
         .route("/me", get(me))
@@ -31,7 +33,7 @@ fn text(body: &serde_json::Map<String, Value>, key: &str) -> Result<Option<Strin
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) => Ok(Some(s.clone())),
         Some(_) => Err(ApiError::bad_request(
-            "invalid_parameter",
+            Code::INVALID_PARAMETER,
             format!("{key} 应为文本"),
             format!("{key} must be a string"),
         )),
@@ -41,7 +43,7 @@ fn text(body: &serde_json::Map<String, Value>, key: &str) -> Result<Option<Strin
 fn only(body: &serde_json::Map<String, Value>, allowed: &[&str]) -> Result<(), ApiError> {
     match body.keys().find(|k| !allowed.contains(&k.as_str())) {
         Some(k) => Err(ApiError::bad_request(
-            "unknown_field",
+            Code::UNKNOWN_FIELD,
             format!("未知字段“{k}”，可用：{}", allowed.join(", ")),
             format!("unknown field '{k}'; allowed: {}", allowed.join(", ")),
         )),
@@ -51,8 +53,8 @@ fn only(body: &serde_json::Map<String, Value>, allowed: &[&str]) -> Result<(), A
 
 /// `POST /sessions {email, password}`: a session cookie for API clients that want one.
 async fn sign_in(
-    State(ctx): State<Context>,
-    caller: Caller,
+    State(ctx): State<App>,
+    caller: Who,
     JsonObject(body): JsonObject,
 ) -> Result<Response, ApiError> {
     only(&body, &["email", "password"])?;
@@ -70,7 +72,7 @@ async fn sign_in(
         .into_response())
 }
 
-async fn sign_out(State(ctx): State<Context>, caller: Caller) -> Result<Response, ApiError> {
+async fn sign_out(State(ctx): State<App>, caller: Who) -> Result<Response, ApiError> {
     if let auth::Via::Session { id_hash, .. } = &caller.via {
         ctx.store.delete_session(id_hash).await?;
     }
@@ -84,7 +86,7 @@ async fn sign_out(State(ctx): State<Context>, caller: Caller) -> Result<Response
         .into_response())
 }
 
-async fn me(caller: Caller, p: Params) -> Result<Json<Value>, ApiError> {
+async fn me(caller: Who, p: Params) -> Result<Json<Value>, ApiError> {
     p.finish()?;
     let user = caller.require()?;
     Ok(Json(json!({"user": user, "via": match caller.via {
@@ -92,8 +94,8 @@ async fn me(caller: Caller, p: Params) -> Result<Json<Value>, ApiError> {
 }
 
 async fn change_password(
-    State(ctx): State<Context>,
-    caller: Caller,
+    State(ctx): State<App>,
+    caller: Who,
     JsonObject(body): JsonObject,
 ) -> Result<StatusCode, ApiError> {
     only(&body, &["current_password", "new_password"])?;
@@ -107,29 +109,29 @@ async fn change_password(
     Ok(StatusCode::NO_CONTENT)
 }
 
-async fn tokens(State(ctx): State<Context>, caller: Caller) -> Result<Json<Value>, ApiError> {
+async fn tokens(State(ctx): State<App>, caller: Who) -> Result<Json<Value>, ApiError> {
     let user = caller.require()?;
     let items = ctx.store.tokens(user.id).await?;
     Ok(Json(json!({"items": items, "total": items.len()})))
 }
 
 async fn create_token(
-    State(ctx): State<Context>,
-    caller: Caller,
+    State(ctx): State<App>,
+    caller: Who,
     JsonObject(body): JsonObject,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     only(&body, &["name"])?;
     let name = text(&body, "name")?.unwrap_or_else(|| "API".into());
     let (token, record) = accounts::create_token(&ctx, &caller, &name).await?;
-    let mut v = serde_json::to_value(record).map_err(|e| ApiError::Internal(e.to_string()))?;
+    let mut v = serde_json::to_value(record).map_err(|e| AppError::Internal(e.to_string()))?;
     v["token"] = json!(token);
     v["note"] = json!("令牌只显示这一次，请妥善保存 / the token is shown only this once");
     Ok((StatusCode::CREATED, Json(v)))
 }
 
 async fn revoke_token(
-    State(ctx): State<Context>,
-    caller: Caller,
+    State(ctx): State<App>,
+    caller: Who,
     Id(id): Id,
 ) -> Result<StatusCode, ApiError> {
     accounts::revoke_token(&ctx, &caller, id).await?;
@@ -137,8 +139,8 @@ async fn revoke_token(
 }
 
 async fn users(
-    State(ctx): State<Context>,
-    caller: Caller,
+    State(ctx): State<App>,
+    caller: Who,
     mut p: Params,
 ) -> Result<Json<Value>, ApiError> {
     authz::authorize(&ctx, &caller, Action::RegisterUsers).await?;
@@ -147,13 +149,13 @@ async fn users(
     p.finish()?;
     Ok(Json(
         serde_json::to_value(ctx.store.users(limit, offset).await?)
-            .map_err(|e| ApiError::Internal(e.to_string()))?,
+            .map_err(|e| AppError::Internal(e.to_string()))?,
     ))
 }
 
 async fn create_user(
-    State(ctx): State<Context>,
-    caller: Caller,
+    State(ctx): State<App>,
+    caller: Who,
     JsonObject(body): JsonObject,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     only(
@@ -171,7 +173,7 @@ async fn create_user(
         None | Some(Value::Null) => None,
         Some(v) => Some(v.as_i64().ok_or_else(|| {
             ApiError::bad_request(
-                "invalid_parameter",
+                Code::INVALID_PARAMETER,
                 "organization_id 应为整数",
                 "organization_id must be an integer",
             )
@@ -195,8 +197,8 @@ async fn create_user(
 }
 
 async fn update_user(
-    State(ctx): State<Context>,
-    caller: Caller,
+    State(ctx): State<App>,
+    caller: Who,
     Id(id): Id,
     JsonObject(body): JsonObject,
 ) -> Result<Json<Value>, ApiError> {
@@ -213,7 +215,7 @@ async fn update_user(
         Some(v) => {
             let id = v.as_i64().ok_or_else(|| {
                 ApiError::bad_request(
-                    "invalid_parameter",
+                    Code::INVALID_PARAMETER,
                     "organization_id 应为整数",
                     "organization_id must be an integer",
                 )
@@ -227,7 +229,7 @@ async fn update_user(
         Some(Value::Bool(b)) => *b,
         Some(_) => {
             return Err(ApiError::bad_request(
-                "invalid_parameter",
+                Code::INVALID_PARAMETER,
                 "disabled 应为 true 或 false",
                 "disabled must be true or false",
             ));
@@ -235,7 +237,7 @@ async fn update_user(
     };
     ctx.store.update_user(id, &role, org, disabled).await?;
     let after = ctx.store.user(id).await?;
-    crate::audit::record(
+    duijie_app::audit::record(
         &ctx,
         &caller,
         "update",
@@ -249,8 +251,8 @@ async fn update_user(
 }
 
 async fn audit_log(
-    State(ctx): State<Context>,
-    caller: Caller,
+    State(ctx): State<App>,
+    caller: Who,
     mut p: Params,
 ) -> Result<Json<Value>, ApiError> {
     authz::authorize(&ctx, &caller, Action::Administer).await?;
@@ -268,6 +270,6 @@ async fn audit_log(
                 .audit_log(entity.as_deref(), entity_id, limit, offset)
                 .await?,
         )
-        .map_err(|e| ApiError::Internal(e.to_string()))?,
+        .map_err(|e| AppError::Internal(e.to_string()))?,
     ))
 }

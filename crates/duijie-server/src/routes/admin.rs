@@ -1,23 +1,25 @@
 //! Health and index administration.
 
-use crate::context::Context;
 use crate::error::ApiError;
 use crate::extract::Params;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use duijie_app::App;
+use duijie_app::AppError;
+use duijie_app::Code;
 use duijie_domain::ListingKind;
 use serde_json::{Value, json};
 
-pub fn router() -> Router<Context> {
+pub fn router() -> Router<App> {
     Router::new()
         .route("/admin/index", get(index_status))
         .route("/admin/reindex", post(reindex))
 }
 
 /// Liveness and readiness: 200 when the store answers, 503 otherwise.
-pub async fn healthz(State(ctx): State<Context>) -> (StatusCode, Json<Value>) {
+pub async fn healthz(State(ctx): State<App>) -> (StatusCode, Json<Value>) {
     match ctx.store.ping().await {
         Ok(()) => (
             StatusCode::OK,
@@ -30,7 +32,7 @@ pub async fn healthz(State(ctx): State<Context>) -> (StatusCode, Json<Value>) {
             (
                 StatusCode::SERVICE_UNAVAILABLE,
                 Json(
-                    json!({"status": "unavailable", "error": {"code": "unavailable", "message": "数据库不可用 / the database is unavailable"}}),
+                    json!({"status": "unavailable", "error": {"code": duijie_app::Code::UNAVAILABLE.code, "message": "数据库不可用 / the database is unavailable"}}),
                 ),
             )
         }
@@ -38,7 +40,7 @@ pub async fn healthz(State(ctx): State<Context>) -> (StatusCode, Json<Value>) {
 }
 
 /// What the store holds against what the index holds.
-async fn index_status(State(ctx): State<Context>, p: Params) -> Result<Json<Value>, ApiError> {
+async fn index_status(State(ctx): State<App>, p: Params) -> Result<Json<Value>, ApiError> {
     p.finish()?;
     let mut store = serde_json::Map::new();
     let mut index = serde_json::Map::new();
@@ -62,17 +64,17 @@ async fn index_status(State(ctx): State<Context>, p: Params) -> Result<Json<Valu
 }
 
 /// Rebuilds the index from the store.
-async fn reindex(State(ctx): State<Context>, p: Params) -> Result<Json<Value>, ApiError> {
+async fn reindex(State(ctx): State<App>, p: Params) -> Result<Json<Value>, ApiError> {
     p.finish()?;
-    let ix = ctx.indexer.as_ref().ok_or_else(|| ApiError::Conflict {
-        code: "index_read_only",
+    let ix = ctx.indexer.as_ref().ok_or_else(|| AppError::Conflict {
+        code: Code::INDEX_READ_ONLY,
         message: "本进程没有索引写权限 / this process does not own the index writer".into(),
     })?;
     let started = std::time::Instant::now();
     let seq = ix
         .rebuild()
         .await
-        .map_err(|e| ApiError::Internal(e.to_string()))?;
+        .map_err(|e| AppError::Internal(e.to_string()))?;
     Ok(Json(
         json!({"index_seq": seq, "documents": ctx.index.count(None)?, "seconds": started.elapsed().as_secs_f64()}),
     ))

@@ -2,18 +2,18 @@
 //! Signed-in callers only; a caller sees and changes their own subscriptions
 //! (administrators: everyone's).
 
-use crate::alerts;
-use crate::auth::Caller;
-use crate::context::Context;
+use crate::auth::Who;
 use crate::error::ApiError;
 use crate::extract::{Id, JsonObject, Params};
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use duijie_app::App;
+use duijie_app::alerts;
 use serde_json::{Value, json};
 
-pub fn router() -> Router<Context> {
+pub fn router() -> Router<App> {
     Router::new()
         .route("/alerts", get(list).post(create))
         .route("/alerts/{id}", get(read).delete(delete))
@@ -25,8 +25,8 @@ pub fn router() -> Router<Context> {
 }
 
 async fn create(
-    State(ctx): State<Context>,
-    caller: Caller,
+    State(ctx): State<App>,
+    caller: Who,
     JsonObject(body): JsonObject,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let (s, secret) = alerts::create(&ctx, &caller, &body).await?;
@@ -36,39 +36,27 @@ async fn create(
     Ok((StatusCode::CREATED, Json(v)))
 }
 
-async fn list(
-    State(ctx): State<Context>,
-    caller: Caller,
-    mut p: Params,
-) -> Result<Json<Value>, ApiError> {
+async fn list(State(ctx): State<App>, caller: Who, mut p: Params) -> Result<Json<Value>, ApiError> {
     let all = p.choice("all", &["true", "false"])?.as_deref() == Some("true");
     p.finish()?;
     let items = alerts::list(&ctx, &caller, all).await?;
     Ok(Json(json!({"items": items, "total": items.len()})))
 }
 
-async fn read(
-    State(ctx): State<Context>,
-    caller: Caller,
-    Id(id): Id,
-) -> Result<Json<Value>, ApiError> {
+async fn read(State(ctx): State<App>, caller: Who, Id(id): Id) -> Result<Json<Value>, ApiError> {
     Ok(Json(alerts::to_json(
         &alerts::owned(&ctx, &caller, id).await?,
     )))
 }
 
-async fn delete(
-    State(ctx): State<Context>,
-    caller: Caller,
-    Id(id): Id,
-) -> Result<StatusCode, ApiError> {
+async fn delete(State(ctx): State<App>, caller: Who, Id(id): Id) -> Result<StatusCode, ApiError> {
     alerts::delete(&ctx, &caller, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 async fn send_test(
-    State(ctx): State<Context>,
-    caller: Caller,
+    State(ctx): State<App>,
+    caller: Who,
     Id(id): Id,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let d = alerts::send_test(&ctx, &caller, id).await?;
@@ -76,8 +64,8 @@ async fn send_test(
 }
 
 async fn deliveries(
-    State(ctx): State<Context>,
-    caller: Caller,
+    State(ctx): State<App>,
+    caller: Who,
     Id(id): Id,
     mut p: Params,
 ) -> Result<Json<Value>, ApiError> {
@@ -87,8 +75,8 @@ async fn deliveries(
 }
 
 async fn notifications(
-    State(ctx): State<Context>,
-    caller: Caller,
+    State(ctx): State<App>,
+    caller: Who,
     mut p: Params,
 ) -> Result<Json<Value>, ApiError> {
     let user = caller.require()?;
@@ -108,8 +96,8 @@ async fn notifications(
 }
 
 async fn mark_read(
-    State(ctx): State<Context>,
-    caller: Caller,
+    State(ctx): State<App>,
+    caller: Who,
     Id(id): Id,
 ) -> Result<Json<Value>, ApiError> {
     let user = caller.require()?;
@@ -126,7 +114,7 @@ async fn mark_read(
     Ok(Json(json!(n)))
 }
 
-async fn read_all(State(ctx): State<Context>, caller: Caller) -> Result<Json<Value>, ApiError> {
+async fn read_all(State(ctx): State<App>, caller: Who) -> Result<Json<Value>, ApiError> {
     let user = caller.require()?;
     let n = ctx.store.mark_all_notifications_read(user.id).await?;
     Ok(Json(json!({"marked": n})))

@@ -1,10 +1,7 @@
 //! Matchmaking events: `/events` CRUD, participants (and their import), preferences,
 //! pairing generation and edits, the schedule and its exports.
 
-use crate::context::Context;
 use crate::error::ApiError;
-use crate::events::{self, STATUSES};
-use crate::export;
 use crate::extract::{Id, JsonObject, Params};
 use axum::body::Body;
 use axum::extract::{FromRequestParts, State};
@@ -13,10 +10,15 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, patch, post};
 use axum::{Json, Router};
+use duijie_app::App;
+use duijie_app::AppError;
+use duijie_app::Code;
+use duijie_app::events::{self, STATUSES};
+use duijie_app::export;
 use duijie_store::EventFilter;
 use serde_json::{Value, json};
 
-pub fn router() -> Router<Context> {
+pub fn router() -> Router<App> {
     Router::new()
         .route("/events", get(list).post(create))
         .route("/events/{id}", get(read).patch(update).delete(remove))
@@ -62,7 +64,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Ids {
                 .await
                 .map_err(|e| {
                     ApiError::bad_request(
-                        "invalid_path",
+                        Code::INVALID_PATH,
                         format!("路径无效：{e}"),
                         format!("invalid path: {e}"),
                     )
@@ -70,7 +72,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Ids {
         let parse = |raw: &str| match raw.parse::<i64>() {
             Ok(n) if n > 0 => Ok(n),
             _ => Err(ApiError::bad_request(
-                "invalid_id",
+                Code::INVALID_ID,
                 format!("编号“{raw}”无效，应为正整数"),
                 format!("id '{raw}' is not a positive integer"),
             )),
@@ -80,10 +82,10 @@ impl<S: Send + Sync> FromRequestParts<S> for Ids {
 }
 
 fn to_json<T: serde::Serialize>(v: &T) -> Result<Value, ApiError> {
-    serde_json::to_value(v).map_err(|e| ApiError::Internal(e.to_string()))
+    Ok(serde_json::to_value(v).map_err(|e| AppError::Internal(e.to_string()))?)
 }
 
-async fn list(State(ctx): State<Context>, mut p: Params) -> Result<Json<Value>, ApiError> {
+async fn list(State(ctx): State<App>, mut p: Params) -> Result<Json<Value>, ApiError> {
     let max = ctx.settings.server.max_page_size as i64;
     let limit = p.int("limit", 20, 1, max)?;
     let offset = p.int("offset", 0, 0, 1_000_000)?;
@@ -98,20 +100,20 @@ async fn list(State(ctx): State<Context>, mut p: Params) -> Result<Json<Value>, 
 }
 
 async fn create(
-    State(ctx): State<Context>,
+    State(ctx): State<App>,
     JsonObject(body): JsonObject,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let e = events::create(&ctx, &body).await?;
     Ok((StatusCode::CREATED, Json(events::event_json(&e))))
 }
 
-async fn read(State(ctx): State<Context>, Id(id): Id, p: Params) -> Result<Json<Value>, ApiError> {
+async fn read(State(ctx): State<App>, Id(id): Id, p: Params) -> Result<Json<Value>, ApiError> {
     p.finish()?;
     Ok(Json(events::event_json(&events::load(&ctx, id).await?)))
 }
 
 async fn update(
-    State(ctx): State<Context>,
+    State(ctx): State<App>,
     Id(id): Id,
     JsonObject(body): JsonObject,
 ) -> Result<Json<Value>, ApiError> {
@@ -121,14 +123,14 @@ async fn update(
     )))
 }
 
-async fn remove(State(ctx): State<Context>, Id(id): Id) -> Result<StatusCode, ApiError> {
+async fn remove(State(ctx): State<App>, Id(id): Id) -> Result<StatusCode, ApiError> {
     events::load(&ctx, id).await?;
     ctx.store.delete_event(id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 async fn participants(
-    State(ctx): State<Context>,
+    State(ctx): State<App>,
     Id(id): Id,
     p: Params,
 ) -> Result<Json<Value>, ApiError> {
@@ -141,7 +143,7 @@ async fn participants(
 }
 
 async fn add_participant(
-    State(ctx): State<Context>,
+    State(ctx): State<App>,
     Id(id): Id,
     JsonObject(body): JsonObject,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
@@ -157,7 +159,7 @@ async fn add_participant(
 }
 
 async fn import_participants(
-    State(ctx): State<Context>,
+    State(ctx): State<App>,
     Id(id): Id,
     p: Params,
     headers: HeaderMap,
@@ -169,8 +171,8 @@ async fn import_participants(
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
-    let format = crate::import::Format::from_content_type(ct).ok_or_else(|| {
-        ApiError::UnsupportedMediaType(format!(
+    let format = duijie_app::import::Format::from_content_type(ct).ok_or_else(|| {
+        AppError::UnsupportedMediaType(format!(
             "不支持的内容类型“{ct}”，请使用 text/csv 或 XLSX / unsupported Content-Type '{ct}': use text/csv (header row) or application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
         ))
     })?;
@@ -178,7 +180,7 @@ async fn import_participants(
         .await
         .map_err(|e| {
             ApiError::bad_request(
-                "read_failed",
+                Code::READ_FAILED,
                 format!("读取上传内容失败或内容过大：{e}"),
                 format!("could not read the upload or it is too large: {e}"),
             )
@@ -191,7 +193,7 @@ async fn import_participants(
     } else {
         let kept = summary.imported + summary.updated;
         body["error"] = json!({
-            "code": "import_rows_failed",
+            "code": duijie_app::Code::IMPORT_ROWS_FAILED.code,
             "message": format!("{} 行导入失败，其余 {kept} 家单位已保存，详见 errors / {} rows failed, the other {kept} organizations were saved; see errors", summary.failed, summary.failed),
         });
         StatusCode::UNPROCESSABLE_ENTITY
@@ -200,7 +202,7 @@ async fn import_participants(
 }
 
 async fn remove_participant(
-    State(ctx): State<Context>,
+    State(ctx): State<App>,
     Ids(id, pid): Ids,
 ) -> Result<StatusCode, ApiError> {
     events::remove_participant(&ctx, id, pid).await?;
@@ -208,7 +210,7 @@ async fn remove_participant(
 }
 
 async fn preferences(
-    State(ctx): State<Context>,
+    State(ctx): State<App>,
     Id(id): Id,
     p: Params,
 ) -> Result<Json<Value>, ApiError> {
@@ -220,7 +222,7 @@ async fn preferences(
 }
 
 async fn set_preference(
-    State(ctx): State<Context>,
+    State(ctx): State<App>,
     Id(id): Id,
     JsonObject(body): JsonObject,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
@@ -236,34 +238,26 @@ async fn set_preference(
 }
 
 async fn delete_preference(
-    State(ctx): State<Context>,
+    State(ctx): State<App>,
     Ids(id, pid): Ids,
 ) -> Result<StatusCode, ApiError> {
     events::delete_preference(&ctx, id, pid).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
-async fn generate(
-    State(ctx): State<Context>,
-    Id(id): Id,
-    p: Params,
-) -> Result<Json<Value>, ApiError> {
+async fn generate(State(ctx): State<App>, Id(id): Id, p: Params) -> Result<Json<Value>, ApiError> {
     p.finish()?;
     Ok(Json(to_json(&events::generate(&ctx, id).await?)?))
 }
 
-async fn pairings(
-    State(ctx): State<Context>,
-    Id(id): Id,
-    p: Params,
-) -> Result<Json<Value>, ApiError> {
+async fn pairings(State(ctx): State<App>, Id(id): Id, p: Params) -> Result<Json<Value>, ApiError> {
     p.finish()?;
     let e = events::load(&ctx, id).await?;
     Ok(Json(to_json(&events::pairing_view(&ctx, &e).await?)?))
 }
 
 async fn add_pairing(
-    State(ctx): State<Context>,
+    State(ctx): State<App>,
     Id(id): Id,
     JsonObject(body): JsonObject,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
@@ -272,7 +266,7 @@ async fn add_pairing(
 }
 
 async fn patch_pairing(
-    State(ctx): State<Context>,
+    State(ctx): State<App>,
     Ids(id, pid): Ids,
     JsonObject(body): JsonObject,
 ) -> Result<Response, ApiError> {
@@ -282,27 +276,20 @@ async fn patch_pairing(
     })
 }
 
-async fn delete_pairing(
-    State(ctx): State<Context>,
-    Ids(id, pid): Ids,
-) -> Result<StatusCode, ApiError> {
+async fn delete_pairing(State(ctx): State<App>, Ids(id, pid): Ids) -> Result<StatusCode, ApiError> {
     events::edit(&ctx, id, events::EditRequest::Remove { id: pid }).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 async fn swap_tables(
-    State(ctx): State<Context>,
+    State(ctx): State<App>,
     Id(id): Id,
     JsonObject(body): JsonObject,
 ) -> Result<Json<Value>, ApiError> {
     Ok(Json(to_json(&events::swap_tables(&ctx, id, &body).await?)?))
 }
 
-async fn schedule(
-    State(ctx): State<Context>,
-    Id(id): Id,
-    p: Params,
-) -> Result<Json<Value>, ApiError> {
+async fn schedule(State(ctx): State<App>, Id(id): Id, p: Params) -> Result<Json<Value>, ApiError> {
     p.finish()?;
     let e = events::load(&ctx, id).await?;
     let s = events::schedule(&ctx, &e).await?;
@@ -319,14 +306,10 @@ async fn schedule(
     })))
 }
 
-async fn load_schedule(
-    ctx: &Context,
-    id: i64,
-    p: Params,
-) -> Result<events::ScheduleView, ApiError> {
+async fn load_schedule(ctx: &App, id: i64, p: Params) -> Result<events::ScheduleView, ApiError> {
     p.finish()?;
     let e = events::load(ctx, id).await?;
-    events::schedule(ctx, &e).await
+    Ok(events::schedule(ctx, &e).await?)
 }
 
 fn download(content_type: &'static str, disposition: Option<String>, body: Vec<u8>) -> Response {
@@ -337,11 +320,7 @@ fn download(content_type: &'static str, disposition: Option<String>, body: Vec<u
     r
 }
 
-async fn export_xlsx(
-    State(ctx): State<Context>,
-    Id(id): Id,
-    p: Params,
-) -> Result<Response, ApiError> {
+async fn export_xlsx(State(ctx): State<App>, Id(id): Id, p: Params) -> Result<Response, ApiError> {
     let s = load_schedule(&ctx, id, p).await?;
     let name = s.event.name.clone();
     let bytes = tokio::task::spawn_blocking(move || export::xlsx(&s)).await??;
@@ -352,11 +331,7 @@ async fn export_xlsx(
     ))
 }
 
-async fn export_csv(
-    State(ctx): State<Context>,
-    Id(id): Id,
-    p: Params,
-) -> Result<Response, ApiError> {
+async fn export_csv(State(ctx): State<App>, Id(id): Id, p: Params) -> Result<Response, ApiError> {
     let s = load_schedule(&ctx, id, p).await?;
     Ok(download(
         "text/csv; charset=utf-8",
@@ -369,11 +344,7 @@ async fn export_csv(
     ))
 }
 
-async fn agenda_html(
-    State(ctx): State<Context>,
-    Id(id): Id,
-    p: Params,
-) -> Result<Response, ApiError> {
+async fn agenda_html(State(ctx): State<App>, Id(id): Id, p: Params) -> Result<Response, ApiError> {
     let s = load_schedule(&ctx, id, p).await?;
     Ok(download(
         "text/html; charset=utf-8",

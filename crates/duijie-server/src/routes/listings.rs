@@ -1,19 +1,20 @@
 //! CRUD for organisations, results, needs and experts.
 
-use crate::auth::Caller;
-use crate::context::Context;
+use crate::auth::Who;
 use crate::error::ApiError;
 use crate::extract::{Id, JsonObject, Params};
-use crate::listings::{self, Entity};
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::get;
 use axum::{Json, Router};
+use duijie_app::App;
+use duijie_app::Code;
+use duijie_app::listings::{self, Entity};
 use duijie_domain::{ListingKind, vocab};
 use duijie_store::ListFilter;
 use serde_json::Value;
 
-pub fn router() -> Router<Context> {
+pub fn router() -> Router<App> {
     let mut r = Router::new();
     for (path, entity) in [
         ("organizations", Entity::Organization),
@@ -24,25 +25,24 @@ pub fn router() -> Router<Context> {
         r = r
             .route(
                 &format!("/{path}"),
-                get(move |s: State<Context>, c: Caller, p: Params| list(s, c, p, entity)).post(
-                    move |s: State<Context>, c: Caller, b: JsonObject| create(s, c, b, entity),
-                ),
+                get(move |s: State<App>, c: Who, p: Params| list(s, c, p, entity))
+                    .post(move |s: State<App>, c: Who, b: JsonObject| create(s, c, b, entity)),
             )
             .route(
                 &format!("/{path}/{{id}}"),
-                get(move |s: State<Context>, c: Caller, id: Id| read(s, c, id, entity))
-                    .patch(move |s: State<Context>, c: Caller, id: Id, b: JsonObject| {
+                get(move |s: State<App>, c: Who, id: Id| read(s, c, id, entity))
+                    .patch(move |s: State<App>, c: Who, id: Id, b: JsonObject| {
                         patch(s, c, id, b, entity)
                     })
-                    .delete(move |s: State<Context>, c: Caller, id: Id| delete(s, c, id, entity)),
+                    .delete(move |s: State<App>, c: Who, id: Id| delete(s, c, id, entity)),
             );
     }
     r.route("/vocabulary", get(vocabulary))
 }
 
 async fn list(
-    State(ctx): State<Context>,
-    caller: Caller,
+    State(ctx): State<App>,
+    caller: Who,
     mut p: Params,
     entity: Entity,
 ) -> Result<Json<Value>, ApiError> {
@@ -66,7 +66,7 @@ async fn list(
         if let Some(i) = p.str("industry") {
             f.industry = Some(ctx.vocab.resolve_industry(&i).ok_or_else(|| {
                 ApiError::bad_request(
-                    "invalid_parameter",
+                    Code::INVALID_PARAMETER,
                     format!("行业“{i}”不在行业目录中"),
                     format!("industry '{i}' is not in the vocabulary"),
                 )
@@ -87,7 +87,7 @@ async fn list(
     p.finish()?;
     // unpublished listings are for their organisation and the organisers only
     if !statuses.is_empty()
-        && !crate::authz::sees_unpublished(&caller, f.organization_id)
+        && !duijie_app::authz::sees_unpublished(&caller, f.organization_id)
         && f.status.as_deref().is_none_or(|s| s != "published")
     {
         if f.status.is_some() {
@@ -104,8 +104,8 @@ async fn list(
 }
 
 async fn create(
-    State(ctx): State<Context>,
-    caller: Caller,
+    State(ctx): State<App>,
+    caller: Who,
     JsonObject(body): JsonObject,
     entity: Entity,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
@@ -116,15 +116,15 @@ async fn create(
 }
 
 async fn read(
-    State(ctx): State<Context>,
-    caller: Caller,
+    State(ctx): State<App>,
+    caller: Who,
     Id(id): Id,
     entity: Entity,
 ) -> Result<Json<Value>, ApiError> {
     let v = listings::get(&ctx, entity, id, caller.viewer()).await?;
     let status = v["status"].as_str().unwrap_or("published");
     if status != "published"
-        && !crate::authz::sees_unpublished(&caller, v["organization"]["id"].as_i64())
+        && !duijie_app::authz::sees_unpublished(&caller, v["organization"]["id"].as_i64())
     {
         // an unpublished listing does not exist for others
         return Err(ApiError::not_found(
@@ -137,8 +137,8 @@ async fn read(
 }
 
 async fn patch(
-    State(ctx): State<Context>,
-    caller: Caller,
+    State(ctx): State<App>,
+    caller: Who,
     Id(id): Id,
     JsonObject(body): JsonObject,
     entity: Entity,
@@ -149,8 +149,8 @@ async fn patch(
 }
 
 async fn delete(
-    State(ctx): State<Context>,
-    caller: Caller,
+    State(ctx): State<App>,
+    caller: Who,
     Id(id): Id,
     entity: Entity,
 ) -> Result<StatusCode, ApiError> {
@@ -159,7 +159,7 @@ async fn delete(
 }
 
 /// The closed vocabularies with Chinese labels, for forms and clients.
-async fn vocabulary(State(ctx): State<Context>, p: Params) -> Result<Json<Value>, ApiError> {
+async fn vocabulary(State(ctx): State<App>, p: Params) -> Result<Json<Value>, ApiError> {
     p.finish()?;
     let table = |t: &[(&str, &str)]| {
         t.iter()

@@ -1,41 +1,36 @@
 //! Matching endpoints: matches of a stored need or result, and of an unsaved text.
 
-use crate::context::Context;
 use crate::error::ApiError;
 use crate::extract::{Id, JsonObject, Params};
-use crate::matching;
 use axum::extract::State;
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use duijie_app::App;
+use duijie_app::Code;
+use duijie_app::matching;
 use duijie_domain::ListingKind;
 use duijie_match::engine::MatchOptions;
 use serde_json::{Value, json};
 
-pub fn router() -> Router<Context> {
+pub fn router() -> Router<App> {
     Router::new()
         .route(
             "/needs/{id}/matches",
-            get(|s: State<Context>, id: Id, p: Params| {
-                listing_matches(s, id, p, ListingKind::Need)
-            }),
+            get(|s: State<App>, id: Id, p: Params| listing_matches(s, id, p, ListingKind::Need)),
         )
         .route(
             "/results/{id}/matches",
-            get(|s: State<Context>, id: Id, p: Params| {
-                listing_matches(s, id, p, ListingKind::Result)
-            }),
+            get(|s: State<App>, id: Id, p: Params| listing_matches(s, id, p, ListingKind::Result)),
         )
         .route(
             "/experts/{id}/matches",
-            get(|s: State<Context>, id: Id, p: Params| {
-                listing_matches(s, id, p, ListingKind::Expert)
-            }),
+            get(|s: State<App>, id: Id, p: Params| listing_matches(s, id, p, ListingKind::Expert)),
         )
         .route("/match", post(text_matches))
 }
 
 /// Query-string options: `kind`, `limit`, filters, and `weight_<component>` overrides.
-fn options(ctx: &Context, p: &mut Params) -> Result<MatchOptions, ApiError> {
+fn options(ctx: &App, p: &mut Params) -> Result<MatchOptions, ApiError> {
     let limit = matching::limit(p.str("limit").map(Value::String).as_ref())?;
     let mut f = serde_json::Map::new();
     for k in ["industry", "city", "zone", "maturity"] {
@@ -67,7 +62,7 @@ fn options(ctx: &Context, p: &mut Params) -> Result<MatchOptions, ApiError> {
 }
 
 async fn listing_matches(
-    State(ctx): State<Context>,
+    State(ctx): State<App>,
     Id(id): Id,
     mut p: Params,
     kind: ListingKind,
@@ -82,13 +77,13 @@ async fn listing_matches(
 }
 
 async fn text_matches(
-    State(ctx): State<Context>,
+    State(ctx): State<App>,
     JsonObject(body): JsonObject,
 ) -> Result<Json<Value>, ApiError> {
     for k in body.keys() {
         if !["text", "kind", "limit", "filters", "weights"].contains(&k.as_str()) {
             return Err(ApiError::bad_request(
-                "unknown_field",
+                Code::UNKNOWN_FIELD,
                 format!("未知字段“{k}”"),
                 format!("unknown field '{k}'"),
             ));
@@ -98,14 +93,14 @@ async fn text_matches(
         Some(Value::String(s)) => s.clone(),
         Some(_) => {
             return Err(ApiError::bad_request(
-                "invalid_text",
+                Code::INVALID_TEXT,
                 "text 应为文本",
                 "text must be a string",
             ));
         }
         None => {
             return Err(ApiError::bad_request(
-                "empty_text",
+                Code::EMPTY_TEXT,
                 "缺少 text",
                 "text is required",
             ));
@@ -116,7 +111,7 @@ async fn text_matches(
         Some(Value::String(s)) => Some(s.as_str()),
         Some(_) => {
             return Err(ApiError::bad_request(
-                "invalid_parameter",
+                Code::INVALID_PARAMETER,
                 "kind 应为文本",
                 "kind must be a string",
             ));

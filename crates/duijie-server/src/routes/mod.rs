@@ -1,4 +1,4 @@
-//! The HTTP API: one router per resource, all under `/api/v1`, sharing [`Context`].
+//! The HTTP API: one router per resource, all under `/api/v1`, sharing [`App`].
 
 mod accounts;
 mod admin;
@@ -10,18 +10,22 @@ mod listings;
 mod matching;
 pub(crate) mod search;
 
-use crate::authz::{self, Action};
-use crate::context::Context;
 use crate::error::ApiError;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::get;
+use duijie_app::App;
+use duijie_app::AppError;
+use duijie_app::authz::Action;
 
 /// The whole application router.
-pub fn router(ctx: Context) -> Router {
+pub fn router(ctx: App) -> Router {
     let max_json = ctx.settings.server.max_json_bytes;
     let guard = |action, entity| {
-        axum::middleware::from_fn_with_state((ctx.clone(), action, entity), authz::guard_writes)
+        axum::middleware::from_fn_with_state(
+            (ctx.clone(), action, entity),
+            crate::guard::guard_writes,
+        )
     };
     let api = Router::new()
         .merge(listings::router())
@@ -33,7 +37,9 @@ pub fn router(ctx: Context) -> Router {
         .merge(ledger::router())
         .merge(accounts::router())
         .merge(alerts::router())
-        .fallback(|| async { ApiError::NotFound("接口不存在 / no such endpoint".into()) });
+        .fallback(|| async {
+            ApiError(AppError::NotFound("接口不存在 / no such endpoint".into()))
+        });
     Router::new()
         .route("/healthz", get(admin::healthz))
         .route("/metrics", get(crate::metrics::scrape))
@@ -56,7 +62,7 @@ pub fn router(ctx: Context) -> Router {
 
 /// The OpenAPI 3.1 document of the JSON API.
 async fn openapi_json(
-    axum::extract::State(ctx): axum::extract::State<Context>,
+    axum::extract::State(ctx): axum::extract::State<App>,
 ) -> axum::Json<utoipa::openapi::OpenApi> {
     axum::Json(crate::openapi::document(&ctx.vocab))
 }

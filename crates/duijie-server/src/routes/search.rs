@@ -1,15 +1,16 @@
 //! `GET /api/v1/search`.
 
-use crate::context::Context;
 use crate::error::ApiError;
 use crate::extract::Params;
 use axum::extract::State;
 use axum::routing::get;
 use axum::{Json, Router};
+use duijie_app::App;
+use duijie_app::Code;
 use duijie_domain::{ListingKind, Zone, vocab};
 use duijie_index::{SearchRequest, SearchResponse};
 
-pub fn router() -> Router<Context> {
+pub fn router() -> Router<App> {
     Router::new().route("/search", get(search))
 }
 
@@ -17,11 +18,11 @@ pub fn router() -> Router<Context> {
 const MAX_QUERY_CHARS: usize = 500;
 
 /// Validates search parameters (shared with the command line).
-pub fn parse_request(ctx: &Context, p: &mut Params) -> Result<SearchRequest, ApiError> {
+pub fn parse_request(ctx: &App, p: &mut Params) -> Result<SearchRequest, ApiError> {
     let q = p.str("q").unwrap_or_default();
     if q.chars().count() > MAX_QUERY_CHARS {
         return Err(ApiError::bad_request(
-            "query_too_long",
+            Code::QUERY_TOO_LONG,
             format!("查询过长，最多 {MAX_QUERY_CHARS} 字"),
             format!("query is too long: at most {MAX_QUERY_CHARS} characters"),
         ));
@@ -30,7 +31,7 @@ pub fn parse_request(ctx: &Context, p: &mut Params) -> Result<SearchRequest, Api
         None => None,
         Some(k) => Some(ListingKind::parse(&k).ok_or_else(|| {
             ApiError::bad_request(
-                "invalid_parameter",
+                Code::INVALID_PARAMETER,
                 format!("kind“{k}”无效，可选：results, needs, experts"),
                 format!("kind '{k}' is not one of: results, needs, experts"),
             )
@@ -40,7 +41,7 @@ pub fn parse_request(ctx: &Context, p: &mut Params) -> Result<SearchRequest, Api
         None => None,
         Some(i) => Some(ctx.vocab.resolve_industry(&i).ok_or_else(|| {
             ApiError::bad_request(
-                "invalid_parameter",
+                Code::INVALID_PARAMETER,
                 format!("行业“{i}”不在行业目录中"),
                 format!("industry '{i}' is not in the vocabulary"),
             )
@@ -52,7 +53,7 @@ pub fn parse_request(ctx: &Context, p: &mut Params) -> Result<SearchRequest, Api
             Zone::parse(&z)
                 .or_else(|| Zone::ALL.into_iter().find(|x| x.label_zh() == z))
                 .ok_or_else(|| {
-                    ApiError::bad_request("invalid_parameter", format!("区域“{z}”无效，可选：shenyang_metro, coastal_belt, western_zone, eastern_zone"), format!("zone '{z}' is not one of: shenyang_metro, coastal_belt, western_zone, eastern_zone"))
+                    ApiError::bad_request(Code::INVALID_PARAMETER, format!("区域“{z}”无效，可选：shenyang_metro, coastal_belt, western_zone, eastern_zone"), format!("zone '{z}' is not one of: shenyang_metro, coastal_belt, western_zone, eastern_zone"))
                 })?
                 .code()
                 .to_string(),
@@ -64,7 +65,7 @@ pub fn parse_request(ctx: &Context, p: &mut Params) -> Result<SearchRequest, Api
             vocab::resolve(vocab::MATURITIES, &m)
                 .ok_or_else(|| {
                     ApiError::bad_request(
-                        "invalid_parameter",
+                        Code::INVALID_PARAMETER,
                         format!("成熟度“{m}”无效，可选：lab, pilot, industrialized"),
                         format!("maturity '{m}' is not one of: lab, pilot, industrialized"),
                     )
@@ -91,10 +92,7 @@ pub fn parse_request(ctx: &Context, p: &mut Params) -> Result<SearchRequest, Api
     })
 }
 
-async fn search(
-    State(ctx): State<Context>,
-    mut p: Params,
-) -> Result<Json<SearchResponse>, ApiError> {
+async fn search(State(ctx): State<App>, mut p: Params) -> Result<Json<SearchResponse>, ApiError> {
     let req = parse_request(&ctx, &mut p)?;
     p.finish()?;
     let index = ctx.index.clone();

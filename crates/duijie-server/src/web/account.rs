@@ -2,19 +2,21 @@
 //! administrators, user registration and the audit log.
 
 use super::{FormPairs, WebError, options, render, render_status, zh};
-use crate::accounts::{self, NewAccount, OrgChoice};
-use crate::auth::{self, Caller, Via};
-use crate::authz::{self, Action};
-use crate::context::Context;
-use crate::error::ApiError;
+use crate::auth::{self, Caller, Via, Who};
+use crate::error::HttpStatus;
 use axum::Router;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{StatusCode, Uri, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
+use duijie_app::App;
+use duijie_app::AppError;
+use duijie_app::Code;
+use duijie_app::accounts::{self, NewAccount, OrgChoice};
+use duijie_app::authz::{self, Action};
 use serde_json::{Value, json};
 
-pub fn router() -> Router<Context> {
+pub fn router() -> Router<App> {
     Router::new()
         .route("/login", get(login_page).post(login))
         .route("/logout", post(logout))
@@ -43,7 +45,7 @@ fn safe_next(next: Option<String>) -> String {
 }
 
 fn login_form(
-    ctx: &Context,
+    ctx: &App,
     caller: &Caller,
     status: StatusCode,
     next: &str,
@@ -78,7 +80,7 @@ fn login_form(
     r
 }
 
-async fn login_page(State(ctx): State<Context>, caller: Caller, RawQuery(q): RawQuery) -> Response {
+async fn login_page(State(ctx): State<App>, caller: Who, RawQuery(q): RawQuery) -> Response {
     let next = safe_next(param(q.as_deref(), "next"));
     if caller.user.is_some() {
         return Redirect::to(&next).into_response();
@@ -86,7 +88,7 @@ async fn login_page(State(ctx): State<Context>, caller: Caller, RawQuery(q): Raw
     login_form(&ctx, &caller, StatusCode::OK, &next, "", None)
 }
 
-async fn login(State(ctx): State<Context>, caller: Caller, form: FormPairs) -> Response {
+async fn login(State(ctx): State<App>, caller: Who, form: FormPairs) -> Response {
     let next = safe_next(form.get("next"));
     let email = form.get("email").unwrap_or_default();
     let password = form
@@ -105,7 +107,7 @@ async fn login(State(ctx): State<Context>, caller: Caller, form: FormPairs) -> R
             );
             r
         }
-        Err(e @ (ApiError::Unauthorized { .. } | ApiError::TooManyRequests(_))) => {
+        Err(e @ (AppError::Unauthorized { .. } | AppError::TooManyRequests(_))) => {
             let msg = zh(e.body()["error"]["message"].as_str().unwrap_or("")).to_string();
             login_form(&ctx, &caller, e.status(), &next, &email, Some(msg))
         }
@@ -113,11 +115,11 @@ async fn login(State(ctx): State<Context>, caller: Caller, form: FormPairs) -> R
     }
 }
 
-async fn logout(State(ctx): State<Context>, caller: Caller, _form: FormPairs) -> Response {
+async fn logout(State(ctx): State<App>, caller: Who, _form: FormPairs) -> Response {
     if let Via::Session { id_hash, .. } = &caller.via
         && let Err(e) = ctx.store.delete_session(id_hash).await
     {
-        return WebError::from(ApiError::from(e)).into_response();
+        return WebError::from(AppError::from(e)).into_response();
     }
     let mut r = Redirect::to("/").into_response();
     r.headers_mut().append(
@@ -127,15 +129,15 @@ async fn logout(State(ctx): State<Context>, caller: Caller, _form: FormPairs) ->
     r
 }
 
-async fn account_data(ctx: &Context, caller: &Caller, mut extra: Value) -> Result<Value, ApiError> {
+async fn account_data(ctx: &App, caller: &Caller, mut extra: Value) -> Result<Value, AppError> {
     let user = caller.require()?;
     extra["tokens"] = json!(ctx.store.tokens(user.id).await?);
     Ok(extra)
 }
 
 async fn account_page(
-    State(ctx): State<Context>,
-    caller: Caller,
+    State(ctx): State<App>,
+    caller: Who,
     uri: Uri,
     RawQuery(q): RawQuery,
 ) -> Result<Response, WebError> {
@@ -152,8 +154,8 @@ async fn account_page(
 }
 
 async fn change_password(
-    State(ctx): State<Context>,
-    caller: Caller,
+    State(ctx): State<App>,
+    caller: Who,
     form: FormPairs,
 ) -> Result<Response, WebError> {
     caller.require()?;
@@ -170,8 +172,8 @@ async fn change_password(
         field("confirm_password"),
     );
     let result = if new != confirm {
-        Err(ApiError::bad_request(
-            "password_mismatch",
+        Err(AppError::bad_request(
+            Code::PASSWORD_MISMATCH,
             "两次输入的新密码不一致",
             "the new passwords differ",
         ))
@@ -198,8 +200,8 @@ async fn change_password(
 }
 
 async fn create_token(
-    State(ctx): State<Context>,
-    caller: Caller,
+    State(ctx): State<App>,
+    caller: Who,
     form: FormPairs,
 ) -> Result<Response, WebError> {
     let name = form.get("name").unwrap_or_else(|| "API".into());
@@ -233,19 +235,19 @@ async fn create_token(
 }
 
 async fn revoke_token(
-    State(ctx): State<Context>,
-    caller: Caller,
+    State(ctx): State<App>,
+    caller: Who,
     Path(raw): Path<String>,
     _form: FormPairs,
 ) -> Result<Response, WebError> {
     let id = raw
         .parse::<i64>()
-        .map_err(|_| ApiError::NotFound(format!("令牌 {raw} 不存在 / no token {raw}")))?;
+        .map_err(|_| AppError::NotFound(format!("令牌 {raw} 不存在 / no token {raw}")))?;
     accounts::revoke_token(&ctx, &caller, id).await?;
     Ok(Redirect::to("/account?done=revoked").into_response())
 }
 
-async fn admin_data(ctx: &Context, caller: &Caller, mut extra: Value) -> Result<Value, ApiError> {
+async fn admin_data(ctx: &App, caller: &Caller, mut extra: Value) -> Result<Value, AppError> {
     let users = ctx.store.users(200, 0).await?;
     extra["users"] = json!(users.items);
     extra["users_total"] = json!(users.total);
@@ -266,8 +268,8 @@ async fn admin_data(ctx: &Context, caller: &Caller, mut extra: Value) -> Result<
 }
 
 async fn admin_page(
-    State(ctx): State<Context>,
-    caller: Caller,
+    State(ctx): State<App>,
+    caller: Who,
     uri: Uri,
     RawQuery(q): RawQuery,
 ) -> Result<Response, WebError> {
@@ -281,8 +283,8 @@ async fn admin_page(
 }
 
 async fn create_user(
-    State(ctx): State<Context>,
-    caller: Caller,
+    State(ctx): State<App>,
+    caller: Who,
     form: FormPairs,
 ) -> Result<Response, WebError> {
     authz::authorize(&ctx, &caller, Action::RegisterUsers).await?;

@@ -3,19 +3,20 @@
 //! functions as `/api/v1/alerts`.
 
 use super::{FormPairs, WebError, field_errors, industry_options, page_id, render, render_status};
-use crate::alerts;
-use crate::auth::Caller;
-use crate::context::Context;
-use crate::error::ApiError;
+use crate::auth::{Caller, Who};
 use axum::Router;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{StatusCode, Uri, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
+use duijie_app::App;
+use duijie_app::AppError;
+use duijie_app::Code;
+use duijie_app::alerts;
 use duijie_store::ListFilter;
 use serde_json::{Map, Value, json};
 
-pub fn router() -> Router<Context> {
+pub fn router() -> Router<App> {
     Router::new()
         .route("/alerts", get(page).post(subscribe))
         .route("/alerts/{id}", get(log_page))
@@ -35,7 +36,7 @@ fn done(q: Option<&str>) -> Option<String> {
 }
 
 /// The page's data: subscriptions, the form's choices, the caller's own needs.
-async fn page_data(ctx: &Context, caller: &Caller, mut extra: Value) -> Result<Value, ApiError> {
+async fn page_data(ctx: &App, caller: &Caller, mut extra: Value) -> Result<Value, AppError> {
     let user = caller.require()?;
     let subs = alerts::list(ctx, caller, false).await?;
     extra["subscriptions"] = json!(subs);
@@ -65,8 +66,8 @@ async fn page_data(ctx: &Context, caller: &Caller, mut extra: Value) -> Result<V
 }
 
 async fn page(
-    State(ctx): State<Context>,
-    caller: Caller,
+    State(ctx): State<App>,
+    caller: Who,
     uri: Uri,
     RawQuery(q): RawQuery,
 ) -> Result<Response, WebError> {
@@ -82,8 +83,8 @@ async fn page(
 }
 
 async fn subscribe(
-    State(ctx): State<Context>,
-    caller: Caller,
+    State(ctx): State<App>,
+    caller: Who,
     form: FormPairs,
 ) -> Result<Response, WebError> {
     caller.require()?;
@@ -122,7 +123,7 @@ async fn subscribe(
             );
             Ok(r)
         }
-        Err(ApiError::Validation(fe)) => {
+        Err(AppError::Validation(fe)) => {
             let (errors, summary) = field_errors(&fe);
             let data = page_data(
                 &ctx,
@@ -145,8 +146,8 @@ async fn subscribe(
 }
 
 async fn log_page(
-    State(ctx): State<Context>,
-    caller: Caller,
+    State(ctx): State<App>,
+    caller: Who,
     uri: Uri,
     Path(raw): Path<String>,
     RawQuery(q): RawQuery,
@@ -175,24 +176,25 @@ async fn log_page(
 }
 
 async fn send_test(
-    State(ctx): State<Context>,
-    caller: Caller,
+    State(ctx): State<App>,
+    caller: Who,
     Path(raw): Path<String>,
     _form: FormPairs,
 ) -> Result<Response, WebError> {
     let id = page_id(&raw)?;
     match alerts::send_test(&ctx, &caller, id).await {
         Ok(_) => Ok(Redirect::to(&format!("/alerts/{id}?done=test")).into_response()),
-        Err(ApiError::BadRequest {
-            code: "no_webhook", ..
+        Err(AppError::BadRequest {
+            code: Code::NO_WEBHOOK,
+            ..
         }) => Ok(Redirect::to(&format!("/alerts/{id}?done=no_webhook")).into_response()),
         Err(e) => Err(e.into()),
     }
 }
 
 async fn delete(
-    State(ctx): State<Context>,
-    caller: Caller,
+    State(ctx): State<App>,
+    caller: Who,
     Path(raw): Path<String>,
     _form: FormPairs,
 ) -> Result<Response, WebError> {
@@ -202,8 +204,8 @@ async fn delete(
 }
 
 async fn notifications(
-    State(ctx): State<Context>,
-    caller: Caller,
+    State(ctx): State<App>,
+    caller: Who,
     uri: Uri,
 ) -> Result<Response, WebError> {
     let Some(user) = &caller.user else {
@@ -224,8 +226,8 @@ async fn notifications(
 }
 
 async fn mark_read(
-    State(ctx): State<Context>,
-    caller: Caller,
+    State(ctx): State<App>,
+    caller: Who,
     Path(raw): Path<String>,
     _form: FormPairs,
 ) -> Result<Response, WebError> {
@@ -237,7 +239,7 @@ async fn mark_read(
         .await
         .map_err(|e| match e {
             duijie_store::StoreError::NotFound { .. } => {
-                ApiError::not_found("通知", "notification", id)
+                AppError::not_found("通知", "notification", id)
             }
             e => e.into(),
         })?;
@@ -250,8 +252,8 @@ async fn mark_read(
 }
 
 async fn read_all(
-    State(ctx): State<Context>,
-    caller: Caller,
+    State(ctx): State<App>,
+    caller: Who,
     _form: FormPairs,
 ) -> Result<Response, WebError> {
     let user = caller.require()?;

@@ -4,19 +4,21 @@
 //! refused action shows the page again with the reason.
 
 use super::{FormPairs, WebError, industry_options, options, render, render_status, zh};
-use crate::auth::Caller;
-use crate::authz::Action;
-use crate::context::Context;
-use crate::error::ApiError;
-use crate::events;
-use crate::import::{self, Format, Source};
-use crate::invite::{invite_by_theme, org_listings};
-use crate::listings::Entity;
+use crate::auth::{Caller, Who};
+use crate::error::HttpStatus;
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, Multipart, Path, RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
+use duijie_app::App;
+use duijie_app::AppError;
+use duijie_app::Code;
+use duijie_app::authz::Action;
+use duijie_app::events;
+use duijie_app::import::{self, Format, Source};
+use duijie_app::invite::{invite_by_theme, org_listings};
+use duijie_app::listings::Entity;
 use duijie_domain::{ListingKind, vocab};
 use duijie_store::ListFilter;
 use serde_json::{Map, Value, json};
@@ -25,7 +27,7 @@ use std::collections::BTreeSet;
 /// Largest upload accepted by the import forms.
 const MAX_UPLOAD: usize = 64 << 20;
 
-pub fn router(ctx: Context) -> Router<Context> {
+pub fn router(ctx: App) -> Router<App> {
     let guard = |action, entity| {
         axum::middleware::from_fn_with_state((ctx.clone(), action, entity), super::guard_pages)
     };
@@ -80,7 +82,7 @@ const EVENT_FIELDS: &[&str] = &[
     "max_per_expert",
 ];
 
-async fn events_page(ctx: &Context, mut extra: Value) -> Result<Value, ApiError> {
+async fn events_page(ctx: &App, mut extra: Value) -> Result<Value, AppError> {
     let page = events::list(ctx, &Default::default(), 100, 0).await?;
     extra["events"] = page["items"].clone();
     extra["total"] = page["total"].clone();
@@ -89,21 +91,21 @@ async fn events_page(ctx: &Context, mut extra: Value) -> Result<Value, ApiError>
     Ok(extra)
 }
 
-async fn list_events(State(ctx): State<Context>, caller: Caller) -> Result<Html<String>, WebError> {
+async fn list_events(State(ctx): State<App>, caller: Who) -> Result<Html<String>, WebError> {
     let data = events_page(&ctx, json!({"values": {"format": "fair", "start_time": "09:00", "slot_minutes": 20, "slot_count": 6, "table_count": 10, "max_per_enterprise": 3, "max_per_result": 3, "max_per_expert": 3}})).await?;
     render(&ctx, &caller, "events.html", "events", "对接会", data)
 }
 
 async fn create_event(
-    State(ctx): State<Context>,
-    caller: Caller,
+    State(ctx): State<App>,
+    caller: Who,
     uri: axum::http::Uri,
     form: FormPairs,
 ) -> Result<Response, WebError> {
     if caller.user.is_none() {
         return Ok(super::to_login(&uri).into_response());
     }
-    crate::authz::authorize(&ctx, &caller, Action::ManageEvents).await?;
+    duijie_app::authz::authorize(&ctx, &caller, Action::ManageEvents).await?;
     let mut rec = Map::new();
     let mut values = Map::new();
     for f in EVENT_FIELDS {
@@ -119,7 +121,7 @@ async fn create_event(
     }
     match events::create(&ctx, &rec).await {
         Ok(e) => {
-            crate::audit::record(
+            duijie_app::audit::record(
                 &ctx,
                 &caller,
                 "create",
@@ -131,7 +133,7 @@ async fn create_event(
             .await;
             Ok(Redirect::to(&format!("/events/{}?done=created", e.id)).into_response())
         }
-        Err(ApiError::Validation(e)) => {
+        Err(AppError::Validation(e)) => {
             let (errors, summary) = super::field_errors(&e);
             let data = events_page(
                 &ctx,
@@ -170,8 +172,8 @@ fn done_message(code: &str) -> Option<&'static str> {
 }
 
 async fn event_page(
-    State(ctx): State<Context>,
-    caller: Caller,
+    State(ctx): State<App>,
+    caller: Who,
     Path(raw): Path<String>,
     RawQuery(q): RawQuery,
 ) -> Result<Html<String>, WebError> {
@@ -195,7 +197,7 @@ async fn event_page(
 }
 
 /// Everything the console shows.
-async fn event_data(ctx: &Context, id: i64, mut extra: Value) -> Result<Value, ApiError> {
+async fn event_data(ctx: &App, id: i64, mut extra: Value) -> Result<Value, AppError> {
     let e = events::load(ctx, id).await?;
     let participants = ctx.store.participants(id).await?;
     let prefs = events::preferences(ctx, id).await?;
@@ -255,18 +257,13 @@ async fn event_data(ctx: &Context, id: i64, mut extra: Value) -> Result<Value, A
 }
 
 /// Shows the console again with the reason an action was refused (its 4xx status kept).
-async fn refused(
-    ctx: &Context,
-    caller: &Caller,
-    id: i64,
-    e: ApiError,
-) -> Result<Response, WebError> {
+async fn refused(ctx: &App, caller: &Caller, id: i64, e: AppError) -> Result<Response, WebError> {
     let status = e.status();
     if !status.is_client_error() || events::load(ctx, id).await.is_err() {
         return Err(e.into());
     }
     let message = match &e {
-        ApiError::Validation(f) => {
+        AppError::Validation(f) => {
             f.0.iter()
                 .map(|fe| zh(&fe.message).to_string())
                 .collect::<Vec<_>>()
@@ -296,8 +293,8 @@ fn done(id: i64, code: &str, anchor: &str) -> Response {
 
 /// Posts to `/events/{id}/{action}`.
 async fn event_action(
-    State(ctx): State<Context>,
-    caller: Caller,
+    State(ctx): State<App>,
+    caller: Who,
     Path((raw, action)): Path<(String, String)>,
     form: FormPairs,
 ) -> Result<Response, WebError> {
@@ -328,7 +325,7 @@ async fn event_action(
         }
         _ => {
             return Err(
-                ApiError::NotFound(format!("操作 {action} 不存在 / no action {action}")).into(),
+                AppError::NotFound(format!("操作 {action} 不存在 / no action {action}")).into(),
             );
         }
     };
@@ -340,13 +337,13 @@ async fn event_action(
 
 /// Adds an organisation with its published listings (needs for an enterprise; results and
 /// experts for a university or institute).
-async fn add_participant(ctx: &Context, id: i64, form: &FormPairs) -> Result<(), ApiError> {
+async fn add_participant(ctx: &App, id: i64, form: &FormPairs) -> Result<(), AppError> {
     let org_id = form
         .get("organization_id")
         .and_then(|s| s.parse::<i64>().ok())
         .ok_or_else(|| {
-            ApiError::bad_request(
-                "missing_parameter",
+            AppError::bad_request(
+                Code::MISSING_PARAMETER,
                 "请选择参会单位",
                 "choose an organization",
             )
@@ -354,8 +351,8 @@ async fn add_participant(ctx: &Context, id: i64, form: &FormPairs) -> Result<(),
     let org = ctx.store.organization(org_id).await?;
     let listings = org_listings(ctx, org_id, &org.kind, None, 10).await?;
     if listings.is_empty() {
-        return Err(ApiError::Conflict {
-            code: "nothing_to_bring",
+        return Err(AppError::Conflict {
+            code: Code::NOTHING_TO_BRING,
             message: format!(
                 "“{}”没有已发布的需求、成果或专家，无法参会 / '{}' has no published listings to bring",
                 org.name, org.name
@@ -368,7 +365,7 @@ async fn add_participant(ctx: &Context, id: i64, form: &FormPairs) -> Result<(),
     events::add_participant(ctx, id, &rec).await.map(|_| ())
 }
 
-async fn set_preference(ctx: &Context, id: i64, form: &FormPairs) -> Result<(), ApiError> {
+async fn set_preference(ctx: &App, id: i64, form: &FormPairs) -> Result<(), AppError> {
     let mut rec = Map::new();
     if let Some(n) = form.get("need_id").and_then(|s| s.parse::<i64>().ok()) {
         rec.insert("need_id".into(), json!(n));
@@ -388,8 +385,8 @@ async fn set_preference(ctx: &Context, id: i64, form: &FormPairs) -> Result<(), 
 }
 
 async fn remove_participant(
-    State(ctx): State<Context>,
-    caller: Caller,
+    State(ctx): State<App>,
+    caller: Who,
     Path((raw, pid)): Path<(String, String)>,
 ) -> Result<Response, WebError> {
     let id = super::page_id(&raw)?;
@@ -401,8 +398,8 @@ async fn remove_participant(
 }
 
 async fn remove_preference(
-    State(ctx): State<Context>,
-    caller: Caller,
+    State(ctx): State<App>,
+    caller: Who,
     Path((raw, pid)): Path<(String, String)>,
 ) -> Result<Response, WebError> {
     let id = super::page_id(&raw)?;
@@ -414,8 +411,8 @@ async fn remove_preference(
 }
 
 async fn move_pairing(
-    State(ctx): State<Context>,
-    caller: Caller,
+    State(ctx): State<App>,
+    caller: Who,
     Path((raw, pid)): Path<(String, String)>,
     form: FormPairs,
 ) -> Result<Response, WebError> {
@@ -437,8 +434,8 @@ async fn move_pairing(
 }
 
 async fn remove_pairing(
-    State(ctx): State<Context>,
-    caller: Caller,
+    State(ctx): State<App>,
+    caller: Who,
     Path((raw, pid)): Path<(String, String)>,
 ) -> Result<Response, WebError> {
     let id = super::page_id(&raw)?;
@@ -456,10 +453,10 @@ pub(super) struct Upload {
     pub(super) fields: Vec<(String, String)>,
 }
 
-pub(super) async fn read_upload(caller: &Caller, mut m: Multipart) -> Result<Upload, ApiError> {
+pub(super) async fn read_upload(caller: &Caller, mut m: Multipart) -> Result<Upload, AppError> {
     let bad = |e: axum::extract::multipart::MultipartError| {
-        ApiError::bad_request(
-            "invalid_upload",
+        AppError::bad_request(
+            Code::INVALID_UPLOAD,
             format!("无法读取上传的文件：{}", e.body_text()),
             format!("cannot read the upload: {}", e.body_text()),
         )
@@ -487,8 +484,8 @@ pub(super) async fn read_upload(caller: &Caller, mut m: Multipart) -> Result<Upl
     super::check_csrf(Some(caller), csrf).map_err(|e| e.0)?;
     up.fields.retain(|(k, _)| k != "csrf");
     if up.bytes.is_empty() {
-        return Err(ApiError::bad_request(
-            "missing_file",
+        return Err(AppError::bad_request(
+            Code::MISSING_FILE,
             "请选择要上传的文件",
             "choose a file to upload",
         ));
@@ -496,12 +493,12 @@ pub(super) async fn read_upload(caller: &Caller, mut m: Multipart) -> Result<Upl
     Ok(up)
 }
 
-pub(super) fn format_of(up: &Upload) -> Result<Format, ApiError> {
+pub(super) fn format_of(up: &Upload) -> Result<Format, AppError> {
     let gbk = up.fields.iter().any(|(k, v)| k == "charset" && v == "gbk");
     match Format::from_path(std::path::Path::new(&up.file_name)) {
         Some(Format::Csv { .. }) => Ok(Format::Csv { gbk }),
         Some(f) => Ok(f),
-        None => Err(ApiError::UnsupportedMediaType(format!(
+        None => Err(AppError::UnsupportedMediaType(format!(
             "不支持的文件“{}”：请上传 .csv、.xlsx 或 .jsonl 文件 / unsupported file '{}': upload a .csv, .xlsx or .jsonl file",
             up.file_name, up.file_name
         ))),
@@ -509,8 +506,8 @@ pub(super) fn format_of(up: &Upload) -> Result<Format, ApiError> {
 }
 
 async fn import_participants(
-    State(ctx): State<Context>,
-    caller: Caller,
+    State(ctx): State<App>,
+    caller: Who,
     Path(raw): Path<String>,
     m: Result<Multipart, axum::extract::multipart::MultipartRejection>,
 ) -> Result<Response, WebError> {
@@ -518,8 +515,8 @@ async fn import_participants(
     events::load(&ctx, id).await?;
     let result = async {
         let m = m.map_err(|e| {
-            ApiError::bad_request(
-                "invalid_upload",
+            AppError::bad_request(
+                Code::INVALID_UPLOAD,
                 format!("上传格式错误：{}", e.body_text()),
                 format!("invalid upload: {}", e.body_text()),
             )
@@ -527,7 +524,7 @@ async fn import_participants(
         let up = read_upload(&caller, m).await?;
         let format = match format_of(&up)? {
             Format::Jsonl => {
-                return Err(ApiError::UnsupportedMediaType(
+                return Err(AppError::UnsupportedMediaType(
                     "参会单位请用 CSV 或 XLSX 上传 / participants are imported from CSV or XLSX"
                         .into(),
                 ));
@@ -581,7 +578,7 @@ const IMPORT_KINDS: &[(&str, &str)] = &[
     ("organizations", "单位"),
 ];
 
-async fn import_page(State(ctx): State<Context>, caller: Caller) -> Result<Html<String>, WebError> {
+async fn import_page(State(ctx): State<App>, caller: Who) -> Result<Html<String>, WebError> {
     render(
         &ctx,
         &caller,
@@ -593,15 +590,15 @@ async fn import_page(State(ctx): State<Context>, caller: Caller) -> Result<Html<
 }
 
 async fn import_upload(
-    State(ctx): State<Context>,
-    caller: Caller,
+    State(ctx): State<App>,
+    caller: Who,
     m: Result<Multipart, axum::extract::multipart::MultipartRejection>,
 ) -> Result<Response, WebError> {
     let mut values = json!({"kind": "results", "charset": "utf-8"});
     let result = async {
         let m = m.map_err(|e| {
-            ApiError::bad_request(
-                "invalid_upload",
+            AppError::bad_request(
+                Code::INVALID_UPLOAD,
                 format!("上传格式错误：{}", e.body_text()),
                 format!("invalid upload: {}", e.body_text()),
             )
@@ -617,8 +614,8 @@ async fn import_upload(
             .map(|(_, v)| v.clone())
             .unwrap_or_default();
         let entity = Entity::parse(&kind).ok_or_else(|| {
-            ApiError::bad_request(
-                "invalid_parameter",
+            AppError::bad_request(
+                Code::INVALID_PARAMETER,
                 format!("请选择导入类型（{}）", vocab::choices(IMPORT_KINDS)),
                 "choose what to import",
             )
@@ -630,16 +627,16 @@ async fn import_upload(
                 .prefix("import-")
                 .suffix(".xlsx")
                 .tempfile_in(&ctx.settings.data.dir)
-                .map_err(|e| ApiError::Internal(format!("temporary file: {e}")))?;
+                .map_err(|e| AppError::Internal(format!("temporary file: {e}")))?;
             std::fs::write(tmp.path(), &up.bytes)
-                .map_err(|e| ApiError::Internal(format!("temporary file: {e}")))?;
+                .map_err(|e| AppError::Internal(format!("temporary file: {e}")))?;
             (Source::XlsxFile(tmp.path().to_path_buf()), Some(tmp))
         } else {
             let cursor = std::io::Cursor::new(up.bytes);
             (Source::Reader(Box::new(cursor)), None)
         };
         let summary = import::run(&ctx, entity, format, source, |_| {}).await?;
-        Ok::<_, ApiError>((summary, file_name, entity))
+        Ok::<_, AppError>((summary, file_name, entity))
     }
     .await;
     let kinds = options(IMPORT_KINDS);

@@ -2,22 +2,22 @@
 //! messages in Chinese and "see matches before you publish" (the unsaved-text match).
 
 use super::{FormPairs, WebError, industry_options, options, render, render_status};
-use crate::auth::Caller;
-use crate::context::Context;
-use crate::error::ApiError;
-use crate::listings::{self, Entity};
-use crate::matching;
+use crate::auth::{Caller, Who};
 use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
+use duijie_app::App;
+use duijie_app::AppError;
+use duijie_app::listings::{self, Entity};
+use duijie_app::matching;
 use duijie_domain::{ListingKind, input::Record, vocab};
 use duijie_match::engine::MatchOptions;
 use duijie_store::ListFilter;
 use serde_json::{Map, Value, json};
 
-pub fn router() -> Router<Context> {
+pub fn router() -> Router<App> {
     Router::new()
         .route(
             "/needs/new",
@@ -109,11 +109,7 @@ fn own_org(caller: &Caller) -> Option<String> {
     Some(u.organization_name.clone().unwrap_or_default())
 }
 
-async fn form_context(
-    ctx: &Context,
-    caller: &Caller,
-    kind: ListingKind,
-) -> Result<Value, ApiError> {
+async fn form_context(ctx: &App, caller: &Caller, kind: ListingKind) -> Result<Value, AppError> {
     let org_kind = if kind == ListingKind::Need {
         "enterprise"
     } else {
@@ -150,14 +146,15 @@ fn title_of(kind: ListingKind) -> &'static str {
 
 /// Who may post this kind: not signed in goes to sign in first; a role that cannot
 /// publish it gets a page saying so.
-async fn may_post(ctx: &Context, caller: &Caller, kind: ListingKind) -> Result<(), WebError> {
-    crate::authz::authorize(ctx, caller, crate::authz::Action::CreateListing(kind)).await?;
+async fn may_post(ctx: &App, caller: &Caller, kind: ListingKind) -> Result<(), WebError> {
+    duijie_app::authz::authorize(ctx, caller, duijie_app::authz::Action::CreateListing(kind))
+        .await?;
     Ok(())
 }
 
 async fn blank(
-    State(ctx): State<Context>,
-    caller: Caller,
+    State(ctx): State<App>,
+    caller: Who,
     uri: axum::http::Uri,
     kind: ListingKind,
 ) -> Result<Response, WebError> {
@@ -180,8 +177,8 @@ async fn blank(
 
 /// "Preview" shows the matches of the text as typed; "publish" validates and stores it.
 async fn submit(
-    State(ctx): State<Context>,
-    caller: Caller,
+    State(ctx): State<App>,
+    caller: Who,
     form: FormPairs,
     kind: ListingKind,
 ) -> Result<Response, WebError> {
@@ -226,7 +223,7 @@ async fn submit(
                         "title": format!("可能匹配的{}", target.label_zh()),
                         "items": super::pages::match_items(&items),
                     })),
-                    Err(ApiError::BadRequest { message, .. }) => {
+                    Err(AppError::BadRequest { message, .. }) => {
                         page["preview_error"] = json!(super::zh(&message));
                     }
                     Err(e) => return Err(e.into()),
@@ -235,7 +232,7 @@ async fn submit(
             page["preview"] = json!(sections);
         }
         // show what would be refused on publishing, without refusing the preview
-        if let Err(ApiError::Validation(e)) = listings::validate(&ctx, Entity::Listing(kind), &rec)
+        if let Err(AppError::Validation(e)) = listings::validate(&ctx, Entity::Listing(kind), &rec)
         {
             let (by_field, _) = super::field_errors(&e);
             page["hints"] = by_field;
@@ -255,7 +252,7 @@ async fn submit(
             let id = v["id"].as_i64().unwrap_or(0);
             Ok(Redirect::to(&format!("/{}/{id}?published=1", kind.plural())).into_response())
         }
-        Err(ApiError::Validation(e)) => {
+        Err(AppError::Validation(e)) => {
             let (by_field, summary) = super::field_errors(&e);
             page["errors"] = by_field;
             page["error_summary"] = json!(summary);

@@ -4,18 +4,20 @@
 
 use super::console::{format_of, read_upload};
 use super::{FormPairs, WebError, field_errors, page_id, pagination, render, render_status, zh};
-use crate::auth::Caller;
-use crate::authz::Action;
-use crate::context::Context;
-use crate::error::ApiError;
+use crate::auth::{Caller, Who};
+use crate::error::HttpStatus;
 use crate::extract::Params;
-use crate::import::Format;
-use crate::{ledger, stats};
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, Multipart, Path, RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
+use duijie_app::App;
+use duijie_app::AppError;
+use duijie_app::Code;
+use duijie_app::authz::Action;
+use duijie_app::import::Format;
+use duijie_app::{ledger, stats};
 use duijie_domain::ledger::{ENTRY_KINDS, LEDGER_STATUSES, PROJECT_KINDS};
 use duijie_domain::{Zone, vocab};
 use duijie_store::ListFilter;
@@ -23,7 +25,7 @@ use serde_json::{Map, Value, json};
 
 const PER_PAGE: i64 = 20;
 
-pub fn router(ctx: Context) -> Router<Context> {
+pub fn router(ctx: App) -> Router<App> {
     let guard = axum::middleware::from_fn_with_state(
         (ctx, Action::ManageLedger, "ledger"),
         super::guard_pages,
@@ -51,7 +53,7 @@ fn status_options() -> Value {
 }
 
 /// Organisation names for the form's suggestions.
-async fn org_names(ctx: &Context, kind: &str) -> Result<Vec<String>, WebError> {
+async fn org_names(ctx: &App, kind: &str) -> Result<Vec<String>, WebError> {
     let f = ListFilter {
         kind: Some(kind.into()),
         ..ListFilter::default()
@@ -61,14 +63,14 @@ async fn org_names(ctx: &Context, kind: &str) -> Result<Vec<String>, WebError> {
 }
 
 async fn list_data(
-    ctx: &Context,
+    ctx: &App,
     caller: &Caller,
     query: &str,
     extra: Value,
 ) -> Result<Value, WebError> {
     let mut p = Params::from_query(query)?;
     let page_no = p.int("page", 1, 1, 100_000)?;
-    let filter = ledger::filter_from(ctx, &mut p)?;
+    let filter = crate::routes::ledger::filter_from(ctx, &mut p)?;
     // the filters as they were given, to refill the form and build links
     let mut given = Map::new();
     for key in [
@@ -103,7 +105,7 @@ async fn list_data(
     };
     let sep = if qs.is_empty() { "" } else { "&" };
     let manages = ledger::sees_all(caller)
-        && crate::authz::authorize(ctx, caller, Action::ManageLedger)
+        && duijie_app::authz::authorize(ctx, caller, Action::ManageLedger)
             .await
             .is_ok();
     let mut data = json!({
@@ -134,8 +136,8 @@ async fn list_data(
 }
 
 async fn list_page(
-    State(ctx): State<Context>,
-    caller: Caller,
+    State(ctx): State<App>,
+    caller: Who,
     uri: axum::http::Uri,
     RawQuery(q): RawQuery,
 ) -> Result<Response, WebError> {
@@ -146,19 +148,14 @@ async fn list_page(
     Ok(render(&ctx, &caller, "ledger.html", "ledger", "成效台账", data)?.into_response())
 }
 
-async fn entry_data(
-    ctx: &Context,
-    caller: &Caller,
-    id: i64,
-    extra: Value,
-) -> Result<Value, WebError> {
+async fn entry_data(ctx: &App, caller: &Caller, id: i64, extra: Value) -> Result<Value, WebError> {
     let (entry, history) = ledger::entry(ctx, caller, id).await?;
     let next: Vec<Value> = entry
         .next_statuses
         .iter()
         .map(|c| json!({"code": c, "label": duijie_domain::ledger::status_label(c)}))
         .collect();
-    let manages = crate::authz::authorize(ctx, caller, Action::ManageLedger)
+    let manages = duijie_app::authz::authorize(ctx, caller, Action::ManageLedger)
         .await
         .is_ok();
     let mut data = json!({
@@ -178,8 +175,8 @@ async fn entry_data(
 }
 
 async fn entry_page(
-    State(ctx): State<Context>,
-    caller: Caller,
+    State(ctx): State<App>,
+    caller: Who,
     uri: axum::http::Uri,
     Path(raw): Path<String>,
 ) -> Result<Response, WebError> {
@@ -229,8 +226,8 @@ fn outcome_body(form: &FormPairs) -> Map<String, Value> {
 }
 
 async fn record(
-    State(ctx): State<Context>,
-    caller: Caller,
+    State(ctx): State<App>,
+    caller: Who,
     Path(raw): Path<String>,
     form: FormPairs,
 ) -> Result<Response, WebError> {
@@ -241,7 +238,7 @@ async fn record(
         Err(e) => {
             let status = e.status();
             let (errors, summary, message) = match &e {
-                ApiError::Validation(f) => {
+                AppError::Validation(f) => {
                     let (by, sum) = field_errors(f);
                     (by, sum, None)
                 }
@@ -251,7 +248,7 @@ async fn record(
                     Some(zh(other.body()["error"]["message"].as_str().unwrap_or("")).to_string()),
                 ),
             };
-            if matches!(e, ApiError::Internal(_) | ApiError::Unavailable(_)) {
+            if matches!(e, AppError::Internal(_) | AppError::Unavailable(_)) {
                 return Err(e.into());
             }
             let values: Map<String, Value> = form
@@ -285,8 +282,8 @@ async fn record(
 }
 
 async fn create(
-    State(ctx): State<Context>,
-    caller: Caller,
+    State(ctx): State<App>,
+    caller: Who,
     form: FormPairs,
 ) -> Result<Response, WebError> {
     let mut body = Map::new();
@@ -327,15 +324,15 @@ async fn create(
     let outcome = if unknown.is_empty() {
         ledger::create(&ctx, &caller, &body).await
     } else {
-        Err(ApiError::Validation(unknown))
+        Err(AppError::Validation(unknown))
     };
     match outcome {
         Ok(e) => Ok(Redirect::to(&format!("/ledger/{}?saved=1", e.entry.id)).into_response()),
-        Err(e @ (ApiError::Internal(_) | ApiError::Unavailable(_))) => Err(e.into()),
+        Err(e @ (AppError::Internal(_) | AppError::Unavailable(_))) => Err(e.into()),
         Err(e) => {
             let status = e.status();
             let (errors, summary, message) = match &e {
-                ApiError::Validation(f) => {
+                AppError::Validation(f) => {
                     let (mut by, sum) = field_errors(f);
                     // API field names → form field names
                     if let Value::Object(m) = &mut by {
@@ -384,14 +381,14 @@ async fn create(
 }
 
 async fn import(
-    State(ctx): State<Context>,
-    caller: Caller,
+    State(ctx): State<App>,
+    caller: Who,
     m: Result<Multipart, axum::extract::multipart::MultipartRejection>,
 ) -> Result<Response, WebError> {
     let result = async {
         let m = m.map_err(|e| {
-            ApiError::bad_request(
-                "invalid_upload",
+            AppError::bad_request(
+                Code::INVALID_UPLOAD,
                 format!("上传格式错误：{}", e.body_text()),
                 format!("invalid upload: {}", e.body_text()),
             )
@@ -399,15 +396,16 @@ async fn import(
         let up = read_upload(&caller, m).await?;
         let format = match format_of(&up)? {
             Format::Jsonl => {
-                return Err(ApiError::UnsupportedMediaType(
+                return Err(AppError::UnsupportedMediaType(
                     "台账请用 CSV 或 XLSX 上传 / the ledger is imported from CSV or XLSX".into(),
                 ));
             }
             f => f,
         };
         let bytes = up.bytes;
-        let rows = tokio::task::spawn_blocking(move || crate::events::read_table(format, &bytes))
-            .await??;
+        let rows =
+            tokio::task::spawn_blocking(move || duijie_app::events::read_table(format, &bytes))
+                .await??;
         ledger::import(&ctx, &caller, rows).await
     }
     .await;
@@ -423,7 +421,7 @@ async fn import(
                 "errors": r.errors.iter().map(|e| json!({"line": e.line, "message": zh(&e.message)})).collect::<Vec<_>>(),
             }),
         ),
-        Err(e @ (ApiError::Internal(_) | ApiError::Unavailable(_))) => return Err(e.into()),
+        Err(e @ (AppError::Internal(_) | AppError::Unavailable(_))) => return Err(e.into()),
         Err(e) => (
             e.status(),
             json!({"fatal": zh(e.body()["error"]["message"].as_str().unwrap_or(""))}),
@@ -442,8 +440,8 @@ async fn import(
 }
 
 async fn dashboard(
-    State(ctx): State<Context>,
-    caller: Caller,
+    State(ctx): State<App>,
+    caller: Who,
     RawQuery(q): RawQuery,
 ) -> Result<Response, WebError> {
     let mut p = Params::from_query(q.as_deref().unwrap_or(""))?;

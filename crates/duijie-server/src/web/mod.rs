@@ -12,22 +12,24 @@ mod forms;
 mod ledger;
 mod pages;
 
-use crate::auth::Caller;
-use crate::authz::Action;
-use crate::context::Context;
-use crate::error::ApiError;
+use crate::auth::{Caller, Who};
+use crate::error::HttpStatus;
 use axum::Router;
 use axum::extract::{FromRequest, Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
+use duijie_app::App;
+use duijie_app::AppError;
+use duijie_app::Code;
+use duijie_app::authz::Action;
 use duijie_domain::{ListingKind, Zone, vocab};
 use minijinja::Environment;
 use serde_json::{Map, Value, json};
 use std::sync::OnceLock;
 
 /// The pages and assets; merged at the root of the application router.
-pub fn router(ctx: &Context) -> Router<Context> {
+pub fn router(ctx: &App) -> Router<App> {
     Router::new()
         .merge(pages::router())
         .merge(forms::router())
@@ -64,7 +66,7 @@ async fn security_headers(mut r: Response) -> Response {
 }
 
 /// The API reference, rendered from the OpenAPI table (no CDN, no script).
-async fn api_docs(State(ctx): State<Context>, caller: Caller) -> Result<Html<String>, WebError> {
+async fn api_docs(State(ctx): State<App>, caller: Who) -> Result<Html<String>, WebError> {
     render(
         &ctx,
         &caller,
@@ -151,7 +153,7 @@ fn env() -> Result<&'static Environment<'static>, WebError> {
         Ok(env)
     })
     .as_ref()
-    .map_err(|e| WebError::from(ApiError::Internal(e.clone())))
+    .map_err(|e| WebError::from(AppError::Internal(e.clone())))
 }
 
 /// The Chinese half of a `中文 / English` message.
@@ -175,7 +177,7 @@ fn yuan(v: i64) -> String {
 
 /// Renders a page of the given section (`nav` marks the active link).
 pub(crate) fn render(
-    ctx: &Context,
+    ctx: &App,
     caller: &Caller,
     template: &str,
     nav: &str,
@@ -205,14 +207,14 @@ pub(crate) fn render(
     let html = env()?
         .get_template(template)
         .and_then(|t| t.render(&page))
-        .map_err(|e| ApiError::Internal(format!("rendering {template}: {e:#}")))?;
+        .map_err(|e| AppError::Internal(format!("rendering {template}: {e:#}")))?;
     Ok(Html(html))
 }
 
 /// Renders a page with an HTTP status other than 200 (a form with errors).
 pub(crate) fn render_status(
     status: StatusCode,
-    ctx: &Context,
+    ctx: &App,
     caller: &Caller,
     template: &str,
     nav: &str,
@@ -226,7 +228,7 @@ pub(crate) fn render_status(
 }
 
 /// Code → Chinese label tables for the templates.
-fn labels(ctx: &Context) -> Value {
+fn labels(ctx: &App) -> Value {
     let table = |t: &[(&str, &str)]| {
         Value::Object(t.iter().map(|(c, l)| (c.to_string(), json!(l))).collect())
     };
@@ -241,8 +243,8 @@ fn labels(ctx: &Context) -> Value {
         "kind": {"result": "科技成果", "need": "技术需求", "expert": "专家",
                  "results": "科技成果", "needs": "技术需求", "experts": "专家"},
         "component": Value::Object(duijie_match::engine::ComponentKind::ALL.iter().map(|c| (c.code().to_string(), json!(c.label_zh()))).collect()),
-        "event_format": table(crate::events::FORMATS),
-        "event_status": table(crate::events::STATUSES),
+        "event_format": table(duijie_app::events::FORMATS),
+        "event_status": table(duijie_app::events::STATUSES),
     })
 }
 
@@ -254,7 +256,7 @@ fn options(t: &[(&str, &str)]) -> Value {
 }
 
 /// The industry vocabulary as template options.
-fn industry_options(ctx: &Context) -> Value {
+fn industry_options(ctx: &App) -> Value {
     ctx.vocab
         .industries()
         .map(|(c, l)| json!({"code": c, "label": l}))
@@ -268,11 +270,17 @@ fn plural(kind: ListingKind) -> &'static str {
 
 /// An error shown as a page: the status of the underlying API error and its Chinese
 /// message. Internal errors are logged with their cause and shown without it.
-pub struct WebError(ApiError);
+pub struct WebError(AppError);
 
-impl From<ApiError> for WebError {
-    fn from(e: ApiError) -> Self {
+impl From<AppError> for WebError {
+    fn from(e: AppError) -> Self {
         WebError(e)
+    }
+}
+
+impl From<crate::error::ApiError> for WebError {
+    fn from(e: crate::error::ApiError) -> Self {
+        WebError(e.0)
     }
 }
 
@@ -285,11 +293,7 @@ impl From<duijie_store::StoreError> for WebError {
 impl IntoResponse for WebError {
     fn into_response(self) -> Response {
         let e = self.0;
-        match &e {
-            ApiError::Internal(cause) => tracing::error!(%cause, "internal error on a page"),
-            ApiError::Unavailable(cause) => tracing::warn!(%cause, "store unavailable"),
-            _ => {}
-        }
+        e.log();
         let status = e.status();
         let body = e.body();
         let message = body["error"]["message"].as_str().unwrap_or("").to_string();
@@ -321,7 +325,7 @@ impl IntoResponse for WebError {
 
 /// The HTML 404 for paths that match no page.
 pub async fn not_found() -> WebError {
-    WebError(ApiError::NotFound("页面不存在 / no such page".to_string()))
+    WebError(AppError::NotFound("页面不存在 / no such page".to_string()))
 }
 
 /// An `application/x-www-form-urlencoded` body as ordered pairs (checkbox groups repeat
@@ -340,15 +344,15 @@ impl<S: Send + Sync> FromRequest<S> for FormPairs {
             .unwrap_or("")
             .to_ascii_lowercase();
         if !ct.starts_with("application/x-www-form-urlencoded") {
-            return Err(WebError(ApiError::UnsupportedMediaType(
+            return Err(WebError(AppError::UnsupportedMediaType(
                 "表单应为 application/x-www-form-urlencoded / the form must be application/x-www-form-urlencoded".into(),
             )));
         }
         let bytes = axum::body::Bytes::from_request(req, state)
             .await
             .map_err(|e| {
-                WebError(ApiError::bad_request(
-                    "invalid_body",
+                WebError(AppError::bad_request(
+                    Code::INVALID_BODY,
                     format!("无法读取表单：{e}"),
                     format!("cannot read the form: {e}"),
                 ))
@@ -356,8 +360,8 @@ impl<S: Send + Sync> FromRequest<S> for FormPairs {
         let form = serde_urlencoded::from_bytes::<Vec<(String, String)>>(&bytes)
             .map(FormPairs)
             .map_err(|e| {
-                WebError(ApiError::bad_request(
-                    "invalid_form",
+                WebError(AppError::bad_request(
+                    Code::INVALID_FORM,
                     format!("表单格式错误：{e}"),
                     format!("malformed form: {e}"),
                 ))
@@ -376,8 +380,8 @@ pub(crate) fn check_csrf(caller: Option<&Caller>, sent: Option<&str>) -> Result<
     }
     match (caller.csrf(), sent) {
         (Some(expected), Some(sent)) if crate::auth::same_secret(expected, sent) => Ok(()),
-        _ => Err(WebError(ApiError::Forbidden {
-            code: "csrf_failed",
+        _ => Err(WebError(AppError::Forbidden {
+            code: Code::CSRF_FAILED,
             message: "表单已过期或来源不明，请返回刷新页面后重试 / the form is stale or did not come from this site; reload the page and try again".into(),
         })),
     }
@@ -386,26 +390,22 @@ pub(crate) fn check_csrf(caller: Option<&Caller>, sent: Option<&str>) -> Result<
 /// Pages that need a role: not signed in goes to the sign-in page (and back after), signed
 /// in without the right goes to a 403 page. Changes through them are audited.
 pub(crate) async fn guard_pages(
-    axum::extract::State((ctx, action, entity)): axum::extract::State<(
-        Context,
-        Action,
-        &'static str,
-    )>,
-    caller: Caller,
+    axum::extract::State((ctx, action, entity)): axum::extract::State<(App, Action, &'static str)>,
+    caller: Who,
     req: Request,
     next: axum::middleware::Next,
 ) -> Response {
     if caller.user.is_none() {
         return to_login(req.uri()).into_response();
     }
-    if let Err(e) = crate::authz::authorize(&ctx, &caller, action).await {
+    if let Err(e) = duijie_app::authz::authorize(&ctx, &caller, action).await {
         return WebError(e).into_response();
     }
     let write = req.method() == axum::http::Method::POST;
     let what = format!("{} {}", req.method(), req.uri().path());
     let resp = next.run(req).await;
     if write && (resp.status().is_success() || resp.status().is_redirection()) {
-        crate::audit::record(&ctx, &caller, &what, entity, None, None, None).await;
+        duijie_app::audit::record(&ctx, &caller, &what, entity, None, None, None).await;
     }
     resp
 }
@@ -441,7 +441,7 @@ impl FormPairs {
 pub(crate) fn page_id(raw: &str) -> Result<i64, WebError> {
     match raw.parse::<i64>() {
         Ok(n) if n > 0 => Ok(n),
-        _ => Err(ApiError::NotFound(format!("页面 {raw} 不存在 / no page {raw}")).into()),
+        _ => Err(AppError::NotFound(format!("页面 {raw} 不存在 / no page {raw}")).into()),
     }
 }
 

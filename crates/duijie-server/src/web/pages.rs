@@ -2,24 +2,25 @@
 //! with its proposed matches.
 
 use super::{WebError, industry_options, pagination, plural, render, render_status};
-use crate::auth::Caller;
-use crate::context::Context;
-use crate::error::ApiError;
+use crate::auth::{Caller, Who};
 use crate::extract::Params;
-use crate::listings::{self, Entity};
-use crate::matching;
 use axum::Router;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
+use duijie_app::App;
+use duijie_app::AppError;
+use duijie_app::Code;
+use duijie_app::listings::{self, Entity};
+use duijie_app::matching;
 use duijie_domain::{ListingKind, Zone, vocab};
 use duijie_index::SearchRequest;
 use duijie_match::engine::MatchOptions;
 use duijie_store::ListFilter;
 use serde_json::{Value, json};
 
-pub fn router() -> Router<Context> {
+pub fn router() -> Router<App> {
     Router::new()
         .route("/", get(home))
         .route("/search", get(search))
@@ -59,20 +60,20 @@ fn query(raw: Option<String>) -> Result<Params, WebError> {
 }
 
 /// `page=N` (1-based) as an offset.
-fn page_offset(p: &mut Params, limit: i64) -> Result<i64, ApiError> {
+fn page_offset(p: &mut Params, limit: i64) -> Result<i64, AppError> {
     let page = p.int("page", 1, 1, 10_000)?;
     Ok((page - 1) * limit)
 }
 
 async fn run_search(
-    ctx: &Context,
+    ctx: &App,
     req: SearchRequest,
-) -> Result<duijie_index::SearchResponse, ApiError> {
+) -> Result<duijie_index::SearchResponse, AppError> {
     let index = ctx.index.clone();
     Ok(tokio::task::spawn_blocking(move || index.search(&req)).await??)
 }
 
-async fn home(State(ctx): State<Context>, caller: Caller) -> Result<Html<String>, WebError> {
+async fn home(State(ctx): State<App>, caller: Who) -> Result<Html<String>, WebError> {
     let all = run_search(
         &ctx,
         SearchRequest {
@@ -117,7 +118,7 @@ async fn home(State(ctx): State<Context>, caller: Caller) -> Result<Html<String>
         caller.viewer(),
     )
     .await?;
-    let events = crate::events::list(&ctx, &Default::default(), 5, 0).await?;
+    let events = duijie_app::events::list(&ctx, &Default::default(), 5, 0).await?;
     let orgs = ctx
         .store
         .organizations(&ListFilter::default(), 1, 0)
@@ -150,12 +151,12 @@ async fn home(State(ctx): State<Context>, caller: Caller) -> Result<Html<String>
     )
 }
 
-fn to_value<T: serde::Serialize>(v: &T) -> Result<Value, ApiError> {
-    serde_json::to_value(v).map_err(|e| ApiError::Internal(e.to_string()))
+fn to_value<T: serde::Serialize>(v: &T) -> Result<Value, AppError> {
+    serde_json::to_value(v).map_err(|e| AppError::Internal(e.to_string()))
 }
 
 /// The search page. Invalid filters are shown on the page (400) rather than as a bare error.
-async fn search(State(ctx): State<Context>, caller: Caller, RawQuery(raw): RawQuery) -> Response {
+async fn search(State(ctx): State<App>, caller: Who, RawQuery(raw): RawQuery) -> Response {
     let mut form = json!({});
     for (k, v) in serde_urlencoded::from_str::<Vec<(String, String)>>(raw.as_deref().unwrap_or(""))
         .unwrap_or_default()
@@ -164,7 +165,7 @@ async fn search(State(ctx): State<Context>, caller: Caller, RawQuery(raw): RawQu
     }
     match search_page(&ctx, &caller, raw).await {
         Ok(html) => html.into_response(),
-        Err(WebError(ApiError::BadRequest { message, .. })) => render_status(
+        Err(WebError(AppError::BadRequest { message, .. })) => render_status(
             StatusCode::BAD_REQUEST,
             &ctx,
             &caller,
@@ -180,7 +181,7 @@ async fn search(State(ctx): State<Context>, caller: Caller, RawQuery(raw): RawQu
 const PAGE_SIZE: usize = 10;
 
 async fn search_page(
-    ctx: &Context,
+    ctx: &App,
     caller: &Caller,
     raw: Option<String>,
 ) -> Result<Html<String>, WebError> {
@@ -323,8 +324,8 @@ async fn search_page(
 const LIST_SIZE: i64 = 20;
 
 async fn list(
-    State(ctx): State<Context>,
-    caller: Caller,
+    State(ctx): State<App>,
+    caller: Who,
     RawQuery(raw): RawQuery,
     entity: Entity,
 ) -> Result<Html<String>, WebError> {
@@ -335,8 +336,8 @@ async fn list(
     if entity != Entity::Organization {
         if let Some(i) = p.str("industry") {
             let code = ctx.vocab.resolve_industry(&i).ok_or_else(|| {
-                ApiError::bad_request(
-                    "invalid_parameter",
+                AppError::bad_request(
+                    Code::INVALID_PARAMETER,
                     format!("行业“{i}”不在行业目录中"),
                     format!("industry '{i}' is not in the vocabulary"),
                 )
@@ -352,7 +353,7 @@ async fn list(
         f.kind = Some(k);
     }
     p.finish()?;
-    if entity != Entity::Organization && !crate::authz::sees_unpublished(&caller, None) {
+    if entity != Entity::Organization && !duijie_app::authz::sees_unpublished(&caller, None) {
         f.status = Some("published".into());
     }
     let page = listings::list(&ctx, entity, &f, LIST_SIZE, offset, caller.viewer()).await?;
@@ -387,12 +388,12 @@ fn entity_path(e: Entity) -> &'static str {
 
 /// Matches of a stored listing for its page.
 async fn matches_of(
-    ctx: &Context,
+    ctx: &App,
     kind: ListingKind,
     id: i64,
     target: ListingKind,
     limit: usize,
-) -> Result<Value, ApiError> {
+) -> Result<Value, AppError> {
     let opts = MatchOptions {
         limit,
         ..Default::default()
@@ -414,8 +415,8 @@ pub(crate) fn match_items(items: &[duijie_match::engine::Match]) -> Value {
 }
 
 async fn listing(
-    State(ctx): State<Context>,
-    caller: Caller,
+    State(ctx): State<App>,
+    caller: Who,
     Path(raw): Path<String>,
     RawQuery(q): RawQuery,
     kind: ListingKind,
@@ -428,9 +429,9 @@ async fn listing(
         .then_some("已发布。其他用户现在可以搜索到它，下方是为它推荐的匹配对象。");
     let item = listings::get(&ctx, Entity::Listing(kind), id, caller.viewer()).await?;
     if item["status"].as_str().is_some_and(|s| s != "published")
-        && !crate::authz::sees_unpublished(&caller, item["organization"]["id"].as_i64())
+        && !duijie_app::authz::sees_unpublished(&caller, item["organization"]["id"].as_i64())
     {
-        return Err(ApiError::not_found(kind.label_zh(), kind.code(), id).into());
+        return Err(AppError::not_found(kind.label_zh(), kind.code(), id).into());
     }
     let mut sections = Vec::new();
     let live = item["status"].as_str().is_none_or(|s| s == "published");
@@ -457,8 +458,8 @@ async fn listing(
 }
 
 async fn organization(
-    State(ctx): State<Context>,
-    caller: Caller,
+    State(ctx): State<App>,
+    caller: Who,
     Path(raw): Path<String>,
 ) -> Result<Html<String>, WebError> {
     let id = super::page_id(&raw)?;
@@ -468,7 +469,7 @@ async fn organization(
         ..Default::default()
     };
     let mut f = f;
-    if !crate::authz::sees_unpublished(&caller, Some(id)) {
+    if !duijie_app::authz::sees_unpublished(&caller, Some(id)) {
         f.status = Some("published".into());
     }
     let of = |k| listings::list(&ctx, Entity::Listing(k), &f, 50, 0, caller.viewer());

@@ -13,9 +13,10 @@
 //! signature, logs every attempt and retries with exponential backoff. Everything it needs
 //! is in the database, so a restart carries on where the last process stopped.
 
+use crate::app::App;
 use crate::auth::Caller;
-use crate::context::Context;
-use crate::error::ApiError;
+use crate::codes::Code;
+use crate::error::AppError;
 use duijie_domain::input::Record;
 use duijie_domain::{FieldErrors, ListingKind, ListingText};
 use duijie_store::{
@@ -182,7 +183,7 @@ fn as_str(v: &Value) -> Option<String> {
 
 /// Validates the fields of a subscription (JSON body or form). The need's visibility is
 /// checked by [`create`], which knows the caller.
-pub fn parse_input(ctx: &Context, rec: &Record) -> Result<SubscriptionInput, FieldErrors> {
+pub fn parse_input(ctx: &App, rec: &Record) -> Result<SubscriptionInput, FieldErrors> {
     let mut e = FieldErrors::default();
     for k in rec.keys() {
         if !["kind", "need_id", "industry", "min_score", "webhook_url"].contains(&k.as_str()) {
@@ -347,10 +348,10 @@ pub fn to_json(s: &Subscription) -> Value {
 /// Creates a subscription for the signed-in caller. Returns it and its signing secret,
 /// which is shown this once.
 pub async fn create(
-    ctx: &Context,
+    ctx: &App,
     caller: &Caller,
     rec: &Record,
-) -> Result<(Subscription, String), ApiError> {
+) -> Result<(Subscription, String), AppError> {
     let user = caller.require()?;
     let input = parse_input(ctx, rec)?;
     if let Some(need_id) = input.need_id {
@@ -401,14 +402,10 @@ pub async fn create(
 }
 
 /// The caller's subscriptions; an administrator's `all` lists everyone's.
-pub async fn list(
-    ctx: &Context,
-    caller: &Caller,
-    all: bool,
-) -> Result<Vec<Subscription>, ApiError> {
+pub async fn list(ctx: &App, caller: &Caller, all: bool) -> Result<Vec<Subscription>, AppError> {
     let user = caller.require()?;
     if all && !is_admin(caller) {
-        return Err(ApiError::forbidden(
+        return Err(AppError::forbidden(
             "只有管理员可以查看所有人的提醒订阅",
             "only administrators may list everyone's alerts",
         ));
@@ -421,14 +418,14 @@ pub async fn list(
 
 /// A subscription the caller owns (administrators: any). 404 when it does not exist,
 /// 403 when it is someone else's.
-pub async fn owned(ctx: &Context, caller: &Caller, id: i64) -> Result<Subscription, ApiError> {
+pub async fn owned(ctx: &App, caller: &Caller, id: i64) -> Result<Subscription, AppError> {
     let user = caller.require()?;
     let s = ctx.store.subscription(id).await.map_err(|e| match e {
-        duijie_store::StoreError::NotFound { .. } => ApiError::not_found("提醒订阅", "alert", id),
+        duijie_store::StoreError::NotFound { .. } => AppError::not_found("提醒订阅", "alert", id),
         e => e.into(),
     })?;
     if s.user_id != user.id && !is_admin(caller) {
-        return Err(ApiError::forbidden(
+        return Err(AppError::forbidden(
             "只能查看和修改自己的提醒订阅",
             "you may see and change only your own alerts",
         ));
@@ -437,7 +434,7 @@ pub async fn owned(ctx: &Context, caller: &Caller, id: i64) -> Result<Subscripti
 }
 
 /// Deletes a subscription (its deliveries go with it; notifications stay).
-pub async fn delete(ctx: &Context, caller: &Caller, id: i64) -> Result<(), ApiError> {
+pub async fn delete(ctx: &App, caller: &Caller, id: i64) -> Result<(), AppError> {
     let s = owned(ctx, caller, id).await?;
     ctx.store.delete_subscription(id).await?;
     crate::audit::record(
@@ -455,11 +452,11 @@ pub async fn delete(ctx: &Context, caller: &Caller, id: i64) -> Result<(), ApiEr
 
 /// Queues a test delivery to the subscription's webhook; the delivery worker sends it at
 /// once (the answer does not wait for it).
-pub async fn send_test(ctx: &Context, caller: &Caller, id: i64) -> Result<Delivery, ApiError> {
+pub async fn send_test(ctx: &App, caller: &Caller, id: i64) -> Result<Delivery, AppError> {
     let s = owned(ctx, caller, id).await?;
     if s.webhook_url.is_none() {
-        return Err(ApiError::bad_request(
-            "no_webhook",
+        return Err(AppError::bad_request(
+            Code::NO_WEBHOOK,
             "该订阅没有设置 Webhook 网址，无法发送测试",
             "this alert has no webhook URL to test",
         ));
@@ -483,11 +480,11 @@ pub async fn send_test(ctx: &Context, caller: &Caller, id: i64) -> Result<Delive
 
 /// A subscription's deliveries, newest first, each with its attempts.
 pub async fn deliveries(
-    ctx: &Context,
+    ctx: &App,
     caller: &Caller,
     id: i64,
     limit: i64,
-) -> Result<Value, ApiError> {
+) -> Result<Value, AppError> {
     let s = owned(ctx, caller, id).await?;
     let ds = ctx.store.deliveries(s.id, limit).await?;
     let ids: Vec<i64> = ds.iter().map(|d| d.id).collect();
@@ -536,7 +533,7 @@ pub fn install_tls_provider() {
 }
 
 /// Starts the alert and delivery workers of a server.
-pub fn start(ctx: &Context) -> AlertWorkers {
+pub fn start(ctx: &App) -> AlertWorkers {
     // https webhooks
     install_tls_provider();
     let (stop, rx) = watch::channel(false);
@@ -566,7 +563,7 @@ async fn pause(stop: &mut watch::Receiver<bool>, d: Duration, nudge: Option<&Not
     !*stop.borrow()
 }
 
-async fn alert_worker(ctx: Context, mut stop: watch::Receiver<bool>) {
+async fn alert_worker(ctx: App, mut stop: watch::Receiver<bool>) {
     let poll = Duration::from_millis(ctx.settings.alerts.poll_interval_ms);
     loop {
         match evaluate_once(&ctx).await {
@@ -582,7 +579,7 @@ async fn alert_worker(ctx: Context, mut stop: watch::Receiver<bool>) {
 
 /// Reads one batch of changes after the watermark and records the alerts they cause.
 /// Returns true when a full batch was read (there may be more).
-pub async fn evaluate_once(ctx: &Context) -> Result<bool, ApiError> {
+pub async fn evaluate_once(ctx: &App) -> Result<bool, AppError> {
     let store = &ctx.store;
     let from = store.watermark(WATERMARK).await?;
     // only what the index has applied: the matching model then knows the listing
@@ -652,13 +649,13 @@ fn listing_json(l: &ListingText) -> Value {
 
 /// Records one alert (notification, and delivery when there is a webhook).
 async fn record(
-    ctx: &Context,
+    ctx: &App,
     s: &Subscription,
     listing: &ListingText,
     title: String,
     body: String,
     mut payload: Value,
-) -> Result<(), ApiError> {
+) -> Result<(), AppError> {
     let delivery = match &s.webhook_url {
         Some(_) => {
             let key = crate::auth::random_hex(16)?;
@@ -695,7 +692,7 @@ async fn record(
 }
 
 /// Scores changed published results against every `need_matches` subscription.
-async fn alert_results(ctx: &Context, results: Vec<ListingText>) -> Result<(), ApiError> {
+async fn alert_results(ctx: &App, results: Vec<ListingText>) -> Result<(), AppError> {
     let subs = ctx.store.subscriptions_of_kind(KIND_NEED_MATCHES).await?;
     if subs.is_empty() {
         return Ok(());
@@ -790,7 +787,7 @@ async fn alert_results(ctx: &Context, results: Vec<ListingText>) -> Result<(), A
 }
 
 /// Checks changed published needs against every `industry_needs` subscription.
-async fn alert_needs(ctx: &Context, needs: Vec<ListingText>) -> Result<(), ApiError> {
+async fn alert_needs(ctx: &App, needs: Vec<ListingText>) -> Result<(), AppError> {
     let subs = ctx.store.subscriptions_of_kind(KIND_INDUSTRY_NEEDS).await?;
     for s in &subs {
         for n in &needs {
@@ -826,7 +823,7 @@ async fn alert_needs(ctx: &Context, needs: Vec<ListingText>) -> Result<(), ApiEr
     Ok(())
 }
 
-async fn delivery_worker(ctx: Context, mut stop: watch::Receiver<bool>) {
+async fn delivery_worker(ctx: App, mut stop: watch::Receiver<bool>) {
     let a = &ctx.settings.alerts;
     let poll = Duration::from_millis(a.poll_interval_ms);
     let client = match reqwest::Client::builder()
@@ -866,7 +863,7 @@ async fn delivery_worker(ctx: Context, mut stop: watch::Receiver<bool>) {
 }
 
 /// Sends the deliveries that are due, a few at a time. Returns how many were attempted.
-async fn deliver_due(ctx: &Context, client: &reqwest::Client) -> Result<usize, ApiError> {
+async fn deliver_due(ctx: &App, client: &reqwest::Client) -> Result<usize, AppError> {
     let due = ctx.store.due_deliveries(16).await?;
     let lease = ctx.settings.alerts.request_timeout_ms as i64 + 30_000;
     let mut set = tokio::task::JoinSet::new();
@@ -893,7 +890,7 @@ pub fn backoff_ms(base: u64, max: u64, next: u32) -> u64 {
 }
 
 /// One attempt: POST, then log it and move the delivery on.
-async fn attempt(ctx: &Context, client: &reqwest::Client, d: &Delivery) -> Result<(), ApiError> {
+async fn attempt(ctx: &App, client: &reqwest::Client, d: &Delivery) -> Result<(), AppError> {
     let a = &ctx.settings.alerts;
     let t = Instant::now();
     let sub = ctx.store.subscription(d.subscription_id).await?;
@@ -980,7 +977,7 @@ fn describe(e: &reqwest::Error) -> String {
 }
 
 /// The unread count shown in the navigation bar.
-pub async fn unread(ctx: &Context, caller: &Caller) -> i64 {
+pub async fn unread(ctx: &App, caller: &Caller) -> i64 {
     match &caller.user {
         Some(u) => ctx.store.unread_notifications(u.id).await.unwrap_or(0),
         None => 0,

@@ -1,10 +1,11 @@
 //! Account operations shared by the API, the web pages and the command line: registering
 //! users, changing passwords, creating and revoking API tokens.
 
+use crate::app::App;
 use crate::auth::{self, Caller, Via};
 use crate::authz::{self, Action};
-use crate::context::Context;
-use crate::error::ApiError;
+use crate::codes::Code;
+use crate::error::AppError;
 use duijie_store::{ApiToken, Draft, NewUser, User};
 use serde_json::json;
 
@@ -35,19 +36,19 @@ pub struct NewAccount {
 }
 
 /// Validates a role code.
-pub fn check_role(role: &str) -> Result<String, ApiError> {
+pub fn check_role(role: &str) -> Result<String, AppError> {
     if auth::ROLES.iter().any(|(c, _)| *c == role) {
         Ok(role.to_string())
     } else {
-        Err(ApiError::bad_request(
-            "invalid_role",
+        Err(AppError::bad_request(
+            Code::INVALID_ROLE,
             format!("角色“{role}”无效，可选：enterprise, researcher, organizer, admin"),
             format!("role '{role}' is not one of: enterprise, researcher, organizer, admin"),
         ))
     }
 }
 
-fn check_email(email: &str) -> Result<String, ApiError> {
+fn check_email(email: &str) -> Result<String, AppError> {
     let e = email.trim().to_lowercase();
     let ok = e.chars().count() <= 254
         && !e.chars().any(char::is_whitespace)
@@ -56,8 +57,8 @@ fn check_email(email: &str) -> Result<String, ApiError> {
     if ok {
         Ok(e)
     } else {
-        Err(ApiError::bad_request(
-            "invalid_email",
+        Err(AppError::bad_request(
+            Code::INVALID_EMAIL,
             format!("邮箱“{email}”格式无效"),
             format!("'{email}' is not an e-mail address"),
         ))
@@ -65,7 +66,7 @@ fn check_email(email: &str) -> Result<String, ApiError> {
 }
 
 /// The organisation a new account belongs to, registering it when named and new.
-async fn resolve_org(ctx: &Context, role: &str, org: &OrgChoice) -> Result<Option<i64>, ApiError> {
+async fn resolve_org(ctx: &App, role: &str, org: &OrgChoice) -> Result<Option<i64>, AppError> {
     match org {
         OrgChoice::None => Ok(None),
         OrgChoice::Id(id) => Ok(Some(ctx.store.organization(*id).await?.id)),
@@ -92,7 +93,7 @@ async fn resolve_org(ctx: &Context, role: &str, org: &OrgChoice) -> Result<Optio
     }
 }
 
-async fn find_org_by_name(ctx: &Context, name: &str) -> Result<Option<i64>, ApiError> {
+async fn find_org_by_name(ctx: &App, name: &str) -> Result<Option<i64>, AppError> {
     // organisation names are unique; look through the list filtered by nothing but name
     let mut offset = 0;
     loop {
@@ -112,14 +113,14 @@ async fn find_org_by_name(ctx: &Context, name: &str) -> Result<Option<i64>, ApiE
 
 /// Registers a user. Administrators register anyone; organisers vouch for enterprise and
 /// researcher accounts; the command line acts as an administrator.
-pub async fn register(ctx: &Context, caller: &Caller, a: NewAccount) -> Result<User, ApiError> {
+pub async fn register(ctx: &App, caller: &Caller, a: NewAccount) -> Result<User, AppError> {
     let role = check_role(&a.role)?;
     if !matches!(caller.via, Via::Local(_)) {
         authz::authorize(ctx, caller, Action::RegisterUsers).await?;
         if caller.role() == Some("organizer")
             && !["enterprise", "researcher"].contains(&role.as_str())
         {
-            return Err(ApiError::forbidden(
+            return Err(AppError::forbidden(
                 "组织者只能为企业用户和科研人员开户",
                 "organizers register only enterprise and researcher accounts",
             ));
@@ -160,11 +161,11 @@ pub async fn register(ctx: &Context, caller: &Caller, a: NewAccount) -> Result<U
 
 /// Changes the caller's own password (the current one is needed); other sessions end.
 pub async fn change_password(
-    ctx: &Context,
+    ctx: &App,
     caller: &Caller,
     current: &str,
     new: &str,
-) -> Result<(), ApiError> {
+) -> Result<(), AppError> {
     let user = caller.require()?;
     auth::check_new_password(new)?;
     let stored = ctx
@@ -180,7 +181,7 @@ pub async fn change_password(
         None => false,
     };
     if !ok {
-        return Err(ApiError::forbidden(
+        return Err(AppError::forbidden(
             "当前密码不正确",
             "the current password is wrong",
         ));
@@ -206,25 +207,25 @@ pub async fn change_password(
 
 /// Creates an API token for the caller; the token itself is returned only here.
 pub async fn create_token(
-    ctx: &Context,
+    ctx: &App,
     caller: &Caller,
     name: &str,
-) -> Result<(String, ApiToken), ApiError> {
+) -> Result<(String, ApiToken), AppError> {
     let user = caller.require()?;
     token_for(ctx, caller, user.id, name).await
 }
 
 /// Creates a token for a user (the command line creates them for anyone).
 pub async fn token_for(
-    ctx: &Context,
+    ctx: &App,
     caller: &Caller,
     user_id: i64,
     name: &str,
-) -> Result<(String, ApiToken), ApiError> {
+) -> Result<(String, ApiToken), AppError> {
     let name = name.trim();
     if name.is_empty() || name.chars().count() > 100 {
-        return Err(ApiError::bad_request(
-            "invalid_name",
+        return Err(AppError::bad_request(
+            Code::INVALID_NAME,
             "令牌名称应为 1 到 100 个字符",
             "a token name must have 1 to 100 characters",
         ));
@@ -248,7 +249,7 @@ pub async fn token_for(
 }
 
 /// Revokes one of the caller's tokens.
-pub async fn revoke_token(ctx: &Context, caller: &Caller, id: i64) -> Result<(), ApiError> {
+pub async fn revoke_token(ctx: &App, caller: &Caller, id: i64) -> Result<(), AppError> {
     let user = caller.require()?;
     ctx.store.revoke_token(user.id, id).await?;
     crate::audit::record(
@@ -266,7 +267,7 @@ pub async fn revoke_token(ctx: &Context, caller: &Caller, id: i64) -> Result<(),
 
 /// An administrator token for a tool that drives its own in-process server over HTTP
 /// (`duijie bench`, `duijie eval`): a token-only account `<purpose>@duijie.local`.
-pub async fn local_admin_token(ctx: &Context, purpose: &str) -> Result<String, ApiError> {
+pub async fn local_admin_token(ctx: &App, purpose: &str) -> Result<String, AppError> {
     let email = format!("{purpose}@duijie.local");
     let caller = Caller::local("cli");
     let user = match ctx.store.user_by_email(&email).await? {

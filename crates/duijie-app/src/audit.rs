@@ -2,14 +2,14 @@
 //! written after the change commits and before the caller gets its answer, so every
 //! acknowledged change has its entry; a failure to write one is logged, not answered.
 
+use crate::app::App;
 use crate::auth::Caller;
-use crate::context::Context;
 use duijie_store::AuditEntry;
 use serde_json::Value;
 
 /// Records one change.
 pub async fn record(
-    ctx: &Context,
+    ctx: &App,
     caller: &Caller,
     action: &str,
     entity: &str,

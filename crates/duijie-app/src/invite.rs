@@ -1,8 +1,9 @@
 //! Bringing organisations into an event: the listings an organisation brings, and inviting
 //! by the event's themes (used by the organiser's console and the demo event).
 
-use crate::context::Context;
-use crate::error::ApiError;
+use crate::app::App;
+use crate::codes::Code;
+use crate::error::AppError;
 use crate::events;
 use crate::listings::{self, Entity};
 use duijie_domain::{ListingKind, Viewer};
@@ -12,12 +13,12 @@ use std::collections::BTreeSet;
 
 /// The published listings an organisation brings, optionally in one industry.
 pub async fn org_listings(
-    ctx: &Context,
+    ctx: &App,
     org_id: i64,
     org_kind: &str,
     industry: Option<&str>,
     per_kind: i64,
-) -> Result<Vec<Value>, ApiError> {
+) -> Result<Vec<Value>, AppError> {
     let kinds: &[ListingKind] = match org_kind {
         "enterprise" => &[ListingKind::Need],
         "university" | "institute" => &[ListingKind::Result, ListingKind::Expert],
@@ -42,7 +43,7 @@ pub async fn org_listings(
 
 /// Invites the organisations whose published listings are in the event's themes (all
 /// industries when it has none): up to 30 enterprises and 30 universities or institutes.
-pub async fn invite_by_theme(ctx: &Context, id: i64) -> Result<(), ApiError> {
+pub async fn invite_by_theme(ctx: &App, id: i64) -> Result<(), AppError> {
     let e = events::load(ctx, id).await?;
     let themes: Vec<Option<String>> = if e.themes.is_empty() {
         vec![None]
@@ -85,8 +86,8 @@ pub async fn invite_by_theme(ctx: &Context, id: i64) -> Result<(), ApiError> {
         }
     }
     if invited == 0 {
-        return Err(ApiError::Conflict {
-            code: "nobody_to_invite",
+        return Err(AppError::Conflict {
+            code: Code::NOBODY_TO_INVITE,
             message: "没有找到符合主题、可邀请的单位 / no organization with published listings in the event's themes".into(),
         });
     }

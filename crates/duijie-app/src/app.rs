@@ -94,7 +94,7 @@ pub fn text_resources(s: &Settings) -> Result<TextResources, StartError> {
 
 /// Everything a request handler or a command needs.
 #[derive(Clone)]
-pub struct Context {
+pub struct App {
     /// Settings in force.
     pub settings: Arc<Settings>,
     /// Source of truth.
@@ -146,9 +146,9 @@ fn probe_data_dir(dir: &std::path::Path) -> Result<(), StartError> {
     })
 }
 
-impl Context {
+impl App {
     /// Opens the store (running migrations), the index, and catches the index up.
-    pub async fn open(settings: Settings, mode: IndexMode) -> Result<Context, StartError> {
+    pub async fn open(settings: Settings, mode: IndexMode) -> Result<App, StartError> {
         let text = tokio::task::spawn_blocking({
             let s = settings.clone();
             move || text_resources(&s)
@@ -229,7 +229,7 @@ impl Context {
             .iter()
             .map(|e| (e.code.clone(), e.label.clone()))
             .collect();
-        Ok(Context {
+        Ok(App {
             settings: Arc::new(settings),
             store,
             index,
@@ -245,12 +245,12 @@ impl Context {
     /// Makes the latest store changes searchable and waits for it (read-your-writes for
     /// API clients). Without an indexer (another process owns the index) it returns at
     /// once; that process picks the change up at its next poll.
-    pub async fn make_searchable(&self) -> Result<(), crate::error::ApiError> {
+    pub async fn make_searchable(&self) -> Result<(), crate::error::AppError> {
         if let Some(ix) = &self.indexer {
             let seq = self.store.max_seq().await?;
             ix.wait_for(seq)
                 .await
-                .map_err(|e| crate::error::ApiError::IndexBehind(e.to_string()))?;
+                .map_err(|e| crate::error::AppError::IndexBehind(e.to_string()))?;
         }
         Ok(())
     }

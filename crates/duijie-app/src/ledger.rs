@@ -6,14 +6,15 @@
 //! or researcher sees the entries their organisation takes part in. Pairing entries come
 //! from events (see `duijie_store::ledger`).
 
+use crate::app::App;
 use crate::auth::Caller;
 use crate::authz::{self, Action};
-use crate::context::Context;
-use crate::error::ApiError;
-use crate::extract::Params;
+use crate::codes::Code;
+use crate::error::AppError;
 use duijie_domain::ledger::{self as rules, ENTRY_KINDS, Outcome, PROJECT_KINDS};
-use duijie_domain::{FieldErrors, Zone, geo, label, vocab::TRANSFER_MODES};
-use duijie_store::{LedgerActor, LedgerChange, LedgerDraft, LedgerEntry, LedgerFilter, Page};
+use duijie_domain::{FieldErrors, geo, label, vocab::TRANSFER_MODES};
+pub use duijie_store::LedgerFilter;
+use duijie_store::{LedgerActor, LedgerChange, LedgerDraft, LedgerEntry, Page};
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 use std::collections::BTreeMap;
@@ -67,7 +68,7 @@ fn mode_label(code: &str) -> &str {
 }
 
 /// Adds labels and the possible next statuses.
-pub fn view(ctx: &Context, entry: LedgerEntry) -> EntryView {
+pub fn view(ctx: &App, entry: LedgerEntry) -> EntryView {
     let next_statuses = rules::LEDGER_STATUSES
         .iter()
         .map(|(c, _, _)| *c)
@@ -115,14 +116,14 @@ pub fn sees_all(caller: &Caller) -> bool {
 }
 
 /// The organisation a caller is limited to (`None`: sees all); 401 when not signed in.
-fn scope(caller: &Caller) -> Result<Option<i64>, ApiError> {
+fn scope(caller: &Caller) -> Result<Option<i64>, AppError> {
     if sees_all(caller) {
         return Ok(None);
     }
     let user = caller.require()?;
     match user.organization_id {
         Some(o) => Ok(Some(o)),
-        None => Err(ApiError::forbidden(
+        None => Err(AppError::forbidden(
             "账号未关联单位，无法查看台账",
             "your account belongs to no organization, so it has no ledger entries",
         )),
@@ -133,93 +134,18 @@ fn takes_part(e: &LedgerEntry, org: i64) -> bool {
     [e.enterprise_id, e.university_id, e.partner_university_id].contains(&Some(org))
 }
 
-/// Reads the list filters from query parameters (shared by the API, the page and exports).
-pub fn filter_from(ctx: &Context, p: &mut Params) -> Result<LedgerFilter, ApiError> {
-    let bad = |name: &str, v: &str| {
-        ApiError::bad_request(
-            "invalid_parameter",
-            format!("参数 {name} 的值“{v}”无效"),
-            format!("invalid value '{v}' for parameter {name}"),
-        )
-    };
-    let mut f = LedgerFilter {
-        event_id: match p.str("event") {
-            Some(s) => Some(
-                s.parse::<i64>()
-                    .ok()
-                    .filter(|n| *n > 0)
-                    .ok_or_else(|| bad("event", &s))?,
-            ),
-            None => None,
-        },
-        organization_id: match p.str("organization") {
-            Some(s) => Some(
-                s.parse::<i64>()
-                    .ok()
-                    .filter(|n| *n > 0)
-                    .ok_or_else(|| bad("organization", &s))?,
-            ),
-            None => None,
-        },
-        ..LedgerFilter::default()
-    };
-    let statuses: Vec<&str> = rules::LEDGER_STATUSES.iter().map(|(c, _, _)| *c).collect();
-    f.status = p.choice("status", &statuses)?;
-    let kinds: Vec<&str> = ENTRY_KINDS.iter().map(|(c, _)| *c).collect();
-    f.kind = p.choice("kind", &kinds)?;
-    if let Some(i) = p.str("industry") {
-        f.industry = Some(
-            ctx.vocab
-                .resolve_industry(&i)
-                .ok_or_else(|| bad("industry", &i))?,
-        );
-    }
-    let zone = p.str("zone");
-    let city = p.str("city");
-    match (zone, city) {
-        (Some(z), c) => {
-            let zone = Zone::parse(&z).ok_or_else(|| bad("zone", &z))?;
-            let mut cities: Vec<String> = geo::LIAONING_CITIES
-                .iter()
-                .filter(|c| geo::zones_of_city(c).contains(&zone))
-                .map(|c| c.to_string())
-                .collect();
-            if let Some(c) = c {
-                let c = geo::normalize_city(&c);
-                cities.retain(|x| *x == c);
-            }
-            f.cities = Some(cities);
-        }
-        (None, Some(c)) => f.cities = Some(vec![geo::normalize_city(&c)]),
-        (None, None) => {}
-    }
-    for (key, slot) in [("from", &mut f.from), ("to", &mut f.to)] {
-        if let Some(d) = p.str(key) {
-            if !rules::valid_date(&d) {
-                return Err(ApiError::bad_request(
-                    "invalid_parameter",
-                    format!("参数 {key} 应为 YYYY-MM-DD 日期，收到“{d}”"),
-                    format!("parameter {key} must be a YYYY-MM-DD date, got '{d}'"),
-                ));
-            }
-            *slot = Some(d);
-        }
-    }
-    Ok(f)
-}
-
 /// One page of the ledger as the caller may see it.
 pub async fn list(
-    ctx: &Context,
+    ctx: &App,
     caller: &Caller,
     mut filter: LedgerFilter,
     limit: i64,
     offset: i64,
-) -> Result<Page<EntryView>, ApiError> {
+) -> Result<Page<EntryView>, AppError> {
     if let Some(own) = scope(caller)? {
         match filter.organization_id {
             Some(o) if o != own => {
-                return Err(ApiError::forbidden(
+                return Err(AppError::forbidden(
                     "只能查看本单位参与的台账记录",
                     "you can only see the ledger entries of your own organization",
                 ));
@@ -238,10 +164,10 @@ pub async fn list(
 
 /// Every entry matching the filter that the caller may see (exports).
 pub async fn all(
-    ctx: &Context,
+    ctx: &App,
     caller: &Caller,
     mut filter: LedgerFilter,
-) -> Result<Vec<LedgerEntry>, ApiError> {
+) -> Result<Vec<LedgerEntry>, AppError> {
     if let Some(own) = scope(caller)? {
         filter.organization_id = Some(own);
     }
@@ -250,16 +176,16 @@ pub async fn all(
 
 /// One entry with its history; 404 for entries the caller may not see, so ids do not leak.
 pub async fn entry(
-    ctx: &Context,
+    ctx: &App,
     caller: &Caller,
     id: i64,
-) -> Result<(EntryView, Vec<ChangeView>), ApiError> {
+) -> Result<(EntryView, Vec<ChangeView>), AppError> {
     let own = scope(caller)?;
     let e = ctx.store.ledger_entry(id).await?;
     if let Some(o) = own
         && !takes_part(&e, o)
     {
-        return Err(ApiError::not_found(
+        return Err(AppError::not_found(
             "台账记录",
             "ledger entry",
             id.to_string(),
@@ -278,11 +204,11 @@ fn actor(caller: &Caller) -> LedgerActor {
 
 /// Records an outcome (`POST /ledger/{id}/outcomes`).
 pub async fn record(
-    ctx: &Context,
+    ctx: &App,
     caller: &Caller,
     id: i64,
     body: &Map<String, Value>,
-) -> Result<EntryView, ApiError> {
+) -> Result<EntryView, AppError> {
     authz::authorize(ctx, caller, Action::ManageLedger).await?;
     let mut body = body.clone();
     let expected = match body.remove("expected_status") {
@@ -290,8 +216,8 @@ pub async fn record(
         Some(Value::String(s)) => Some(
             rules::parse_status(&s)
                 .ok_or_else(|| {
-                    ApiError::bad_request(
-                        "invalid_parameter",
+                    AppError::bad_request(
+                        Code::INVALID_PARAMETER,
                         format!("expected_status 的值“{s}”不是已知状态"),
                         format!("expected_status '{s}' is not a known status"),
                     )
@@ -299,14 +225,14 @@ pub async fn record(
                 .to_string(),
         ),
         Some(_) => {
-            return Err(ApiError::bad_request(
-                "invalid_parameter",
+            return Err(AppError::bad_request(
+                Code::INVALID_PARAMETER,
                 "expected_status 应为文本",
                 "expected_status must be a string",
             ));
         }
     };
-    let outcome = rules::parse_outcome(&body).map_err(ApiError::Validation)?;
+    let outcome = rules::parse_outcome(&body).map_err(AppError::Validation)?;
     let before = ctx.store.ledger_entry(id).await?;
     let after = ctx
         .store
@@ -361,10 +287,10 @@ const CREATE_FIELDS: [&str; 11] = [
 
 /// Validates and files a cooperation or inter-university project (`POST /ledger`).
 pub async fn create(
-    ctx: &Context,
+    ctx: &App,
     caller: &Caller,
     body: &Map<String, Value>,
-) -> Result<EntryView, ApiError> {
+) -> Result<EntryView, AppError> {
     authz::authorize(ctx, caller, Action::ManageLedger).await?;
     let draft = validate_draft(ctx, body).await?;
     let id = ctx
@@ -386,12 +312,12 @@ pub async fn create(
 }
 
 async fn org_of_kind(
-    ctx: &Context,
+    ctx: &App,
     id: Option<i64>,
     field: &str,
     kinds: &[&str],
     errors: &mut FieldErrors,
-) -> Result<Option<duijie_domain::Organization>, ApiError> {
+) -> Result<Option<duijie_domain::Organization>, AppError> {
     let Some(id) = id else { return Ok(None) };
     match ctx.store.organization(id).await {
         Ok(o) if kinds.contains(&o.kind.as_str()) => Ok(Some(o)),
@@ -422,10 +348,7 @@ async fn org_of_kind(
 }
 
 /// The draft of a new entry, or 422 with every problem.
-pub async fn validate_draft(
-    ctx: &Context,
-    body: &Map<String, Value>,
-) -> Result<LedgerDraft, ApiError> {
+pub async fn validate_draft(ctx: &App, body: &Map<String, Value>) -> Result<LedgerDraft, AppError> {
     let mut errors = FieldErrors::default();
     for k in body.keys() {
         if !CREATE_FIELDS.contains(&k.as_str()) {
@@ -755,7 +678,7 @@ pub async fn validate_draft(
         }
         _ => {}
     }
-    errors.into_result(d).map_err(ApiError::Validation)
+    errors.into_result(d).map_err(AppError::Validation)
 }
 
 // ---------------------------------------------------------------------------------------
@@ -785,7 +708,7 @@ pub const HEADERS: [&str; 19] = [
     "更新时间",
 ];
 
-fn row_of(ctx: &Context, e: &LedgerEntry) -> [String; 19] {
+fn row_of(ctx: &App, e: &LedgerEntry) -> [String; 19] {
     let s = |o: &Option<String>| o.clone().unwrap_or_default();
     [
         e.id.to_string(),
@@ -826,9 +749,9 @@ fn row_of(ctx: &Context, e: &LedgerEntry) -> [String; 19] {
 }
 
 /// The ledger as a workbook (one sheet 台账, the import's columns).
-pub fn xlsx(ctx: &Context, entries: &[LedgerEntry]) -> Result<Vec<u8>, ApiError> {
+pub fn xlsx(ctx: &App, entries: &[LedgerEntry]) -> Result<Vec<u8>, AppError> {
     use rust_xlsxwriter::{Format, Workbook};
-    let err = |e: rust_xlsxwriter::XlsxError| ApiError::Internal(format!("xlsx export: {e}"));
+    let err = |e: rust_xlsxwriter::XlsxError| AppError::Internal(format!("xlsx export: {e}"));
     let mut wb = Workbook::new();
     let bold = Format::new().set_bold();
     let ws = wb.add_worksheet();
@@ -865,9 +788,9 @@ pub fn xlsx(ctx: &Context, entries: &[LedgerEntry]) -> Result<Vec<u8>, ApiError>
 }
 
 /// The ledger as CSV (UTF-8 with BOM, the import's columns).
-pub fn csv(ctx: &Context, entries: &[LedgerEntry]) -> Result<Vec<u8>, ApiError> {
+pub fn csv(ctx: &App, entries: &[LedgerEntry]) -> Result<Vec<u8>, AppError> {
     let mut w = csv::WriterBuilder::new().from_writer(b"\xEF\xBB\xBF".to_vec());
-    let err = |e: csv::Error| ApiError::Internal(format!("csv export: {e}"));
+    let err = |e: csv::Error| AppError::Internal(format!("csv export: {e}"));
     w.write_record(HEADERS).map_err(err)?;
     for e in entries {
         w.write_record(
@@ -878,7 +801,7 @@ pub fn csv(ctx: &Context, entries: &[LedgerEntry]) -> Result<Vec<u8>, ApiError> 
         .map_err(err)?;
     }
     w.into_inner()
-        .map_err(|e| ApiError::Internal(format!("csv export: {e}")))
+        .map_err(|e| AppError::Internal(format!("csv export: {e}")))
 }
 
 /// One problem with one row of an import.
@@ -913,17 +836,17 @@ fn cell<'a>(row: &'a BTreeMap<String, String>, key: &str) -> Option<&'a str> {
 /// title, year) is already there. Re-importing an export therefore changes nothing.
 /// `rows` come from [`crate::events::read_table`] (run it off the async runtime).
 pub async fn import(
-    ctx: &Context,
+    ctx: &App,
     caller: &Caller,
     rows: crate::events::TableRows,
-) -> Result<ImportReport, ApiError> {
+) -> Result<ImportReport, AppError> {
     authz::authorize(ctx, caller, Action::ManageLedger).await?;
     if let Some((_, first)) = rows.first()
         && !first.contains_key("状态")
         && !first.contains_key("标题")
     {
-        return Err(ApiError::bad_request(
-            "invalid_columns",
+        return Err(AppError::bad_request(
+            Code::INVALID_COLUMNS,
             format!("表头应包含：{}（与导出的台账相同）", HEADERS.join("、")),
             "the header must have the export's columns (编号, 状态, 标题 ...)",
         ));
@@ -937,13 +860,13 @@ pub async fn import(
             Err(e) => report.errors.push(RowError {
                 line,
                 message: match e {
-                    ApiError::Validation(f) => {
+                    AppError::Validation(f) => {
                         f.0.iter()
                             .map(|e| format!("{}: {}", e.field, e.message))
                             .collect::<Vec<_>>()
                             .join("；")
                     }
-                    e @ (ApiError::Unavailable(_) | ApiError::Internal(_)) => return Err(e),
+                    e @ (AppError::Unavailable(_) | AppError::Internal(_)) => return Err(e),
                     other => other.body()["error"]["message"]
                         .as_str()
                         .unwrap_or_default()
@@ -999,14 +922,14 @@ fn outcome_body(row: &BTreeMap<String, String>, status: &str) -> Map<String, Val
 }
 
 async fn import_row(
-    ctx: &Context,
+    ctx: &App,
     caller: &Caller,
     row: &BTreeMap<String, String>,
-) -> Result<RowOutcome, ApiError> {
+) -> Result<RowOutcome, AppError> {
     let status = match cell(row, "状态") {
         Some(s) => rules::parse_status(s).ok_or_else(|| {
-            ApiError::bad_request(
-                "invalid_status",
+            AppError::bad_request(
+                Code::INVALID_STATUS,
                 format!("未知状态“{s}”"),
                 format!("unknown status {s}"),
             )
@@ -1015,8 +938,8 @@ async fn import_row(
     };
     let id = match cell(row, "编号") {
         Some(s) => Some(s.parse::<i64>().ok().filter(|n| *n > 0).ok_or_else(|| {
-            ApiError::bad_request(
-                "invalid_id",
+            AppError::bad_request(
+                Code::INVALID_ID,
                 format!("编号“{s}”无效"),
                 format!("invalid id {s}"),
             )
@@ -1031,8 +954,8 @@ async fn import_row(
             let kind = match cell(row, "类型") {
                 Some("校校合作") | Some("inter_university") => "inter_university",
                 Some("对接会配对") | Some("pairing") => {
-                    return Err(ApiError::bad_request(
-                        "pairing_needs_id",
+                    return Err(AppError::bad_request(
+                        Code::PAIRING_NEEDS_ID,
                         "对接会配对行须保留编号（由对接会生成，不能在表格中新建）",
                         "pairing rows must keep their id (pairing entries come from events)",
                     ));
@@ -1052,8 +975,8 @@ async fn import_row(
                             body.insert(key.into(), json!(o));
                         }
                         None => {
-                            return Err(ApiError::bad_request(
-                                "unknown_organization",
+                            return Err(AppError::bad_request(
+                                Code::UNKNOWN_ORGANIZATION,
                                 format!("{col}“{name}”不存在，请先登记该单位"),
                                 format!("no organization named {name}"),
                             ));
@@ -1111,7 +1034,7 @@ async fn import_row(
         });
     }
     let outcome: Outcome =
-        rules::parse_outcome(&outcome_body(row, status)).map_err(ApiError::Validation)?;
+        rules::parse_outcome(&outcome_body(row, status)).map_err(AppError::Validation)?;
     ctx.store
         .record_outcome(id, &outcome, &actor(caller), Some(&current.status))
         .await?;

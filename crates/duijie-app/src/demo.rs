@@ -2,7 +2,7 @@
 //! the same validation as every other write, so the demo can never hold what a user could
 //! not have entered.
 
-use crate::context::Context;
+use crate::app::App;
 use crate::listings::{self, Entity};
 use duijie_demo::DemoData;
 use duijie_domain::{ListingKind, input};
@@ -23,7 +23,7 @@ pub struct DemoCounts {
 }
 
 /// True when the store holds nothing at all (a fresh data directory).
-pub async fn store_is_empty(ctx: &Context) -> Result<bool, duijie_store::StoreError> {
+pub async fn store_is_empty(ctx: &App) -> Result<bool, duijie_store::StoreError> {
     if ctx.store.count_organizations().await? > 0 {
         return Ok(false);
     }
@@ -42,7 +42,7 @@ fn obj(v: Value) -> input::Record {
     }
 }
 
-async fn load(ctx: &Context, entity: Entity, records: Vec<input::Record>) -> Result<usize, String> {
+async fn load(ctx: &App, entity: Entity, records: Vec<input::Record>) -> Result<usize, String> {
     let mut drafts: Vec<Draft> = Vec::with_capacity(records.len());
     for r in &records {
         let d = listings::validate(ctx, entity, r).map_err(|e| {
@@ -77,7 +77,7 @@ async fn load(ctx: &Context, entity: Entity, records: Vec<input::Record>) -> Res
 }
 
 /// Loads the demo set and makes it searchable.
-pub async fn load_demo(ctx: &Context) -> Result<DemoCounts, String> {
+pub async fn load_demo(ctx: &App) -> Result<DemoCounts, String> {
     let data: DemoData = tokio::task::spawn_blocking(duijie_demo::generate)
         .await
         .map_err(|e| e.to_string())?;
@@ -151,7 +151,7 @@ pub const DEMO_ACCOUNTS_FILE: &str = "demo-accounts.txt";
 
 /// Creates one account per role over the demo data, with random passwords, and writes them
 /// to the data directory (readable by its owner only).
-pub async fn create_demo_accounts(ctx: &Context) -> Result<Vec<DemoAccount>, String> {
+pub async fn create_demo_accounts(ctx: &App) -> Result<Vec<DemoAccount>, String> {
     use crate::accounts::{NewAccount, OrgChoice, register};
     let first_org = |v: Value| {
         v["items"][0]["organization"]["name"]
@@ -258,7 +258,7 @@ pub fn describe_accounts(accounts: &[DemoAccount]) -> String {
 /// the ledger (a meeting, an intention, a signed licence, a declined pair), so the
 /// organiser's console, the ledger and the dashboard show something on the first start.
 /// Returns the event id.
-pub async fn create_demo_event(ctx: &Context) -> Result<i64, String> {
+pub async fn create_demo_event(ctx: &App) -> Result<i64, String> {
     use duijie_domain::ledger::Outcome;
     let day = chrono::Utc::now().date_naive() - chrono::Duration::days(21);
     let date = day.format("%Y-%m-%d").to_string();

@@ -1,8 +1,10 @@
 //! Matching requests, shared by the API and the command line: validation of options and
 //! the calls into the engine, off the async runtime.
 
-use crate::context::Context;
-use crate::error::ApiError;
+use crate::app::App;
+use crate::codes::Code;
+use crate::error::AppError;
+use crate::error::ErrorKind;
 use duijie_domain::ListingKind;
 use duijie_match::engine::{Match, MatchError, MatchFilters, MatchOptions, WeightsOverride};
 use serde_json::Value;
@@ -10,15 +12,15 @@ use serde_json::Value;
 /// Longest unsaved text accepted, characters.
 pub const MAX_TEXT_CHARS: usize = 5000;
 
-impl From<MatchError> for ApiError {
+impl From<MatchError> for AppError {
     fn from(e: MatchError) -> Self {
         if e.is_client_error() {
-            ApiError::BadRequest {
-                code: e.code(),
+            AppError::BadRequest {
+                code: Code::of(e.code(), ErrorKind::BadRequest),
                 message: format!("{} / {}", e.message_zh(), e.message_en()),
             }
         } else {
-            ApiError::Internal(e.message_en())
+            AppError::Internal(e.message_en())
         }
     }
 }
@@ -34,7 +36,7 @@ pub fn allowed_targets(source: Option<ListingKind>) -> &'static [ListingKind] {
 }
 
 /// Parses a target kind, checking it makes sense for the source.
-pub fn target_kind(s: Option<&str>, source: Option<ListingKind>) -> Result<ListingKind, ApiError> {
+pub fn target_kind(s: Option<&str>, source: Option<ListingKind>) -> Result<ListingKind, AppError> {
     let allowed = allowed_targets(source);
     let names = allowed
         .iter()
@@ -44,8 +46,8 @@ pub fn target_kind(s: Option<&str>, source: Option<ListingKind>) -> Result<Listi
     let Some(s) = s else {
         return match source {
             Some(_) => Ok(allowed[0]),
-            None => Err(ApiError::bad_request(
-                "missing_parameter",
+            None => Err(AppError::bad_request(
+                Code::MISSING_PARAMETER,
                 format!("缺少 kind，可选：{names}"),
                 format!("kind is required: {names}"),
             )),
@@ -53,8 +55,8 @@ pub fn target_kind(s: Option<&str>, source: Option<ListingKind>) -> Result<Listi
     };
     match ListingKind::parse(s) {
         Some(k) if allowed.contains(&k) => Ok(k),
-        _ => Err(ApiError::bad_request(
-            "invalid_parameter",
+        _ => Err(AppError::bad_request(
+            Code::INVALID_PARAMETER,
             format!("kind“{s}”无效，可选：{names}"),
             format!("kind '{s}' is not one of: {names}"),
         )),
@@ -62,7 +64,7 @@ pub fn target_kind(s: Option<&str>, source: Option<ListingKind>) -> Result<Listi
 }
 
 /// Validates a limit given as a JSON number or a query-string value.
-pub fn limit(v: Option<&Value>) -> Result<usize, ApiError> {
+pub fn limit(v: Option<&Value>) -> Result<usize, AppError> {
     let max = duijie_match::engine::MAX_LIMIT as i64;
     let Some(v) = v else { return Ok(20) };
     let n = match v {
@@ -72,8 +74,8 @@ pub fn limit(v: Option<&Value>) -> Result<usize, ApiError> {
     };
     match n {
         Some(n) if (1..=max).contains(&n) => Ok(n as usize),
-        _ => Err(ApiError::bad_request(
-            "invalid_parameter",
+        _ => Err(AppError::bad_request(
+            Code::INVALID_PARAMETER,
             format!("limit 应为 1 到 {max} 之间的整数，收到 {v}"),
             format!("limit must be an integer from 1 to {max}, got {v}"),
         )),
@@ -81,13 +83,13 @@ pub fn limit(v: Option<&Value>) -> Result<usize, ApiError> {
 }
 
 /// Parses weight overrides from a JSON object of numbers.
-pub fn weights(v: Option<&Value>) -> Result<WeightsOverride, ApiError> {
+pub fn weights(v: Option<&Value>) -> Result<WeightsOverride, AppError> {
     let Some(v) = v else {
         return Ok(WeightsOverride::default());
     };
     let Value::Object(m) = v else {
-        return Err(ApiError::bad_request(
-            "invalid_weights",
+        return Err(AppError::bad_request(
+            Code::INVALID_WEIGHTS,
             "weights 应为对象，如 {\"text\": 0.7}",
             "weights must be an object such as {\"text\": 0.7}",
         ));
@@ -96,8 +98,8 @@ pub fn weights(v: Option<&Value>) -> Result<WeightsOverride, ApiError> {
         match val {
             Value::Number(n) if n.as_f64().is_some_and(|f| f.is_finite() && f >= 0.0) => {}
             _ => {
-                return Err(ApiError::bad_request(
-                    "invalid_weight",
+                return Err(AppError::bad_request(
+                    Code::INVALID_WEIGHT,
                     format!("权重 {k} 应为非负数，收到 {val}"),
                     format!("weight {k} must be a non-negative number, got {val}"),
                 ));
@@ -110,8 +112,8 @@ pub fn weights(v: Option<&Value>) -> Result<WeightsOverride, ApiError> {
             .map(|c| c.code())
             .collect::<Vec<_>>()
             .join(", ");
-        ApiError::bad_request(
-            "invalid_weights",
+        AppError::bad_request(
+            Code::INVALID_WEIGHTS,
             format!("权重无效（可选：{names}）：{e}"),
             format!("invalid weights (components: {names}): {e}"),
         )
@@ -119,13 +121,13 @@ pub fn weights(v: Option<&Value>) -> Result<WeightsOverride, ApiError> {
 }
 
 /// Parses candidate filters from a JSON object of strings.
-pub fn filters(ctx: &Context, v: Option<&Value>) -> Result<MatchFilters, ApiError> {
+pub fn filters(ctx: &App, v: Option<&Value>) -> Result<MatchFilters, AppError> {
     let Some(v) = v else {
         return Ok(MatchFilters::default());
     };
     let Value::Object(m) = v else {
-        return Err(ApiError::bad_request(
-            "invalid_filters",
+        return Err(AppError::bad_request(
+            Code::INVALID_FILTERS,
             "filters 应为对象",
             "filters must be an object",
         ));
@@ -133,8 +135,8 @@ pub fn filters(ctx: &Context, v: Option<&Value>) -> Result<MatchFilters, ApiErro
     let mut f = MatchFilters::default();
     for (k, val) in m {
         let Some(s) = val.as_str().map(str::trim).filter(|s| !s.is_empty()) else {
-            return Err(ApiError::bad_request(
-                "invalid_filters",
+            return Err(AppError::bad_request(
+                Code::INVALID_FILTERS,
                 format!("筛选条件 {k} 应为文本"),
                 format!("filter {k} must be a string"),
             ));
@@ -142,8 +144,8 @@ pub fn filters(ctx: &Context, v: Option<&Value>) -> Result<MatchFilters, ApiErro
         match k.as_str() {
             "industry" => {
                 f.industry = Some(ctx.vocab.resolve_industry(s).ok_or_else(|| {
-                    ApiError::bad_request(
-                        "invalid_filters",
+                    AppError::bad_request(
+                        Code::INVALID_FILTERS,
                         format!("行业“{s}”不在行业目录中"),
                         format!("industry '{s}' is not in the vocabulary"),
                     )
@@ -155,8 +157,8 @@ pub fn filters(ctx: &Context, v: Option<&Value>) -> Result<MatchFilters, ApiErro
                     duijie_domain::Zone::parse(s)
                         .map(|z| z.code().to_string())
                         .ok_or_else(|| {
-                            ApiError::bad_request(
-                                "invalid_filters",
+                            AppError::bad_request(
+                                Code::INVALID_FILTERS,
                                 format!("区域“{s}”无效"),
                                 format!("zone '{s}' is not a zone code"),
                             )
@@ -168,8 +170,8 @@ pub fn filters(ctx: &Context, v: Option<&Value>) -> Result<MatchFilters, ApiErro
                     duijie_domain::vocab::resolve(duijie_domain::vocab::MATURITIES, s)
                         .map(str::to_string)
                         .ok_or_else(|| {
-                            ApiError::bad_request(
-                                "invalid_filters",
+                            AppError::bad_request(
+                                Code::INVALID_FILTERS,
                                 format!("成熟度“{s}”无效"),
                                 format!("maturity '{s}' is not one of: lab, pilot, industrialized"),
                             )
@@ -177,8 +179,8 @@ pub fn filters(ctx: &Context, v: Option<&Value>) -> Result<MatchFilters, ApiErro
                 )
             }
             other => {
-                return Err(ApiError::bad_request(
-                    "invalid_filters",
+                return Err(AppError::bad_request(
+                    Code::INVALID_FILTERS,
                     format!("未知筛选条件“{other}”，可选：industry, city, zone, maturity"),
                     format!("unknown filter '{other}': use industry, city, zone, maturity"),
                 ));
@@ -190,12 +192,12 @@ pub fn filters(ctx: &Context, v: Option<&Value>) -> Result<MatchFilters, ApiErro
 
 /// Matches a stored listing.
 pub async fn for_listing(
-    ctx: &Context,
+    ctx: &App,
     kind: ListingKind,
     id: i64,
     target: ListingKind,
     opts: MatchOptions,
-) -> Result<Vec<Match>, ApiError> {
+) -> Result<Vec<Match>, AppError> {
     let source = ctx
         .store
         .listing_texts(kind, &[id])
@@ -204,7 +206,7 @@ pub async fn for_listing(
         .next()
         .ok_or_else(|| {
             let zh = kind.label_zh();
-            ApiError::not_found(zh, kind.code(), id)
+            AppError::not_found(zh, kind.code(), id)
         })?;
     let m = ctx.matcher.clone();
     Ok(tokio::task::spawn_blocking(move || m.for_listing(&source, target, &opts)).await??)
@@ -212,22 +214,22 @@ pub async fn for_listing(
 
 /// Matches an unsaved text.
 pub async fn for_text(
-    ctx: &Context,
+    ctx: &App,
     text: String,
     target: ListingKind,
     opts: MatchOptions,
-) -> Result<Vec<Match>, ApiError> {
+) -> Result<Vec<Match>, AppError> {
     let n = text.chars().count();
     if text.trim().is_empty() {
-        return Err(ApiError::bad_request(
-            "empty_text",
+        return Err(AppError::bad_request(
+            Code::EMPTY_TEXT,
             "text 不能为空",
             "text must not be empty",
         ));
     }
     if n > MAX_TEXT_CHARS {
-        return Err(ApiError::bad_request(
-            "text_too_long",
+        return Err(AppError::bad_request(
+            Code::TEXT_TOO_LONG,
             format!("text 过长：{n} 字，最多 {MAX_TEXT_CHARS} 字"),
             format!("text is too long: {n} characters, at most {MAX_TEXT_CHARS}"),
         ));

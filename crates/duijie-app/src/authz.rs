@@ -11,13 +11,9 @@
 //!
 //! Writes by someone not signed in are 401; by someone signed in but not allowed, 403.
 
+use crate::app::App;
 use crate::auth::Caller;
-use crate::context::Context;
-use crate::error::ApiError;
-use axum::extract::{Request, State};
-use axum::http::Method;
-use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
+use crate::error::AppError;
 use duijie_domain::ListingKind;
 use duijie_domain::input::Record;
 use serde_json::Value;
@@ -57,7 +53,7 @@ fn may_own(role: &str, kind: ListingKind) -> bool {
 }
 
 /// The organisation owning a stored listing (404 when there is no such listing).
-async fn owner(ctx: &Context, kind: ListingKind, id: i64) -> Result<Option<i64>, ApiError> {
+async fn owner(ctx: &App, kind: ListingKind, id: i64) -> Result<Option<i64>, AppError> {
     Ok(match kind {
         ListingKind::Result => ctx.store.result(id).await?.organization.map(|o| o.id),
         ListingKind::Need => ctx.store.need(id).await?.organization.map(|o| o.id),
@@ -66,7 +62,7 @@ async fn owner(ctx: &Context, kind: ListingKind, id: i64) -> Result<Option<i64>,
 }
 
 /// Decides; `Ok` or the 401/403 to answer.
-pub async fn authorize(ctx: &Context, caller: &Caller, action: Action) -> Result<(), ApiError> {
+pub async fn authorize(ctx: &App, caller: &Caller, action: Action) -> Result<(), AppError> {
     let user = caller.require()?;
     let role = user.role.as_str();
     if role == "admin" {
@@ -97,7 +93,7 @@ pub async fn authorize(ctx: &Context, caller: &Caller, action: Action) -> Result
     }
 }
 
-fn refusal(role: &str, action: Action) -> ApiError {
+fn refusal(role: &str, action: Action) -> AppError {
     let role_zh = crate::auth::ROLES
         .iter()
         .find(|(c, _)| *c == role)
@@ -137,7 +133,7 @@ fn refusal(role: &str, action: Action) -> ApiError {
             "administrator rights are needed".into(),
         ),
     };
-    ApiError::forbidden(zh, en)
+    AppError::forbidden(zh, en)
 }
 
 /// Whether the caller may see listings that are not published (drafts, withdrawn, closed)
@@ -152,7 +148,7 @@ pub fn sees_unpublished(caller: &Caller, owner: Option<i64>) -> bool {
 
 /// For enterprise members and researchers, a listing always belongs to their own
 /// organisation: naming another one is refused, naming none means theirs.
-pub fn pin_organization(caller: &Caller, rec: &mut Record, creating: bool) -> Result<(), ApiError> {
+pub fn pin_organization(caller: &Caller, rec: &mut Record, creating: bool) -> Result<(), AppError> {
     let Some(user) = &caller.user else {
         return Ok(());
     };
@@ -160,7 +156,7 @@ pub fn pin_organization(caller: &Caller, rec: &mut Record, creating: bool) -> Re
         return Ok(());
     }
     let Some(own) = user.organization_id else {
-        return Err(ApiError::forbidden(
+        return Err(AppError::forbidden(
             "账号未关联单位，请联系管理员",
             "your account belongs to no organization; ask an administrator",
         ));
@@ -171,7 +167,7 @@ pub fn pin_organization(caller: &Caller, rec: &mut Record, creating: bool) -> Re
         .iter()
         .any(|k| rec.get(*k).is_some_and(|v| !v.is_null()));
     if names_other {
-        return Err(ApiError::forbidden(
+        return Err(AppError::forbidden(
             "只能以本单位名义发布",
             "you may publish only for your own organization",
         ));
@@ -182,49 +178,9 @@ pub fn pin_organization(caller: &Caller, rec: &mut Record, creating: bool) -> Re
     Ok(())
 }
 
-/// Guards every write (any method but GET and HEAD) of a router with one action, and
-/// writes an audit entry for each successful one.
-pub async fn guard_writes(
-    State((ctx, action, entity)): State<(Context, Action, &'static str)>,
-    caller: Caller,
-    req: Request,
-    next: Next,
-) -> Response {
-    if req.method() == Method::GET || req.method() == Method::HEAD {
-        return next.run(req).await;
-    }
-    if let Err(e) = authorize(&ctx, &caller, action).await {
-        return e.into_response();
-    }
-    let what = format!("{} {}", req.method(), req.uri().path());
-    let id = id_after(req.uri().path(), entity);
-    let resp = next.run(req).await;
-    if resp.status().is_success() {
-        crate::audit::record(&ctx, &caller, &what, entity, id, None, None).await;
-    }
-    resp
-}
-
-/// The number following `/{plural}/` in a path (`/api/v1/events/3/pairings` → 3).
-fn id_after(path: &str, entity: &str) -> Option<i64> {
-    let plural = format!("/{entity}s/");
-    let rest = &path[path.find(&plural)? + plural.len()..];
-    rest.split(['/', ':', '?']).next()?.parse().ok()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn ids_are_read_from_paths() {
-        assert_eq!(
-            id_after("/api/v1/events/3/pairings:generate", "event"),
-            Some(3)
-        );
-        assert_eq!(id_after("/events/12:x", "event"), Some(12));
-        assert_eq!(id_after("/api/v1/events", "event"), None);
-    }
 
     #[test]
     fn roles_own_their_kinds() {

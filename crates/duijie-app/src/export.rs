@@ -6,7 +6,7 @@
 //! Everything here works from an [`events::ScheduleView`], so the exports show exactly what
 //! `GET .../schedule` shows.
 
-use crate::error::ApiError;
+use crate::error::AppError;
 use crate::events::{self, MeetingView, ScheduleView};
 use duijie_domain::ListingKind;
 use rust_xlsxwriter::{Format, Workbook, XlsxError};
@@ -78,13 +78,13 @@ pub fn content_disposition(event_id: i64, name: &str, ext: &str) -> String {
     format!("attachment; filename=\"event-{event_id}.{ext_only}\"; filename*=UTF-8''{utf8}")
 }
 
-fn xlsx_error(e: XlsxError) -> ApiError {
-    ApiError::Internal(format!("xlsx export: {e}"))
+fn xlsx_error(e: XlsxError) -> AppError {
+    AppError::Internal(format!("xlsx export: {e}"))
 }
 
 /// The workbook: 对接清单 (pairing list), 日程 (slots × tables), 未安排 (unplaced and
 /// unseated).
-pub fn xlsx(s: &ScheduleView) -> Result<Vec<u8>, ApiError> {
+pub fn xlsx(s: &ScheduleView) -> Result<Vec<u8>, AppError> {
     let mut wb = Workbook::new();
     let bold = Format::new().set_bold();
     let wrap = Format::new().set_text_wrap();
@@ -248,16 +248,16 @@ pub fn xlsx(s: &ScheduleView) -> Result<Vec<u8>, ApiError> {
 
 /// The pairing list as CSV: UTF-8 with a byte-order mark (so Excel does not read it as the
 /// local code page), Chinese headers, one meeting a row.
-pub fn csv(s: &ScheduleView) -> Result<Vec<u8>, ApiError> {
+pub fn csv(s: &ScheduleView) -> Result<Vec<u8>, AppError> {
     let mut w = csv::WriterBuilder::new().from_writer(b"\xEF\xBB\xBF".to_vec());
-    let err = |e: csv::Error| ApiError::Internal(format!("csv export: {e}"));
+    let err = |e: csv::Error| AppError::Internal(format!("csv export: {e}"));
     w.write_record(LIST_HEADERS).map_err(err)?;
     for (i, m) in s.pairing.items.iter().enumerate() {
         w.write_record(list_row(i, m).iter().map(|c| csv_safe(c).into_owned()))
             .map_err(err)?;
     }
     w.into_inner()
-        .map_err(|e| ApiError::Internal(format!("csv export: {e}")))
+        .map_err(|e| AppError::Internal(format!("csv export: {e}")))
 }
 
 /// Neutralises a cell a spreadsheet would run as a formula (`=`, `+`, `-`, `@` first):

@@ -2,10 +2,10 @@
 //! the command line. Input is validated here (through `duijie_domain::input`); writes are
 //! made searchable before they are acknowledged.
 
+use crate::app::App;
 use crate::auth::Caller;
 use crate::authz::{self, Action};
-use crate::context::Context;
-use crate::error::ApiError;
+use crate::error::AppError;
 use duijie_domain::{ListingKind, Redact, Viewer, input};
 use duijie_store::{Draft, ListFilter};
 use serde_json::{Map, Value};
@@ -46,7 +46,7 @@ impl Entity {
 }
 
 /// Validates a record for an entity.
-pub fn validate(ctx: &Context, entity: Entity, rec: &input::Record) -> Result<Draft, ApiError> {
+pub fn validate(ctx: &App, entity: Entity, rec: &input::Record) -> Result<Draft, AppError> {
     Ok(match entity {
         Entity::Organization => Draft::Organization(input::organization(rec)?),
         Entity::Listing(ListingKind::Result) => Draft::Result(input::result(rec, &ctx.vocab)?),
@@ -56,12 +56,7 @@ pub fn validate(ctx: &Context, entity: Entity, rec: &input::Record) -> Result<Dr
 }
 
 /// Reads one record as JSON, with contact details only for viewers allowed to see them.
-pub async fn get(
-    ctx: &Context,
-    entity: Entity,
-    id: i64,
-    viewer: Viewer,
-) -> Result<Value, ApiError> {
+pub async fn get(ctx: &App, entity: Entity, id: i64, viewer: Viewer) -> Result<Value, AppError> {
     let v = match entity {
         Entity::Organization => serde_json::to_value(ctx.store.organization(id).await?),
         Entity::Listing(ListingKind::Result) => {
@@ -74,18 +69,18 @@ pub async fn get(
             serde_json::to_value(ctx.store.expert(id).await?.redact_for(viewer))
         }
     };
-    v.map_err(|e| ApiError::Internal(e.to_string()))
+    v.map_err(|e| AppError::Internal(e.to_string()))
 }
 
 /// Lists records as a JSON page.
 pub async fn list(
-    ctx: &Context,
+    ctx: &App,
     entity: Entity,
     f: &ListFilter,
     limit: i64,
     offset: i64,
     viewer: Viewer,
-) -> Result<Value, ApiError> {
+) -> Result<Value, AppError> {
     let v = match entity {
         Entity::Organization => {
             serde_json::to_value(ctx.store.organizations(f, limit, offset).await?)
@@ -106,7 +101,7 @@ pub async fn list(
             serde_json::to_value(p)
         }
     };
-    v.map_err(|e| ApiError::Internal(e.to_string()))
+    v.map_err(|e| AppError::Internal(e.to_string()))
 }
 
 /// The audit log's name of an entity.
@@ -119,11 +114,11 @@ fn audit_name(entity: Entity) -> &'static str {
 
 /// Creates a record for a caller allowed to; returns it as stored.
 pub async fn create(
-    ctx: &Context,
+    ctx: &App,
     caller: &Caller,
     entity: Entity,
     mut rec: input::Record,
-) -> Result<Value, ApiError> {
+) -> Result<Value, AppError> {
     if !matches!(caller.via, crate::auth::Via::Local(_)) {
         let action = match entity {
             Entity::Organization => Action::CreateOrganization,
@@ -153,10 +148,10 @@ pub async fn create(
 
 /// The stored record in the shape of input, so a PATCH can be merged onto it and the
 /// result validated as a whole.
-async fn as_input(ctx: &Context, entity: Entity, id: i64) -> Result<input::Record, ApiError> {
+async fn as_input(ctx: &App, entity: Entity, id: i64) -> Result<input::Record, AppError> {
     let mut v = get(ctx, entity, id, Viewer::SignedIn).await?;
     let Some(obj) = v.as_object_mut() else {
-        return Err(ApiError::Internal("record is not an object".into()));
+        return Err(AppError::Internal("record is not an object".into()));
     };
     for k in ["id", "created_at", "updated_at", "zones"] {
         obj.remove(k);
@@ -177,12 +172,12 @@ async fn as_input(ctx: &Context, entity: Entity, id: i64) -> Result<input::Recor
 
 /// Applies a partial update: given fields replace stored ones, `null` clears a field.
 pub async fn patch(
-    ctx: &Context,
+    ctx: &App,
     caller: &Caller,
     entity: Entity,
     id: i64,
     mut patch: input::Record,
-) -> Result<Value, ApiError> {
+) -> Result<Value, AppError> {
     let action = match entity {
         Entity::Organization => Action::EditOrganization(id),
         Entity::Listing(k) => Action::EditListing(k, id),
@@ -227,12 +222,7 @@ pub async fn patch(
 }
 
 /// Deletes a record.
-pub async fn delete(
-    ctx: &Context,
-    caller: &Caller,
-    entity: Entity,
-    id: i64,
-) -> Result<(), ApiError> {
+pub async fn delete(ctx: &App, caller: &Caller, entity: Entity, id: i64) -> Result<(), AppError> {
     let action = match entity {
         Entity::Organization => Action::DeleteOrganization(id),
         Entity::Listing(k) => Action::EditListing(k, id),

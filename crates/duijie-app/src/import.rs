@@ -7,8 +7,9 @@
 //! Records with an `external_id` already stored are updated, so running the same import
 //! twice (for example after a crash) completes it without duplicates.
 
-use crate::context::Context;
-use crate::error::ApiError;
+use crate::app::App;
+use crate::codes::Code;
+use crate::error::AppError;
 use crate::listings::{self, Entity};
 use duijie_domain::input;
 use duijie_store::ImportOutcome;
@@ -116,7 +117,7 @@ type Parsed = (u64, Result<input::Record, (&'static str, String)>);
 
 enum Msg {
     Batch(Vec<Parsed>),
-    Fatal(ApiError),
+    Fatal(AppError),
 }
 
 fn parse_jsonl(reader: impl Read, batch: usize, tx: &mpsc::Sender<Msg>) {
@@ -133,8 +134,8 @@ fn parse_jsonl(reader: impl Read, batch: usize, tx: &mpsc::Sender<Msg>) {
             let available = match r.fill_buf() {
                 Ok(b) => b,
                 Err(e) => {
-                    let _ = tx.blocking_send(Msg::Fatal(ApiError::bad_request(
-                        "read_failed",
+                    let _ = tx.blocking_send(Msg::Fatal(AppError::bad_request(
+                        Code::READ_FAILED,
                         format!("读取上传内容失败：{e}"),
                         format!("could not read the upload: {e}"),
                     )));
@@ -250,16 +251,16 @@ fn parse_csv(reader: impl Read, gbk: bool, batch: usize, tx: &mpsc::Sender<Msg>)
     let mut records = r.byte_records();
     let header = match records.next() {
         None => {
-            let _ = tx.blocking_send(Msg::Fatal(ApiError::bad_request(
-                "empty_import",
+            let _ = tx.blocking_send(Msg::Fatal(AppError::bad_request(
+                Code::EMPTY_IMPORT,
                 "CSV 文件为空 / the CSV file is empty",
                 "",
             )));
             return;
         }
         Some(Err(e)) => {
-            let _ = tx.blocking_send(Msg::Fatal(ApiError::bad_request(
-                "invalid_csv",
+            let _ = tx.blocking_send(Msg::Fatal(AppError::bad_request(
+                Code::INVALID_CSV,
                 format!("CSV 表头无法读取：{e}"),
                 format!("cannot read the CSV header: {e}"),
             )));
@@ -277,8 +278,8 @@ fn parse_csv(reader: impl Read, gbk: bool, batch: usize, tx: &mpsc::Sender<Msg>)
         match decode(f, gbk) {
             Some(s) => names.push(s.trim().to_string()),
             None => {
-                let _ = tx.blocking_send(Msg::Fatal(ApiError::bad_request(
-                    "invalid_encoding",
+                let _ = tx.blocking_send(Msg::Fatal(AppError::bad_request(
+                    Code::INVALID_ENCODING,
                     "CSV 文件不是 UTF-8 编码；请另存为 UTF-8，或以 Content-Type: text/csv; charset=gbk 上传 GBK 文件",
                     "the CSV file is not UTF-8; save it as UTF-8, or send GBK files with Content-Type: text/csv; charset=gbk",
                 )));
@@ -382,7 +383,11 @@ fn cell_to_value(c: &calamine::Data) -> Option<Value> {
 fn parse_xlsx(path: &std::path::Path, batch: usize, tx: &mpsc::Sender<Msg>) {
     use calamine::Reader;
     let fatal = |zh: String, en: String| {
-        let _ = tx.blocking_send(Msg::Fatal(ApiError::bad_request("invalid_xlsx", zh, en)));
+        let _ = tx.blocking_send(Msg::Fatal(AppError::bad_request(
+            Code::INVALID_XLSX,
+            zh,
+            en,
+        )));
     };
     let mut wb: calamine::Xlsx<_> = match calamine::open_workbook(path) {
         Ok(wb) => wb,
@@ -410,8 +415,8 @@ fn parse_xlsx(path: &std::path::Path, batch: usize, tx: &mpsc::Sender<Msg>) {
     };
     let mut rows = range.rows();
     let Some(header) = rows.next() else {
-        let _ = tx.blocking_send(Msg::Fatal(ApiError::bad_request(
-            "empty_import",
+        let _ = tx.blocking_send(Msg::Fatal(AppError::bad_request(
+            Code::EMPTY_IMPORT,
             "XLSX 工作表为空",
             "the sheet is empty",
         )));
@@ -460,12 +465,12 @@ pub enum Source {
 
 /// Runs an import to the end and makes its records searchable before returning.
 pub async fn run(
-    ctx: &Context,
+    ctx: &App,
     entity: Entity,
     format: Format,
     source: Source,
     progress: impl FnMut(&ImportSummary) + Send,
-) -> Result<ImportSummary, ApiError> {
+) -> Result<ImportSummary, AppError> {
     let started = std::time::Instant::now();
     let r = run_to_end(ctx, entity, format, source, progress).await;
     let records = r.as_ref().map(|s| s.processed()).unwrap_or(0);
@@ -475,12 +480,12 @@ pub async fn run(
 }
 
 async fn run_to_end(
-    ctx: &Context,
+    ctx: &App,
     entity: Entity,
     format: Format,
     source: Source,
     mut progress: impl FnMut(&ImportSummary) + Send,
-) -> Result<ImportSummary, ApiError> {
+) -> Result<ImportSummary, AppError> {
     let batch = ctx.settings.import.batch_size;
     let max_errors = ctx.settings.import.max_reported_errors;
     let (tx, mut rx) = mpsc::channel::<Msg>(2);
@@ -489,7 +494,7 @@ async fn run_to_end(
         (Format::Csv { gbk }, Source::Reader(r)) => parse_csv(r, gbk, batch, &tx),
         (Format::Xlsx, Source::XlsxFile(p)) => parse_xlsx(&p, batch, &tx),
         _ => {
-            let _ = tx.blocking_send(Msg::Fatal(ApiError::Internal(
+            let _ = tx.blocking_send(Msg::Fatal(AppError::Internal(
                 "import source does not fit its format".into(),
             )));
         }
@@ -528,7 +533,7 @@ async fn run_to_end(
                         drafts.push(d);
                         lines.push(line);
                     }
-                    Err(ApiError::Validation(f)) => summary.fail(
+                    Err(AppError::Validation(f)) => summary.fail(
                         LineError {
                             line,
                             code: f.0.first().map(|e| e.code).unwrap_or("invalid"),
@@ -570,8 +575,8 @@ async fn run_to_end(
     }
     parser.await?;
     if !seen_any {
-        return Err(ApiError::bad_request(
-            "empty_import",
+        return Err(AppError::bad_request(
+            Code::EMPTY_IMPORT,
             "导入内容为空，没有任何记录",
             "the import contains no records",
         ));

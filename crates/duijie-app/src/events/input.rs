@@ -1,0 +1,571 @@
+//! Reading and validating an event's fields, its slots and tables.
+
+use super::*;
+use crate::codes::Code;
+
+/// Reads fields of a JSON object, collecting every problem.
+pub(super) struct In<'a> {
+    pub(super) rec: &'a Record,
+    pub(super) used: BTreeSet<&'static str>,
+    pub(super) errors: FieldErrors,
+}
+
+pub(super) fn has_control(s: &str) -> bool {
+    s.chars()
+        .any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t')
+}
+
+impl<'a> In<'a> {
+    pub(super) fn new(rec: &'a Record) -> Self {
+        In {
+            rec,
+            used: BTreeSet::new(),
+            errors: FieldErrors::default(),
+        }
+    }
+
+    pub(super) fn raw(&mut self, name: &'static str) -> Option<&'a Value> {
+        self.used.insert(name);
+        match self.rec.get(name) {
+            None | Some(Value::Null) => None,
+            Some(Value::String(s)) if s.trim().is_empty() => None,
+            Some(v) => Some(v),
+        }
+    }
+
+    pub(super) fn text(
+        &mut self,
+        name: &'static str,
+        max: usize,
+        multiline: bool,
+    ) -> Option<String> {
+        let v = self.raw(name)?;
+        let Value::String(s) = v else {
+            self.errors.push(
+                name,
+                "invalid_type",
+                format!("{name} 应为文本"),
+                format!("{name} must be a string"),
+            );
+            return None;
+        };
+        let s = s.trim().to_string();
+        let n = s.chars().count();
+        if n > max {
+            self.errors.push(
+                name,
+                "too_long",
+                format!("{name} 过长：{n} 字，最多 {max} 字"),
+                format!("{name} is too long: {n} characters, at most {max}"),
+            );
+            return None;
+        }
+        if has_control(&s) || (!multiline && s.contains(['\n', '\r'])) {
+            self.errors.push(
+                name,
+                "invalid_characters",
+                format!("{name} 含有不允许的控制字符或换行"),
+                format!("{name} contains control characters or line breaks"),
+            );
+            return None;
+        }
+        Some(s)
+    }
+
+    pub(super) fn required_text(&mut self, name: &'static str, max: usize) -> String {
+        let present = self.raw(name).is_some();
+        match self.text(name, max, false) {
+            Some(s) => s,
+            None => {
+                if !present {
+                    self.errors.push(
+                        name,
+                        "required",
+                        format!("{name} 为必填项"),
+                        format!("{name} is required"),
+                    );
+                }
+                String::new()
+            }
+        }
+    }
+
+    pub(super) fn int(&mut self, name: &'static str, default: i64, min: i64, max: i64) -> i64 {
+        let Some(v) = self.raw(name) else {
+            return default;
+        };
+        let n = match v {
+            Value::Number(n) => n.as_i64(),
+            Value::String(s) => s.trim().parse::<i64>().ok(),
+            _ => None,
+        };
+        match n {
+            Some(n) if (min..=max).contains(&n) => n,
+            Some(n) => {
+                self.errors.push(
+                    name,
+                    "out_of_range",
+                    format!("{name} 应在 {min} 到 {max} 之间，收到 {n}"),
+                    format!("{name} must be between {min} and {max}, got {n}"),
+                );
+                default
+            }
+            None => {
+                self.errors.push(
+                    name,
+                    "invalid_type",
+                    format!("{name} 应为整数"),
+                    format!("{name} must be an integer"),
+                );
+                default
+            }
+        }
+    }
+
+    pub(super) fn float(&mut self, name: &'static str, default: f64, min: f64, max: f64) -> f64 {
+        let Some(v) = self.raw(name) else {
+            return default;
+        };
+        let n = match v {
+            Value::Number(n) => n.as_f64(),
+            Value::String(s) => s.trim().parse::<f64>().ok(),
+            _ => None,
+        };
+        match n {
+            Some(n) if n.is_finite() && (min..=max).contains(&n) => n,
+            Some(n) => {
+                self.errors.push(
+                    name,
+                    "out_of_range",
+                    format!("{name} 应在 {min} 到 {max} 之间，收到 {n}"),
+                    format!("{name} must be between {min} and {max}, got {n}"),
+                );
+                default
+            }
+            None => {
+                self.errors.push(
+                    name,
+                    "invalid_type",
+                    format!("{name} 应为数字"),
+                    format!("{name} must be a number"),
+                );
+                default
+            }
+        }
+    }
+
+    pub(super) fn choice(
+        &mut self,
+        name: &'static str,
+        table: &[(&'static str, &'static str)],
+        default: Option<&'static str>,
+    ) -> Option<&'static str> {
+        let present = self.raw(name).is_some();
+        match self.text(name, 50, false) {
+            Some(s) => match resolve(table, &s) {
+                Some(c) => Some(c),
+                None => {
+                    self.errors.push(
+                        name,
+                        "invalid_choice",
+                        format!("{name} 的取值“{s}”无效，可选：{}", choices(table)),
+                        format!("{name} '{s}' is not one of: {}", choices(table)),
+                    );
+                    None
+                }
+            },
+            None if !present && default.is_none() => {
+                self.errors.push(
+                    name,
+                    "required",
+                    format!("{name} 为必填项，可选：{}", choices(table)),
+                    format!("{name} is required: {}", choices(table)),
+                );
+                None
+            }
+            None => default,
+        }
+    }
+
+    pub(super) fn strings(
+        &mut self,
+        name: &'static str,
+        max_items: usize,
+        max_len: usize,
+    ) -> Vec<String> {
+        let Some(v) = self.raw(name) else {
+            return Vec::new();
+        };
+        let items: Vec<Option<String>> = match v {
+            Value::String(s) => s
+                .split([';', '；', '、', '|', ',', '，'])
+                .map(|p| Some(p.trim().to_string()))
+                .filter(|p| p.as_ref().is_some_and(|p| !p.is_empty()))
+                .collect(),
+            Value::Array(a) => a
+                .iter()
+                .map(|x| x.as_str().map(|s| s.trim().to_string()))
+                .collect(),
+            _ => {
+                self.errors.push(
+                    name,
+                    "invalid_type",
+                    format!("{name} 应为文本列表"),
+                    format!("{name} must be a list of strings"),
+                );
+                return Vec::new();
+            }
+        };
+        if items.len() > max_items {
+            self.errors.push(
+                name,
+                "too_many",
+                format!("{name} 最多 {max_items} 项"),
+                format!("{name} has more than {max_items} items"),
+            );
+            return Vec::new();
+        }
+        let mut out = Vec::new();
+        for (i, item) in items.into_iter().enumerate() {
+            match item {
+                Some(s) if s.chars().count() <= max_len && !has_control(&s) && !s.contains(['\n', '\r']) => out.push(s),
+                Some(_) => self.errors.push(
+                    format!("{name}[{i}]"),
+                    "invalid_value",
+                    format!("{name} 的第 {} 项过长或含控制字符（最多 {max_len} 字）", i + 1),
+                    format!("item {} of {name} is too long or has control characters (at most {max_len} characters)", i + 1),
+                ),
+                None => self.errors.push(format!("{name}[{i}]"), "invalid_type", format!("{name} 的第 {} 项应为文本", i + 1), format!("item {} of {name} must be a string", i + 1)),
+            }
+        }
+        out
+    }
+
+    /// Refuses fields nobody read; `ignore` are read-only fields a client may send back.
+    pub(super) fn finish(mut self, ignore: &[&str]) -> FieldErrors {
+        for k in self.rec.keys() {
+            if !self.used.contains(k.as_str()) && !ignore.contains(&k.as_str()) {
+                self.errors.push(
+                    k.clone(),
+                    "unknown_field",
+                    format!("未知字段“{k}”"),
+                    format!("unknown field '{k}'"),
+                );
+            }
+        }
+        self.errors
+    }
+}
+
+pub(super) fn minutes_of(hhmm: &str) -> Option<i64> {
+    let t = chrono::NaiveTime::parse_from_str(hhmm, "%H:%M").ok()?;
+    use chrono::Timelike;
+    Some(i64::from(t.hour()) * 60 + i64::from(t.minute()))
+}
+
+pub(super) fn hhmm(minutes: i64) -> String {
+    format!("{:02}:{:02}", minutes / 60, minutes % 60)
+}
+
+/// Read-only fields of the event view, accepted and ignored on input.
+pub(super) const EVENT_READ_ONLY: &[&str] = &[
+    "id",
+    "created_at",
+    "updated_at",
+    "slots",
+    "tables",
+    "format_label",
+    "status_label",
+];
+
+/// Validates an event (a PATCH merges onto the stored fields first, see [`patch`]).
+pub fn parse_event(ctx: &App, rec: &Record) -> Result<EventDraft, FieldErrors> {
+    let mut r = In::new(rec);
+    let name = r.required_text("name", 200);
+    let format = r
+        .choice("format", FORMATS, Some("fair"))
+        .unwrap_or("fair")
+        .to_string();
+    let date_raw = r.required_text("date", 10);
+    if !date_raw.is_empty() && chrono::NaiveDate::parse_from_str(&date_raw, "%Y-%m-%d").is_err() {
+        r.errors.push(
+            "date",
+            "invalid_date",
+            format!("日期“{date_raw}”无效，应为 YYYY-MM-DD"),
+            format!("date '{date_raw}' is not a valid YYYY-MM-DD date"),
+        );
+    }
+    let venue = r.text("venue", 200, false);
+    let description = r.text("description", 2000, true);
+    let mut themes = Vec::new();
+    for t in r.strings("themes", 20, 50) {
+        match ctx.vocab.resolve_industry(&t) {
+            Some(code) if !themes.contains(&code) => themes.push(code),
+            Some(_) => {}
+            None => r.errors.push(
+                "themes",
+                "invalid_choice",
+                format!("行业“{t}”不在行业目录中"),
+                format!("industry '{t}' is not in the vocabulary"),
+            ),
+        }
+    }
+    let start_time = r
+        .text("start_time", 5, false)
+        .unwrap_or_else(|| "09:00".into());
+    let start = minutes_of(&start_time);
+    if start.is_none() {
+        r.errors.push(
+            "start_time",
+            "invalid_time",
+            format!("开始时间“{start_time}”无效，应为 HH:MM"),
+            format!("start_time '{start_time}' is not a valid HH:MM time"),
+        );
+    }
+    let slot_minutes = r.int("slot_minutes", 20, 5, 240);
+    let slot_count = r.int("slot_count", 8, 1, 48);
+    let mut breaks: Vec<EventBreak> = Vec::new();
+    if let Some(v) = r.raw("breaks") {
+        match v {
+            Value::Array(items) => {
+                for (i, b) in items.iter().enumerate() {
+                    let field = format!("breaks[{i}]");
+                    let parsed = b.as_object().and_then(|o| {
+                        let after = o.get("after_slot")?.as_i64()?;
+                        let minutes = o.get("minutes")?.as_i64()?;
+                        let label = match o.get("label") {
+                            None | Some(Value::Null) => None,
+                            Some(Value::String(s))
+                                if s.chars().count() <= 50 && !has_control(s) =>
+                            {
+                                Some(s.trim().to_string())
+                            }
+                            Some(_) => return None,
+                        };
+                        o.keys()
+                            .all(|k| ["after_slot", "minutes", "label"].contains(&k.as_str()))
+                            .then_some(EventBreak {
+                                after_slot: after,
+                                minutes,
+                                label,
+                            })
+                    });
+                    match parsed {
+                        Some(b) if (1..slot_count).contains(&b.after_slot) && (1..=480).contains(&b.minutes) => {
+                            if breaks.iter().any(|x| x.after_slot == b.after_slot) {
+                                r.errors.push(field, "duplicate", format!("第 {} 个时段后的休息重复", b.after_slot), format!("two breaks after slot {}", b.after_slot));
+                            } else {
+                                breaks.push(b);
+                            }
+                        }
+                        Some(b) => r.errors.push(
+                            field,
+                            "out_of_range",
+                            format!("休息应在第 1 到 {} 个时段之后、时长 1 到 480 分钟，收到第 {} 个时段后 {} 分钟", slot_count - 1, b.after_slot, b.minutes),
+                            format!("a break must follow slot 1 to {} and last 1 to 480 minutes, got after slot {} for {} minutes", slot_count - 1, b.after_slot, b.minutes),
+                        ),
+                        None => r.errors.push(
+                            field,
+                            "invalid_type",
+                            "休息应为 {after_slot, minutes, label} 对象",
+                            "a break must be an object {after_slot, minutes, label}",
+                        ),
+                    }
+                }
+            }
+            _ => r.errors.push(
+                "breaks",
+                "invalid_type",
+                "breaks 应为列表",
+                "breaks must be a list",
+            ),
+        }
+    }
+    breaks.sort_by_key(|b| b.after_slot);
+    let table_count = r.int("table_count", 10, 1, 500);
+    let table_names = r.strings("table_names", 500, 50);
+    if table_names.len() as i64 > table_count {
+        r.errors.push(
+            "table_names",
+            "too_many",
+            format!("桌名 {} 个，多于桌数 {table_count}", table_names.len()),
+            format!("{} table names for {table_count} tables", table_names.len()),
+        );
+    }
+    let seats_per_table = r.int("seats_per_table", 4, 1, 50);
+    let max_per_enterprise = r.int("max_per_enterprise", 3, 1, 50);
+    let max_per_result = r.int("max_per_result", 4, 1, 50);
+    let max_per_expert = r.int("max_per_expert", 3, 1, 50);
+    let min_score = r.float("min_score", 0.0, 0.0, 1.0);
+    let status = r
+        .choice("status", STATUSES, Some("draft"))
+        .unwrap_or("draft")
+        .to_string();
+    if let Some(start) = start {
+        let end = start + slot_minutes * slot_count + breaks.iter().map(|b| b.minutes).sum::<i64>();
+        if end > 24 * 60 {
+            r.errors.push(
+                "slot_count",
+                "past_midnight",
+                format!(
+                    "日程从 {start_time} 开始将持续到次日（{} 分钟）",
+                    end - start
+                ),
+                format!(
+                    "the schedule starting at {start_time} would run past midnight ({} minutes)",
+                    end - start
+                ),
+            );
+        }
+    }
+    let errors = r.finish(EVENT_READ_ONLY);
+    errors.into_result(EventDraft {
+        name,
+        format,
+        date: date_raw,
+        venue,
+        description,
+        themes,
+        start_time: start.map(hhmm).unwrap_or(start_time),
+        slot_minutes,
+        slot_count,
+        breaks,
+        table_count,
+        table_names,
+        seats_per_table,
+        max_per_enterprise,
+        max_per_result,
+        max_per_expert,
+        min_score,
+        status,
+    })
+}
+
+pub(super) fn draft_record(d: &EventDraft) -> Record {
+    let v = serde_json::json!({
+        "name": d.name, "format": d.format, "date": d.date, "venue": d.venue, "description": d.description,
+        "themes": d.themes, "start_time": d.start_time, "slot_minutes": d.slot_minutes, "slot_count": d.slot_count,
+        "breaks": d.breaks, "table_count": d.table_count, "table_names": d.table_names, "seats_per_table": d.seats_per_table,
+        "max_per_enterprise": d.max_per_enterprise, "max_per_result": d.max_per_result, "max_per_expert": d.max_per_expert,
+        "min_score": d.min_score, "status": d.status,
+    });
+    v.as_object().cloned().unwrap_or_default()
+}
+
+/// Start and end of one time slot.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SlotTime {
+    /// 0-based.
+    pub slot: i64,
+    /// `HH:MM`.
+    pub start: String,
+    /// `HH:MM`.
+    pub end: String,
+}
+
+/// The times of the event's slots, breaks included.
+pub fn slot_times(e: &Event) -> Vec<SlotTime> {
+    let mut t = minutes_of(&e.start_time).unwrap_or(9 * 60);
+    let mut out = Vec::with_capacity(e.slot_count.max(0) as usize);
+    for s in 0..e.slot_count {
+        out.push(SlotTime {
+            slot: s,
+            start: hhmm(t),
+            end: hhmm(t + e.slot_minutes),
+        });
+        t += e.slot_minutes;
+        t += e
+            .breaks
+            .iter()
+            .filter(|b| b.after_slot == s + 1)
+            .map(|b| b.minutes)
+            .sum::<i64>();
+    }
+    out
+}
+
+/// Table names: the event's, else the pairing's (roundtable themes), else `N号桌`.
+pub(super) fn table_names(e: &Event, from_pairing: &[String]) -> Vec<String> {
+    (0..e.table_count)
+        .map(|t| {
+            e.table_names
+                .get(t as usize)
+                .filter(|n| !n.is_empty())
+                .or_else(|| from_pairing.get(t as usize).filter(|n| !n.is_empty()))
+                .cloned()
+                .unwrap_or_else(|| format!("{}号桌", t + 1))
+        })
+        .collect()
+}
+
+/// The event as JSON: stored fields plus labels, slot times and table names.
+pub fn event_json(e: &Event) -> Value {
+    let mut v = serde_json::to_value(e).unwrap_or(Value::Null);
+    v["format_label"] = label(FORMATS, &e.format).into();
+    v["status_label"] = label(STATUSES, &e.status).into();
+    v["slots"] = serde_json::to_value(slot_times(e)).unwrap_or(Value::Null);
+    v["tables"] = table_names(e, &[]).into();
+    v
+}
+
+/// Creates an event.
+pub async fn create(ctx: &App, rec: &Record) -> Result<Event, AppError> {
+    let d = parse_event(ctx, rec)?;
+    let id = ctx.store.create_event(&d).await?;
+    Ok(ctx.store.event(id).await?)
+}
+
+/// Applies a partial update (given fields replace stored ones, `null` resets to the default).
+pub async fn patch(ctx: &App, id: i64, patch: Record) -> Result<Event, AppError> {
+    let e = ctx.store.event(id).await?;
+    let mut rec = draft_record(&e.to_draft());
+    for (k, v) in patch {
+        if v.is_null() {
+            rec.remove(&k);
+        } else {
+            rec.insert(k, v);
+        }
+    }
+    let d = parse_event(ctx, &rec)?;
+    ctx.store.update_event(id, &d).await?;
+    Ok(ctx.store.event(id).await?)
+}
+
+/// Lists events.
+pub async fn list(ctx: &App, f: &EventFilter, limit: i64, offset: i64) -> Result<Value, AppError> {
+    let page = ctx.store.events(f, limit, offset).await?;
+    Ok(serde_json::json!({
+        "items": page.items.iter().map(event_json).collect::<Vec<_>>(),
+        "total": page.total, "limit": page.limit, "offset": page.offset,
+    }))
+}
+
+pub(super) fn event_not_found(id: i64) -> AppError {
+    AppError::not_found("对接会", "event", id)
+}
+
+/// Loads an event, answering 404 in the event's words.
+pub async fn load(ctx: &App, id: i64) -> Result<Event, AppError> {
+    match ctx.store.event(id).await {
+        Err(duijie_store::StoreError::NotFound { .. }) => Err(event_not_found(id)),
+        other => Ok(other?),
+    }
+}
+
+/// Refuses changes to a closed event, and pairing changes to a published one.
+pub(super) fn check_writable(e: &Event, pairing: bool) -> Result<(), AppError> {
+    if e.status == "closed" {
+        return Err(AppError::Conflict {
+            code: Code::EVENT_CLOSED,
+            message: "对接会已结束，不能再修改 / the event is closed and can no longer be changed"
+                .into(),
+        });
+    }
+    if pairing && e.status == "published" {
+        return Err(AppError::Conflict {
+            code: Code::EVENT_PUBLISHED,
+            message: "对接安排已发布；请先将状态改回 open 再修改 / the pairing is published; set the status back to open to change it".into(),
+        });
+    }
+    Ok(())
+}

@@ -1,0 +1,334 @@
+//! Building the solver instance from an event (pure).
+
+use super::*;
+
+/// Solver id of an enterprise organisation.
+pub fn enterprise_key(org: i64) -> String {
+    format!("e{org}")
+}
+
+/// Solver id of a result or expert.
+pub fn partner_key(kind: ListingKind, id: i64) -> String {
+    match kind {
+        ListingKind::Expert => format!("x{id}"),
+        _ => format!("r{id}"),
+    }
+}
+
+pub(super) fn parse_enterprise_key(s: &str) -> Option<i64> {
+    s.strip_prefix('e')?.parse().ok()
+}
+
+pub(super) fn parse_partner_key(s: &str) -> Option<(ListingKind, i64)> {
+    match s.split_at_checked(1)? {
+        ("r", id) => Some((ListingKind::Result, id.parse().ok()?)),
+        ("x", id) => Some((ListingKind::Expert, id.parse().ok()?)),
+        _ => None,
+    }
+}
+
+/// An enterprise taking part with its needs.
+#[derive(Debug, Clone)]
+pub struct EnterpriseIn {
+    /// Organisation id.
+    pub org_id: i64,
+    /// Its participating, published needs.
+    pub needs: Vec<i64>,
+}
+
+/// A result or expert taking part.
+#[derive(Debug, Clone)]
+pub struct PartnerIn {
+    /// Result or expert.
+    pub kind: ListingKind,
+    /// Listing id.
+    pub id: i64,
+    /// Owning organisation.
+    pub org_id: i64,
+    /// Industry code (roundtable tables).
+    pub industry: Option<String>,
+}
+
+/// What a pair of the instance stands for: the need the meeting is recorded with and the
+/// score before preferences.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CandidateMeta {
+    /// Enterprise key.
+    pub enterprise: String,
+    /// Partner key.
+    pub partner: String,
+    /// The need the meeting is recorded with (0 when the enterprise has none).
+    pub need_id: i64,
+    /// Matching score before preferences.
+    pub base_score: f64,
+}
+
+/// A "must" that could not be honoured.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct IgnoredForced {
+    /// Enterprise key.
+    pub enterprise: String,
+    /// Partner key.
+    pub partner: String,
+    /// `conflicts` or `capacity`.
+    pub reason_code: String,
+    /// `中文 / English`.
+    pub reason: String,
+}
+
+/// An event turned into a solver instance.
+#[derive(Debug, Clone)]
+pub struct Built {
+    /// The instance.
+    pub instance: Instance,
+    /// Every pair that may meet, with its need and base score.
+    pub candidates: Vec<CandidateMeta>,
+    /// Forced pairs that were dropped.
+    pub ignored_forced: Vec<IgnoredForced>,
+}
+
+#[derive(Debug, Default)]
+pub(super) struct Agg {
+    pub(super) forbid: bool,
+    pub(super) must: Option<(i64, Option<i64>)>,
+    pub(super) ent_like: bool,
+    pub(super) uni_like: bool,
+}
+
+/// Builds the solver instance of an event (see the module documentation). `grouped`
+/// formats get unbounded slots and tables: their own layout places the meetings.
+pub fn build_instance(
+    e: &Event,
+    enterprises: &[EnterpriseIn],
+    partners: &[PartnerIn],
+    need_scores: &[(i64, ListingKind, i64, f64)],
+    prefs: &[Preference],
+) -> Built {
+    let grouped = e.format != "fair";
+    let (slots, tables) = if grouped {
+        (UNBOUNDED, UNBOUNDED)
+    } else {
+        (e.slot_count, e.table_count)
+    };
+    let need_org: HashMap<i64, i64> = enterprises
+        .iter()
+        .flat_map(|x| x.needs.iter().map(move |n| (*n, x.org_id)))
+        .collect();
+    let ent_set: HashSet<i64> = enterprises.iter().map(|x| x.org_id).collect();
+    let partner_org: HashMap<(ListingKind, i64), i64> = partners
+        .iter()
+        .map(|p| ((p.kind, p.id), p.org_id))
+        .collect();
+    let first_need: HashMap<i64, i64> = enterprises
+        .iter()
+        .map(|x| (x.org_id, x.needs.iter().copied().min().unwrap_or(0)))
+        .collect();
+
+    // best need per (enterprise, partner)
+    let mut best: BTreeMap<(i64, ListingKind, i64), (f64, i64)> = BTreeMap::new();
+    for &(need, kind, pid, score) in need_scores {
+        let (Some(&org), true) = (need_org.get(&need), partner_org.contains_key(&(kind, pid)))
+        else {
+            continue;
+        };
+        if !(score.is_finite() && score > 0.0) {
+            continue;
+        }
+        let cur = best.entry((org, kind, pid)).or_insert((score, need));
+        if score > cur.0 || (score == cur.0 && need < cur.1) {
+            *cur = (score, need);
+        }
+    }
+    // preferences per (enterprise, partner); oldest first, so the first "must" wins
+    let mut agg: BTreeMap<(i64, ListingKind, i64), Agg> = BTreeMap::new();
+    let mut prefs: Vec<&Preference> = prefs.iter().collect();
+    prefs.sort_by_key(|p| p.id);
+    for p in &prefs {
+        if !ent_set.contains(&p.enterprise_id)
+            || !partner_org.contains_key(&(p.partner_kind, p.partner_id))
+        {
+            continue;
+        }
+        let a = agg
+            .entry((p.enterprise_id, p.partner_kind, p.partner_id))
+            .or_default();
+        match p.preference.as_str() {
+            "no" | "conflict" => a.forbid = true,
+            "must" if a.must.is_none() => a.must = Some((p.id, p.need_id)),
+            "like" if p.side == "enterprise" => a.ent_like = true,
+            "like" => a.uni_like = true,
+            _ => {}
+        }
+    }
+    let same_org =
+        |org: i64, kind: ListingKind, pid: i64| partner_org.get(&(kind, pid)) == Some(&org);
+    let forbidden = |k: &(i64, ListingKind, i64)| {
+        agg.get(k).is_some_and(|a| a.forbid) || same_org(k.0, k.1, k.2)
+    };
+
+    let mut keys: BTreeSet<(i64, ListingKind, i64)> = best.keys().copied().collect();
+    keys.extend(
+        agg.iter()
+            .filter(|(_, a)| a.ent_like || a.uni_like || a.must.is_some())
+            .map(|(k, _)| *k),
+    );
+    let mut scores = Vec::new();
+    let mut protected = Vec::new();
+    let mut candidates = Vec::new();
+    let mut forbidden_pairs = Vec::new();
+    let mut forbidden_scores = Vec::new();
+    for k in &keys {
+        let (ek, pk) = (enterprise_key(k.0), partner_key(k.1, k.2));
+        if forbidden(k) {
+            // kept in the scores (the solver never uses a forbidden pair) so that shortfalls
+            // are explained as conflicts rather than as a lack of candidates
+            if let Some((base, _)) = best.get(k) {
+                forbidden_scores.push(ScoreEntry {
+                    enterprise: ek.clone(),
+                    result: pk.clone(),
+                    score: (base * 1e6).round() / 1e6,
+                });
+            }
+            forbidden_pairs.push((ek, pk));
+            continue;
+        }
+        let a = agg.get(k);
+        let (base, need) = best.get(k).copied().unwrap_or((0.0, 0));
+        let must_need = a
+            .and_then(|a| a.must)
+            .and_then(|m| m.1)
+            .filter(|n| need_org.get(n) == Some(&k.0));
+        let need = must_need.unwrap_or(if need != 0 {
+            need
+        } else {
+            first_need.get(&k.0).copied().unwrap_or(0)
+        });
+        let likes = a
+            .map(|a| u8::from(a.ent_like) + u8::from(a.uni_like))
+            .unwrap_or(0);
+        let score =
+            base + LIKE_BONUS * f64::from(likes) + if likes == 2 { MUTUAL_BONUS } else { 0.0 };
+        candidates.push(CandidateMeta {
+            enterprise: ek.clone(),
+            partner: pk.clone(),
+            need_id: need,
+            base_score: base,
+        });
+        if score > 0.0 {
+            protected.push(likes > 0 || a.is_some_and(|a| a.must.is_some()));
+            scores.push(ScoreEntry {
+                enterprise: ek,
+                result: pk,
+                score: (score * 1e6).round() / 1e6,
+            });
+        }
+    }
+    let cap_of = |kind: ListingKind| {
+        if kind == ListingKind::Expert {
+            e.max_per_expert
+        } else {
+            e.max_per_result
+        }
+    };
+    let k_e = (SPARSIFY_FACTOR * e.max_per_enterprise as usize).max(SPARSIFY_MIN);
+    let k_r = (SPARSIFY_FACTOR * e.max_per_result.max(e.max_per_expert) as usize).max(SPARSIFY_MIN);
+    let kept: HashSet<(String, String)> = duijie_match::sparsify(&scores, k_e, k_r)
+        .into_iter()
+        .map(|s| (s.enterprise, s.result))
+        .collect();
+    let mut scores: Vec<ScoreEntry> = scores
+        .into_iter()
+        .zip(protected)
+        .filter(|(s, p)| *p || kept.contains(&(s.enterprise.clone(), s.result.clone())))
+        .map(|(s, _)| s)
+        .collect();
+    scores.extend(forbidden_scores);
+
+    // forced pairs within capacities, oldest "must" first
+    let mut musts: Vec<(i64, (i64, ListingKind, i64))> = agg
+        .iter()
+        .filter_map(|(k, a)| a.must.map(|m| (m.0, *k)))
+        .collect();
+    musts.sort();
+    let mut forced = Vec::new();
+    let mut ignored_forced = Vec::new();
+    let mut n_e: HashMap<i64, i64> = HashMap::new();
+    let mut n_p: HashMap<(ListingKind, i64), i64> = HashMap::new();
+    for (_, k) in musts {
+        let (ek, pk) = (enterprise_key(k.0), partner_key(k.1, k.2));
+        if forbidden(&k) {
+            let (zh, en) = if same_org(k.0, k.1, k.2) {
+                ("同一单位不安排会谈", "an organization does not meet itself")
+            } else {
+                (
+                    "一方表示不必会谈或声明了利益冲突",
+                    "one side said no or declared a conflict",
+                )
+            };
+            ignored_forced.push(IgnoredForced {
+                enterprise: ek,
+                partner: pk,
+                reason_code: "conflicts".into(),
+                reason: format!("{zh} / {en}"),
+            });
+            continue;
+        }
+        let ce = n_e.get(&k.0).copied().unwrap_or(0);
+        let cp = n_p.get(&(k.1, k.2)).copied().unwrap_or(0);
+        let slot_limit = if grouped { i64::MAX } else { slots };
+        let over_cap = ce >= e.max_per_enterprise || cp >= cap_of(k.1);
+        let over_slots = ce >= slot_limit
+            || cp >= slot_limit
+            || (!grouped && forced.len() as i64 >= slots * tables);
+        if over_cap || over_slots {
+            let (zh, en) = if over_cap {
+                (
+                    "指定会谈已达到容量上限",
+                    "the forced meetings already reach a capacity",
+                )
+            } else {
+                (
+                    "指定会谈已占满时段或桌位",
+                    "the forced meetings already fill the slots or tables",
+                )
+            };
+            ignored_forced.push(IgnoredForced {
+                enterprise: ek,
+                partner: pk,
+                reason_code: "capacity".into(),
+                reason: format!("{zh} / {en}"),
+            });
+            continue;
+        }
+        *n_e.entry(k.0).or_default() += 1;
+        *n_p.entry((k.1, k.2)).or_default() += 1;
+        forced.push((ek, pk));
+    }
+    let instance = Instance {
+        enterprises: enterprises
+            .iter()
+            .map(|x| Party {
+                id: enterprise_key(x.org_id),
+                capacity: e.max_per_enterprise,
+            })
+            .collect(),
+        results: partners
+            .iter()
+            .map(|p| Party {
+                id: partner_key(p.kind, p.id),
+                capacity: cap_of(p.kind),
+            })
+            .collect(),
+        scores,
+        forbidden: forbidden_pairs,
+        forced,
+        min_score: e.min_score,
+        slots,
+        tables,
+    };
+    Built {
+        instance,
+        candidates,
+        ignored_forced,
+    }
+}
