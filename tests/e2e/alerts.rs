@@ -311,9 +311,15 @@ async fn a_matching_result_is_delivered_once_after_retries_with_a_valid_signatur
                            "keywords": ["深度学习", "医学影像"], "status": "published"});
     let (s, _) = send(&res, "POST", app.url("/api/v1/results"), Some(unrelated)).await;
     assert_eq!(s, 201);
-    let target = app.ctx.store.max_seq().await.unwrap();
+    let target = duijie_app::diagnostics::latest_change(&app.ctx)
+        .await
+        .unwrap();
     eventually("the alert worker to read the edit", || async {
-        (app.ctx.store.watermark("alerts").await.unwrap() >= target).then_some(())
+        (duijie_app::diagnostics::watermark(&app.ctx, "alerts")
+            .await
+            .unwrap()
+            >= target)
+            .then_some(())
     })
     .await;
     tokio::time::sleep(Duration::from_millis(300)).await;

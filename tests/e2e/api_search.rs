@@ -84,26 +84,22 @@ async fn csl_papers_are_found_by_exact_title() {
     assert_eq!(s, 200, "{r}");
     assert_eq!(r["imported"], 1000);
     // every title, in-process (the same search the endpoint runs)
-    let index = app.ctx.index.clone();
-    let titles2 = titles.clone();
-    let misses = tokio::task::spawn_blocking(move || {
-        let mut misses = Vec::new();
-        for (id, title) in &titles2 {
-            let r = index
-                .search(&duijie_index::SearchRequest {
-                    q: title.clone(),
-                    limit: 1,
-                    ..Default::default()
-                })
-                .unwrap();
-            if r.hits.first().and_then(|h| h.external_id.as_deref()) != Some(id.as_str()) {
-                misses.push(title.clone());
-            }
+    let mut misses = Vec::new();
+    for (id, title) in &titles {
+        let r = duijie_app::search::search(
+            &app.ctx,
+            duijie_app::search::SearchRequest {
+                q: title.clone(),
+                limit: 1,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+        if r.hits.first().and_then(|h| h.external_id.as_deref()) != Some(id.as_str()) {
+            misses.push(title.clone());
         }
-        misses
-    })
-    .await
-    .unwrap();
+    }
     assert!(
         misses.is_empty(),
         "{} titles did not find their paper first: {:?}",

@@ -6,7 +6,8 @@ use crate::auth::{self, Caller, Via};
 use crate::authz::{self, Action};
 use crate::codes::Code;
 use crate::error::AppError;
-use duijie_store::{ApiToken, Draft, NewUser, User};
+pub use duijie_store::{ApiToken, AuditRecord, Page, User};
+use duijie_store::{Draft, NewUser};
 use serde_json::json;
 
 /// How a new account names its organisation.
@@ -248,6 +249,21 @@ pub async fn token_for(
     Ok((token, record))
 }
 
+/// The active account with this e-mail address (the command line's `create-token`).
+pub async fn active_user_by_email(ctx: &App, email: &str) -> Result<User, AppError> {
+    let email = email.trim().to_lowercase();
+    match ctx.store.user_by_email(&email).await? {
+        Some((u, _)) if !u.disabled => Ok(u),
+        Some(_) => Err(AppError::Forbidden {
+            code: Code::FORBIDDEN,
+            message: format!("账号 {email} 已停用 / user {email} is disabled"),
+        }),
+        None => Err(AppError::NotFound(format!(
+            "没有邮箱为 {email} 的账号 / no user with e-mail {email}"
+        ))),
+    }
+}
+
 /// Revokes one of the caller's tokens.
 pub async fn revoke_token(ctx: &App, caller: &Caller, id: i64) -> Result<(), AppError> {
     let user = caller.require()?;
@@ -288,4 +304,95 @@ pub async fn local_admin_token(ctx: &App, purpose: &str) -> Result<String, AppEr
         }
     };
     Ok(token_for(ctx, &caller, user.id, purpose).await?.0)
+}
+
+/// Ends the caller's web session (nothing to do for a token or an anonymous caller).
+pub async fn sign_out(ctx: &App, caller: &Caller) -> Result<(), AppError> {
+    if let Via::Session { id_hash, .. } = &caller.via {
+        ctx.store.delete_session(id_hash).await?;
+    }
+    Ok(())
+}
+
+/// The caller's API tokens (prefixes and dates, never the tokens).
+pub async fn tokens(ctx: &App, caller: &Caller) -> Result<Vec<ApiToken>, AppError> {
+    let user = caller.require()?;
+    Ok(ctx.store.tokens(user.id).await?)
+}
+
+/// A page of accounts, for callers allowed to register accounts.
+pub async fn users(
+    ctx: &App,
+    caller: &Caller,
+    limit: i64,
+    offset: i64,
+) -> Result<Page<User>, AppError> {
+    authz::authorize(ctx, caller, Action::RegisterUsers).await?;
+    Ok(ctx.store.users(limit, offset).await?)
+}
+
+/// What an administrator changes of an account; `None` keeps the current value.
+#[derive(Debug, Clone, Default)]
+pub struct UserChange {
+    /// New role code.
+    pub role: Option<String>,
+    /// New organisation: `Some(None)` detaches the account.
+    pub organization_id: Option<Option<i64>>,
+    /// Disable or enable.
+    pub disabled: Option<bool>,
+}
+
+/// Changes an account's role, organisation or disabled flag (administrators), audited
+/// with the account before and after.
+pub async fn update_user(
+    ctx: &App,
+    caller: &Caller,
+    id: i64,
+    change: UserChange,
+) -> Result<User, AppError> {
+    authz::authorize(ctx, caller, Action::Administer).await?;
+    let before = ctx.store.user(id).await?;
+    let role = match change.role {
+        Some(r) => check_role(&r)?,
+        None => before.role.clone(),
+    };
+    let org = match change.organization_id {
+        None => before.organization_id,
+        Some(None) => None,
+        Some(Some(org)) => {
+            ctx.store.organization(org).await?;
+            Some(org)
+        }
+    };
+    let disabled = change.disabled.unwrap_or(before.disabled);
+    ctx.store.update_user(id, &role, org, disabled).await?;
+    let after = ctx.store.user(id).await?;
+    crate::audit::record(
+        ctx,
+        caller,
+        "update",
+        "user",
+        Some(id),
+        Some(&json!(before)),
+        Some(&json!(after)),
+    )
+    .await;
+    Ok(after)
+}
+
+/// The audit log, newest first, optionally of one kind of record (and one record), for
+/// administrators.
+pub async fn audit_log(
+    ctx: &App,
+    caller: &Caller,
+    entity: Option<&str>,
+    entity_id: Option<i64>,
+    limit: i64,
+    offset: i64,
+) -> Result<Page<AuditRecord>, AppError> {
+    authz::authorize(ctx, caller, Action::Administer).await?;
+    Ok(ctx
+        .store
+        .audit_log(entity, entity_id, limit, offset)
+        .await?)
 }

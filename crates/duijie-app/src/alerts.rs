@@ -19,10 +19,8 @@ use crate::codes::Code;
 use crate::error::AppError;
 use duijie_domain::input::Record;
 use duijie_domain::{FieldErrors, ListingKind, ListingText};
-use duijie_store::{
-    AttemptOutcome, Delivery, KIND_INDUSTRY_NEEDS, KIND_NEED_MATCHES, NewAlert, NewSubscription,
-    Subscription,
-};
+use duijie_store::{AttemptOutcome, Delivery, NewAlert, NewSubscription, Subscription};
+pub use duijie_store::{KIND_INDUSTRY_NEEDS, KIND_NEED_MATCHES};
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::IpAddr;
@@ -982,6 +980,57 @@ pub async fn unread(ctx: &App, caller: &Caller) -> i64 {
         Some(u) => ctx.store.unread_notifications(u.id).await.unwrap_or(0),
         None => 0,
     }
+}
+
+/// A page of the caller's in-app notifications, newest first, with the unread count.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct NotificationPage {
+    /// The notifications.
+    #[serde(flatten)]
+    pub page: duijie_store::Page<duijie_store::Notification>,
+    /// How many are unread in all.
+    pub unread: i64,
+}
+
+/// The caller's notifications (only unread ones when asked).
+pub async fn notifications(
+    ctx: &App,
+    caller: &Caller,
+    unread_only: bool,
+    limit: i64,
+    offset: i64,
+) -> Result<NotificationPage, AppError> {
+    let user = caller.require()?;
+    let page = ctx
+        .store
+        .notifications(user.id, unread_only, limit, offset)
+        .await?;
+    let unread = ctx.store.unread_notifications(user.id).await?;
+    Ok(NotificationPage { page, unread })
+}
+
+/// Marks one of the caller's notifications read; 404 when it is not theirs.
+pub async fn mark_read(
+    ctx: &App,
+    caller: &Caller,
+    id: i64,
+) -> Result<duijie_store::Notification, AppError> {
+    let user = caller.require()?;
+    ctx.store
+        .mark_notification_read(user.id, id)
+        .await
+        .map_err(|e| match e {
+            duijie_store::StoreError::NotFound { .. } => {
+                AppError::not_found("通知", "notification", id)
+            }
+            e => e.into(),
+        })
+}
+
+/// Marks all of the caller's notifications read; returns how many were unread.
+pub async fn mark_all_read(ctx: &App, caller: &Caller) -> Result<u64, AppError> {
+    let user = caller.require()?;
+    Ok(ctx.store.mark_all_notifications_read(user.id).await?)
 }
 
 #[cfg(test)]

@@ -44,6 +44,17 @@ pub enum StartError {
     Demo(String),
 }
 
+impl StartError {
+    /// The index directory, when start-up failed because another process holds the index
+    /// writer.
+    pub fn index_locked(&self) -> Option<String> {
+        match self {
+            StartError::Index(IndexError::Locked(d)) => Some(d.to_string()),
+            _ => None,
+        }
+    }
+}
+
 /// Loaded text resources.
 pub struct TextResources {
     /// Analyzer (jieba loaded once).
@@ -51,7 +62,7 @@ pub struct TextResources {
     /// Synonyms.
     pub synonyms: Arc<Synonyms>,
     /// Stopwords.
-    pub stopwords: Arc<Stopwords>,
+    pub(crate) stopwords: Arc<Stopwords>,
     /// Fingerprint of everything that shapes index tokens.
     pub fingerprint: String,
 }
@@ -98,19 +109,19 @@ pub struct App {
     /// Settings in force.
     pub settings: Arc<Settings>,
     /// Source of truth.
-    pub store: Arc<Store>,
+    pub(crate) store: Arc<Store>,
     /// Search index.
-    pub index: Arc<SearchIndex>,
+    pub(crate) index: Arc<SearchIndex>,
     /// Index maintenance; `None` when another process owns the index writer.
-    pub indexer: Option<Indexer>,
+    pub(crate) indexer: Option<Indexer>,
     /// Vocabularies.
     pub vocab: Arc<Vocabulary>,
     /// Stopwords (matching).
-    pub stopwords: Arc<Stopwords>,
+    pub(crate) stopwords: Arc<Stopwords>,
     /// The matching engine over the index.
-    pub matcher: Arc<Matcher>,
+    pub(crate) matcher: Arc<Matcher>,
     /// Failed sign-ins per account and address.
-    pub limiter: Arc<crate::auth::Limiter>,
+    pub(crate) limiter: Arc<crate::auth::Limiter>,
     /// Request, run and delivery counters (`/metrics`).
     pub metrics: Arc<crate::metrics::Metrics>,
 }
@@ -240,6 +251,23 @@ impl App {
             limiter: Arc::default(),
             metrics: Arc::default(),
         })
+    }
+
+    /// Builds the matching engine's semantic model again in the background (after a bulk
+    /// load such as the demo data), so the first match request does not wait for it.
+    pub fn refresh_matching_model(&self) {
+        self.matcher.spawn_refresh();
+    }
+
+    /// Closes the store's connections (at shutdown, after the last request).
+    pub async fn close(&self) {
+        self.store.close().await;
+    }
+
+    /// Whether this process maintains the index (otherwise another process, typically the
+    /// running server, picks up changes at its next poll).
+    pub fn owns_index(&self) -> bool {
+        self.indexer.is_some()
     }
 
     /// Makes the latest store changes searchable and waits for it (read-your-writes for

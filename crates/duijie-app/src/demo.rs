@@ -4,7 +4,7 @@
 
 use crate::app::App;
 use crate::listings::{self, Entity};
-use duijie_demo::DemoData;
+pub use duijie_demo::{DemoData, generate};
 use duijie_domain::{ListingKind, input};
 use duijie_store::{Draft, ImportOutcome};
 use serde_json::{Value, json};

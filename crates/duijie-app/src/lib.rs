@@ -8,6 +8,7 @@
 //! `duijie-store`, `duijie-match`) sit below this crate; the server sits above it.
 
 pub mod accounts;
+pub mod admin;
 pub mod alerts;
 pub mod app;
 pub mod audit;
@@ -15,6 +16,7 @@ pub mod auth;
 pub mod authz;
 pub mod codes;
 pub mod demo;
+pub mod diagnostics;
 pub mod error;
 pub mod events;
 pub mod export;
@@ -25,7 +27,10 @@ pub mod ledger;
 pub mod listings;
 pub mod matching;
 pub mod metrics;
+pub mod quality;
+pub mod search;
 pub mod settings;
+pub mod solver;
 pub mod stats;
 
 pub use app::{App, IndexMode, StartError};

@@ -6,8 +6,10 @@ use crate::app::App;
 use crate::auth::Caller;
 use crate::authz::{self, Action};
 use crate::error::AppError;
+pub use duijie_domain::Organization;
 use duijie_domain::{ListingKind, Redact, Viewer, input};
-use duijie_store::{Draft, ListFilter};
+use duijie_store::Draft;
+pub use duijie_store::{ListFilter, Page};
 use serde_json::{Map, Value};
 
 /// What an endpoint manages.
@@ -254,4 +256,45 @@ pub fn object(pairs: Vec<(&str, Value)>) -> Map<String, Value> {
         .filter(|(_, v)| !v.is_null())
         .map(|(k, v)| (k.to_string(), v))
         .collect()
+}
+
+/// A page of organisations (public: names, kinds and cities are the programme's
+/// directory).
+pub async fn organizations(
+    ctx: &App,
+    f: &ListFilter,
+    limit: i64,
+    offset: i64,
+) -> Result<Page<Organization>, AppError> {
+    Ok(ctx.store.organizations(f, limit, offset).await?)
+}
+
+/// One organisation.
+pub async fn organization(ctx: &App, id: i64) -> Result<Organization, AppError> {
+    Ok(ctx.store.organization(id).await?)
+}
+
+/// The id of the organisation with this exact name, if any.
+pub async fn organization_named(ctx: &App, name: &str) -> Result<Option<i64>, AppError> {
+    Ok(ctx.store.find_organization(None, Some(name)).await?)
+}
+
+/// Ids and titles of an organisation's needs (newest first), for choosers.
+pub async fn need_titles(
+    ctx: &App,
+    organization_id: i64,
+    limit: i64,
+) -> Result<Vec<(i64, String)>, AppError> {
+    let f = ListFilter {
+        organization_id: Some(organization_id),
+        ..Default::default()
+    };
+    Ok(ctx
+        .store
+        .needs(&f, limit, 0)
+        .await?
+        .items
+        .into_iter()
+        .map(|n| (n.id, n.title))
+        .collect())
 }

@@ -6,7 +6,8 @@ use crate::codes::Code;
 use crate::error::AppError;
 use crate::error::ErrorKind;
 use duijie_domain::ListingKind;
-use duijie_match::engine::{Match, MatchError, MatchFilters, MatchOptions, WeightsOverride};
+pub use duijie_match::engine::{ComponentKind, Match, MatchOptions};
+use duijie_match::engine::{MatchError, MatchFilters, WeightsOverride};
 use serde_json::Value;
 
 /// Longest unsaved text accepted, characters.

@@ -137,6 +137,24 @@ fn next_month(m: &str) -> Option<String> {
 }
 
 /// Computes the statistics of a set of entries.
+/// The programme's statistics from the whole ledger, or from one year's entries, computed
+/// off the async runtime.
+pub async fn programme(ctx: &crate::App, year: Option<i64>) -> Result<Stats, crate::AppError> {
+    let mut entries = ctx
+        .store
+        .ledger_all(&duijie_store::LedgerFilter::default())
+        .await?;
+    if let Some(y) = year {
+        entries.retain(|e| e.year == y);
+    }
+    let ctx2 = ctx.clone();
+    Ok(tokio::task::spawn_blocking(move || {
+        compute(&entries, &ctx2.settings.dashboard, &ctx2.vocab)
+    })
+    .await?)
+}
+
+/// The statistics of a set of ledger entries.
 pub fn compute(entries: &[LedgerEntry], t: &DashboardSettings, vocab: &Vocabulary) -> Stats {
     let mut universities = BTreeSet::new();
     let mut enterprises = BTreeSet::new();

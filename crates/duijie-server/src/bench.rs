@@ -8,6 +8,7 @@
 
 use crate::startup::Application;
 use anyhow::Context as _;
+use duijie_app::diagnostics;
 use duijie_app::settings::Settings;
 use std::io::Write;
 use std::path::PathBuf;
@@ -65,7 +66,7 @@ fn corpus(args: &BenchArgs) -> (Vec<String>, Vec<String>) {
             "{} not readable: using the demo data's text instead",
             args.source.display()
         );
-        let d = duijie_demo::generate();
+        let d = duijie_app::demo::generate();
         titles = d
             .results
             .iter()
@@ -181,14 +182,9 @@ pub async fn run(mut s: Settings, args: BenchArgs) -> anyhow::Result<()> {
     );
 
     // queries of 1–4 consecutive words of real titles, timed inside the server process
-    let analyzer = ctx.index.analyzer().clone();
     let mut queries = Vec::with_capacity(args.queries);
     while queries.len() < args.queries {
-        let toks: Vec<String> = analyzer
-            .query_tokens(&titles[rng.below(titles.len())])
-            .into_iter()
-            .map(|t| t.text)
-            .collect();
+        let toks = diagnostics::query_words(&ctx, &titles[rng.below(titles.len())]);
         if toks.is_empty() {
             continue;
         }
@@ -196,41 +192,10 @@ pub async fn run(mut s: Settings, args: BenchArgs) -> anyhow::Result<()> {
         let start = rng.below(toks.len() - n + 1);
         queries.push(toks[start..start + n].join(""));
     }
-    let index = ctx.index.clone();
-    let (lat, bare) = tokio::task::spawn_blocking(move || {
-        let mut lat = Vec::with_capacity(queries.len());
-        let mut bare = Vec::with_capacity(queries.len());
-        let f = *index.fields();
-        let searcher = index.searcher();
-        for q in &queries {
-            let t = Instant::now();
-            let _ = index.search(&duijie_index::SearchRequest {
-                q: q.clone(),
-                limit: 10,
-                ..Default::default()
-            });
-            lat.push(t.elapsed());
-            // the ranking alone: same text query, top 10, no filters, counts, facets or highlights
-            let t = Instant::now();
-            if let Some(query) = duijie_index::query::text_query(
-                index.analyzer(),
-                index.synonyms(),
-                &f,
-                &Default::default(),
-                q,
-            ) {
-                let _ = searcher.search(
-                    &query,
-                    &tantivy::collector::TopDocs::with_limit(10).order_by_score(),
-                );
-            }
-            bare.push(t.elapsed());
-        }
-        lat.sort();
-        bare.sort();
-        (lat, bare)
-    })
-    .await?;
+    let timings = diagnostics::time_searches(&ctx, queries)
+        .await
+        .map_err(|e| anyhow::anyhow!("search failed during the benchmark: {e}"))?;
+    let (lat, bare) = (timings.full, timings.ranking);
     println!(
         "search (1–4 words, top 10 with facets and highlights, server side): p50 {:.2} ms, p90 {:.2} ms, p99 {:.2} ms over {} queries",
         percentile(&lat, 0.5),
@@ -245,7 +210,7 @@ pub async fn run(mut s: Settings, args: BenchArgs) -> anyhow::Result<()> {
     );
     println!(
         "index size: {:.1} MiB; database: {:.1} MiB",
-        ctx.index.size_bytes() as f64 / (1 << 20) as f64,
+        diagnostics::index_bytes(&ctx) as f64 / (1 << 20) as f64,
         file_mib(&dir.path().join("duijie.db"))
     );
     let (rss, hwm) = rss_mib();
@@ -259,9 +224,7 @@ pub async fn run(mut s: Settings, args: BenchArgs) -> anyhow::Result<()> {
     let t = Instant::now();
     let app = loop {
         match Application::build(s.clone()).await {
-            Err(duijie_app::app::StartError::Index(duijie_index::IndexError::Locked(_)))
-                if t.elapsed() < Duration::from_secs(10) =>
-            {
+            Err(e) if e.index_locked().is_some() && t.elapsed() < Duration::from_secs(10) => {
                 tokio::time::sleep(Duration::from_millis(20)).await;
             }
             other => break other?,

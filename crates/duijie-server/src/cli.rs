@@ -242,15 +242,9 @@ async fn admin(s: Settings, action: AdminCommand) -> anyhow::Result<()> {
             Ok(())
         }
         AdminCommand::CreateToken { email, name } => {
-            let email = email.trim().to_lowercase();
-            let (user, _) = ctx
-                .store
-                .user_by_email(&email)
-                .await?
-                .with_context(|| format!("no user with e-mail {email}"))?;
-            if user.disabled {
-                bail!("user {email} is disabled");
-            }
+            let user = duijie_app::accounts::active_user_by_email(&ctx, &email)
+                .await
+                .map_err(api)?;
             let (token, _) = duijie_app::accounts::token_for(&ctx, &caller, user.id, &name)
                 .await
                 .map_err(api)?;
@@ -355,7 +349,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             if summary.errors_truncated {
                 eprintln!("  … more errors not shown");
             }
-            if ctx.indexer.is_none() {
+            if !ctx.owns_index() {
                 println!(
                     "索引由正在运行的服务更新 / the running server will index these records within its poll interval"
                 );
@@ -367,22 +361,21 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Reindex => {
             let ctx = App::open(s, IndexMode::Writer).await.map_err(|e| match e {
-                duijie_app::app::StartError::Index(duijie_index::IndexError::Locked(d)) => {
-                    anyhow::anyhow!("the index in {d} is in use by a running server: stop it, or call POST /api/v1/admin/reindex")
+                e if e.index_locked().is_some() => {
+                    anyhow::anyhow!("the index in {} is in use by a running server: stop it, or call POST /api/v1/admin/reindex", e.index_locked().unwrap_or_default())
                 }
                 e => e.into(),
             })?;
             let bar = indicatif::ProgressBar::new_spinner();
-            let started = std::time::Instant::now();
-            let seq = duijie_app::indexer::rebuild(&ctx.store, &ctx.index, |n| {
+            let done = duijie_app::admin::rebuild_index(&ctx, |n| {
                 bar.set_message(format!("已索引 {n} 条 / {n} listings indexed"))
             })
-            .await?;
+            .await
+            .map_err(api)?;
             bar.finish_and_clear();
             println!(
-                "索引已重建 / index rebuilt: {} documents up to change {seq} in {:.1}s",
-                ctx.index.count(None)?,
-                started.elapsed().as_secs_f64()
+                "索引已重建 / index rebuilt: {} documents up to change {} in {:.1}s",
+                done.documents, done.index_seq, done.seconds
             );
             Ok(())
         }
@@ -402,13 +395,13 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             if !(1..=1000).contains(&limit) {
                 bail!("--limit must be between 1 and 1000");
             }
-            let req = duijie_index::SearchRequest {
+            let req = duijie_app::search::SearchRequest {
                 q: query,
                 kind,
                 limit,
                 ..Default::default()
             };
-            let resp = ctx.index.search(&req)?;
+            let resp = duijie_app::search::search(&ctx, req).await.map_err(api)?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&resp)?);
             } else {
@@ -446,7 +439,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             json,
         } => {
             let ctx = App::open(s, IndexMode::ReadOnly).await?;
-            let opts = duijie_match::engine::MatchOptions {
+            let opts = duijie_app::matching::MatchOptions {
                 limit: duijie_app::matching::limit(Some(&serde_json::Value::from(limit as i64)))
                     .map_err(api)?,
                 ..Default::default()

@@ -96,18 +96,6 @@ impl From<tokio::task::JoinError> for ApiError {
     }
 }
 
-impl From<duijie_store::StoreError> for ApiError {
-    fn from(e: duijie_store::StoreError) -> Self {
-        ApiError(e.into())
-    }
-}
-
-impl From<duijie_index::IndexError> for ApiError {
-    fn from(e: duijie_index::IndexError) -> Self {
-        ApiError(e.into())
-    }
-}
-
 /// The HTTP status of an application error, for pages that render errors themselves.
 pub trait HttpStatus {
     /// The status this error answers with.

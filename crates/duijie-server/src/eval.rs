@@ -8,10 +8,8 @@
 
 use crate::startup::Application;
 use anyhow::{Context as _, bail};
+use duijie_app::quality::{CslRecord, CslReport};
 use duijie_app::settings::Settings;
-use duijie_domain::ListingKind;
-use duijie_match::eval::{self, CslPaper, CslRecord, CslReport};
-use std::collections::HashMap;
 use std::path::Path;
 use std::time::Instant;
 
@@ -78,9 +76,9 @@ pub async fn run(
     distractors: Option<&Path>,
     baseline: bool,
 ) -> anyhow::Result<()> {
-    let papers = eval::read_jsonl(file)?;
+    let papers = duijie_app::quality::read_jsonl(file)?;
     let extra: Vec<CslRecord> = match distractors {
-        Some(p) => eval::read_jsonl(p)?,
+        Some(p) => duijie_app::quality::read_jsonl(p)?,
         None => Vec::new(),
     };
     if papers.is_empty() {
@@ -131,77 +129,32 @@ pub async fn run(
 
     // the report phase: everything after the import
     let report_start = Instant::now();
-    let mut ids: HashMap<String, i64> = HashMap::new();
-    for kind in [ListingKind::Result, ListingKind::Need] {
-        let mut after = 0;
-        loop {
-            let page = ctx.store.scan_texts(kind, after, 5000).await?;
-            let Some(last) = page.last().map(|t| t.id) else {
-                break;
-            };
-            after = last;
-            for t in page {
-                if let Some(x) = t.external_id {
-                    ids.insert(x, t.id);
-                }
-            }
-        }
-    }
     let all: Vec<CslRecord> = papers.iter().chain(extra.iter()).cloned().collect();
-    let matcher = ctx.matcher.clone();
-    let index = ctx.index.clone();
-    let threads = eval::default_threads();
-    let (report, bm25, secs, bm25_secs, model) =
-        tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
-            let t = Instant::now();
-            let model = matcher
-                .refresh_model()
-                .map_err(|e| anyhow::anyhow!(e.message_en()))?;
-            let model_secs = t.elapsed().as_secs_f64();
-            let list: Vec<CslPaper<'_>> = all
-                .iter()
-                .filter_map(|p| {
-                    Some(CslPaper {
-                        record: p,
-                        result_id: ids.get(&format!("R:{}", p.id)).copied(),
-                        need_id: *ids.get(&format!("N:{}", p.id))?,
-                    })
-                })
-                .collect();
-            let t = Instant::now();
-            let report = eval::evaluate_csl(&matcher, &list, threads)
-                .map_err(|e| anyhow::anyhow!(e.message_en()))?;
-            let secs = t.elapsed().as_secs_f64();
-            let t = Instant::now();
-            let bm25 = if baseline {
-                Some(
-                    eval::evaluate_csl_bm25(&index, &list, threads)
-                        .map_err(|e| anyhow::anyhow!(e.message_en()))?,
-                )
-            } else {
-                None
-            };
-            let bm25_secs = t.elapsed().as_secs_f64();
-            Ok((report, bm25, secs, bm25_secs, (model, model_secs)))
-        })
-        .await??;
-    let report_secs = report_start.elapsed().as_secs_f64() - bm25_secs;
-    println!("semantic model: {:?} built in {:.2}s", model.0, model.1);
+    let out = duijie_app::quality::csl_report(&ctx, all, baseline)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let secs = out.engine_secs;
+    let threads = out.threads;
+    let report_secs = report_start.elapsed().as_secs_f64() - out.bm25_secs;
+    println!(
+        "semantic model: {} built in {:.2}s",
+        out.model.0, out.model.1
+    );
     print(
         &format!("duijie matching engine (queries in {secs:.2}s on {threads} threads)"),
-        &report,
+        &out.engine,
     );
     println!(
         "report phase after the import: {report_secs:.2}s (ids {:.2}s, model {:.2}s, queries {secs:.2}s)",
-        report_secs - model.1 - secs,
-        model.1
+        out.ids_secs, out.model.1
     );
-    if let Some(b) = bm25 {
+    if let Some(b) = &out.bm25 {
         print(
             &format!(
-                "baseline: jieba + BM25 over the whole text ({bm25_secs:.2}s, not in the report phase)"
+                "baseline: jieba + BM25 over the whole text ({:.2}s, not in the report phase)",
+                out.bm25_secs
             ),
-            &b,
+            b,
         );
     }
     let _ = stop.send(());

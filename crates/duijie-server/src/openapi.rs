@@ -435,7 +435,7 @@ pub fn operations(v: &Vocabulary) -> Vec<Operation> {
                     "条数",
                 ),
         );
-        for c in duijie_match::engine::ComponentKind::ALL {
+        for c in duijie_app::matching::ComponentKind::ALL {
             op = op.query(
                 format!("weight_{}", c.code()),
                 json!({"type": "number", "minimum": 0, "maximum": 100}),

@@ -7,27 +7,9 @@ use std::path::Path;
 pub fn run(input: &Path, output: Option<&Path>) -> anyhow::Result<()> {
     let text = std::fs::read_to_string(input)
         .with_context(|| format!("cannot read {}", input.display()))?;
-    let instance = duijie_match::parse_instance(&text).map_err(|e| {
-        anyhow::anyhow!(
-            "{}: [{}] {} / {}",
-            input.display(),
-            e.code(),
-            e.message_zh(),
-            e
-        )
-    })?;
-    instance.validate().map_err(|e| {
-        anyhow::anyhow!(
-            "{}: [{}] {} / {}",
-            input.display(),
-            e.code(),
-            e.message_zh(),
-            e
-        )
-    })?;
     let started = std::time::Instant::now();
-    let solution = duijie_match::solve(&instance, &duijie_match::SolveOptions::default())
-        .map_err(|e| anyhow::anyhow!("[{}] {} / {}", e.code(), e.message_zh(), e))?;
+    let solution = duijie_app::solver::solve_text(&text)
+        .map_err(|e| anyhow::anyhow!("{}: [{}] {}", input.display(), e.code(), e.message()))?;
     let json = serde_json::to_string_pretty(&solution)?;
     match output {
         Some(p) => {

@@ -34,7 +34,7 @@ impl Application {
         if demo.is_some() {
             // the index was empty when the context opened: build the semantic model now, in
             // the background, rather than on the first match request
-            ctx.matcher.spawn_refresh();
+            ctx.refresh_matching_model();
             // an example event with a pairing and a few outcomes; the demo stays usable
             // without it, so a failure is reported and start-up goes on
             if let Err(e) = duijie_app::demo::create_demo_event(&ctx).await {
@@ -116,7 +116,7 @@ impl Application {
         .await;
         alerts.stop().await;
         served?;
-        self.ctx.store.close().await;
+        self.ctx.close().await;
         Ok(())
     }
 }

@@ -46,9 +46,10 @@ use duijie_match::{
     Edit, EditRejection, Instance, Party, PlacedPair, ScoreEntry, Solution, SolveOptions, Stats,
     Unplaced, Unseated,
 };
+pub use duijie_store::EventFilter;
 use duijie_store::{
-    Event, EventBreak, EventDraft, EventFilter, PairingChange, PairingDraft, PairingRow,
-    PairingRun, Participant, Preference, PreferenceDraft,
+    Event, EventBreak, EventDraft, PairingChange, PairingDraft, PairingRow, PairingRun,
+    Participant, Preference, PreferenceDraft,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::Value;

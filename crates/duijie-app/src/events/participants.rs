@@ -636,3 +636,15 @@ pub(super) fn cell_text(c: &calamine::Data) -> String {
         Data::Error(e) => format!("#{e:?}"),
     }
 }
+
+/// An event's participants, in the order they were added.
+pub async fn participant_list(ctx: &App, event_id: i64) -> Result<Vec<Participant>, AppError> {
+    load(ctx, event_id).await?;
+    Ok(ctx.store.participants(event_id).await?)
+}
+
+/// Deletes an event with its participants, preferences and pairings.
+pub async fn delete(ctx: &App, event_id: i64) -> Result<(), AppError> {
+    load(ctx, event_id).await?;
+    Ok(ctx.store.delete_event(event_id).await?)
+}

@@ -13,7 +13,6 @@ use duijie_app::App;
 use duijie_app::AppError;
 use duijie_app::Code;
 use duijie_app::accounts;
-use duijie_app::authz::{self, Action};
 use serde_json::{Value, json};
 
 pub fn router() -> Router<App> {
@@ -73,9 +72,7 @@ async fn sign_in(
 }
 
 async fn sign_out(State(ctx): State<App>, caller: Who) -> Result<Response, ApiError> {
-    if let auth::Via::Session { id_hash, .. } = &caller.via {
-        ctx.store.delete_session(id_hash).await?;
-    }
+    accounts::sign_out(&ctx, &caller).await?;
     Ok((
         StatusCode::NO_CONTENT,
         [(
@@ -110,8 +107,7 @@ async fn change_password(
 }
 
 async fn tokens(State(ctx): State<App>, caller: Who) -> Result<Json<Value>, ApiError> {
-    let user = caller.require()?;
-    let items = ctx.store.tokens(user.id).await?;
+    let items = accounts::tokens(&ctx, &caller).await?;
     Ok(Json(json!({"items": items, "total": items.len()})))
 }
 
@@ -143,12 +139,11 @@ async fn users(
     caller: Who,
     mut p: Params,
 ) -> Result<Json<Value>, ApiError> {
-    authz::authorize(&ctx, &caller, Action::RegisterUsers).await?;
     let limit = p.int("limit", 50, 1, ctx.settings.server.max_page_size as i64)?;
     let offset = p.int("offset", 0, 0, 1_000_000)?;
     p.finish()?;
     Ok(Json(
-        serde_json::to_value(ctx.store.users(limit, offset).await?)
+        serde_json::to_value(accounts::users(&ctx, &caller, limit, offset).await?)
             .map_err(|e| AppError::Internal(e.to_string()))?,
     ))
 }
@@ -203,30 +198,24 @@ async fn update_user(
     JsonObject(body): JsonObject,
 ) -> Result<Json<Value>, ApiError> {
     only(&body, &["role", "organization_id", "disabled"])?;
-    authz::authorize(&ctx, &caller, Action::Administer).await?;
-    let before = ctx.store.user(id).await?;
-    let role = match text(&body, "role")? {
-        Some(r) => accounts::check_role(&r)?,
-        None => before.role.clone(),
+    let mut change = accounts::UserChange {
+        role: text(&body, "role")?,
+        ..Default::default()
     };
-    let org = match body.get("organization_id") {
-        None => before.organization_id,
-        Some(Value::Null) => None,
-        Some(v) => {
-            let id = v.as_i64().ok_or_else(|| {
-                ApiError::bad_request(
-                    Code::INVALID_PARAMETER,
-                    "organization_id 应为整数",
-                    "organization_id must be an integer",
-                )
-            })?;
-            ctx.store.organization(id).await?;
-            Some(id)
-        }
+    change.organization_id = match body.get("organization_id") {
+        None => None,
+        Some(Value::Null) => Some(None),
+        Some(v) => Some(Some(v.as_i64().ok_or_else(|| {
+            ApiError::bad_request(
+                Code::INVALID_PARAMETER,
+                "organization_id 应为整数",
+                "organization_id must be an integer",
+            )
+        })?)),
     };
-    let disabled = match body.get("disabled") {
-        None => before.disabled,
-        Some(Value::Bool(b)) => *b,
+    change.disabled = match body.get("disabled") {
+        None => None,
+        Some(Value::Bool(b)) => Some(*b),
         Some(_) => {
             return Err(ApiError::bad_request(
                 Code::INVALID_PARAMETER,
@@ -235,18 +224,7 @@ async fn update_user(
             ));
         }
     };
-    ctx.store.update_user(id, &role, org, disabled).await?;
-    let after = ctx.store.user(id).await?;
-    duijie_app::audit::record(
-        &ctx,
-        &caller,
-        "update",
-        "user",
-        Some(id),
-        Some(&json!(before)),
-        Some(&json!(after)),
-    )
-    .await;
+    let after = accounts::update_user(&ctx, &caller, id, change).await?;
     Ok(Json(json!(after)))
 }
 
@@ -255,7 +233,6 @@ async fn audit_log(
     caller: Who,
     mut p: Params,
 ) -> Result<Json<Value>, ApiError> {
-    authz::authorize(&ctx, &caller, Action::Administer).await?;
     let limit = p.int("limit", 50, 1, ctx.settings.server.max_page_size as i64)?;
     let offset = p.int("offset", 0, 0, 10_000_000)?;
     let entity = p.str("entity");
@@ -266,9 +243,7 @@ async fn audit_log(
     p.finish()?;
     Ok(Json(
         serde_json::to_value(
-            ctx.store
-                .audit_log(entity.as_deref(), entity_id, limit, offset)
-                .await?,
+            accounts::audit_log(&ctx, &caller, entity.as_deref(), entity_id, limit, offset).await?,
         )
         .map_err(|e| AppError::Internal(e.to_string()))?,
     ))

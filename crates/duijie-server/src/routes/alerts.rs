@@ -79,20 +79,14 @@ async fn notifications(
     caller: Who,
     mut p: Params,
 ) -> Result<Json<Value>, ApiError> {
-    let user = caller.require()?;
     let max = ctx.settings.server.max_page_size as i64;
     let limit = p.int("limit", 20, 1, max)?;
     let offset = p.int("offset", 0, 0, 1_000_000)?;
     let unread = p.choice("unread", &["true", "false"])?.as_deref() == Some("true");
     p.finish()?;
-    let page = ctx
-        .store
-        .notifications(user.id, unread, limit, offset)
-        .await?;
-    let count = ctx.store.unread_notifications(user.id).await?;
-    let mut v = json!(page);
-    v["unread"] = json!(count);
-    Ok(Json(v))
+    Ok(Json(json!(
+        alerts::notifications(&ctx, &caller, unread, limit, offset).await?
+    )))
 }
 
 async fn mark_read(
@@ -100,22 +94,10 @@ async fn mark_read(
     caller: Who,
     Id(id): Id,
 ) -> Result<Json<Value>, ApiError> {
-    let user = caller.require()?;
-    let n = ctx
-        .store
-        .mark_notification_read(user.id, id)
-        .await
-        .map_err(|e| match e {
-            duijie_store::StoreError::NotFound { .. } => {
-                ApiError::not_found("通知", "notification", id)
-            }
-            e => e.into(),
-        })?;
-    Ok(Json(json!(n)))
+    Ok(Json(json!(alerts::mark_read(&ctx, &caller, id).await?)))
 }
 
 async fn read_all(State(ctx): State<App>, caller: Who) -> Result<Json<Value>, ApiError> {
-    let user = caller.require()?;
-    let n = ctx.store.mark_all_notifications_read(user.id).await?;
+    let n = alerts::mark_all_read(&ctx, &caller).await?;
     Ok(Json(json!({"marked": n})))
 }

@@ -13,9 +13,9 @@ use axum::{Json, Router};
 use duijie_app::App;
 use duijie_app::AppError;
 use duijie_app::Code;
+use duijie_app::events::EventFilter;
 use duijie_app::events::{self, STATUSES};
 use duijie_app::export;
-use duijie_store::EventFilter;
 use serde_json::{Value, json};
 
 pub fn router() -> Router<App> {
@@ -124,8 +124,7 @@ async fn update(
 }
 
 async fn remove(State(ctx): State<App>, Id(id): Id) -> Result<StatusCode, ApiError> {
-    events::load(&ctx, id).await?;
-    ctx.store.delete_event(id).await?;
+    events::delete(&ctx, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -135,8 +134,7 @@ async fn participants(
     p: Params,
 ) -> Result<Json<Value>, ApiError> {
     p.finish()?;
-    events::load(&ctx, id).await?;
-    let items = ctx.store.participants(id).await?;
+    let items = events::participant_list(&ctx, id).await?;
     Ok(Json(
         json!({"items": to_json(&items)?, "total": items.len()}),
     ))

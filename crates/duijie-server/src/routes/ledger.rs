@@ -205,15 +205,7 @@ pub async fn compute(ctx: &App, year: Option<&str>) -> Result<stats::Stats, ApiE
                 })?,
         ),
     };
-    let mut entries = ctx.store.ledger_all(&LedgerFilter::default()).await?;
-    if let Some(y) = year {
-        entries.retain(|e| e.year == y);
-    }
-    let ctx2 = ctx.clone();
-    Ok(tokio::task::spawn_blocking(move || {
-        stats::compute(&entries, &ctx2.settings.dashboard, &ctx2.vocab)
-    })
-    .await?)
+    Ok(stats::programme(ctx, year).await?)
 }
 
 /// Reads the list filters from query parameters (shared by the API, the page and exports).

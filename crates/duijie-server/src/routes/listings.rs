@@ -9,9 +9,9 @@ use axum::routing::get;
 use axum::{Json, Router};
 use duijie_app::App;
 use duijie_app::Code;
+use duijie_app::listings::ListFilter;
 use duijie_app::listings::{self, Entity};
 use duijie_domain::{ListingKind, vocab};
-use duijie_store::ListFilter;
 use serde_json::Value;
 
 pub fn router() -> Router<App> {

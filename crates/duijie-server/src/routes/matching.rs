@@ -8,8 +8,8 @@ use axum::{Json, Router};
 use duijie_app::App;
 use duijie_app::Code;
 use duijie_app::matching;
+use duijie_app::matching::MatchOptions;
 use duijie_domain::ListingKind;
-use duijie_match::engine::MatchOptions;
 use serde_json::{Value, json};
 
 pub fn router() -> Router<App> {
@@ -40,7 +40,7 @@ fn options(ctx: &App, p: &mut Params) -> Result<MatchOptions, ApiError> {
     }
     let filters = matching::filters(ctx, Some(&Value::Object(f)))?;
     let mut w = serde_json::Map::new();
-    for c in duijie_match::engine::ComponentKind::ALL {
+    for c in duijie_app::matching::ComponentKind::ALL {
         let name = format!("weight_{}", c.code());
         if let Some(v) = p.str(&name) {
             let n = v

@@ -7,8 +7,8 @@ use axum::routing::get;
 use axum::{Json, Router};
 use duijie_app::App;
 use duijie_app::Code;
+use duijie_app::search::{SearchRequest, SearchResponse};
 use duijie_domain::{ListingKind, Zone, vocab};
-use duijie_index::{SearchRequest, SearchResponse};
 
 pub fn router() -> Router<App> {
     Router::new().route("/search", get(search))
@@ -95,7 +95,5 @@ pub fn parse_request(ctx: &App, p: &mut Params) -> Result<SearchRequest, ApiErro
 async fn search(State(ctx): State<App>, mut p: Params) -> Result<Json<SearchResponse>, ApiError> {
     let req = parse_request(&ctx, &mut p)?;
     p.finish()?;
-    let index = ctx.index.clone();
-    let resp = tokio::task::spawn_blocking(move || index.search(&req)).await??;
-    Ok(Json(resp))
+    Ok(Json(duijie_app::search::search(&ctx, req).await?))
 }

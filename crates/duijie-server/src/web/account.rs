@@ -2,7 +2,7 @@
 //! administrators, user registration and the audit log.
 
 use super::{FormPairs, WebError, options, render, render_status, zh};
-use crate::auth::{self, Caller, Via, Who};
+use crate::auth::{self, Caller, Who};
 use crate::error::HttpStatus;
 use axum::Router;
 use axum::extract::{Path, RawQuery, State};
@@ -116,10 +116,8 @@ async fn login(State(ctx): State<App>, caller: Who, form: FormPairs) -> Response
 }
 
 async fn logout(State(ctx): State<App>, caller: Who, _form: FormPairs) -> Response {
-    if let Via::Session { id_hash, .. } = &caller.via
-        && let Err(e) = ctx.store.delete_session(id_hash).await
-    {
-        return WebError::from(AppError::from(e)).into_response();
+    if let Err(e) = accounts::sign_out(&ctx, &caller).await {
+        return WebError::from(e).into_response();
     }
     let mut r = Redirect::to("/").into_response();
     r.headers_mut().append(
@@ -130,8 +128,7 @@ async fn logout(State(ctx): State<App>, caller: Who, _form: FormPairs) -> Respon
 }
 
 async fn account_data(ctx: &App, caller: &Caller, mut extra: Value) -> Result<Value, AppError> {
-    let user = caller.require()?;
-    extra["tokens"] = json!(ctx.store.tokens(user.id).await?);
+    extra["tokens"] = json!(accounts::tokens(ctx, caller).await?);
     Ok(extra)
 }
 
@@ -248,7 +245,7 @@ async fn revoke_token(
 }
 
 async fn admin_data(ctx: &App, caller: &Caller, mut extra: Value) -> Result<Value, AppError> {
-    let users = ctx.store.users(200, 0).await?;
+    let users = accounts::users(ctx, caller, 200, 0).await?;
     extra["users"] = json!(users.items);
     extra["users_total"] = json!(users.total);
     let roles: Vec<(&str, &str)> = if caller.role() == Some("admin") {
@@ -262,7 +259,11 @@ async fn admin_data(ctx: &App, caller: &Caller, mut extra: Value) -> Result<Valu
     };
     extra["roles"] = options(&roles);
     if caller.role() == Some("admin") {
-        extra["audit"] = json!(ctx.store.audit_log(None, None, 50, 0).await?.items);
+        extra["audit"] = json!(
+            accounts::audit_log(ctx, caller, None, None, 50, 0)
+                .await?
+                .items
+        );
     }
     Ok(extra)
 }

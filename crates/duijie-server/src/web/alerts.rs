@@ -13,7 +13,6 @@ use duijie_app::App;
 use duijie_app::AppError;
 use duijie_app::Code;
 use duijie_app::alerts;
-use duijie_store::ListFilter;
 use serde_json::{Map, Value, json};
 
 pub fn router() -> Router<App> {
@@ -45,17 +44,11 @@ async fn page_data(ctx: &App, caller: &Caller, mut extra: Value) -> Result<Value
     extra["default_min_score"] = json!(ctx.settings.alerts.default_min_score);
     extra["unread"] = json!(alerts::unread(ctx, caller).await);
     if let Some(org) = user.organization_id {
-        let f = ListFilter {
-            organization_id: Some(org),
-            ..Default::default()
-        };
         extra["own_needs"] = json!(
-            ctx.store
-                .needs(&f, 50, 0)
+            duijie_app::listings::need_titles(ctx, org, 50)
                 .await?
-                .items
-                .iter()
-                .map(|n| json!({"id": n.id, "title": n.title}))
+                .into_iter()
+                .map(|(id, title)| json!({"id": id, "title": title}))
                 .collect::<Vec<_>>()
         );
     }
@@ -96,10 +89,10 @@ async fn subscribe(
     }
     // the form shows every field; those of the other kind are ignored
     match form.get("kind").as_deref() {
-        Some(duijie_store::KIND_NEED_MATCHES) => {
+        Some(alerts::KIND_NEED_MATCHES) => {
             rec.remove("industry");
         }
-        Some(duijie_store::KIND_INDUSTRY_NEEDS) => {
+        Some(alerts::KIND_INDUSTRY_NEEDS) => {
             rec.remove("need_id");
             rec.remove("min_score");
         }
@@ -211,9 +204,9 @@ async fn notifications(
     let Some(user) = &caller.user else {
         return Ok(super::to_login(&uri).into_response());
     };
-    let page = ctx.store.notifications(user.id, false, 100, 0).await?;
-    let unread = ctx.store.unread_notifications(user.id).await?;
-    let data = json!({"notifications": page.items, "total": page.total, "unread": unread});
+    let _ = user;
+    let n = alerts::notifications(&ctx, &caller, false, 100, 0).await?;
+    let data = json!({"notifications": n.page.items, "total": n.page.total, "unread": n.unread});
     Ok(render(
         &ctx,
         &caller,
@@ -231,18 +224,8 @@ async fn mark_read(
     Path(raw): Path<String>,
     _form: FormPairs,
 ) -> Result<Response, WebError> {
-    let user = caller.require()?;
     let id = page_id(&raw)?;
-    let n = ctx
-        .store
-        .mark_notification_read(user.id, id)
-        .await
-        .map_err(|e| match e {
-            duijie_store::StoreError::NotFound { .. } => {
-                AppError::not_found("通知", "notification", id)
-            }
-            e => e.into(),
-        })?;
+    let n = alerts::mark_read(&ctx, &caller, id).await?;
     // open what it is about, or go back to the list
     let to = n
         .link
@@ -256,7 +239,6 @@ async fn read_all(
     caller: Who,
     _form: FormPairs,
 ) -> Result<Response, WebError> {
-    let user = caller.require()?;
-    ctx.store.mark_all_notifications_read(user.id).await?;
+    alerts::mark_all_read(&ctx, &caller).await?;
     Ok(Redirect::to("/notifications").into_response())
 }

@@ -19,8 +19,8 @@ use duijie_app::events;
 use duijie_app::import::{self, Format, Source};
 use duijie_app::invite::{invite_by_theme, org_listings};
 use duijie_app::listings::Entity;
+use duijie_app::listings::ListFilter;
 use duijie_domain::{ListingKind, vocab};
-use duijie_store::ListFilter;
 use serde_json::{Map, Value, json};
 use std::collections::BTreeSet;
 
@@ -199,14 +199,11 @@ async fn event_page(
 /// Everything the console shows.
 async fn event_data(ctx: &App, id: i64, mut extra: Value) -> Result<Value, AppError> {
     let e = events::load(ctx, id).await?;
-    let participants = ctx.store.participants(id).await?;
+    let participants = events::participant_list(ctx, id).await?;
     let prefs = events::preferences(ctx, id).await?;
     let schedule = events::schedule(ctx, &e).await?;
     let in_event: BTreeSet<i64> = participants.iter().map(|p| p.organization_id).collect();
-    let orgs = ctx
-        .store
-        .organizations(&ListFilter::default(), 1000, 0)
-        .await?;
+    let orgs = duijie_app::listings::organizations(ctx, &ListFilter::default(), 1000, 0).await?;
     let candidates: Vec<Value> = orgs
         .items
         .iter()
@@ -348,7 +345,7 @@ async fn add_participant(ctx: &App, id: i64, form: &FormPairs) -> Result<(), App
                 "choose an organization",
             )
         })?;
-    let org = ctx.store.organization(org_id).await?;
+    let org = duijie_app::listings::organization(ctx, org_id).await?;
     let listings = org_listings(ctx, org_id, &org.kind, None, 10).await?;
     if listings.is_empty() {
         return Err(AppError::Conflict {

@@ -10,11 +10,11 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use duijie_app::App;
 use duijie_app::AppError;
+use duijie_app::listings::ListFilter;
 use duijie_app::listings::{self, Entity};
 use duijie_app::matching;
+use duijie_app::matching::MatchOptions;
 use duijie_domain::{ListingKind, input::Record, vocab};
-use duijie_match::engine::MatchOptions;
-use duijie_store::ListFilter;
 use serde_json::{Map, Value, json};
 
 pub fn router() -> Router<App> {
@@ -115,17 +115,16 @@ async fn form_context(ctx: &App, caller: &Caller, kind: ListingKind) -> Result<V
     } else {
         "university"
     };
-    let orgs = ctx
-        .store
-        .organizations(
-            &ListFilter {
-                kind: Some(org_kind.into()),
-                ..Default::default()
-            },
-            500,
-            0,
-        )
-        .await?;
+    let orgs = duijie_app::listings::organizations(
+        ctx,
+        &ListFilter {
+            kind: Some(org_kind.into()),
+            ..Default::default()
+        },
+        500,
+        0,
+    )
+    .await?;
     Ok(json!({
         "kind": kind.code(),
         "industries": industry_options(ctx),

@@ -17,10 +17,10 @@ use duijie_app::AppError;
 use duijie_app::Code;
 use duijie_app::authz::Action;
 use duijie_app::import::Format;
+use duijie_app::listings::ListFilter;
 use duijie_app::{ledger, stats};
 use duijie_domain::ledger::{ENTRY_KINDS, LEDGER_STATUSES, PROJECT_KINDS};
 use duijie_domain::{Zone, vocab};
-use duijie_store::ListFilter;
 use serde_json::{Map, Value, json};
 
 const PER_PAGE: i64 = 20;
@@ -58,7 +58,7 @@ async fn org_names(ctx: &App, kind: &str) -> Result<Vec<String>, WebError> {
         kind: Some(kind.into()),
         ..ListFilter::default()
     };
-    let page = ctx.store.organizations(&f, 1000, 0).await?;
+    let page = duijie_app::listings::organizations(ctx, &f, 1000, 0).await?;
     Ok(page.items.into_iter().map(|o| o.name).collect())
 }
 
@@ -308,7 +308,7 @@ async fn create(
         ("partner_university", "partner_university_id"),
     ] {
         if let Some(name) = form.get(field) {
-            match ctx.store.find_organization(None, Some(&name)).await? {
+            match duijie_app::listings::organization_named(&ctx, &name).await? {
                 Some(id) => {
                     body.insert(key.into(), json!(id));
                 }

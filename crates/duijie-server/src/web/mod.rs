@@ -242,7 +242,7 @@ fn labels(ctx: &App) -> Value {
         "zone": Value::Object(Zone::ALL.iter().map(|z| (z.code().to_string(), json!(z.label_zh()))).collect()),
         "kind": {"result": "科技成果", "need": "技术需求", "expert": "专家",
                  "results": "科技成果", "needs": "技术需求", "experts": "专家"},
-        "component": Value::Object(duijie_match::engine::ComponentKind::ALL.iter().map(|c| (c.code().to_string(), json!(c.label_zh()))).collect()),
+        "component": Value::Object(duijie_app::matching::ComponentKind::ALL.iter().map(|c| (c.code().to_string(), json!(c.label_zh()))).collect()),
         "event_format": table(duijie_app::events::FORMATS),
         "event_status": table(duijie_app::events::STATUSES),
     })
@@ -281,12 +281,6 @@ impl From<AppError> for WebError {
 impl From<crate::error::ApiError> for WebError {
     fn from(e: crate::error::ApiError) -> Self {
         WebError(e.0)
-    }
-}
-
-impl From<duijie_store::StoreError> for WebError {
-    fn from(e: duijie_store::StoreError) -> Self {
-        WebError(e.into())
     }
 }
 

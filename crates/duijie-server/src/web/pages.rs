@@ -12,12 +12,12 @@ use axum::routing::get;
 use duijie_app::App;
 use duijie_app::AppError;
 use duijie_app::Code;
+use duijie_app::listings::ListFilter;
 use duijie_app::listings::{self, Entity};
 use duijie_app::matching;
+use duijie_app::matching::MatchOptions;
+use duijie_app::search::{SearchRequest, SearchResponse};
 use duijie_domain::{ListingKind, Zone, vocab};
-use duijie_index::SearchRequest;
-use duijie_match::engine::MatchOptions;
-use duijie_store::ListFilter;
 use serde_json::{Value, json};
 
 pub fn router() -> Router<App> {
@@ -65,12 +65,8 @@ fn page_offset(p: &mut Params, limit: i64) -> Result<i64, AppError> {
     Ok((page - 1) * limit)
 }
 
-async fn run_search(
-    ctx: &App,
-    req: SearchRequest,
-) -> Result<duijie_index::SearchResponse, AppError> {
-    let index = ctx.index.clone();
-    Ok(tokio::task::spawn_blocking(move || index.search(&req)).await??)
+async fn run_search(ctx: &App, req: SearchRequest) -> Result<SearchResponse, AppError> {
+    duijie_app::search::search(ctx, req).await
 }
 
 async fn home(State(ctx): State<App>, caller: Who) -> Result<Html<String>, WebError> {
@@ -119,10 +115,7 @@ async fn home(State(ctx): State<App>, caller: Who) -> Result<Html<String>, WebEr
     )
     .await?;
     let events = duijie_app::events::list(&ctx, &Default::default(), 5, 0).await?;
-    let orgs = ctx
-        .store
-        .organizations(&ListFilter::default(), 1, 0)
-        .await?;
+    let orgs = duijie_app::listings::organizations(&ctx, &ListFilter::default(), 1, 0).await?;
     let industries: Vec<Value> = all
         .facets
         .get("industry")
@@ -403,7 +396,7 @@ async fn matches_of(
 }
 
 /// Matches as the templates show them: a link, the score in percent, one bar per component.
-pub(crate) fn match_items(items: &[duijie_match::engine::Match]) -> Value {
+pub(crate) fn match_items(items: &[duijie_app::matching::Match]) -> Value {
     items
         .iter()
         .map(|m| {

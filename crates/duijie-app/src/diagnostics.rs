@@ -1,0 +1,82 @@
+//! Measurements for `duijie bench` and the quality report: the pieces of a search timed
+//! inside the process (the whole search, and the ranking alone), the analyser's words of a
+//! text, and sizes on disk.
+
+use crate::app::App;
+use crate::error::AppError;
+use std::time::{Duration, Instant};
+
+/// The analyser's query words of a text, in order (the words a search for it would use).
+pub fn query_words(ctx: &App, text: &str) -> Vec<String> {
+    ctx.index
+        .analyzer()
+        .query_tokens(text)
+        .into_iter()
+        .map(|t| t.text)
+        .collect()
+}
+
+/// Latencies of searches, each sorted ascending.
+#[derive(Debug, Clone, Default)]
+pub struct SearchTimings {
+    /// The whole search: top 10 with total count, facets and highlights.
+    pub full: Vec<Duration>,
+    /// The ranking alone: the same text query, top 10, no filters, counts, facets or
+    /// highlights.
+    pub ranking: Vec<Duration>,
+}
+
+/// Runs each query as a whole search and as its ranking alone, off the async runtime. A
+/// failing search fails the measurement (a broken search must not report fast figures).
+pub async fn time_searches(ctx: &App, queries: Vec<String>) -> Result<SearchTimings, AppError> {
+    let index = ctx.index.clone();
+    tokio::task::spawn_blocking(move || {
+        let mut t = SearchTimings::default();
+        let f = *index.fields();
+        let searcher = index.searcher();
+        for q in &queries {
+            let started = Instant::now();
+            index.search(&duijie_index::SearchRequest {
+                q: q.clone(),
+                limit: 10,
+                ..Default::default()
+            })?;
+            t.full.push(started.elapsed());
+            let started = Instant::now();
+            if let Some(query) = duijie_index::query::text_query(
+                index.analyzer(),
+                index.synonyms(),
+                &f,
+                &Default::default(),
+                q,
+            ) {
+                searcher
+                    .search(
+                        &query,
+                        &tantivy::collector::TopDocs::with_limit(10).order_by_score(),
+                    )
+                    .map_err(|e| AppError::Internal(format!("ranking: {e}")))?;
+            }
+            t.ranking.push(started.elapsed());
+        }
+        t.full.sort();
+        t.ranking.sort();
+        Ok(t)
+    })
+    .await?
+}
+
+/// Size of the index directory in bytes.
+pub fn index_bytes(ctx: &App) -> u64 {
+    ctx.index.size_bytes()
+}
+
+/// The store's latest change number.
+pub async fn latest_change(ctx: &App) -> Result<i64, AppError> {
+    Ok(ctx.store.max_seq().await?)
+}
+
+/// How far a consumer of the change log (`alerts`, a replica's index ...) has read.
+pub async fn watermark(ctx: &App, consumer: &str) -> Result<i64, AppError> {
+    Ok(ctx.store.watermark(consumer).await?)
+}
