@@ -6,6 +6,7 @@ use crate::auth::{self, Caller, Via};
 use crate::authz::{self, Action};
 use crate::codes::Code;
 use crate::error::AppError;
+use duijie_domain::Role;
 pub use duijie_store::{ApiToken, AuditRecord, Page, User};
 use duijie_store::{Draft, NewUser};
 use serde_json::json;
@@ -37,16 +38,18 @@ pub struct NewAccount {
 }
 
 /// Validates a role code.
-pub fn check_role(role: &str) -> Result<String, AppError> {
-    if auth::ROLES.iter().any(|(c, _)| *c == role) {
-        Ok(role.to_string())
-    } else {
-        Err(AppError::bad_request(
-            Code::INVALID_ROLE,
-            format!("角色“{role}”无效，可选：enterprise, researcher, organizer, admin"),
-            format!("role '{role}' is not one of: enterprise, researcher, organizer, admin"),
-        ))
-    }
+pub fn check_role(role: &str) -> Result<Role, AppError> {
+    Role::ALL
+        .iter()
+        .copied()
+        .find(|r| r.code() == role)
+        .ok_or_else(|| {
+            AppError::bad_request(
+                Code::INVALID_ROLE,
+                format!("角色“{role}”无效，可选：{}", Role::choices()),
+                format!("role '{role}' is not one of: {}", Role::choices()),
+            )
+        })
 }
 
 fn check_email(email: &str) -> Result<String, AppError> {
@@ -67,7 +70,7 @@ fn check_email(email: &str) -> Result<String, AppError> {
 }
 
 /// The organisation a new account belongs to, registering it when named and new.
-async fn resolve_org(ctx: &App, role: &str, org: &OrgChoice) -> Result<Option<i64>, AppError> {
+async fn resolve_org(ctx: &App, role: Role, org: &OrgChoice) -> Result<Option<i64>, AppError> {
     match org {
         OrgChoice::None => Ok(None),
         OrgChoice::Id(id) => Ok(Some(ctx.store.organization(*id).await?.id)),
@@ -77,9 +80,9 @@ async fn resolve_org(ctx: &App, role: &str, org: &OrgChoice) -> Result<Option<i6
                 return Ok(Some(o));
             }
             let kind = match role {
-                "enterprise" => "enterprise",
-                "researcher" => "university",
-                _ => "other",
+                Role::Enterprise => "enterprise",
+                Role::Researcher => "university",
+                Role::Organizer | Role::Admin => "other",
             };
             let rec = json!({"name": name, "kind": kind});
             let draft = Draft::Organization(duijie_domain::input::organization(
@@ -118,8 +121,8 @@ pub async fn register(ctx: &App, caller: &Caller, a: NewAccount) -> Result<User,
     let role = check_role(&a.role)?;
     if !matches!(caller.via, Via::Local(_)) {
         authz::authorize(ctx, caller, Action::RegisterUsers).await?;
-        if caller.role() == Some("organizer")
-            && !["enterprise", "researcher"].contains(&role.as_str())
+        if caller.role() == Some(Role::Organizer)
+            && !matches!(role, Role::Enterprise | Role::Researcher)
         {
             return Err(AppError::forbidden(
                 "组织者只能为企业用户和科研人员开户",
@@ -135,7 +138,7 @@ pub async fn register(ctx: &App, caller: &Caller, a: NewAccount) -> Result<User,
         }
         None => None,
     };
-    let organization_id = resolve_org(ctx, &role, &a.organization).await?;
+    let organization_id = resolve_org(ctx, role, &a.organization).await?;
     let id = ctx
         .store
         .create_user(&NewUser {
@@ -295,7 +298,7 @@ pub async fn local_admin_token(ctx: &App, purpose: &str) -> Result<String, AppEr
                 NewAccount {
                     email: email.clone(),
                     name: Some(purpose.to_string()),
-                    role: "admin".into(),
+                    role: Role::Admin.code().into(),
                     organization: OrgChoice::None,
                     password: None,
                 },
@@ -354,7 +357,7 @@ pub async fn update_user(
     let before = ctx.store.user(id).await?;
     let role = match change.role {
         Some(r) => check_role(&r)?,
-        None => before.role.clone(),
+        None => before.role,
     };
     let org = match change.organization_id {
         None => before.organization_id,
@@ -365,7 +368,7 @@ pub async fn update_user(
         }
     };
     let disabled = change.disabled.unwrap_or(before.disabled);
-    ctx.store.update_user(id, &role, org, disabled).await?;
+    ctx.store.update_user(id, role, org, disabled).await?;
     let after = ctx.store.user(id).await?;
     crate::audit::record(
         ctx,

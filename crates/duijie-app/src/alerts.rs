@@ -335,7 +335,7 @@ pub fn parse_input(ctx: &App, rec: &Record) -> Result<SubscriptionInput, FieldEr
 // ---------------------------------------------------------------------------------------
 
 fn is_admin(caller: &Caller) -> bool {
-    caller.role() == Some("admin")
+    caller.role() == Some(duijie_domain::Role::Admin)
 }
 
 /// A subscription as shown to its owner (never the secret).

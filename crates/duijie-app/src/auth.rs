@@ -10,7 +10,7 @@
 use crate::app::App;
 use crate::codes::Code;
 use crate::error::AppError;
-use duijie_domain::Viewer;
+use duijie_domain::{Role, Viewer};
 use duijie_store::User;
 use std::collections::{HashMap, VecDeque};
 use std::net::IpAddr;
@@ -18,12 +18,7 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 /// Roles, with their Chinese names.
-pub const ROLES: &[(&str, &str)] = &[
-    ("enterprise", "企业用户"),
-    ("researcher", "科研人员 / 技术转移机构"),
-    ("organizer", "组织者"),
-    ("admin", "管理员"),
-];
+pub const ROLES: &[(&str, &str)] = Role::TABLE;
 
 /// How the caller proved who they are.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -102,9 +97,9 @@ impl Caller {
         self.user.as_ref().ok_or_else(AppError::unauthenticated)
     }
 
-    /// The role code, when signed in.
-    pub fn role(&self) -> Option<&str> {
-        self.user.as_ref().map(|u| u.role.as_str())
+    /// The role, when signed in.
+    pub fn role(&self) -> Option<Role> {
+        self.user.as_ref().map(|u| u.role)
     }
 
     /// Who, for the audit log.

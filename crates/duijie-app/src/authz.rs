@@ -14,8 +14,8 @@
 use crate::app::App;
 use crate::auth::Caller;
 use crate::error::AppError;
-use duijie_domain::ListingKind;
 use duijie_domain::input::Record;
+use duijie_domain::{ListingKind, Role};
 use serde_json::Value;
 
 /// Something a caller wants to do.
@@ -43,12 +43,12 @@ pub enum Action {
     Administer,
 }
 
-fn may_own(role: &str, kind: ListingKind) -> bool {
+fn may_own(role: Role, kind: ListingKind) -> bool {
     matches!(
         (role, kind),
-        ("enterprise", ListingKind::Need)
-            | ("researcher", ListingKind::Result)
-            | ("researcher", ListingKind::Expert)
+        (Role::Enterprise, ListingKind::Need)
+            | (Role::Researcher, ListingKind::Result)
+            | (Role::Researcher, ListingKind::Expert)
     )
 }
 
@@ -64,11 +64,11 @@ async fn owner(ctx: &App, kind: ListingKind, id: i64) -> Result<Option<i64>, App
 /// Decides; `Ok` or the 401/403 to answer.
 pub async fn authorize(ctx: &App, caller: &Caller, action: Action) -> Result<(), AppError> {
     let user = caller.require()?;
-    let role = user.role.as_str();
-    if role == "admin" {
+    let role = user.role;
+    if role == Role::Admin {
         return Ok(());
     }
-    let organizer = role == "organizer";
+    let organizer = role == Role::Organizer;
     let allowed = match action {
         Action::CreateListing(k) => organizer || may_own(role, k),
         Action::EditListing(k, id) => {
@@ -93,12 +93,8 @@ pub async fn authorize(ctx: &App, caller: &Caller, action: Action) -> Result<(),
     }
 }
 
-fn refusal(role: &str, action: Action) -> AppError {
-    let role_zh = crate::auth::ROLES
-        .iter()
-        .find(|(c, _)| *c == role)
-        .map(|(_, l)| *l)
-        .unwrap_or(role);
+fn refusal(role: Role, action: Action) -> AppError {
+    let role_zh = role.label_zh();
     let (zh, en) = match action {
         Action::CreateListing(k) => (
             format!("{role_zh}不能发布{}", k.label_zh()),
@@ -140,7 +136,7 @@ fn refusal(role: &str, action: Action) -> AppError {
 /// of an organisation: organisers and administrators always, members of that organisation.
 pub fn sees_unpublished(caller: &Caller, owner: Option<i64>) -> bool {
     match &caller.user {
-        Some(u) if matches!(u.role.as_str(), "admin" | "organizer") => true,
+        Some(u) if u.role.keeps_programme() => true,
         Some(u) => owner.is_some() && u.organization_id == owner,
         None => matches!(caller.via, crate::auth::Via::Local(_)),
     }
@@ -152,7 +148,7 @@ pub fn pin_organization(caller: &Caller, rec: &mut Record, creating: bool) -> Re
     let Some(user) = &caller.user else {
         return Ok(());
     };
-    if matches!(user.role.as_str(), "admin" | "organizer") {
+    if user.role.keeps_programme() {
         return Ok(());
     }
     let Some(own) = user.organization_id else {
@@ -184,9 +180,9 @@ mod tests {
 
     #[test]
     fn roles_own_their_kinds() {
-        assert!(may_own("enterprise", ListingKind::Need));
-        assert!(!may_own("enterprise", ListingKind::Result));
-        assert!(may_own("researcher", ListingKind::Expert));
-        assert!(!may_own("organizer", ListingKind::Need));
+        assert!(may_own(Role::Enterprise, ListingKind::Need));
+        assert!(!may_own(Role::Enterprise, ListingKind::Result));
+        assert!(may_own(Role::Researcher, ListingKind::Expert));
+        assert!(!may_own(Role::Organizer, ListingKind::Need));
     }
 }

@@ -87,6 +87,7 @@ catalogue! {
     UNKNOWN_COLUMN = "unknown_column", BadRequest, "未知的列", "a column is not known";
     UNKNOWN_ORGANIZATION = "unknown_organization", BadRequest, "单位不存在", "the organization is not known";
     IMPORT_ROWS_FAILED = "import_rows_failed", Invalid, "部分行导入失败，其余已保存", "some rows failed to import; the others were saved";
+    STORE_ERROR = "store_error", Internal, "这一行未能保存", "this row could not be saved";
     UNSUPPORTED_MEDIA_TYPE = "unsupported_media_type", UnsupportedMedia, "不支持的内容类型", "the content type is not supported";
     // --- fields -------------------------------------------------------------------------
     VALIDATION_FAILED = "validation_failed", Invalid, "输入有误，详见各字段", "some fields are invalid; see each field";

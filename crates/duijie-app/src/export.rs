@@ -7,7 +7,7 @@
 //! `GET .../schedule` shows.
 
 use crate::error::AppError;
-use crate::events::{self, MeetingView, ScheduleView};
+use crate::events::{MeetingView, ScheduleView};
 use duijie_domain::ListingKind;
 use rust_xlsxwriter::{Format, Workbook, XlsxError};
 
@@ -304,11 +304,7 @@ pub fn agenda_html(s: &ScheduleView) -> String {
         "<title>{} 日程</title><style>{AGENDA_CSS}</style></head><body>\n",
         escape(&e.name)
     ));
-    let format = events::FORMATS
-        .iter()
-        .find(|(c, _)| *c == e.format)
-        .map(|(_, l)| *l)
-        .unwrap_or(&e.format);
+    let format = e.format.label_zh();
     let meta = match &e.venue {
         Some(v) => format!("{} · {} · {}", escape(&e.date), escape(v), escape(format)),
         None => format!("{} · {}", escape(&e.date), escape(format)),

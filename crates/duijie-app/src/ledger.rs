@@ -12,7 +12,7 @@ use crate::authz::{self, Action};
 use crate::codes::Code;
 use crate::error::AppError;
 use duijie_domain::ledger::{self as rules, ENTRY_KINDS, Outcome, PROJECT_KINDS};
-use duijie_domain::{FieldErrors, geo, label, vocab::TRANSFER_MODES};
+use duijie_domain::{FieldErrors, Role, geo, label, vocab::TRANSFER_MODES};
 pub use duijie_store::LedgerFilter;
 use duijie_store::{LedgerActor, LedgerChange, LedgerDraft, LedgerEntry, Page};
 use serde::Serialize;
@@ -111,7 +111,7 @@ pub fn history_view(changes: Vec<LedgerChange>) -> Vec<ChangeView> {
 
 /// True for callers who see the whole ledger.
 pub fn sees_all(caller: &Caller) -> bool {
-    matches!(caller.role(), Some("admin" | "organizer"))
+    caller.role().is_some_and(Role::keeps_programme)
         || matches!(caller.via, crate::auth::Via::Local(_))
 }
 

@@ -9,6 +9,7 @@
 
 pub mod geo;
 pub mod input;
+pub mod kinds;
 pub mod ledger;
 pub mod model;
 pub mod vocab;
@@ -17,6 +18,7 @@ mod error;
 
 pub use error::{FieldError, FieldErrors};
 pub use geo::{Zone, zones_of_city};
+pub use kinds::{EventFormat, EventStatus, PreferenceKind, Role, Side};
 pub use model::*;
 pub use vocab::{Vocabulary, label};
 

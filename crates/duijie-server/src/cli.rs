@@ -163,6 +163,15 @@ pub enum EvalReport {
         /// Also report plain jieba + BM25 for comparison.
         #[arg(long)]
         baseline: bool,
+        /// Fail (exit 3) when the known-item MRR@10 of either direction is below this.
+        #[arg(long, value_name = "F")]
+        min_mrr: Option<f64>,
+        /// Fail (exit 3) when same-discipline P@10 of abstracts is below this.
+        #[arg(long, value_name = "F")]
+        min_p10_abstract: Option<f64>,
+        /// Fail (exit 3) when same-discipline P@10 of titles is below this.
+        #[arg(long, value_name = "F")]
+        min_p10_title: Option<f64>,
     },
 }
 
@@ -428,8 +437,18 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                     file,
                     distractors,
                     baseline,
+                    min_mrr,
+                    min_p10_abstract,
+                    min_p10_title,
                 },
-        } => crate::eval::run(s, &file, distractors.as_deref(), baseline).await,
+        } => {
+            let floors = crate::eval::Floors {
+                mrr: min_mrr,
+                p10_abstract: min_p10_abstract,
+                p10_title: min_p10_title,
+            };
+            crate::eval::run(s, &file, distractors.as_deref(), baseline, floors).await
+        }
         Command::Match {
             need,
             result,

@@ -68,13 +68,60 @@ fn print(name: &str, r: &CslReport) {
     );
 }
 
+/// Lowest figures the report accepts (`None`: not checked).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Floors {
+    /// Known-item MRR@10, both directions.
+    pub mrr: Option<f64>,
+    /// Same-discipline P@10 of abstracts.
+    pub p10_abstract: Option<f64>,
+    /// Same-discipline P@10 of titles.
+    pub p10_title: Option<f64>,
+}
+
+impl Floors {
+    /// The figures below their floor, as lines to print.
+    pub fn failures(&self, r: &CslReport) -> Vec<String> {
+        let mut out = Vec::new();
+        let mut check = |name: &str, value: f64, floor: Option<f64>| {
+            if let Some(f) = floor
+                && (value.is_nan() || value < f)
+            {
+                out.push(format!("{name} {value:.3} is below the floor {f:.3}"));
+            }
+        };
+        check(
+            "abstract → own title MRR@10",
+            r.abstract_to_title.mrr_at_10,
+            self.mrr,
+        );
+        check(
+            "title → own abstract MRR@10",
+            r.title_to_abstract.mrr_at_10,
+            self.mrr,
+        );
+        check(
+            "abstract → abstracts same-discipline P@10",
+            r.abstract_p10,
+            self.p10_abstract,
+        );
+        check(
+            "title → abstracts same-discipline P@10",
+            r.title_p10,
+            self.p10_title,
+        );
+        out
+    }
+}
+
 /// Runs the report. `distractors`: extra CSL-shaped records whose titles are added as needs
-/// only.
+/// only. Exits with status 3 when a figure is below its floor.
 pub async fn run(
     mut s: Settings,
     file: &Path,
     distractors: Option<&Path>,
     baseline: bool,
+    floors: Floors,
 ) -> anyhow::Result<()> {
     let papers = duijie_app::quality::read_jsonl(file)?;
     let extra: Vec<CslRecord> = match distractors {
@@ -159,5 +206,42 @@ pub async fn run(
     }
     let _ = stop.send(());
     server.await??;
+    let failures = floors.failures(&out.engine);
+    if !failures.is_empty() {
+        for f in &failures {
+            eprintln!("质量低于下限 / quality below the floor: {f}");
+        }
+        std::process::exit(3);
+    }
+    if floors.mrr.is_some() || floors.p10_abstract.is_some() || floors.p10_title.is_some() {
+        println!("quality floors: all figures at or above their floors");
+    }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn floors_name_each_figure_below_them() {
+        let mut r = CslReport::default();
+        r.abstract_to_title.mrr_at_10 = 0.97;
+        r.title_to_abstract.mrr_at_10 = 0.95;
+        r.abstract_p10 = 0.30;
+        r.title_p10 = f64::NAN;
+        let floors = Floors {
+            mrr: Some(0.96),
+            p10_abstract: Some(0.28),
+            p10_title: Some(0.24),
+        };
+        let f = floors.failures(&r);
+        assert_eq!(f.len(), 2, "{f:?}");
+        assert!(
+            f[0].starts_with("title → own abstract MRR@10 0.950"),
+            "{f:?}"
+        );
+        assert!(f[1].contains("titles") || f[1].contains("title →"), "{f:?}");
+        assert!(Floors::default().failures(&r).is_empty());
+    }
 }

@@ -2,6 +2,7 @@
 //! passwords, session ids and tokens; hashing and checking are the server's job.
 
 use crate::{Page, Store, StoreError, now};
+use duijie_domain::Role;
 use serde::Serialize;
 use sqlx::Row;
 use sqlx::any::AnyRow;
@@ -15,8 +16,8 @@ pub struct User {
     pub email: String,
     /// Display name.
     pub name: Option<String>,
-    /// `enterprise`, `researcher`, `organizer` or `admin`.
-    pub role: String,
+    /// What the account may do.
+    pub role: Role,
     /// The organisation the user belongs to.
     pub organization_id: Option<i64>,
     /// Its name.
@@ -36,8 +37,8 @@ pub struct NewUser {
     pub email: String,
     /// Display name.
     pub name: Option<String>,
-    /// Role code.
-    pub role: String,
+    /// Role.
+    pub role: Role,
     /// Organisation.
     pub organization_id: Option<i64>,
     /// Argon2id PHC string; `None` for a user who signs in with tokens only.
@@ -112,7 +113,7 @@ fn user_row(r: &AnyRow) -> Result<User, StoreError> {
         id: r.try_get("id")?,
         email: r.try_get("email")?,
         name: r.try_get("name")?,
-        role: r.try_get("role")?,
+        role: crate::events::code_of(r, "role")?,
         organization_id: r.try_get("organization_id")?,
         organization_name: r.try_get("organization_name")?,
         disabled: r.try_get::<i64, _>("disabled")? != 0,
@@ -148,7 +149,7 @@ impl Store {
         )
         .bind(u.email.as_str())
         .bind(u.name.as_deref())
-        .bind(u.role.as_str())
+        .bind(u.role.code())
         .bind(u.organization_id)
         .bind(u.password_hash.as_deref())
         .bind(ts.as_str())
@@ -263,7 +264,7 @@ impl Store {
     pub async fn update_user(
         &self,
         id: i64,
-        role: &str,
+        role: Role,
         organization_id: Option<i64>,
         disabled: bool,
     ) -> Result<(), StoreError> {
@@ -272,7 +273,7 @@ impl Store {
         let n = sqlx::query(
             "UPDATE users SET role = $1, organization_id = $2, disabled = $3, updated_at = $4 WHERE id = $5",
         )
-        .bind(role)
+        .bind(role.code())
         .bind(organization_id)
         .bind(i64::from(disabled))
         .bind(now().as_str())
@@ -513,13 +514,14 @@ mod tests {
     use crate::Store;
     use crate::accounts::{AuditEntry, NewUser};
     use crate::tests::{postgres_or_skip, sqlite_store};
+    use duijie_domain::Role;
 
     async fn accounts_roundtrip(store: &Store) {
         let id = store
             .create_user(&NewUser {
                 email: "li@example.com".into(),
                 name: Some("李工".into()),
-                role: "enterprise".into(),
+                role: Role::Enterprise,
                 organization_id: None,
                 password_hash: Some("$argon2id$v=19$fake".into()),
             })
@@ -529,7 +531,7 @@ mod tests {
             .create_user(&NewUser {
                 email: "li@example.com".into(),
                 name: None,
-                role: "admin".into(),
+                role: Role::Admin,
                 organization_id: None,
                 password_hash: None,
             })
@@ -583,7 +585,7 @@ mod tests {
         // disabling a user ends sessions and tokens
         store.create_token(id, "b", "h3", "dj_x").await.unwrap();
         store
-            .update_user(id, "enterprise", None, true)
+            .update_user(id, Role::Enterprise, None, true)
             .await
             .unwrap();
         assert!(store.session("s1").await.unwrap().is_none());

@@ -673,13 +673,14 @@ mod tests {
     //! Run against SQLite always and PostgreSQL when reachable, like `tests.rs`.
     use super::*;
     use crate::NewUser;
+    use duijie_domain::Role;
 
     async fn user(store: &Store, email: &str) -> i64 {
         store
             .create_user(&NewUser {
                 email: email.into(),
                 name: None,
-                role: "enterprise".into(),
+                role: Role::Enterprise,
                 organization_id: None,
                 password_hash: None,
             })

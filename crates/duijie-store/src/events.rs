@@ -11,7 +11,7 @@
 use crate::listings::Page;
 use crate::rows::to_json;
 use crate::{Store, StoreError, now};
-use duijie_domain::ListingKind;
+use duijie_domain::{EventFormat, EventStatus, ListingKind, PreferenceKind, Side};
 use serde::{Deserialize, Serialize};
 use sqlx::any::AnyRow;
 use sqlx::{Any, AssertSqlSafe, Row, Transaction};
@@ -35,8 +35,8 @@ pub struct EventBreak {
 pub struct EventDraft {
     /// Name.
     pub name: String,
-    /// `fair`, `parlour` or `roundtable`.
-    pub format: String,
+    /// How its meetings are arranged.
+    pub format: EventFormat,
     /// `YYYY-MM-DD`.
     pub date: String,
     /// Venue.
@@ -68,7 +68,7 @@ pub struct EventDraft {
     /// Pairs scoring below this are not proposed (unless forced).
     pub min_score: f64,
     /// `draft`, `open`, `published` or `closed`.
-    pub status: String,
+    pub status: EventStatus,
 }
 
 /// A stored event.
@@ -78,8 +78,8 @@ pub struct Event {
     pub id: i64,
     /// Name.
     pub name: String,
-    /// `fair`, `parlour` or `roundtable`.
-    pub format: String,
+    /// How its meetings are arranged.
+    pub format: EventFormat,
     /// `YYYY-MM-DD`.
     pub date: String,
     /// Venue.
@@ -111,7 +111,7 @@ pub struct Event {
     /// Minimum score.
     pub min_score: f64,
     /// Status code.
-    pub status: String,
+    pub status: EventStatus,
     /// RFC 3339.
     pub created_at: String,
     /// RFC 3339.
@@ -123,7 +123,7 @@ impl Event {
     pub fn to_draft(&self) -> EventDraft {
         EventDraft {
             name: self.name.clone(),
-            format: self.format.clone(),
+            format: self.format,
             date: self.date.clone(),
             venue: self.venue.clone(),
             description: self.description.clone(),
@@ -139,7 +139,7 @@ impl Event {
             max_per_result: self.max_per_result,
             max_per_expert: self.max_per_expert,
             min_score: self.min_score,
-            status: self.status.clone(),
+            status: self.status,
         }
     }
 }
@@ -147,10 +147,10 @@ impl Event {
 /// Filters of the event list.
 #[derive(Debug, Clone, Default)]
 pub struct EventFilter {
-    /// Status code.
-    pub status: Option<String>,
-    /// Format code.
-    pub format: Option<String>,
+    /// Status.
+    pub status: Option<EventStatus>,
+    /// Format.
+    pub format: Option<EventFormat>,
 }
 
 /// A listing brought to an event.
@@ -202,10 +202,10 @@ pub struct PreferenceDraft {
     pub partner_kind: ListingKind,
     /// The result or expert.
     pub partner_id: i64,
-    /// `enterprise`, `university` or `organizer`.
-    pub side: String,
-    /// `must`, `like`, `no` or `conflict`.
-    pub preference: String,
+    /// Who declares it.
+    pub side: Side,
+    /// What it says.
+    pub preference: PreferenceKind,
 }
 
 /// A stored preference.
@@ -224,9 +224,9 @@ pub struct Preference {
     /// The result or expert.
     pub partner_id: i64,
     /// Who declared it.
-    pub side: String,
-    /// `must`, `like`, `no` or `conflict`.
-    pub preference: String,
+    pub side: Side,
+    /// What it says.
+    pub preference: PreferenceKind,
     /// RFC 3339.
     pub created_at: String,
     /// RFC 3339.
@@ -348,7 +348,7 @@ fn event_row(row: &AnyRow) -> Result<Event, StoreError> {
     Ok(Event {
         id: row.try_get("id")?,
         name: row.try_get("name")?,
-        format: row.try_get("format")?,
+        format: code_of(row, "format")?,
         date: row.try_get("event_date")?,
         venue: row.try_get("venue")?,
         description: row.try_get("description")?,
@@ -364,7 +364,7 @@ fn event_row(row: &AnyRow) -> Result<Event, StoreError> {
         max_per_result: row.try_get("max_per_result")?,
         max_per_expert: row.try_get("max_per_expert")?,
         min_score: row.try_get("min_score")?,
-        status: row.try_get("status")?,
+        status: code_of(row, "status")?,
         created_at: row.try_get("created_at")?,
         updated_at: row.try_get("updated_at")?,
     })
@@ -398,8 +398,8 @@ fn preference_row(row: &AnyRow) -> Result<Preference, StoreError> {
         need_id: (need != 0).then_some(need),
         partner_kind: kind_of(row, "partner_kind")?,
         partner_id: row.try_get("partner_id")?,
-        side: row.try_get("side")?,
-        preference: row.try_get("preference")?,
+        side: code_of(row, "side")?,
+        preference: code_of(row, "preference")?,
         created_at: row.try_get("created_at")?,
         updated_at: row.try_get("updated_at")?,
     })
@@ -589,9 +589,13 @@ impl Store {
     ) -> Result<Page<Event>, StoreError> {
         let mut conds = Vec::new();
         let mut binds = Vec::new();
-        for (col, v) in [("status", &f.status), ("format", &f.format)] {
+        let wanted = [
+            ("status", f.status.map(|s| s.code())),
+            ("format", f.format.map(|f| f.code())),
+        ];
+        for (col, v) in wanted {
             if let Some(v) = v {
-                binds.push(v.clone());
+                binds.push(v.to_string());
                 conds.push(format!("{col} = ${}", binds.len()));
             }
         }
@@ -786,7 +790,7 @@ impl Store {
         .bind(need)
         .bind(d.partner_kind.code())
         .bind(d.partner_id)
-        .bind(d.side.as_str())
+        .bind(d.side.code())
         .fetch_optional(&mut *tx)
         .await?;
         let out = match existing {
@@ -795,7 +799,7 @@ impl Store {
                 sqlx::query(
                     "UPDATE event_preferences SET preference = $1, updated_at = $2 WHERE id = $3",
                 )
-                .bind(d.preference.as_str())
+                .bind(d.preference.code())
                 .bind(ts.as_str())
                 .bind(id)
                 .execute(&mut *tx)
@@ -812,8 +816,8 @@ impl Store {
                 .bind(need)
                 .bind(d.partner_kind.code())
                 .bind(d.partner_id)
-                .bind(d.side.as_str())
-                .bind(d.preference.as_str())
+                .bind(d.side.code())
+                .bind(d.preference.code())
                 .bind(ts.as_str())
                 .fetch_one(&mut *tx)
                 .await?;
@@ -1074,7 +1078,7 @@ async fn write_event(tx: &mut Tx<'_>, id: Option<i64>, d: &EventDraft) -> Result
     };
     let row = sqlx::query(sql)
         .bind(d.name.as_str())
-        .bind(d.format.as_str())
+        .bind(d.format.code())
         .bind(d.date.as_str())
         .bind(d.venue.as_deref())
         .bind(d.description.as_deref())
@@ -1090,7 +1094,7 @@ async fn write_event(tx: &mut Tx<'_>, id: Option<i64>, d: &EventDraft) -> Result
         .bind(d.max_per_result)
         .bind(d.max_per_expert)
         .bind(d.min_score)
-        .bind(d.status.as_str())
+        .bind(d.status.code())
         .bind(ts.as_str())
         .bind(id.unwrap_or(0))
         .fetch_optional(&mut **tx)
@@ -1139,4 +1143,15 @@ async fn add_participant_tx(
     }
     mark_stale(tx, event_id).await?;
     Ok((pid, created))
+}
+
+/// A closed-set code column (format, status, side, preference) as its enum; a value this
+/// version does not know is a decode error, not a silent default.
+pub(crate) fn code_of<T>(row: &AnyRow, col: &str) -> Result<T, StoreError>
+where
+    T: std::str::FromStr<Err = duijie_domain::kinds::UnknownCode>,
+{
+    let raw: String = row.try_get(col)?;
+    raw.parse::<T>()
+        .map_err(|e| StoreError::from(sqlx::Error::Decode(Box::new(e))))
 }

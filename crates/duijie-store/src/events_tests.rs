@@ -3,7 +3,9 @@
 
 use crate::tests::postgres_or_skip;
 use crate::*;
-use duijie_domain::{ListingKind, Vocabulary, input};
+use duijie_domain::{
+    EventFormat, EventStatus, ListingKind, PreferenceKind, Side, Vocabulary, input,
+};
 use serde_json::json;
 
 fn rec(v: serde_json::Value) -> input::Record {
@@ -21,7 +23,7 @@ async fn sqlite() -> (tempfile::TempDir, Store) {
 pub(crate) fn draft(name: &str) -> EventDraft {
     EventDraft {
         name: name.into(),
-        format: "fair".into(),
+        format: EventFormat::Fair,
         date: "2026-04-25".into(),
         venue: Some("沈阳国际展览中心".into()),
         description: None,
@@ -41,7 +43,7 @@ pub(crate) fn draft(name: &str) -> EventDraft {
         max_per_result: 2,
         max_per_expert: 2,
         min_score: 0.25,
-        status: "draft".into(),
+        status: EventStatus::Draft,
     }
 }
 
@@ -109,13 +111,13 @@ async fn event_crud(store: &Store) {
     assert_eq!(e.to_draft(), draft("2026 辽宁校企成果对接会"));
 
     let mut d = e.to_draft();
-    d.status = "open".into();
-    d.format = "roundtable".into();
+    d.status = EventStatus::Open;
+    d.format = EventFormat::Roundtable;
     d.table_names = vec![];
     store.update_event(id, &d).await.unwrap();
     let e = store.event(id).await.unwrap();
     assert_eq!(
-        (e.status.as_str(), e.format.as_str(), e.table_names.len()),
+        (e.status.code(), e.format.code(), e.table_names.len()),
         ("open", "roundtable", 0)
     );
 
@@ -126,7 +128,7 @@ async fn event_crud(store: &Store) {
     let page = store
         .events(
             &EventFilter {
-                status: Some("open".into()),
+                status: Some(EventStatus::Open),
                 format: None,
             },
             10,
@@ -139,7 +141,7 @@ async fn event_crud(store: &Store) {
         .events(
             &EventFilter {
                 status: None,
-                format: Some("fair".into()),
+                format: Some(EventFormat::Fair),
             },
             1,
             0,
@@ -228,8 +230,8 @@ async fn participants_and_preferences(store: &Store) {
         need_id: Some(n1),
         partner_kind: ListingKind::Result,
         partner_id: r,
-        side: "enterprise".into(),
-        preference: "like".into(),
+        side: Side::Enterprise,
+        preference: PreferenceKind::Like,
     };
     let (p1, new) = store.upsert_preference(ev, &like).await.unwrap();
     assert!(new);
@@ -237,7 +239,7 @@ async fn participants_and_preferences(store: &Store) {
         .upsert_preference(
             ev,
             &PreferenceDraft {
-                preference: "must".into(),
+                preference: PreferenceKind::Must,
                 ..like.clone()
             },
         )
@@ -251,7 +253,7 @@ async fn participants_and_preferences(store: &Store) {
                 need_id: None,
                 partner_kind: ListingKind::Expert,
                 partner_id: x,
-                side: "university".into(),
+                side: Side::University,
                 ..like.clone()
             },
         )
@@ -261,14 +263,17 @@ async fn participants_and_preferences(store: &Store) {
     let prefs = store.preferences(ev).await.unwrap();
     assert_eq!(prefs.len(), 2);
     assert_eq!(
-        (prefs[0].preference.as_str(), prefs[0].need_id),
-        ("must", Some(n1))
+        (prefs[0].preference, prefs[0].need_id),
+        (PreferenceKind::Must, Some(n1))
     );
     assert_eq!(
         (prefs[1].need_id, prefs[1].partner_kind),
         (None, ListingKind::Expert)
     );
-    assert_eq!(store.preference(ev, p2).await.unwrap().side, "university");
+    assert_eq!(
+        store.preference(ev, p2).await.unwrap().side,
+        Side::University
+    );
     store.delete_preference(ev, p2).await.unwrap();
     assert!(matches!(
         store.delete_preference(ev, p2).await,
@@ -436,8 +441,8 @@ async fn pairings_persist_and_edits_are_versioned(store: &Store) {
         need_id: None,
         partner_kind: ListingKind::Result,
         partner_id: r,
-        side: "organizer".into(),
-        preference: "no".into(),
+        side: Side::Organizer,
+        preference: PreferenceKind::No,
     };
     store.upsert_preference(ev, &pref).await.unwrap();
     assert!(store.pairing_run(ev).await.unwrap().unwrap().stale);

@@ -220,7 +220,8 @@ pub(super) fn check_group(
         .filter(|r| r.slot == slot && Some(r.id) != skip)
         .collect();
     if let Some(r) = same_slot.iter().find(|r| {
-        (r.partner_kind, r.partner_id) == partner && (e.format == "parlour" || r.table != table)
+        (r.partner_kind, r.partner_id) == partner
+            && (e.format == EventFormat::Parlour || r.table != table)
     }) {
         return Err(reject(
             "busy",
@@ -249,14 +250,14 @@ pub(super) fn check_group(
         .filter(|r| r.table == table && r.enterprise_id != org)
         .map(|r| r.enterprise_id)
         .collect();
-    if e.format == "parlour" && !at_table.is_empty() {
+    if e.format == EventFormat::Parlour && !at_table.is_empty() {
         return Err(reject(
             "table_occupied",
             format!("时段 {slot} 的 {table} 号桌已由其他企业接待来访"),
             format!("table {table} in slot {slot} hosts another enterprise's visit"),
         ));
     }
-    if e.format == "roundtable" && at_table.len() as i64 >= e.seats_per_table {
+    if e.format == EventFormat::Roundtable && at_table.len() as i64 >= e.seats_per_table {
         return Err(reject(
             "table_occupied",
             format!(
@@ -291,7 +292,7 @@ pub async fn edit(
     };
     let mut instance: Instance = serde_json::from_str(&run.instance)
         .map_err(|err| internal(format!("stored instance of event {event_id}: {err}")))?;
-    let grouped = l.report.format != "fair";
+    let grouped = l.report.format.is_grouped();
     let row = |id: i64| {
         l.rows
             .iter()

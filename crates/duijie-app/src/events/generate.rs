@@ -7,7 +7,7 @@ use crate::codes::Code;
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct StoredReport {
     /// Format the pairing was made for.
-    pub format: String,
+    pub format: EventFormat,
     /// Participants with fewer meetings than their capacity.
     pub unplaced: Vec<Unplaced>,
     /// Assigned meetings without slot or table.
@@ -205,7 +205,7 @@ pub(super) async fn generate_run(
     stats.meetings_placed = rows.len() as u64;
     stats.meetings_unseated = unseated.len() as u64;
     let report = StoredReport {
-        format: e.format.clone(),
+        format: e.format,
         unplaced: solution.unplaced.clone(),
         unseated,
         ignored_forced: built.ignored_forced,
@@ -239,7 +239,7 @@ pub(super) fn lay_out(
     partners: &[PartnerIn],
     solution: &Solution,
 ) -> (Vec<PlacedPair>, Vec<Unseated>, Vec<String>) {
-    if e.format == "fair" {
+    if e.format == EventFormat::Fair {
         return (
             solution.pairs.clone(),
             solution.unseated.clone(),
@@ -274,7 +274,7 @@ pub(super) fn lay_out(
         .filter_map(|(a, b, s)| Some((*ent_idx.get(a)?, *par_idx.get(b)?, *s)))
         .collect();
     let (slots, tables) = (e.slot_count as usize, e.table_count as usize);
-    let (layout, names) = if e.format == "parlour" {
+    let (layout, names) = if e.format == EventFormat::Parlour {
         (
             layout_parlour(
                 &meetings,

@@ -284,8 +284,8 @@ pub fn parse_event(ctx: &App, rec: &Record) -> Result<EventDraft, FieldErrors> {
     let name = r.required_text("name", 200);
     let format = r
         .choice("format", FORMATS, Some("fair"))
-        .unwrap_or("fair")
-        .to_string();
+        .and_then(EventFormat::parse)
+        .unwrap_or(EventFormat::Fair);
     let date_raw = r.required_text("date", 10);
     if !date_raw.is_empty() && chrono::NaiveDate::parse_from_str(&date_raw, "%Y-%m-%d").is_err() {
         r.errors.push(
@@ -399,8 +399,8 @@ pub fn parse_event(ctx: &App, rec: &Record) -> Result<EventDraft, FieldErrors> {
     let min_score = r.float("min_score", 0.0, 0.0, 1.0);
     let status = r
         .choice("status", STATUSES, Some("draft"))
-        .unwrap_or("draft")
-        .to_string();
+        .and_then(EventStatus::parse)
+        .unwrap_or(EventStatus::Draft);
     if let Some(start) = start {
         let end = start + slot_minutes * slot_count + breaks.iter().map(|b| b.minutes).sum::<i64>();
         if end > 24 * 60 {
@@ -501,8 +501,8 @@ pub(super) fn table_names(e: &Event, from_pairing: &[String]) -> Vec<String> {
 /// The event as JSON: stored fields plus labels, slot times and table names.
 pub fn event_json(e: &Event) -> Value {
     let mut v = serde_json::to_value(e).unwrap_or(Value::Null);
-    v["format_label"] = label(FORMATS, &e.format).into();
-    v["status_label"] = label(STATUSES, &e.status).into();
+    v["format_label"] = e.format.label_zh().into();
+    v["status_label"] = e.status.label_zh().into();
     v["slots"] = serde_json::to_value(slot_times(e)).unwrap_or(Value::Null);
     v["tables"] = table_names(e, &[]).into();
     v
@@ -554,14 +554,14 @@ pub async fn load(ctx: &App, id: i64) -> Result<Event, AppError> {
 
 /// Refuses changes to a closed event, and pairing changes to a published one.
 pub(super) fn check_writable(e: &Event, pairing: bool) -> Result<(), AppError> {
-    if e.status == "closed" {
+    if e.status == EventStatus::Closed {
         return Err(AppError::Conflict {
             code: Code::EVENT_CLOSED,
             message: "对接会已结束，不能再修改 / the event is closed and can no longer be changed"
                 .into(),
         });
     }
-    if pairing && e.status == "published" {
+    if pairing && e.status == EventStatus::Published {
         return Err(AppError::Conflict {
             code: Code::EVENT_PUBLISHED,
             message: "对接安排已发布；请先将状态改回 open 再修改 / the pairing is published; set the status back to open to change it".into(),

@@ -104,7 +104,7 @@ pub fn build_instance(
     need_scores: &[(i64, ListingKind, i64, f64)],
     prefs: &[Preference],
 ) -> Built {
-    let grouped = e.format != "fair";
+    let grouped = e.format.is_grouped();
     let (slots, tables) = if grouped {
         (UNBOUNDED, UNBOUNDED)
     } else {
@@ -152,11 +152,11 @@ pub fn build_instance(
         let a = agg
             .entry((p.enterprise_id, p.partner_kind, p.partner_id))
             .or_default();
-        match p.preference.as_str() {
-            "no" | "conflict" => a.forbid = true,
-            "must" if a.must.is_none() => a.must = Some((p.id, p.need_id)),
-            "like" if p.side == "enterprise" => a.ent_like = true,
-            "like" => a.uni_like = true,
+        match p.preference {
+            PreferenceKind::No | PreferenceKind::Conflict => a.forbid = true,
+            PreferenceKind::Must if a.must.is_none() => a.must = Some((p.id, p.need_id)),
+            PreferenceKind::Like if p.side == Side::Enterprise => a.ent_like = true,
+            PreferenceKind::Like => a.uni_like = true,
             _ => {}
         }
     }

@@ -41,7 +41,9 @@
 use crate::app::App;
 use crate::error::{AppError, ErrorKind};
 use duijie_domain::input::Record;
-use duijie_domain::{FieldErrors, ListingKind, ListingText};
+use duijie_domain::{
+    EventFormat, EventStatus, FieldErrors, ListingKind, ListingText, PreferenceKind, Side,
+};
 use duijie_match::{
     Edit, EditRejection, Instance, Party, PlacedPair, ScoreEntry, Solution, SolveOptions, Stats,
     Unplaced, Unseated,
@@ -59,31 +61,13 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 /// Event formats.
-pub const FORMATS: &[(&str, &str)] = &[
-    ("fair", "对接会"),
-    ("parlour", "会客厅"),
-    ("roundtable", "圆桌论坛"),
-];
+pub const FORMATS: &[(&str, &str)] = EventFormat::TABLE;
 /// Event statuses.
-pub const STATUSES: &[(&str, &str)] = &[
-    ("draft", "草稿"),
-    ("open", "征集意向"),
-    ("published", "已发布"),
-    ("closed", "已结束"),
-];
+pub const STATUSES: &[(&str, &str)] = EventStatus::TABLE;
 /// Who declares a preference.
-pub const SIDES: &[(&str, &str)] = &[
-    ("enterprise", "企业"),
-    ("university", "高校"),
-    ("organizer", "组织者"),
-];
+pub const SIDES: &[(&str, &str)] = Side::TABLE;
 /// Preference values.
-pub const PREFERENCES: &[(&str, &str)] = &[
-    ("must", "必须会谈"),
-    ("like", "希望会谈"),
-    ("no", "不必会谈"),
-    ("conflict", "利益冲突"),
-];
+pub const PREFERENCES: &[(&str, &str)] = PreferenceKind::TABLE;
 
 /// Score added when one side likes a pair.
 pub const LIKE_BONUS: f64 = 0.1;
@@ -99,14 +83,6 @@ pub const SOLVE_TIMEOUT: Duration = Duration::from_secs(60);
 /// Slots and tables given to the solver for grouped formats, whose own layout places the
 /// meetings afterwards.
 const UNBOUNDED: i64 = 100_000;
-
-fn label(table: &[(&'static str, &'static str)], code: &str) -> &'static str {
-    table
-        .iter()
-        .find(|(c, _)| *c == code)
-        .map(|(_, l)| *l)
-        .unwrap_or("")
-}
 
 fn resolve(table: &[(&'static str, &'static str)], s: &str) -> Option<&'static str> {
     let s = s.trim();

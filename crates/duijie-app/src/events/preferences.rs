@@ -193,7 +193,9 @@ pub async fn set_preference(
         }
     };
     check_partner(&names, partner, &mut errors);
-    if side == Some("organizer") && preference == Some("like") {
+    let side = side.and_then(Side::parse);
+    let preference = preference.and_then(PreferenceKind::parse);
+    if side == Some(Side::Organizer) && preference == Some(PreferenceKind::Like) {
         errors.push(
             "preference",
             "invalid_choice",
@@ -214,8 +216,8 @@ pub async fn set_preference(
         need_id,
         partner_kind,
         partner_id,
-        side: side.into(),
-        preference: preference.into(),
+        side,
+        preference,
     };
     let (id, created) = ctx.store.upsert_preference(event_id, &d).await?;
     Ok((

@@ -37,7 +37,7 @@ mod service_tests {
         Event {
             id: 1,
             name: "对接会".into(),
-            format: format.into(),
+            format: format.parse().unwrap(),
             date: "2026-04-25".into(),
             venue: None,
             description: None,
@@ -57,7 +57,7 @@ mod service_tests {
             max_per_result: 2,
             max_per_expert: 1,
             min_score: 0.1,
-            status: "open".into(),
+            status: EventStatus::Open,
             created_at: String::new(),
             updated_at: String::new(),
         }
@@ -79,8 +79,8 @@ mod service_tests {
             need_id: need,
             partner_kind: kind,
             partner_id: pid,
-            side: side.into(),
-            preference: value.into(),
+            side: side.parse().unwrap(),
+            preference: value.parse().unwrap(),
             created_at: String::new(),
             updated_at: String::new(),
         }

@@ -113,7 +113,7 @@ pub struct PairingView {
     /// Event.
     pub event_id: i64,
     /// Format.
-    pub format: String,
+    pub format: EventFormat,
     /// Whether a pairing was generated.
     pub generated: bool,
     /// RFC 3339.
@@ -327,7 +327,7 @@ pub(super) fn view_of(l: &Loaded) -> PairingView {
     let served: BTreeSet<i64> = l.rows.iter().map(|r| r.enterprise_id).collect();
     PairingView {
         event_id: e.id,
-        format: e.format.clone(),
+        format: e.format,
         generated: l.run.is_some(),
         generated_at: l.run.as_ref().map(|r| r.generated_at.clone()),
         updated_at: l.run.as_ref().map(|r| r.updated_at.clone()),

@@ -16,6 +16,7 @@ use duijie_app::Code;
 use duijie_app::events::EventFilter;
 use duijie_app::events::{self, STATUSES};
 use duijie_app::export;
+use duijie_domain::{EventFormat, EventStatus};
 use serde_json::{Value, json};
 
 pub fn router() -> Router<App> {
@@ -92,8 +93,12 @@ async fn list(State(ctx): State<App>, mut p: Params) -> Result<Json<Value>, ApiE
     let statuses: Vec<&str> = STATUSES.iter().map(|(c, _)| *c).collect();
     let formats: Vec<&str> = events::FORMATS.iter().map(|(c, _)| *c).collect();
     let f = EventFilter {
-        status: p.choice("status", &statuses)?,
-        format: p.choice("format", &formats)?,
+        status: p
+            .choice("status", &statuses)?
+            .and_then(|s| EventStatus::parse(&s)),
+        format: p
+            .choice("format", &formats)?
+            .and_then(|f| EventFormat::parse(&f)),
     };
     p.finish()?;
     Ok(Json(events::list(&ctx, &f, limit, offset).await?))

@@ -248,7 +248,7 @@ async fn admin_data(ctx: &App, caller: &Caller, mut extra: Value) -> Result<Valu
     let users = accounts::users(ctx, caller, 200, 0).await?;
     extra["users"] = json!(users.items);
     extra["users_total"] = json!(users.total);
-    let roles: Vec<(&str, &str)> = if caller.role() == Some("admin") {
+    let roles: Vec<(&str, &str)> = if caller.role() == Some(duijie_domain::Role::Admin) {
         auth::ROLES.to_vec()
     } else {
         auth::ROLES
@@ -258,7 +258,7 @@ async fn admin_data(ctx: &App, caller: &Caller, mut extra: Value) -> Result<Valu
             .collect()
     };
     extra["roles"] = options(&roles);
-    if caller.role() == Some("admin") {
+    if caller.role() == Some(duijie_domain::Role::Admin) {
         extra["audit"] = json!(
             accounts::audit_log(ctx, caller, None, None, 50, 0)
                 .await?

@@ -103,7 +103,7 @@ fn values(kind: ListingKind, form: &FormPairs) -> Value {
 /// who name it in the form).
 fn own_org(caller: &Caller) -> Option<String> {
     let u = caller.user.as_ref()?;
-    if matches!(u.role.as_str(), "admin" | "organizer") {
+    if u.role.keeps_programme() {
         return None;
     }
     Some(u.organization_name.clone().unwrap_or_default())

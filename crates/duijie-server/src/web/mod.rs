@@ -193,14 +193,12 @@ pub(crate) fn render(
     page.insert("labels".into(), labels(ctx));
     page.insert("csrf".into(), json!(caller.csrf()));
     if let Some(u) = &caller.user {
-        let role = crate::auth::ROLES
-            .iter()
-            .find(|(c, _)| *c == u.role)
-            .map(|(_, l)| *l)
-            .unwrap_or("");
+        let role = u.role.label_zh();
         page.insert(
             "me".into(),
             json!({"email": u.email, "name": u.name, "role": u.role, "role_label": role,
+                   "is_admin": u.role == duijie_domain::Role::Admin,
+                   "keeps_programme": u.role.keeps_programme(),
                    "organization_id": u.organization_id, "organization_name": u.organization_name}),
         );
     }
