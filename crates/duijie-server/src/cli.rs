@@ -267,167 +267,21 @@ async fn admin(s: Settings, action: AdminCommand) -> anyhow::Result<()> {
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     // before any HTTP client (webhooks, `eval`, `bench`) is built
     duijie_app::alerts::install_tls_provider();
-    let mut s = settings(&cli)?;
+    let s = settings(&cli)?;
     match cli.command {
         Command::Serve {
             bind,
             demo,
             no_demo,
-        } => {
-            if let Some(b) = bind {
-                s.server.bind = b;
-            }
-            if no_demo {
-                s.demo.load = false;
-            } else if demo {
-                s.demo.load = true;
-            }
-            s.validate()?;
-            let data_dir = s.data.dir.clone();
-            let app = Application::build(s).await?;
-            if let Some(d) = app.demo_loaded() {
-                println!(
-                    "已载入演示数据 / demo data loaded: {} organizations, {} results, {} needs, {} experts",
-                    d.organizations, d.results, d.needs, d.experts
-                );
-            }
-            if let Some(a) = app.demo_accounts() {
-                print!("{a}");
-            }
-            println!(
-                "duijie 已启动 / listening on http://{}  (data: {})",
-                app.addr(),
-                data_dir.display()
-            );
-            app.run_until_stopped(shutdown_signal()).await?;
-            Ok(())
-        }
-        Command::Import { kind, file, gbk } => {
-            let entity = entity(&kind)?;
-            let mut format = Format::from_path(&file)
-                .with_context(|| format!("{}: use a .jsonl, .csv or .xlsx file", file.display()))?;
-            if let Format::Csv { .. } = format {
-                format = Format::Csv { gbk };
-            }
-            let ctx = App::open(s, IndexMode::WriterIfFree).await?;
-            let source = match format {
-                Format::Xlsx => Source::XlsxFile(file.clone()),
-                _ => Source::Reader(Box::new(
-                    std::fs::File::open(&file)
-                        .with_context(|| format!("cannot open {}", file.display()))?,
-                )),
-            };
-            let bar = indicatif::ProgressBar::new_spinner();
-            bar.set_style(
-                indicatif::ProgressStyle::with_template("{spinner} {elapsed} {msg}")
-                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
-            );
-            let started = std::time::Instant::now();
-            let summary = import::run(&ctx, entity, format, source, |s| {
-                bar.set_message(format!(
-                    "已处理 {} 行 / {} lines: {} new, {} updated, {} failed",
-                    s.processed(),
-                    s.processed(),
-                    s.imported,
-                    s.updated,
-                    s.failed
-                ));
-                bar.tick();
-            })
-            .await
-            .map_err(|e| {
-                anyhow::anyhow!(
-                    "{}",
-                    e.body()["error"]["message"]
-                        .as_str()
-                        .unwrap_or("import failed")
-                )
-            })?;
-            bar.finish_and_clear();
-            let secs = started.elapsed().as_secs_f64();
-            println!(
-                "导入完成 / import finished in {secs:.1}s: {} imported, {} updated, {} failed ({:.0} lines/s)",
-                summary.imported,
-                summary.updated,
-                summary.failed,
-                summary.processed() as f64 / secs.max(1e-9)
-            );
-            for e in &summary.errors {
-                eprintln!("  line {}: [{}] {}", e.line, e.code, e.message);
-            }
-            if summary.errors_truncated {
-                eprintln!("  … more errors not shown");
-            }
-            if !ctx.owns_index() {
-                println!(
-                    "索引由正在运行的服务更新 / the running server will index these records within its poll interval"
-                );
-            }
-            if summary.failed > 0 {
-                std::process::exit(2);
-            }
-            Ok(())
-        }
-        Command::Reindex => {
-            let ctx = App::open(s, IndexMode::Writer).await.map_err(|e| match e {
-                e if e.index_locked().is_some() => {
-                    anyhow::anyhow!("the index in {} is in use by a running server: stop it, or call POST /api/v1/admin/reindex", e.index_locked().unwrap_or_default())
-                }
-                e => e.into(),
-            })?;
-            let bar = indicatif::ProgressBar::new_spinner();
-            let done = duijie_app::admin::rebuild_index(&ctx, |n| {
-                bar.set_message(format!("已索引 {n} 条 / {n} listings indexed"))
-            })
-            .await
-            .map_err(api)?;
-            bar.finish_and_clear();
-            println!(
-                "索引已重建 / index rebuilt: {} documents up to change {} in {:.1}s",
-                done.documents, done.index_seq, done.seconds
-            );
-            Ok(())
-        }
+        } => serve(s, bind, demo, no_demo).await,
+        Command::Import { kind, file, gbk } => import(s, kind, file, gbk).await,
+        Command::Reindex => reindex(s).await,
         Command::Search {
             query,
             kind,
             limit,
             json,
-        } => {
-            let ctx = App::open(s, IndexMode::ReadOnly).await?;
-            let kind = match kind {
-                None => None,
-                Some(k) => Some(duijie_domain::ListingKind::parse(&k).with_context(|| {
-                    format!("unknown kind '{k}': use results, needs or experts")
-                })?),
-            };
-            if !(1..=1000).contains(&limit) {
-                bail!("--limit must be between 1 and 1000");
-            }
-            let req = duijie_app::search::SearchRequest {
-                q: query,
-                kind,
-                limit,
-                ..Default::default()
-            };
-            let resp = duijie_app::search::search(&ctx, req).await.map_err(api)?;
-            if json {
-                println!("{}", serde_json::to_string_pretty(&resp)?);
-            } else {
-                println!("共 {} 条 / {} hits", resp.total, resp.total);
-                for h in resp.hits {
-                    println!(
-                        "[{}#{}] {:.2} {}  — {}",
-                        h.kind.code(),
-                        h.id,
-                        h.score,
-                        h.title,
-                        h.organization.unwrap_or_default()
-                    );
-                }
-            }
-            Ok(())
-        }
+        } => search(s, query, kind, limit, json).await,
         Command::Admin { action } => admin(s, action).await,
         Command::Pair { input, output } => crate::pair::run(&input, output.as_deref()),
         Command::Bench(args) => crate::bench::run(s, args).await,
@@ -456,85 +310,264 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             kind,
             limit,
             json,
-        } => {
-            let ctx = App::open(s, IndexMode::ReadOnly).await?;
-            let opts = duijie_app::matching::MatchOptions {
-                limit: duijie_app::matching::limit(Some(&serde_json::Value::from(limit as i64)))
-                    .map_err(api)?,
-                ..Default::default()
-            };
-            let items = match (need, result, text) {
-                (Some(id), _, _) => {
-                    let target = duijie_app::matching::target_kind(
-                        kind.as_deref(),
-                        Some(duijie_domain::ListingKind::Need),
-                    )
-                    .map_err(api)?;
-                    duijie_app::matching::for_listing(
-                        &ctx,
-                        duijie_domain::ListingKind::Need,
-                        id,
-                        target,
-                        opts,
-                    )
-                    .await
-                    .map_err(api)?
-                }
-                (_, Some(id), _) => {
-                    let target = duijie_app::matching::target_kind(
-                        kind.as_deref(),
-                        Some(duijie_domain::ListingKind::Result),
-                    )
-                    .map_err(api)?;
-                    duijie_app::matching::for_listing(
-                        &ctx,
-                        duijie_domain::ListingKind::Result,
-                        id,
-                        target,
-                        opts,
-                    )
-                    .await
-                    .map_err(api)?
-                }
-                (_, _, Some(t)) => {
-                    let target = duijie_app::matching::target_kind(
-                        Some(kind.as_deref().unwrap_or("results")),
-                        None,
-                    )
-                    .map_err(api)?;
-                    duijie_app::matching::for_text(&ctx, t, target, opts)
-                        .await
-                        .map_err(api)?
-                }
-                _ => bail!("give --need ID, --result ID or --text \"...\""),
-            };
-            if json {
-                println!("{}", serde_json::to_string_pretty(&items)?);
-            } else {
-                for (i, m) in items.iter().enumerate() {
-                    println!(
-                        "{}. [{}#{}] {:.3} {}",
-                        i + 1,
-                        m.kind.code(),
-                        m.id,
-                        m.score,
-                        m.title
-                    );
-                    for c in &m.breakdown {
-                        println!(
-                            "     {:<10} {:.2} × {:.2}  {}",
-                            c.component.label_zh(),
-                            c.score,
-                            c.weight,
-                            c.reason
-                        );
-                    }
-                    if !m.matched_terms.is_empty() {
-                        println!("     共同词：{}", m.matched_terms.join("、"));
-                    }
-                }
-            }
-            Ok(())
+        } => match_listings(s, need, result, text, kind, limit, json).await,
+    }
+}
+
+/// `duijie serve`: starts the service and serves until Ctrl-C or SIGTERM.
+async fn serve(
+    mut s: Settings,
+    bind: Option<String>,
+    demo: bool,
+    no_demo: bool,
+) -> anyhow::Result<()> {
+    if let Some(b) = bind {
+        s.server.bind = b;
+    }
+    if no_demo {
+        s.demo.load = false;
+    } else if demo {
+        s.demo.load = true;
+    }
+    s.validate()?;
+    let data_dir = s.data.dir.clone();
+    let app = Application::build(s).await?;
+    if let Some(d) = app.demo_loaded() {
+        println!(
+            "已载入演示数据 / demo data loaded: {} organizations, {} results, {} needs, {} experts",
+            d.organizations, d.results, d.needs, d.experts
+        );
+    }
+    if let Some(a) = app.demo_accounts() {
+        print!("{a}");
+    }
+    println!(
+        "duijie 已启动 / listening on http://{}  (data: {})",
+        app.addr(),
+        data_dir.display()
+    );
+    app.run_until_stopped(shutdown_signal()).await?;
+    Ok(())
+}
+
+/// `duijie import`: a bulk import with a progress bar; exits 2 when lines failed.
+async fn import(s: Settings, kind: String, file: PathBuf, gbk: bool) -> anyhow::Result<()> {
+    let entity = entity(&kind)?;
+    let mut format = Format::from_path(&file)
+        .with_context(|| format!("{}: use a .jsonl, .csv or .xlsx file", file.display()))?;
+    if let Format::Csv { .. } = format {
+        format = Format::Csv { gbk };
+    }
+    let ctx = App::open(s, IndexMode::WriterIfFree).await?;
+    let source = match format {
+        Format::Xlsx => Source::XlsxFile(file.clone()),
+        _ => Source::Reader(Box::new(
+            std::fs::File::open(&file)
+                .with_context(|| format!("cannot open {}", file.display()))?,
+        )),
+    };
+    let bar = indicatif::ProgressBar::new_spinner();
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{spinner} {elapsed} {msg}")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+    );
+    let started = std::time::Instant::now();
+    let summary = import::run(&ctx, entity, format, source, |s| {
+        bar.set_message(format!(
+            "已处理 {} 行 / {} lines: {} new, {} updated, {} failed",
+            s.processed(),
+            s.processed(),
+            s.imported,
+            s.updated,
+            s.failed
+        ));
+        bar.tick();
+    })
+    .await
+    .map_err(|e| {
+        anyhow::anyhow!(
+            "{}",
+            e.body()["error"]["message"]
+                .as_str()
+                .unwrap_or("import failed")
+        )
+    })?;
+    bar.finish_and_clear();
+    let secs = started.elapsed().as_secs_f64();
+    println!(
+        "导入完成 / import finished in {secs:.1}s: {} imported, {} updated, {} failed ({:.0} lines/s)",
+        summary.imported,
+        summary.updated,
+        summary.failed,
+        summary.processed() as f64 / secs.max(1e-9)
+    );
+    for e in &summary.errors {
+        eprintln!("  line {}: [{}] {}", e.line, e.code, e.message);
+    }
+    if summary.errors_truncated {
+        eprintln!("  … more errors not shown");
+    }
+    if !ctx.owns_index() {
+        println!(
+            "索引由正在运行的服务更新 / the running server will index these records within its poll interval"
+        );
+    }
+    if summary.failed > 0 {
+        std::process::exit(2);
+    }
+    Ok(())
+}
+
+/// `duijie reindex`: rebuilds the index from the store (with no server running).
+async fn reindex(s: Settings) -> anyhow::Result<()> {
+    let ctx = App::open(s, IndexMode::Writer).await.map_err(|e| match e {
+        e if e.index_locked().is_some() => {
+            anyhow::anyhow!("the index in {} is in use by a running server: stop it, or call POST /api/v1/admin/reindex", e.index_locked().unwrap_or_default())
+        }
+        e => e.into(),
+    })?;
+    let bar = indicatif::ProgressBar::new_spinner();
+    let done = duijie_app::admin::rebuild_index(&ctx, |n| {
+        bar.set_message(format!("已索引 {n} 条 / {n} listings indexed"))
+    })
+    .await
+    .map_err(api)?;
+    bar.finish_and_clear();
+    println!(
+        "索引已重建 / index rebuilt: {} documents up to change {} in {:.1}s",
+        done.documents, done.index_seq, done.seconds
+    );
+    Ok(())
+}
+
+/// `duijie search`: a search from the command line.
+async fn search(
+    s: Settings,
+    query: String,
+    kind: Option<String>,
+    limit: usize,
+    json: bool,
+) -> anyhow::Result<()> {
+    let ctx = App::open(s, IndexMode::ReadOnly).await?;
+    let kind = match kind {
+        None => None,
+        Some(k) => Some(
+            duijie_domain::ListingKind::parse(&k)
+                .with_context(|| format!("unknown kind '{k}': use results, needs or experts"))?,
+        ),
+    };
+    if !(1..=1000).contains(&limit) {
+        bail!("--limit must be between 1 and 1000");
+    }
+    let req = duijie_app::search::SearchRequest {
+        q: query,
+        kind,
+        limit,
+        ..Default::default()
+    };
+    let resp = duijie_app::search::search(&ctx, req).await.map_err(api)?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&resp)?);
+    } else {
+        println!("共 {} 条 / {} hits", resp.total, resp.total);
+        for h in resp.hits {
+            println!(
+                "[{}#{}] {:.2} {}  — {}",
+                h.kind.code(),
+                h.id,
+                h.score,
+                h.title,
+                h.organization.unwrap_or_default()
+            );
         }
     }
+    Ok(())
+}
+
+/// `duijie match`: the best partners of a need, a result or a text.
+async fn match_listings(
+    s: Settings,
+    need: Option<i64>,
+    result: Option<i64>,
+    text: Option<String>,
+    kind: Option<String>,
+    limit: usize,
+    json: bool,
+) -> anyhow::Result<()> {
+    let ctx = App::open(s, IndexMode::ReadOnly).await?;
+    let opts = duijie_app::matching::MatchOptions {
+        limit: duijie_app::matching::limit(Some(&serde_json::Value::from(limit as i64)))
+            .map_err(api)?,
+        ..Default::default()
+    };
+    let items = match (need, result, text) {
+        (Some(id), _, _) => {
+            let target = duijie_app::matching::target_kind(
+                kind.as_deref(),
+                Some(duijie_domain::ListingKind::Need),
+            )
+            .map_err(api)?;
+            duijie_app::matching::for_listing(
+                &ctx,
+                duijie_domain::ListingKind::Need,
+                id,
+                target,
+                opts,
+            )
+            .await
+            .map_err(api)?
+        }
+        (_, Some(id), _) => {
+            let target = duijie_app::matching::target_kind(
+                kind.as_deref(),
+                Some(duijie_domain::ListingKind::Result),
+            )
+            .map_err(api)?;
+            duijie_app::matching::for_listing(
+                &ctx,
+                duijie_domain::ListingKind::Result,
+                id,
+                target,
+                opts,
+            )
+            .await
+            .map_err(api)?
+        }
+        (_, _, Some(t)) => {
+            let target =
+                duijie_app::matching::target_kind(Some(kind.as_deref().unwrap_or("results")), None)
+                    .map_err(api)?;
+            duijie_app::matching::for_text(&ctx, t, target, opts)
+                .await
+                .map_err(api)?
+        }
+        _ => bail!("give --need ID, --result ID or --text \"...\""),
+    };
+    if json {
+        println!("{}", serde_json::to_string_pretty(&items)?);
+    } else {
+        for (i, m) in items.iter().enumerate() {
+            println!(
+                "{}. [{}#{}] {:.3} {}",
+                i + 1,
+                m.kind.code(),
+                m.id,
+                m.score,
+                m.title
+            );
+            for c in &m.breakdown {
+                println!(
+                    "     {:<10} {:.2} × {:.2}  {}",
+                    c.component.label_zh(),
+                    c.score,
+                    c.weight,
+                    c.reason
+                );
+            }
+            if !m.matched_terms.is_empty() {
+                println!("     共同词：{}", m.matched_terms.join("、"));
+            }
+        }
+    }
+    Ok(())
 }
