@@ -347,9 +347,24 @@ async fn org_of_kind(
     }
 }
 
-/// The draft of a new entry, or 422 with every problem.
-pub async fn validate_draft(ctx: &App, body: &Map<String, Value>) -> Result<LedgerDraft, AppError> {
-    let mut errors = FieldErrors::default();
+/// The fields every kind of entry reads, each already checked on its own.
+struct Fields {
+    kind: &'static str,
+    title: Option<String>,
+    year: i64,
+    industry: Option<String>,
+    enterprise_id: Option<i64>,
+    university_id: Option<i64>,
+    partner_university_id: Option<i64>,
+    need_id: Option<i64>,
+    result_id: Option<i64>,
+    expert_id: Option<i64>,
+    project_kind: Option<String>,
+}
+
+/// Reads and checks the fields one by one (unknown fields, kind, title, year, industry,
+/// ids, project kind); how they fit together is the kind's own check.
+fn read_fields(ctx: &App, body: &Map<String, Value>, errors: &mut FieldErrors) -> Fields {
     for k in body.keys() {
         if !CREATE_FIELDS.contains(&k.as_str()) {
             errors.push(
@@ -360,7 +375,7 @@ pub async fn validate_draft(ctx: &App, body: &Map<String, Value>) -> Result<Ledg
             );
         }
     }
-    let kind = match duijie_domain::ledger::text_field(body, "kind", 30, &mut errors) {
+    let kind = match duijie_domain::ledger::text_field(body, "kind", 30, errors) {
         Some(k)
             if k == "cooperation"
                 || k == "inter_university"
@@ -387,7 +402,7 @@ pub async fn validate_draft(ctx: &App, body: &Map<String, Value>) -> Result<Ledg
             ""
         }
     };
-    let title = duijie_domain::ledger::text_field(body, "title", 200, &mut errors);
+    let title = duijie_domain::ledger::text_field(body, "title", 200, errors);
     if title.is_none() && !errors.0.iter().any(|e| e.field == "title") {
         errors.push("title", "required", "请填写标题", "title is required");
     }
@@ -413,7 +428,7 @@ pub async fn validate_draft(ctx: &App, body: &Map<String, Value>) -> Result<Ledg
             }
         },
     };
-    let industry = match duijie_domain::ledger::text_field(body, "industry", 60, &mut errors) {
+    let industry = match duijie_domain::ledger::text_field(body, "industry", 60, errors) {
         Some(i) => match ctx.vocab.resolve_industry(&i) {
             Some(code) => Some(code),
             None => {
@@ -428,18 +443,13 @@ pub async fn validate_draft(ctx: &App, body: &Map<String, Value>) -> Result<Ledg
         },
         None => None,
     };
-    let enterprise_id = opt_id(body, "enterprise_id", &mut errors);
-    let university_id = opt_id(body, "university_id", &mut errors);
-    let partner_university_id = opt_id(body, "partner_university_id", &mut errors);
-    let need_id = opt_id(body, "need_id", &mut errors);
-    let result_id = opt_id(body, "result_id", &mut errors);
-    let expert_id = opt_id(body, "expert_id", &mut errors);
-    let project_kind = match duijie_domain::ledger::text_field(
-        body,
-        "project_kind",
-        30,
-        &mut errors,
-    ) {
+    let enterprise_id = opt_id(body, "enterprise_id", errors);
+    let university_id = opt_id(body, "university_id", errors);
+    let partner_university_id = opt_id(body, "partner_university_id", errors);
+    let need_id = opt_id(body, "need_id", errors);
+    let result_id = opt_id(body, "result_id", errors);
+    let expert_id = opt_id(body, "expert_id", errors);
+    let project_kind = match duijie_domain::ledger::text_field(body, "project_kind", 30, errors) {
         Some(k) => {
             match rules::parse_project_kind(&k) {
                 Some(c) => Some(c.to_string()),
@@ -457,228 +467,291 @@ pub async fn validate_draft(ctx: &App, body: &Map<String, Value>) -> Result<Ledg
         }
         None => None,
     };
-    let mut d = LedgerDraft {
-        kind: kind.to_string(),
-        title: title.unwrap_or_default(),
+    Fields {
+        kind,
+        title,
         year,
         industry,
+        enterprise_id,
+        university_id,
+        partner_university_id,
+        need_id,
+        result_id,
+        expert_id,
+        project_kind,
+    }
+}
+
+/// The draft of a new entry, or 422 with every problem.
+pub async fn validate_draft(ctx: &App, body: &Map<String, Value>) -> Result<LedgerDraft, AppError> {
+    let mut errors = FieldErrors::default();
+    let f = read_fields(ctx, body, &mut errors);
+    let mut d = LedgerDraft {
+        kind: f.kind.to_string(),
+        title: f.title.clone().unwrap_or_default(),
+        year: f.year,
+        industry: f.industry.clone(),
         ..LedgerDraft::default()
     };
-    let universities = ["university", "institute"];
-    match kind {
-        "inter_university" => {
-            for (f, v) in [
-                ("enterprise_id", enterprise_id),
-                ("need_id", need_id),
-                ("result_id", result_id),
-                ("expert_id", expert_id),
-            ] {
-                if v.is_some() {
-                    errors.push(
-                        f,
-                        "not_allowed",
-                        "校校合作不涉及企业、需求、成果或专家",
-                        "an inter-university project has no enterprise, need, result or expert",
-                    );
-                }
-            }
-            if university_id.is_none() && !errors.0.iter().any(|e| e.field == "university_id") {
-                errors.push(
-                    "university_id",
-                    "required",
-                    "请选择登记的高校",
-                    "university_id is required",
-                );
-            }
-            if partner_university_id.is_none()
-                && !errors.0.iter().any(|e| e.field == "partner_university_id")
-            {
-                errors.push(
-                    "partner_university_id",
-                    "required",
-                    "请选择合作高校",
-                    "partner_university_id is required",
-                );
-            }
-            if university_id.is_some() && university_id == partner_university_id {
-                errors.push(
-                    "partner_university_id",
-                    "same_university",
-                    "合作高校不能是登记高校自己",
-                    "the partner must be another university",
-                );
-            }
-            if project_kind.is_none() && !errors.0.iter().any(|e| e.field == "project_kind") {
-                errors.push(
-                    "project_kind",
-                    "required",
-                    "请选择项目类别（五类之一）",
-                    "project_kind is required (one of the five kinds)",
-                );
-            }
-            let u = org_of_kind(
-                ctx,
-                university_id,
-                "university_id",
-                &universities,
-                &mut errors,
-            )
-            .await?;
-            org_of_kind(
-                ctx,
-                partner_university_id,
-                "partner_university_id",
-                &universities,
-                &mut errors,
-            )
-            .await?;
-            d.university_id = university_id;
-            d.partner_university_id = partner_university_id;
-            d.project_kind = project_kind;
-            d.city = u.and_then(|u| u.city).map(|c| geo::normalize_city(&c));
-        }
-        "cooperation" => {
-            if project_kind.is_some() {
-                errors.push(
-                    "project_kind",
-                    "not_allowed",
-                    "项目类别只用于校校合作",
-                    "project_kind is for inter-university projects only",
-                );
-            }
-            if partner_university_id.is_some() {
-                errors.push(
-                    "partner_university_id",
-                    "not_allowed",
-                    "合作高校只用于校校合作",
-                    "partner_university_id is for inter-university projects only",
-                );
-            }
-            if result_id.is_some() && expert_id.is_some() {
-                errors.push(
-                    "expert_id",
-                    "not_allowed",
-                    "成果与专家只能填一个",
-                    "give a result or an expert, not both",
-                );
-            }
-            // listings named fill in the organisations they belong to
-            let mut enterprise_id = enterprise_id;
-            let mut university_id = university_id;
-            if let Some(n) = need_id {
-                match ctx.store.need(n).await {
-                    Ok(need) => {
-                        let owner = need.organization.map(|o| o.id);
-                        if enterprise_id.is_some() && owner.is_some() && enterprise_id != owner {
-                            errors.push(
-                                "need_id",
-                                "invalid_reference",
-                                "该需求不属于所填企业",
-                                "the need belongs to another enterprise",
-                            );
-                        }
-                        enterprise_id = enterprise_id.or(owner);
-                        if d.industry.is_none() {
-                            d.industry = need.industry.clone();
-                        }
-                    }
-                    Err(duijie_store::StoreError::NotFound { .. }) => errors.push(
-                        "need_id",
-                        "invalid_reference",
-                        format!("需求 {n} 不存在"),
-                        format!("need {n} does not exist"),
-                    ),
-                    Err(e) => return Err(e.into()),
-                }
-            }
-            let partner = match (result_id, expert_id) {
-                (Some(r), _) => Some((
-                    "result",
-                    r,
-                    ctx.store
-                        .result(r)
-                        .await
-                        .map(|x| x.organization.map(|o| o.id)),
-                )),
-                (None, Some(x)) => Some((
-                    "expert",
-                    x,
-                    ctx.store
-                        .expert(x)
-                        .await
-                        .map(|x| x.organization.map(|o| o.id)),
-                )),
-                _ => None,
-            };
-            if let Some((pk, pid, owner)) = partner {
-                match owner {
-                    Ok(owner) => {
-                        if university_id.is_some() && owner.is_some() && university_id != owner {
-                            errors.push(
-                                format!("{pk}_id"),
-                                "invalid_reference",
-                                "该成果/专家不属于所填高校",
-                                "the result or expert belongs to another organization",
-                            );
-                        }
-                        university_id = university_id.or(owner);
-                        d.partner_kind = Some(pk.to_string());
-                        d.partner_id = Some(pid);
-                    }
-                    Err(duijie_store::StoreError::NotFound { .. }) => errors.push(
-                        format!("{pk}_id"),
-                        "invalid_reference",
-                        format!("{pid} 不存在"),
-                        format!("{pk} {pid} does not exist"),
-                    ),
-                    Err(e) => return Err(e.into()),
-                }
-            }
-            if enterprise_id.is_none()
-                && !errors
-                    .0
-                    .iter()
-                    .any(|e| e.field == "enterprise_id" || e.field == "need_id")
-            {
-                errors.push(
-                    "enterprise_id",
-                    "required",
-                    "请选择企业（或填写需求编号）",
-                    "enterprise_id (or need_id) is required",
-                );
-            }
-            if university_id.is_none() && !errors.0.iter().any(|e| e.field.ends_with("_id")) {
-                errors.push(
-                    "university_id",
-                    "required",
-                    "请选择高校或科研院所（或填写成果、专家编号）",
-                    "university_id (or result_id / expert_id) is required",
-                );
-            }
-            let e = org_of_kind(
-                ctx,
-                enterprise_id,
-                "enterprise_id",
-                &["enterprise", "other"],
-                &mut errors,
-            )
-            .await?;
-            org_of_kind(
-                ctx,
-                university_id,
-                "university_id",
-                &universities,
-                &mut errors,
-            )
-            .await?;
-            d.enterprise_id = enterprise_id;
-            d.university_id = university_id;
-            d.need_id = need_id;
-            d.city = e.and_then(|e| e.city).map(|c| geo::normalize_city(&c));
-        }
+    match f.kind {
+        "inter_university" => check_inter_university(ctx, &f, &mut d, &mut errors).await?,
+        "cooperation" => check_cooperation(ctx, &f, &mut d, &mut errors).await?,
         _ => {}
     }
     errors.into_result(d).map_err(AppError::Validation)
+}
+
+/// Universities and research institutes: the organisation kinds on the university side.
+const UNIVERSITY_KINDS: [&str; 2] = ["university", "institute"];
+
+/// An inter-university project: two different universities and one of the five kinds, no
+/// enterprise or listing.
+async fn check_inter_university(
+    ctx: &App,
+    f: &Fields,
+    d: &mut LedgerDraft,
+    errors: &mut FieldErrors,
+) -> Result<(), AppError> {
+    let Fields {
+        enterprise_id,
+        university_id,
+        partner_university_id,
+        need_id,
+        result_id,
+        expert_id,
+        ref project_kind,
+        ..
+    } = *f;
+    let project_kind = project_kind.clone();
+    let universities = UNIVERSITY_KINDS;
+    for (f, v) in [
+        ("enterprise_id", enterprise_id),
+        ("need_id", need_id),
+        ("result_id", result_id),
+        ("expert_id", expert_id),
+    ] {
+        if v.is_some() {
+            errors.push(
+                f,
+                "not_allowed",
+                "校校合作不涉及企业、需求、成果或专家",
+                "an inter-university project has no enterprise, need, result or expert",
+            );
+        }
+    }
+    if university_id.is_none() && !errors.0.iter().any(|e| e.field == "university_id") {
+        errors.push(
+            "university_id",
+            "required",
+            "请选择登记的高校",
+            "university_id is required",
+        );
+    }
+    if partner_university_id.is_none()
+        && !errors.0.iter().any(|e| e.field == "partner_university_id")
+    {
+        errors.push(
+            "partner_university_id",
+            "required",
+            "请选择合作高校",
+            "partner_university_id is required",
+        );
+    }
+    if university_id.is_some() && university_id == partner_university_id {
+        errors.push(
+            "partner_university_id",
+            "same_university",
+            "合作高校不能是登记高校自己",
+            "the partner must be another university",
+        );
+    }
+    if project_kind.is_none() && !errors.0.iter().any(|e| e.field == "project_kind") {
+        errors.push(
+            "project_kind",
+            "required",
+            "请选择项目类别（五类之一）",
+            "project_kind is required (one of the five kinds)",
+        );
+    }
+    let u = org_of_kind(ctx, university_id, "university_id", &universities, errors).await?;
+    org_of_kind(
+        ctx,
+        partner_university_id,
+        "partner_university_id",
+        &universities,
+        errors,
+    )
+    .await?;
+    d.university_id = university_id;
+    d.partner_university_id = partner_university_id;
+    d.project_kind = project_kind;
+    d.city = u.and_then(|u| u.city).map(|c| geo::normalize_city(&c));
+    Ok(())
+}
+
+/// The enterprise of a named need (checked against the one given), taking the need's
+/// industry when the entry has none.
+async fn need_enterprise(
+    ctx: &App,
+    n: i64,
+    mut enterprise_id: Option<i64>,
+    d: &mut LedgerDraft,
+    errors: &mut FieldErrors,
+) -> Result<Option<i64>, AppError> {
+    match ctx.store.need(n).await {
+        Ok(need) => {
+            let owner = need.organization.map(|o| o.id);
+            if enterprise_id.is_some() && owner.is_some() && enterprise_id != owner {
+                errors.push(
+                    "need_id",
+                    "invalid_reference",
+                    "该需求不属于所填企业",
+                    "the need belongs to another enterprise",
+                );
+            }
+            enterprise_id = enterprise_id.or(owner);
+            if d.industry.is_none() {
+                d.industry = need.industry.clone();
+            }
+        }
+        Err(duijie_store::StoreError::NotFound { .. }) => errors.push(
+            "need_id",
+            "invalid_reference",
+            format!("需求 {n} 不存在"),
+            format!("need {n} does not exist"),
+        ),
+        Err(e) => return Err(e.into()),
+    }
+    Ok(enterprise_id)
+}
+
+/// A cooperation: an enterprise and a university side, filled in from the need, result or
+/// expert named when not given.
+async fn check_cooperation(
+    ctx: &App,
+    f: &Fields,
+    d: &mut LedgerDraft,
+    errors: &mut FieldErrors,
+) -> Result<(), AppError> {
+    let Fields {
+        enterprise_id,
+        university_id,
+        partner_university_id,
+        need_id,
+        result_id,
+        expert_id,
+        ref project_kind,
+        ..
+    } = *f;
+    let universities = UNIVERSITY_KINDS;
+    if project_kind.is_some() {
+        errors.push(
+            "project_kind",
+            "not_allowed",
+            "项目类别只用于校校合作",
+            "project_kind is for inter-university projects only",
+        );
+    }
+    if partner_university_id.is_some() {
+        errors.push(
+            "partner_university_id",
+            "not_allowed",
+            "合作高校只用于校校合作",
+            "partner_university_id is for inter-university projects only",
+        );
+    }
+    if result_id.is_some() && expert_id.is_some() {
+        errors.push(
+            "expert_id",
+            "not_allowed",
+            "成果与专家只能填一个",
+            "give a result or an expert, not both",
+        );
+    }
+    // listings named fill in the organisations they belong to
+    let mut enterprise_id = enterprise_id;
+    let mut university_id = university_id;
+    if let Some(n) = need_id {
+        enterprise_id = need_enterprise(ctx, n, enterprise_id, d, errors).await?;
+    }
+    let partner = match (result_id, expert_id) {
+        (Some(r), _) => Some((
+            "result",
+            r,
+            ctx.store
+                .result(r)
+                .await
+                .map(|x| x.organization.map(|o| o.id)),
+        )),
+        (None, Some(x)) => Some((
+            "expert",
+            x,
+            ctx.store
+                .expert(x)
+                .await
+                .map(|x| x.organization.map(|o| o.id)),
+        )),
+        _ => None,
+    };
+    if let Some((pk, pid, owner)) = partner {
+        match owner {
+            Ok(owner) => {
+                if university_id.is_some() && owner.is_some() && university_id != owner {
+                    errors.push(
+                        format!("{pk}_id"),
+                        "invalid_reference",
+                        "该成果/专家不属于所填高校",
+                        "the result or expert belongs to another organization",
+                    );
+                }
+                university_id = university_id.or(owner);
+                d.partner_kind = Some(pk.to_string());
+                d.partner_id = Some(pid);
+            }
+            Err(duijie_store::StoreError::NotFound { .. }) => errors.push(
+                format!("{pk}_id"),
+                "invalid_reference",
+                format!("{pid} 不存在"),
+                format!("{pk} {pid} does not exist"),
+            ),
+            Err(e) => return Err(e.into()),
+        }
+    }
+    if enterprise_id.is_none()
+        && !errors
+            .0
+            .iter()
+            .any(|e| e.field == "enterprise_id" || e.field == "need_id")
+    {
+        errors.push(
+            "enterprise_id",
+            "required",
+            "请选择企业（或填写需求编号）",
+            "enterprise_id (or need_id) is required",
+        );
+    }
+    if university_id.is_none() && !errors.0.iter().any(|e| e.field.ends_with("_id")) {
+        errors.push(
+            "university_id",
+            "required",
+            "请选择高校或科研院所（或填写成果、专家编号）",
+            "university_id (or result_id / expert_id) is required",
+        );
+    }
+    let e = org_of_kind(
+        ctx,
+        enterprise_id,
+        "enterprise_id",
+        &["enterprise", "other"],
+        errors,
+    )
+    .await?;
+    org_of_kind(ctx, university_id, "university_id", &universities, errors).await?;
+    d.enterprise_id = enterprise_id;
+    d.university_id = university_id;
+    d.need_id = need_id;
+    d.city = e.and_then(|e| e.city).map(|c| geo::normalize_city(&c));
+    Ok(())
 }
 
 // ---------------------------------------------------------------------------------------
