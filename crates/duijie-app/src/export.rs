@@ -87,13 +87,18 @@ fn xlsx_error(e: XlsxError) -> AppError {
 pub fn xlsx(s: &ScheduleView) -> Result<Vec<u8>, AppError> {
     let mut wb = Workbook::new();
     let bold = Format::new().set_bold();
-    let wrap = Format::new().set_text_wrap();
-    let title = Format::new().set_bold().set_font_size(14);
+    list_sheet(&mut wb, s, &bold)?;
+    grid_sheet(&mut wb, s, &bold)?;
+    unplaced_sheet(&mut wb, s, &bold)?;
+    wb.save_to_buffer().map_err(xlsx_error)
+}
 
+/// The first sheet: one row per meeting, as the CSV export.
+fn list_sheet(wb: &mut Workbook, s: &ScheduleView, bold: &Format) -> Result<(), AppError> {
     let ws = wb.add_worksheet();
     ws.set_name("对接清单").map_err(xlsx_error)?;
     for (c, h) in LIST_HEADERS.iter().enumerate() {
-        ws.write_string_with_format(0, c as u16, *h, &bold)
+        ws.write_string_with_format(0, c as u16, *h, bold)
             .map_err(xlsx_error)?;
     }
     for (i, m) in s.pairing.items.iter().enumerate() {
@@ -119,7 +124,13 @@ pub fn xlsx(s: &ScheduleView) -> Result<Vec<u8>, AppError> {
         ws.set_column_width(c as u16, *w).map_err(xlsx_error)?;
     }
     ws.set_freeze_panes(1, 0).map_err(xlsx_error)?;
+    Ok(())
+}
 
+/// The second sheet: the schedule as a grid of slots × tables, with the breaks.
+fn grid_sheet(wb: &mut Workbook, s: &ScheduleView, bold: &Format) -> Result<(), AppError> {
+    let wrap = Format::new().set_text_wrap();
+    let title = Format::new().set_bold().set_font_size(14);
     let ws = wb.add_worksheet();
     ws.set_name("日程").map_err(xlsx_error)?;
     ws.write_string_with_format(
@@ -129,10 +140,10 @@ pub fn xlsx(s: &ScheduleView) -> Result<Vec<u8>, AppError> {
         &title,
     )
     .map_err(xlsx_error)?;
-    ws.write_string_with_format(1, 0, "时段", &bold)
+    ws.write_string_with_format(1, 0, "时段", bold)
         .map_err(xlsx_error)?;
     for t in &s.pairing.tables {
-        ws.write_string_with_format(1, (t.table + 1) as u16, &t.name, &bold)
+        ws.write_string_with_format(1, (t.table + 1) as u16, &t.name, bold)
             .map_err(xlsx_error)?;
         ws.set_column_width((t.table + 1) as u16, 28.0)
             .map_err(xlsx_error)?;
@@ -140,7 +151,7 @@ pub fn xlsx(s: &ScheduleView) -> Result<Vec<u8>, AppError> {
     ws.set_column_width(0, 14.0).map_err(xlsx_error)?;
     let mut row = 2u32;
     for g in &s.grid {
-        ws.write_string_with_format(row, 0, format!("{}–{}", g.start, g.end), &bold)
+        ws.write_string_with_format(row, 0, format!("{}–{}", g.start, g.end), bold)
             .map_err(xlsx_error)?;
         for cell in &g.cells {
             if cell.meetings.is_empty() {
@@ -178,7 +189,12 @@ pub fn xlsx(s: &ScheduleView) -> Result<Vec<u8>, AppError> {
         }
     }
     ws.set_freeze_panes(2, 1).map_err(xlsx_error)?;
+    Ok(())
+}
 
+/// The third sheet: who got fewer meetings than wished, unseated and ignored meetings, each
+/// with its reason.
+fn unplaced_sheet(wb: &mut Workbook, s: &ScheduleView, bold: &Format) -> Result<(), AppError> {
     let ws = wb.add_worksheet();
     ws.set_name("未安排").map_err(xlsx_error)?;
     for (c, h) in [
@@ -193,7 +209,7 @@ pub fn xlsx(s: &ScheduleView) -> Result<Vec<u8>, AppError> {
     .iter()
     .enumerate()
     {
-        ws.write_string_with_format(0, c as u16, *h, &bold)
+        ws.write_string_with_format(0, c as u16, *h, bold)
             .map_err(xlsx_error)?;
     }
     let mut row = 1u32;
@@ -243,7 +259,7 @@ pub fn xlsx(s: &ScheduleView) -> Result<Vec<u8>, AppError> {
     for (c, w) in [12.0, 30.0, 30.0, 9.0, 8.0, 14.0, 60.0].iter().enumerate() {
         ws.set_column_width(c as u16, *w).map_err(xlsx_error)?;
     }
-    wb.save_to_buffer().map_err(xlsx_error)
+    Ok(())
 }
 
 /// The pairing list as CSV: UTF-8 with a byte-order mark (so Excel does not read it as the

@@ -137,6 +137,66 @@ fn next_month(m: &str) -> Option<String> {
 }
 
 /// Computes the statistics of a set of entries.
+/// Every month between the first and the last one with activity, so the trend has no
+/// silent gaps (at most twenty years).
+fn month_series(mut months: BTreeMap<String, Group>) -> Vec<Group> {
+    let mut out = Vec::new();
+    if let (Some(first), Some(last)) = (
+        months.keys().next().cloned(),
+        months.keys().next_back().cloned(),
+    ) {
+        let mut m = first;
+        let mut guard = 0;
+        while m <= last && guard < 240 {
+            let g = months.remove(&m).unwrap_or_else(|| Group {
+                label: format!("{}年{}月", &m[..4], m[5..7].trim_start_matches('0')),
+                key: m.clone(),
+                ..Group::default()
+            });
+            out.push(g);
+            m = match next_month(&m) {
+                Some(n) => n,
+                None => break,
+            };
+            guard += 1;
+        }
+    }
+    out
+}
+
+/// Meetings by zone (rows) and industry (columns, those with meetings).
+fn heat_table(
+    by_zone: &[Group],
+    by_industry: &[Group],
+    heat: &BTreeMap<(String, String), i64>,
+) -> Heat {
+    let rows: Vec<(String, String)> = by_zone
+        .iter()
+        .map(|g| (g.key.clone(), g.label.clone()))
+        .collect();
+    let columns: Vec<(String, String)> = by_industry
+        .iter()
+        .filter(|g| g.met > 0)
+        .map(|g| (g.key.clone(), g.label.clone()))
+        .collect();
+    let cells: Vec<Vec<i64>> = rows
+        .iter()
+        .map(|(r, _)| {
+            columns
+                .iter()
+                .map(|(c, _)| heat.get(&(r.clone(), c.clone())).copied().unwrap_or(0))
+                .collect()
+        })
+        .collect();
+    let max = cells.iter().flatten().copied().max().unwrap_or(0);
+    Heat {
+        rows,
+        columns,
+        cells,
+        max,
+    }
+}
+
 /// The programme's statistics from the whole ledger, or from one year's entries, computed
 /// off the async runtime.
 pub async fn programme(ctx: &crate::App, year: Option<i64>) -> Result<Stats, crate::AppError> {
@@ -291,54 +351,8 @@ pub fn compute(entries: &[LedgerEntry], t: &DashboardSettings, vocab: &Vocabular
     };
     s.by_city = busiest(cities);
     s.by_industry = busiest(industries);
-    // every month between the first and the last, so the trend has no silent gaps
-    if let (Some(first), Some(last)) = (
-        months.keys().next().cloned(),
-        months.keys().next_back().cloned(),
-    ) {
-        let mut m = first;
-        let mut guard = 0;
-        while m <= last && guard < 240 {
-            let g = months.remove(&m).unwrap_or_else(|| Group {
-                label: format!("{}年{}月", &m[..4], m[5..7].trim_start_matches('0')),
-                key: m.clone(),
-                ..Group::default()
-            });
-            s.monthly.push(g);
-            m = match next_month(&m) {
-                Some(n) => n,
-                None => break,
-            };
-            guard += 1;
-        }
-    }
-    let rows: Vec<(String, String)> = s
-        .by_zone
-        .iter()
-        .map(|g| (g.key.clone(), g.label.clone()))
-        .collect();
-    let columns: Vec<(String, String)> = s
-        .by_industry
-        .iter()
-        .filter(|g| g.met > 0)
-        .map(|g| (g.key.clone(), g.label.clone()))
-        .collect();
-    let cells: Vec<Vec<i64>> = rows
-        .iter()
-        .map(|(r, _)| {
-            columns
-                .iter()
-                .map(|(c, _)| heat.get(&(r.clone(), c.clone())).copied().unwrap_or(0))
-                .collect()
-        })
-        .collect();
-    let max = cells.iter().flatten().copied().max().unwrap_or(0);
-    s.heat = Heat {
-        rows,
-        columns,
-        cells,
-        max,
-    };
+    s.monthly = month_series(months);
+    s.heat = heat_table(&s.by_zone, &s.by_industry, &heat);
     s
 }
 

@@ -311,16 +311,6 @@ pub async fn edit(
             p.table = 0;
         }
     }
-    let u32_of = |v: i64, field: &str| -> Result<u32, AppError> {
-        u32::try_from(v).map_err(|_| {
-            field_error(
-                field,
-                "out_of_range",
-                format!("{field} 应为非负整数"),
-                format!("{field} must be a non-negative integer"),
-            )
-        })
-    };
     let (edit, change) = match &req {
         EditRequest::Add {
             enterprise,
@@ -328,53 +318,14 @@ pub async fn edit(
             partner,
             slot,
             table,
-        } => {
-            if grouped {
-                check_group(&l, None, *enterprise, *partner, *slot, *table)?;
-            }
-            let ek = enterprise_key(*enterprise);
-            let pk = partner_key(partner.0, partner.1);
-            let edit = if grouped {
-                Edit::Add {
-                    enterprise: ek.clone(),
-                    result: pk.clone(),
-                    slot: solution.pairs.len() as u32,
-                    table: 0,
-                }
-            } else {
-                Edit::Add {
-                    enterprise: ek.clone(),
-                    result: pk.clone(),
-                    slot: u32_of(*slot, "slot")?,
-                    table: u32_of(*table, "table")?,
-                }
-            };
-            let meta = l
-                .report
-                .candidates
-                .iter()
-                .find(|c| c.enterprise == ek && c.partner == pk);
-            let score = instance
-                .scores
-                .iter()
-                .find(|s| s.enterprise == ek && s.result == pk)
-                .map(|s| s.score)
-                .unwrap_or(0.0);
-            let forced = instance.forced.iter().any(|(a, b)| *a == ek && *b == pk);
-            let draft = PairingDraft {
-                enterprise_id: *enterprise,
-                need_id: need_id.or(meta.map(|m| m.need_id)).unwrap_or(0),
-                partner_kind: partner.0,
-                partner_id: partner.1,
-                score,
-                base_score: meta.map(|m| m.base_score).unwrap_or(0.0),
-                slot: *slot,
-                table: *table,
-                forced,
-                origin: "manual".into(),
-            };
-            (Some(edit), vec![PairingChange::Insert(draft)])
-        }
+        } => add_change(
+            &l,
+            &instance,
+            solution.pairs.len(),
+            grouped,
+            (*enterprise, *need_id, *partner),
+            (*slot, *table),
+        )?,
         EditRequest::Move { id, slot, table } => {
             let r = row(*id)?;
             let (slot, table) = (slot.unwrap_or(r.slot), table.unwrap_or(r.table));
@@ -426,42 +377,7 @@ pub async fn edit(
             slot,
             table_a,
             table_b,
-        } => {
-            for (v, f, n) in [
-                (*slot, "slot", e.slot_count),
-                (*table_a, "table_a", e.table_count),
-                (*table_b, "table_b", e.table_count),
-            ] {
-                if !(0..n).contains(&v) {
-                    return Err(field_error(
-                        f,
-                        "out_of_range",
-                        format!("{f} 应在 0 到 {} 之间", n - 1),
-                        format!("{f} must be between 0 and {}", n - 1),
-                    ));
-                }
-            }
-            let changes = l
-                .rows
-                .iter()
-                .filter(|r| r.slot == *slot && (r.table == *table_a || r.table == *table_b))
-                .map(|r| PairingChange::Move {
-                    id: r.id,
-                    slot: *slot,
-                    table: if r.table == *table_a {
-                        *table_b
-                    } else {
-                        *table_a
-                    },
-                })
-                .collect();
-            let edit = (!grouped).then_some(Edit::SwapTables {
-                slot: *slot as u32,
-                table_a: *table_a as u32,
-                table_b: *table_b as u32,
-            });
-            (edit, changes)
-        }
+        } => swap_change(&e, &l, grouped, *slot, *table_a, *table_b)?,
     };
     let new = match &edit {
         Some(edit) => duijie_match::apply_edit(&instance, &solution, edit)
@@ -487,6 +403,119 @@ pub async fn edit(
     };
     let view = pairing_view(ctx, &e).await?;
     Ok(view.items.into_iter().find(|m| m.id == target))
+}
+
+/// A non-negative number as the solver's `u32`, or a 422 naming the field.
+fn u32_of(v: i64, field: &str) -> Result<u32, AppError> {
+    u32::try_from(v).map_err(|_| {
+        field_error(
+            field,
+            "out_of_range",
+            format!("{field} 应为非负整数"),
+            format!("{field} must be a non-negative integer"),
+        )
+    })
+}
+
+/// The solver's edit and the stored change of an added meeting (`who`: enterprise, need,
+/// partner; `at`: slot and table). Grouped formats check their own rules and give the
+/// solver a slot of its own for the meeting.
+fn add_change(
+    l: &Loaded,
+    instance: &Instance,
+    placed: usize,
+    grouped: bool,
+    who: (i64, Option<i64>, (ListingKind, i64)),
+    at: (i64, i64),
+) -> Result<(Option<Edit>, Vec<PairingChange>), AppError> {
+    let (enterprise, need_id, partner) = who;
+    let (slot, table) = at;
+    if grouped {
+        check_group(l, None, enterprise, partner, slot, table)?;
+    }
+    let ek = enterprise_key(enterprise);
+    let pk = partner_key(partner.0, partner.1);
+    let edit = if grouped {
+        Edit::Add {
+            enterprise: ek.clone(),
+            result: pk.clone(),
+            slot: placed as u32,
+            table: 0,
+        }
+    } else {
+        Edit::Add {
+            enterprise: ek.clone(),
+            result: pk.clone(),
+            slot: u32_of(slot, "slot")?,
+            table: u32_of(table, "table")?,
+        }
+    };
+    let meta = l
+        .report
+        .candidates
+        .iter()
+        .find(|c| c.enterprise == ek && c.partner == pk);
+    let score = instance
+        .scores
+        .iter()
+        .find(|s| s.enterprise == ek && s.result == pk)
+        .map(|s| s.score)
+        .unwrap_or(0.0);
+    let forced = instance.forced.iter().any(|(a, b)| *a == ek && *b == pk);
+    let draft = PairingDraft {
+        enterprise_id: enterprise,
+        need_id: need_id.or(meta.map(|m| m.need_id)).unwrap_or(0),
+        partner_kind: partner.0,
+        partner_id: partner.1,
+        score,
+        base_score: meta.map(|m| m.base_score).unwrap_or(0.0),
+        slot,
+        table,
+        forced,
+        origin: "manual".into(),
+    };
+    Ok((Some(edit), vec![PairingChange::Insert(draft)]))
+}
+
+/// The solver's edit and the stored moves of swapping two tables in a slot.
+fn swap_change(
+    e: &Event,
+    l: &Loaded,
+    grouped: bool,
+    slot: i64,
+    table_a: i64,
+    table_b: i64,
+) -> Result<(Option<Edit>, Vec<PairingChange>), AppError> {
+    for (v, f, n) in [
+        (slot, "slot", e.slot_count),
+        (table_a, "table_a", e.table_count),
+        (table_b, "table_b", e.table_count),
+    ] {
+        if !(0..n).contains(&v) {
+            return Err(field_error(
+                f,
+                "out_of_range",
+                format!("{f} 应在 0 到 {} 之间", n - 1),
+                format!("{f} must be between 0 and {}", n - 1),
+            ));
+        }
+    }
+    let changes = l
+        .rows
+        .iter()
+        .filter(|r| r.slot == slot && (r.table == table_a || r.table == table_b))
+        .map(|r| PairingChange::Move {
+            id: r.id,
+            slot,
+            table: if r.table == table_a { table_b } else { table_a },
+        })
+        .collect();
+    let edit = (!grouped).then_some(Edit::SwapTables {
+        slot: slot as u32,
+        table_a: table_a as u32,
+        table_b: table_b as u32,
+    });
+    Ok((edit, changes))
 }
 
 /// Adds a meeting from `{need_id | organization_id, result_id | expert_id, slot, table}`.

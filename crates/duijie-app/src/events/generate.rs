@@ -77,39 +77,7 @@ pub(super) async fn generate_run(
     let participants = ctx.store.participants(event_id).await?;
     let prefs = ctx.store.preferences(event_id).await?;
 
-    let published = |l: &duijie_store::ParticipantListing| {
-        l.title.is_some() && l.status.as_deref() == Some("published")
-    };
-    let mut enterprises = Vec::new();
-    let mut partners = Vec::new();
-    for p in &participants {
-        let needs: Vec<i64> = p
-            .listings
-            .iter()
-            .filter(|l| l.kind == ListingKind::Need && published(l))
-            .map(|l| l.id)
-            .collect();
-        if !needs.is_empty() {
-            enterprises.push(EnterpriseIn {
-                org_id: p.organization_id,
-                needs,
-            });
-        }
-        for l in p
-            .listings
-            .iter()
-            .filter(|l| l.kind != ListingKind::Need && published(l))
-        {
-            partners.push(PartnerIn {
-                kind: l.kind,
-                id: l.id,
-                org_id: p.organization_id,
-                industry: l.industry.clone(),
-            });
-        }
-    }
-    enterprises.sort_by_key(|x| x.org_id);
-    partners.sort_by_key(|p| (p.kind, p.id));
+    let (enterprises, partners) = sides_of(&participants);
     let need_ids: Vec<i64> = enterprises
         .iter()
         .flat_map(|x| x.needs.iter().copied())
@@ -134,69 +102,10 @@ pub(super) async fn generate_run(
     };
     let built = build_instance(&e, &enterprises, &partners, &need_scores, &prefs);
 
-    let cancel = Arc::new(AtomicBool::new(false));
-    let _guard = CancelOnDrop(cancel.clone());
-    let opts = SolveOptions {
-        cancel: Some(cancel.clone()),
-        progress: Some(Arc::new(move |p: duijie_match::Progress| {
-            tracing::debug!(
-                event_id,
-                phase = p.phase,
-                done = p.done,
-                total = p.total,
-                "pairing progress"
-            );
-        })),
-    };
-    let instance = built.instance.clone();
-    let task = tokio::task::spawn_blocking(move || duijie_match::solve(&instance, &opts));
-    let solution = match tokio::time::timeout(SOLVE_TIMEOUT, task).await {
-        Ok(joined) => joined?.map_err(pair_error)?,
-        Err(_) => {
-            cancel.store(true, Ordering::Relaxed);
-            return Err(AppError::Unavailable(format!(
-                "pairing of event {event_id} exceeded {SOLVE_TIMEOUT:?}"
-            )));
-        }
-    };
+    let solution = solve_with_deadline(event_id, built.instance.clone()).await?;
 
     let (placed, unseated, layout_tables) = lay_out(&e, &built.instance, &partners, &solution);
-    let meta: HashMap<(&str, &str), &CandidateMeta> = built
-        .candidates
-        .iter()
-        .map(|c| ((c.enterprise.as_str(), c.partner.as_str()), c))
-        .collect();
-    let forced: HashSet<(&str, &str)> = built
-        .instance
-        .forced
-        .iter()
-        .map(|(a, b)| (a.as_str(), b.as_str()))
-        .collect();
-    let mut rows = Vec::with_capacity(placed.len());
-    for p in &placed {
-        let (Some(org), Some((kind, pid))) = (
-            parse_enterprise_key(&p.enterprise),
-            parse_partner_key(&p.result),
-        ) else {
-            return Err(internal(format!(
-                "solver returned unknown ids {} {}",
-                p.enterprise, p.result
-            )));
-        };
-        let m = meta.get(&(p.enterprise.as_str(), p.result.as_str()));
-        rows.push(PairingDraft {
-            enterprise_id: org,
-            need_id: m.map(|m| m.need_id).unwrap_or(0),
-            partner_kind: kind,
-            partner_id: pid,
-            score: p.score,
-            base_score: m.map(|m| m.base_score).unwrap_or(0.0),
-            slot: i64::from(p.slot),
-            table: i64::from(p.table),
-            forced: forced.contains(&(p.enterprise.as_str(), p.result.as_str())),
-            origin: "solver".into(),
-        });
-    }
+    let rows = rows_of(&placed, &built)?;
     // the stored instance has the event's real slots and tables: edits are checked against them
     let mut stored_instance = built.instance.clone();
     stored_instance.slots = e.slot_count;
@@ -229,6 +138,115 @@ pub(super) async fn generate_run(
         "pairing generated"
     );
     Ok(view)
+}
+
+/// The two sides of an event's instance: enterprises with their published needs, and the
+/// published results and experts, each sorted so the instance is deterministic.
+fn sides_of(participants: &[Participant]) -> (Vec<EnterpriseIn>, Vec<PartnerIn>) {
+    let published = |l: &duijie_store::ParticipantListing| {
+        l.title.is_some() && l.status.as_deref() == Some("published")
+    };
+    let mut enterprises = Vec::new();
+    let mut partners = Vec::new();
+    for p in participants {
+        let needs: Vec<i64> = p
+            .listings
+            .iter()
+            .filter(|l| l.kind == ListingKind::Need && published(l))
+            .map(|l| l.id)
+            .collect();
+        if !needs.is_empty() {
+            enterprises.push(EnterpriseIn {
+                org_id: p.organization_id,
+                needs,
+            });
+        }
+        for l in p
+            .listings
+            .iter()
+            .filter(|l| l.kind != ListingKind::Need && published(l))
+        {
+            partners.push(PartnerIn {
+                kind: l.kind,
+                id: l.id,
+                org_id: p.organization_id,
+                industry: l.industry.clone(),
+            });
+        }
+    }
+    enterprises.sort_by_key(|x| x.org_id);
+    partners.sort_by_key(|p| (p.kind, p.id));
+    (enterprises, partners)
+}
+
+/// Solves on a blocking thread, cancelled (and answered 503) past [`SOLVE_TIMEOUT`].
+async fn solve_with_deadline(event_id: i64, instance: Instance) -> Result<Solution, AppError> {
+    let cancel = Arc::new(AtomicBool::new(false));
+    let _guard = CancelOnDrop(cancel.clone());
+    let opts = SolveOptions {
+        cancel: Some(cancel.clone()),
+        progress: Some(Arc::new(move |p: duijie_match::Progress| {
+            tracing::debug!(
+                event_id,
+                phase = p.phase,
+                done = p.done,
+                total = p.total,
+                "pairing progress"
+            );
+        })),
+    };
+    let task = tokio::task::spawn_blocking(move || duijie_match::solve(&instance, &opts));
+    match tokio::time::timeout(SOLVE_TIMEOUT, task).await {
+        Ok(joined) => Ok(joined?.map_err(pair_error)?),
+        Err(_) => {
+            cancel.store(true, Ordering::Relaxed);
+            Err(AppError::Unavailable(format!(
+                "pairing of event {event_id} exceeded {SOLVE_TIMEOUT:?}"
+            )))
+        }
+    }
+}
+
+/// The stored meetings of placed pairs, with their need, base score and forced flag from
+/// the candidates the instance was built from.
+fn rows_of(placed: &[PlacedPair], built: &Built) -> Result<Vec<PairingDraft>, AppError> {
+    let meta: HashMap<(&str, &str), &CandidateMeta> = built
+        .candidates
+        .iter()
+        .map(|c| ((c.enterprise.as_str(), c.partner.as_str()), c))
+        .collect();
+    let forced: HashSet<(&str, &str)> = built
+        .instance
+        .forced
+        .iter()
+        .map(|(a, b)| (a.as_str(), b.as_str()))
+        .collect();
+    let mut rows = Vec::with_capacity(placed.len());
+    for p in placed {
+        let (Some(org), Some((kind, pid))) = (
+            parse_enterprise_key(&p.enterprise),
+            parse_partner_key(&p.result),
+        ) else {
+            return Err(internal(format!(
+                "solver returned unknown ids {} {}",
+                p.enterprise, p.result
+            )));
+        };
+        let m = meta.get(&(p.enterprise.as_str(), p.result.as_str()));
+        rows.push(PairingDraft {
+            enterprise_id: org,
+            need_id: m.map(|m| m.need_id).unwrap_or(0),
+            partner_kind: kind,
+            partner_id: pid,
+            score: p.score,
+            base_score: m.map(|m| m.base_score).unwrap_or(0.0),
+            slot: i64::from(p.slot),
+            table: i64::from(p.table),
+            forced: forced.contains(&(p.enterprise.as_str(), p.result.as_str())),
+            origin: "solver".into(),
+        });
+    }
+    Ok(rows)
 }
 
 /// Places the solution's meetings according to the event's format; returns the placed
