@@ -278,52 +278,9 @@ pub(super) const EVENT_READ_ONLY: &[&str] = &[
     "status_label",
 ];
 
-/// Validates an event (a PATCH merges onto the stored fields first, see [`patch`]).
-pub fn parse_event(ctx: &App, rec: &Record) -> Result<EventDraft, FieldErrors> {
-    let mut r = In::new(rec);
-    let name = r.required_text("name", 200);
-    let format = r
-        .choice("format", FORMATS, Some("fair"))
-        .and_then(EventFormat::parse)
-        .unwrap_or(EventFormat::Fair);
-    let date_raw = r.required_text("date", 10);
-    if !date_raw.is_empty() && chrono::NaiveDate::parse_from_str(&date_raw, "%Y-%m-%d").is_err() {
-        r.errors.push(
-            "date",
-            "invalid_date",
-            format!("日期“{date_raw}”无效，应为 YYYY-MM-DD"),
-            format!("date '{date_raw}' is not a valid YYYY-MM-DD date"),
-        );
-    }
-    let venue = r.text("venue", 200, false);
-    let description = r.text("description", 2000, true);
-    let mut themes = Vec::new();
-    for t in r.strings("themes", 20, 50) {
-        match ctx.vocab.resolve_industry(&t) {
-            Some(code) if !themes.contains(&code) => themes.push(code),
-            Some(_) => {}
-            None => r.errors.push(
-                "themes",
-                "invalid_choice",
-                format!("行业“{t}”不在行业目录中"),
-                format!("industry '{t}' is not in the vocabulary"),
-            ),
-        }
-    }
-    let start_time = r
-        .text("start_time", 5, false)
-        .unwrap_or_else(|| "09:00".into());
-    let start = minutes_of(&start_time);
-    if start.is_none() {
-        r.errors.push(
-            "start_time",
-            "invalid_time",
-            format!("开始时间“{start_time}”无效，应为 HH:MM"),
-            format!("start_time '{start_time}' is not a valid HH:MM time"),
-        );
-    }
-    let slot_minutes = r.int("slot_minutes", 20, 5, 240);
-    let slot_count = r.int("slot_count", 8, 1, 48);
+/// The breaks between slots: objects `{after_slot, minutes, label}`, each after a slot
+/// that exists, at most one after each slot.
+fn read_breaks(r: &mut In<'_>, slot_count: i64) -> Vec<EventBreak> {
     let mut breaks: Vec<EventBreak> = Vec::new();
     if let Some(v) = r.raw("breaks") {
         match v {
@@ -381,6 +338,62 @@ pub fn parse_event(ctx: &App, rec: &Record) -> Result<EventDraft, FieldErrors> {
             ),
         }
     }
+    breaks
+}
+
+/// The themes as industry codes (Chinese names accepted), without repeats.
+fn read_themes(ctx: &App, r: &mut In<'_>) -> Vec<String> {
+    let mut themes = Vec::new();
+    for t in r.strings("themes", 20, 50) {
+        match ctx.vocab.resolve_industry(&t) {
+            Some(code) if !themes.contains(&code) => themes.push(code),
+            Some(_) => {}
+            None => r.errors.push(
+                "themes",
+                "invalid_choice",
+                format!("行业“{t}”不在行业目录中"),
+                format!("industry '{t}' is not in the vocabulary"),
+            ),
+        }
+    }
+    themes
+}
+
+/// Validates an event (a PATCH merges onto the stored fields first, see [`patch`]).
+pub fn parse_event(ctx: &App, rec: &Record) -> Result<EventDraft, FieldErrors> {
+    let mut r = In::new(rec);
+    let name = r.required_text("name", 200);
+    let format = r
+        .choice("format", FORMATS, Some("fair"))
+        .and_then(EventFormat::parse)
+        .unwrap_or(EventFormat::Fair);
+    let date_raw = r.required_text("date", 10);
+    if !date_raw.is_empty() && chrono::NaiveDate::parse_from_str(&date_raw, "%Y-%m-%d").is_err() {
+        r.errors.push(
+            "date",
+            "invalid_date",
+            format!("日期“{date_raw}”无效，应为 YYYY-MM-DD"),
+            format!("date '{date_raw}' is not a valid YYYY-MM-DD date"),
+        );
+    }
+    let venue = r.text("venue", 200, false);
+    let description = r.text("description", 2000, true);
+    let themes = read_themes(ctx, &mut r);
+    let start_time = r
+        .text("start_time", 5, false)
+        .unwrap_or_else(|| "09:00".into());
+    let start = minutes_of(&start_time);
+    if start.is_none() {
+        r.errors.push(
+            "start_time",
+            "invalid_time",
+            format!("开始时间“{start_time}”无效，应为 HH:MM"),
+            format!("start_time '{start_time}' is not a valid HH:MM time"),
+        );
+    }
+    let slot_minutes = r.int("slot_minutes", 20, 5, 240);
+    let slot_count = r.int("slot_count", 8, 1, 48);
+    let mut breaks = read_breaks(&mut r, slot_count);
     breaks.sort_by_key(|b| b.after_slot);
     let table_count = r.int("table_count", 10, 1, 500);
     let table_names = r.strings("table_names", 500, 50);

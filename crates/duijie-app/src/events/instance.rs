@@ -95,6 +95,135 @@ pub(super) struct Agg {
     pub(super) uni_like: bool,
 }
 
+/// A candidate pair: the enterprise's organisation, the partner's kind and id.
+type PairKey = (i64, ListingKind, i64);
+
+/// The best-scoring need of each enterprise for each partner (ties: the lowest need id),
+/// among the event's participants and finite positive scores.
+fn best_needs(
+    need_scores: &[(i64, ListingKind, i64, f64)],
+    need_org: &HashMap<i64, i64>,
+    partner_org: &HashMap<(ListingKind, i64), i64>,
+) -> BTreeMap<PairKey, (f64, i64)> {
+    let mut best: BTreeMap<(i64, ListingKind, i64), (f64, i64)> = BTreeMap::new();
+    for &(need, kind, pid, score) in need_scores {
+        let (Some(&org), true) = (need_org.get(&need), partner_org.contains_key(&(kind, pid)))
+        else {
+            continue;
+        };
+        if !(score.is_finite() && score > 0.0) {
+            continue;
+        }
+        let cur = best.entry((org, kind, pid)).or_insert((score, need));
+        if score > cur.0 || (score == cur.0 && need < cur.1) {
+            *cur = (score, need);
+        }
+    }
+    best
+}
+
+/// What the preferences say of each pair, oldest first so the first "must" wins.
+fn aggregate_preferences(
+    prefs: &[Preference],
+    ent_set: &HashSet<i64>,
+    partner_org: &HashMap<(ListingKind, i64), i64>,
+) -> BTreeMap<PairKey, Agg> {
+    let mut agg: BTreeMap<(i64, ListingKind, i64), Agg> = BTreeMap::new();
+    let mut prefs: Vec<&Preference> = prefs.iter().collect();
+    prefs.sort_by_key(|p| p.id);
+    for p in &prefs {
+        if !ent_set.contains(&p.enterprise_id)
+            || !partner_org.contains_key(&(p.partner_kind, p.partner_id))
+        {
+            continue;
+        }
+        let a = agg
+            .entry((p.enterprise_id, p.partner_kind, p.partner_id))
+            .or_default();
+        match p.preference {
+            PreferenceKind::No | PreferenceKind::Conflict => a.forbid = true,
+            PreferenceKind::Must if a.must.is_none() => a.must = Some((p.id, p.need_id)),
+            PreferenceKind::Like if p.side == Side::Enterprise => a.ent_like = true,
+            PreferenceKind::Like => a.uni_like = true,
+            _ => {}
+        }
+    }
+    agg
+}
+
+/// The forced pairs that fit, oldest "must" first, and the ones that cannot be forced
+/// with the reason (a conflict, or capacities, slots or tables already full).
+fn forced_pairs(
+    e: &Event,
+    (slots, tables): (i64, i64),
+    agg: &BTreeMap<PairKey, Agg>,
+    forbidden: &dyn Fn(&PairKey) -> bool,
+    same_org: &dyn Fn(i64, ListingKind, i64) -> bool,
+    cap_of: &dyn Fn(ListingKind) -> i64,
+) -> (Vec<(String, String)>, Vec<IgnoredForced>) {
+    let grouped = e.format.is_grouped();
+    let mut musts: Vec<(i64, (i64, ListingKind, i64))> = agg
+        .iter()
+        .filter_map(|(k, a)| a.must.map(|m| (m.0, *k)))
+        .collect();
+    musts.sort();
+    let mut forced = Vec::new();
+    let mut ignored_forced = Vec::new();
+    let mut n_e: HashMap<i64, i64> = HashMap::new();
+    let mut n_p: HashMap<(ListingKind, i64), i64> = HashMap::new();
+    for (_, k) in musts {
+        let (ek, pk) = (enterprise_key(k.0), partner_key(k.1, k.2));
+        if forbidden(&k) {
+            let (zh, en) = if same_org(k.0, k.1, k.2) {
+                ("同一单位不安排会谈", "an organization does not meet itself")
+            } else {
+                (
+                    "一方表示不必会谈或声明了利益冲突",
+                    "one side said no or declared a conflict",
+                )
+            };
+            ignored_forced.push(IgnoredForced {
+                enterprise: ek,
+                partner: pk,
+                reason_code: "conflicts".into(),
+                reason: format!("{zh} / {en}"),
+            });
+            continue;
+        }
+        let ce = n_e.get(&k.0).copied().unwrap_or(0);
+        let cp = n_p.get(&(k.1, k.2)).copied().unwrap_or(0);
+        let slot_limit = if grouped { i64::MAX } else { slots };
+        let over_cap = ce >= e.max_per_enterprise || cp >= cap_of(k.1);
+        let over_slots = ce >= slot_limit
+            || cp >= slot_limit
+            || (!grouped && forced.len() as i64 >= slots * tables);
+        if over_cap || over_slots {
+            let (zh, en) = if over_cap {
+                (
+                    "指定会谈已达到容量上限",
+                    "the forced meetings already reach a capacity",
+                )
+            } else {
+                (
+                    "指定会谈已占满时段或桌位",
+                    "the forced meetings already fill the slots or tables",
+                )
+            };
+            ignored_forced.push(IgnoredForced {
+                enterprise: ek,
+                partner: pk,
+                reason_code: "capacity".into(),
+                reason: format!("{zh} / {en}"),
+            });
+            continue;
+        }
+        *n_e.entry(k.0).or_default() += 1;
+        *n_p.entry((k.1, k.2)).or_default() += 1;
+        forced.push((ek, pk));
+    }
+    (forced, ignored_forced)
+}
+
 /// Builds the solver instance of an event (see the module documentation). `grouped`
 /// formats get unbounded slots and tables: their own layout places the meetings.
 pub fn build_instance(
@@ -124,42 +253,8 @@ pub fn build_instance(
         .map(|x| (x.org_id, x.needs.iter().copied().min().unwrap_or(0)))
         .collect();
 
-    // best need per (enterprise, partner)
-    let mut best: BTreeMap<(i64, ListingKind, i64), (f64, i64)> = BTreeMap::new();
-    for &(need, kind, pid, score) in need_scores {
-        let (Some(&org), true) = (need_org.get(&need), partner_org.contains_key(&(kind, pid)))
-        else {
-            continue;
-        };
-        if !(score.is_finite() && score > 0.0) {
-            continue;
-        }
-        let cur = best.entry((org, kind, pid)).or_insert((score, need));
-        if score > cur.0 || (score == cur.0 && need < cur.1) {
-            *cur = (score, need);
-        }
-    }
-    // preferences per (enterprise, partner); oldest first, so the first "must" wins
-    let mut agg: BTreeMap<(i64, ListingKind, i64), Agg> = BTreeMap::new();
-    let mut prefs: Vec<&Preference> = prefs.iter().collect();
-    prefs.sort_by_key(|p| p.id);
-    for p in &prefs {
-        if !ent_set.contains(&p.enterprise_id)
-            || !partner_org.contains_key(&(p.partner_kind, p.partner_id))
-        {
-            continue;
-        }
-        let a = agg
-            .entry((p.enterprise_id, p.partner_kind, p.partner_id))
-            .or_default();
-        match p.preference {
-            PreferenceKind::No | PreferenceKind::Conflict => a.forbid = true,
-            PreferenceKind::Must if a.must.is_none() => a.must = Some((p.id, p.need_id)),
-            PreferenceKind::Like if p.side == Side::Enterprise => a.ent_like = true,
-            PreferenceKind::Like => a.uni_like = true,
-            _ => {}
-        }
-    }
+    let best = best_needs(need_scores, &need_org, &partner_org);
+    let agg = aggregate_preferences(prefs, &ent_set, &partner_org);
     let same_org =
         |org: i64, kind: ListingKind, pid: i64| partner_org.get(&(kind, pid)) == Some(&org);
     let forbidden = |k: &(i64, ListingKind, i64)| {
@@ -244,66 +339,8 @@ pub fn build_instance(
         .collect();
     scores.extend(forbidden_scores);
 
-    // forced pairs within capacities, oldest "must" first
-    let mut musts: Vec<(i64, (i64, ListingKind, i64))> = agg
-        .iter()
-        .filter_map(|(k, a)| a.must.map(|m| (m.0, *k)))
-        .collect();
-    musts.sort();
-    let mut forced = Vec::new();
-    let mut ignored_forced = Vec::new();
-    let mut n_e: HashMap<i64, i64> = HashMap::new();
-    let mut n_p: HashMap<(ListingKind, i64), i64> = HashMap::new();
-    for (_, k) in musts {
-        let (ek, pk) = (enterprise_key(k.0), partner_key(k.1, k.2));
-        if forbidden(&k) {
-            let (zh, en) = if same_org(k.0, k.1, k.2) {
-                ("同一单位不安排会谈", "an organization does not meet itself")
-            } else {
-                (
-                    "一方表示不必会谈或声明了利益冲突",
-                    "one side said no or declared a conflict",
-                )
-            };
-            ignored_forced.push(IgnoredForced {
-                enterprise: ek,
-                partner: pk,
-                reason_code: "conflicts".into(),
-                reason: format!("{zh} / {en}"),
-            });
-            continue;
-        }
-        let ce = n_e.get(&k.0).copied().unwrap_or(0);
-        let cp = n_p.get(&(k.1, k.2)).copied().unwrap_or(0);
-        let slot_limit = if grouped { i64::MAX } else { slots };
-        let over_cap = ce >= e.max_per_enterprise || cp >= cap_of(k.1);
-        let over_slots = ce >= slot_limit
-            || cp >= slot_limit
-            || (!grouped && forced.len() as i64 >= slots * tables);
-        if over_cap || over_slots {
-            let (zh, en) = if over_cap {
-                (
-                    "指定会谈已达到容量上限",
-                    "the forced meetings already reach a capacity",
-                )
-            } else {
-                (
-                    "指定会谈已占满时段或桌位",
-                    "the forced meetings already fill the slots or tables",
-                )
-            };
-            ignored_forced.push(IgnoredForced {
-                enterprise: ek,
-                partner: pk,
-                reason_code: "capacity".into(),
-                reason: format!("{zh} / {en}"),
-            });
-            continue;
-        }
-        *n_e.entry(k.0).or_default() += 1;
-        *n_p.entry((k.1, k.2)).or_default() += 1;
-        forced.push((ek, pk));
-    }
+    let (forced, ignored_forced) =
+        forced_pairs(e, (slots, tables), &agg, &forbidden, &same_org, &cap_of);
     let instance = Instance {
         enterprises: enterprises
             .iter()
