@@ -112,21 +112,6 @@ fn fast(s: &mut Settings) {
     s.alerts.allow_private_targets = true; // the receiver is on 127.0.0.1
 }
 
-async fn send(c: &reqwest::Client, method: &str, url: String, body: Option<Value>) -> (u16, Value) {
-    let mut r = match method {
-        "POST" => c.post(url),
-        "PATCH" => c.patch(url),
-        "DELETE" => c.delete(url),
-        _ => c.get(url),
-    };
-    if let Some(b) = body {
-        r = r.json(&b);
-    }
-    let r = r.send().await.expect("request");
-    let status = r.status().as_u16();
-    (status, r.json().await.unwrap_or(Value::Null))
-}
-
 /// Waits until `f` gives `Some`, at most 30 s.
 async fn eventually<T, F: std::future::Future<Output = Option<T>>>(
     what: &str,

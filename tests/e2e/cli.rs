@@ -1,11 +1,8 @@
 //! The command line: import, search and pair, run as a user would.
 
-use std::process::Command;
-
 fn duijie(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_duijie"))
+    let out = crate::helpers::binary::duijie_command()
         .args(args)
-        .env("RUST_LOG", "warn")
         .output()
         .expect("run duijie");
     (
@@ -106,7 +103,7 @@ async fn secrets_stay_out_of_the_logs() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     let log = dir.path().join("server.log");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_duijie"))
+    let mut child = crate::helpers::binary::duijie_command()
         .args([
             "admin",
             "create-user",
@@ -130,7 +127,7 @@ async fn secrets_stay_out_of_the_logs() {
         .write_all(b"very secret password 42\n")
         .unwrap();
     assert!(child.wait().unwrap().success());
-    let mut server = Command::new(env!("CARGO_BIN_EXE_duijie"))
+    let mut server = crate::helpers::binary::duijie_command()
         .args(["serve", "--no-demo", "--bind", "127.0.0.1:0", "--data-dir"])
         .arg(&data)
         .env("RUST_LOG", "debug")

@@ -34,7 +34,7 @@ pub(crate) fn start(dir: &std::path::Path) -> (Server, String) {
 
 /// `duijie` with the data directory and, for PostgreSQL, the database URL.
 fn duijie(dir: &std::path::Path, db: Option<&str>) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_duijie"));
+    let mut c = crate::helpers::binary::duijie_command();
     c.arg("--data-dir").arg(dir);
     if let Some(url) = db {
         c.args(["--database-url", url]);

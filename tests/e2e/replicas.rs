@@ -24,12 +24,11 @@ impl Drop for Server {
 }
 
 fn duijie(dir: &std::path::Path, db: &str) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_duijie"));
+    let mut c = crate::helpers::binary::duijie_command();
     c.env("DUIJIE__DATABASE__URL", db)
         .env("DUIJIE__DATA__DIR", dir)
         .env("DUIJIE__INDEX__WRITER_THREADS", "1")
-        .env("DUIJIE__INDEX__POLL_INTERVAL_MS", "500")
-        .env("RUST_LOG", "warn");
+        .env("DUIJIE__INDEX__POLL_INTERVAL_MS", "500");
     c
 }
 
@@ -96,7 +95,7 @@ fn admin_token(dir: &std::path::Path, db: &str) -> String {
 pub(crate) async fn fresh_database(test: &str) -> Option<String> {
     let base = std::env::var("DUIJIE_TEST_PG_URL")
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".to_string());
-    let ci = std::env::var("CI").is_ok_and(|v| v == "true" || v == "1");
+    let ci = crate::helpers::strict_ci();
     let admin = match sqlx::postgres::PgPoolOptions::new()
         .max_connections(1)
         .acquire_timeout(Duration::from_secs(3))

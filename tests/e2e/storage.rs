@@ -36,7 +36,7 @@ impl Tmpfs {
                     Err(e) => e.to_string(),
                 };
                 assert!(
-                    std::env::var("CI").map(|v| v != "true").unwrap_or(true),
+                    !crate::helpers::strict_ci(),
                     "CI=true but a tmpfs cannot be mounted for {test}: {why}"
                 );
                 eprintln!(
@@ -204,7 +204,7 @@ async fn a_full_disk_refuses_writes_cleanly_and_loses_nothing() {
 }
 
 fn serve_once(dir: &Path) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_duijie"))
+    crate::helpers::binary::duijie_command()
         .args(["serve", "--no-demo", "--bind", "127.0.0.1:0", "--data-dir"])
         .arg(dir)
         .env("RUST_LOG", "warn")
@@ -234,7 +234,7 @@ async fn a_read_only_data_directory_is_a_clear_error_at_start() {
         "unclear message: {err}"
     );
     // the command line's writers say the same
-    let out = Command::new(env!("CARGO_BIN_EXE_duijie"))
+    let out = crate::helpers::binary::duijie_command()
         .args(["reindex", "--data-dir"])
         .arg(&dir)
         .env("RUST_BACKTRACE", "0")

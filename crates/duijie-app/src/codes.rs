@@ -232,14 +232,19 @@ mod tests {
             (include_str!("../../duijie-store/src/alerts.rs"), "code: "),
             (include_str!("../../duijie-store/src/accounts.rs"), "code: "),
             (include_str!("../../duijie-match/src/edit.rs"), "reject("),
-            (include_str!("../../duijie-match/src/error.rs"), "=> "),
-            (
-                include_str!("../../duijie-match/src/engine/error.rs"),
-                "=> ",
-            ),
         ];
+        // the solver's and the engine's errors: the arms of their `code()`
+        let code_fns = [
+            include_str!("../../duijie-match/src/error.rs"),
+            include_str!("../../duijie-match/src/engine/error.rs"),
+        ]
+        .map(|src| {
+            let start = src.find("pub fn code(").expect("a code() function");
+            let end = start + src[start..].find("\n    }\n").expect("its end");
+            (&src[start..end], "=> ")
+        });
         let mut found = 0;
-        for (src, marker) in sources {
+        for (src, marker) in sources.into_iter().chain(code_fns) {
             for code in literals_after(src, marker) {
                 found += 1;
                 assert!(

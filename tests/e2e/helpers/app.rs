@@ -1,5 +1,7 @@
-//! `spawn_app()` gives each test its own server, data directory and index.
+//! The in-process launcher: `spawn_app()` gives each test its own server (port 0), data
+//! directory and index, with an administrator's token, and typed request helpers.
 
+use super::http::send;
 use duijie_app::settings::Settings;
 use duijie_server::startup::Application;
 use serde_json::Value;
@@ -116,48 +118,19 @@ impl TestApp {
     }
 
     pub async fn get(&self, path: &str) -> (u16, Value) {
-        let r = self
-            .client
-            .get(self.url(path))
-            .send()
-            .await
-            .expect("request");
-        let status = r.status().as_u16();
-        (status, r.json().await.unwrap_or(Value::Null))
+        send(&self.client, "GET", self.url(path), None).await
     }
 
     pub async fn post(&self, path: &str, body: &Value) -> (u16, Value) {
-        let r = self
-            .client
-            .post(self.url(path))
-            .json(body)
-            .send()
-            .await
-            .expect("request");
-        let status = r.status().as_u16();
-        (status, r.json().await.unwrap_or(Value::Null))
+        send(&self.client, "POST", self.url(path), Some(body.clone())).await
     }
 
     pub async fn patch(&self, path: &str, body: &Value) -> (u16, Value) {
-        let r = self
-            .client
-            .patch(self.url(path))
-            .json(body)
-            .send()
-            .await
-            .expect("request");
-        let status = r.status().as_u16();
-        (status, r.json().await.unwrap_or(Value::Null))
+        send(&self.client, "PATCH", self.url(path), Some(body.clone())).await
     }
 
     pub async fn delete(&self, path: &str) -> u16 {
-        self.client
-            .delete(self.url(path))
-            .send()
-            .await
-            .expect("request")
-            .status()
-            .as_u16()
+        send(&self.client, "DELETE", self.url(path), None).await.0
     }
 
     /// POSTs raw bytes with a content type.
@@ -182,33 +155,5 @@ impl TestApp {
             body.into_bytes(),
         )
         .await
-    }
-}
-
-/// Asserts the error shape every client error must have, returning the code.
-pub fn error_code(body: &Value) -> String {
-    let code = body["error"]["code"]
-        .as_str()
-        .unwrap_or_else(|| panic!("no error.code in {body}"));
-    let msg = body["error"]["message"]
-        .as_str()
-        .unwrap_or_else(|| panic!("no error.message in {body}"));
-    assert!(!msg.is_empty(), "empty message in {body}");
-    code.to_string()
-}
-
-/// The CSL evaluation file beside the repository, when present.
-pub fn csl_file() -> Option<std::path::PathBuf> {
-    let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/eval/csl-dev.jsonl");
-    if p.exists() {
-        Some(p)
-    } else {
-        assert!(
-            std::env::var("CI").map(|v| v != "true").unwrap_or(true),
-            "CI=true but {} is missing",
-            p.display()
-        );
-        eprintln!("SKIPPED: {} not found", p.display());
-        None
     }
 }
