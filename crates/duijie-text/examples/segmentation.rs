@@ -2,7 +2,7 @@
 //! by spaces, one text per line, such as the SIGHAN 2005 `msr_test_gold.utf8`):
 //!
 //! ```text
-//! cargo run --release -p duijie-text --example segmentation -- GOLD [--audit]
+//! cargo run --release -p duijie-text --example segmentation -- GOLD [--details] [--audit]
 //! ```
 //!
 //! For duijie's analyzer (user dictionary, HMM off) and for plain jieba (default
@@ -31,7 +31,7 @@
 //!   indexes, as in the index, so this is exactly what a single-term or phrase query on
 //!   the indexed sentences matches.
 //!
-//! With `--audit`, it also lists the user dictionary entries that duijie's exact
+//! With `--details`, it lists duijie's misses and false hits. With `--audit`, it also lists the user dictionary entries that duijie's exact
 //! segmentation produces in the gold sentences, with how often the token is a whole gold
 //! word and how often it straddles a gold boundary (a false join).
 
@@ -186,6 +186,20 @@ fn duijie(a: &Analyzer) -> Segmenter<'_> {
     }
 }
 
+/// duijie's exact segmentation alone as the index (the floor of its false hits).
+fn duijie_exact(a: &Analyzer) -> Segmenter<'_> {
+    Segmenter {
+        name: "duijie exact only",
+        exact: duijie(a).exact,
+        index: Box::new(move |s| {
+            a.query_tokens(s)
+                .into_iter()
+                .map(|t| (t.text, t.position))
+                .collect()
+        }),
+    }
+}
+
 fn jieba<'a>(j: &'a Jieba, name: &'a str, search: bool, hmm: bool) -> Segmenter<'a> {
     Segmenter {
         name,
@@ -233,7 +247,12 @@ fn word_f1(seg: &Segmenter<'_>, sentences: &[Sentence]) -> (f64, f64, f64) {
     (p, r, 2.0 * p * r / (p + r).max(f64::MIN_POSITIVE))
 }
 
-fn search(seg: &Segmenter<'_>, sentences: &[Sentence], cases: &Cases) -> (f64, f64, usize, usize) {
+fn search(
+    seg: &Segmenter<'_>,
+    sentences: &[Sentence],
+    cases: &Cases,
+    details: bool,
+) -> (f64, f64, usize, usize) {
     let index: Vec<HashSet<(String, usize)>> = sentences
         .iter()
         .map(|s| (seg.index)(&s.text).into_iter().collect())
@@ -254,11 +273,19 @@ fn search(seg: &Segmenter<'_>, sentences: &[Sentence], cases: &Cases) -> (f64, f
             .collect();
         for (si, occ) in find {
             n_find += 1;
-            hit += usize::from(found(&query, *si, occ));
+            let f = found(&query, *si, occ);
+            hit += usize::from(f);
+            if details && !f {
+                println!("  miss\t{word}\t{}", gold_text(&sentences[*si]));
+            }
         }
         for (si, occ) in avoid {
             n_avoid += 1;
-            false_hit += usize::from(found(&query, *si, occ));
+            let f = found(&query, *si, occ);
+            false_hit += usize::from(f);
+            if details && f {
+                println!("  false hit\t{word}\t{}", gold_text(&sentences[*si]));
+            }
         }
     }
     (
@@ -267,6 +294,16 @@ fn search(seg: &Segmenter<'_>, sentences: &[Sentence], cases: &Cases) -> (f64, f
         n_find,
         n_avoid,
     )
+}
+
+/// The sentence with its gold words separated by `|`.
+fn gold_text(s: &Sentence) -> String {
+    let chars: Vec<char> = s.text.chars().collect();
+    s.words
+        .iter()
+        .map(|&(a, b)| chars[a..b].iter().collect::<String>())
+        .collect::<Vec<_>>()
+        .join("|")
 }
 
 /// User dictionary entries that duijie's exact cut produces: whole gold words vs
@@ -293,12 +330,18 @@ fn audit(a: &Analyzer, sentences: &[Sentence], dict: &str) {
             let e = counts.entry(t.text).or_default();
             if gold.contains(&(x, y)) {
                 e.0 += 1;
-            } else if (x + 1..y).any(|k| boundary.contains(&k)) || !boundary.contains(&x) || !boundary.contains(&y) {
+            } else if (x + 1..y).any(|k| boundary.contains(&k))
+                || !boundary.contains(&x)
+                || !boundary.contains(&y)
+            {
                 e.1 += 1;
             }
         }
     }
-    let mut rows: Vec<_> = counts.into_iter().filter(|(_, (_, bad))| *bad > 0).collect();
+    let mut rows: Vec<_> = counts
+        .into_iter()
+        .filter(|(_, (_, bad))| *bad > 0)
+        .collect();
     rows.sort_by(|x, y| (y.1.1, &x.0).cmp(&(x.1.1, &y.0)));
     println!("\nuser dictionary entries cut across gold boundaries (whole / across):");
     for (w, (good, bad)) in rows {
@@ -309,7 +352,7 @@ fn audit(a: &Analyzer, sentences: &[Sentence], dict: &str) {
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let Some(gold_path) = args.iter().find(|a| !a.starts_with("--")) else {
-        eprintln!("usage: segmentation GOLD_FILE [--audit]");
+        eprintln!("usage: segmentation GOLD_FILE [--details] [--audit]");
         std::process::exit(2);
     };
     let sentences = read_gold(gold_path);
@@ -337,6 +380,7 @@ fn main() {
     let plain = Jieba::new();
     let segmenters = [
         duijie(&analyzer),
+        duijie_exact(&analyzer),
         jieba(&plain, "jieba exact", false, false),
         jieba(&plain, "jieba search", true, false),
         jieba(&plain, "jieba exact, HMM", false, true),
@@ -348,11 +392,20 @@ fn main() {
     );
     for seg in &segmenters {
         let (p, r, f1) = word_f1(seg, &sentences);
-        let (recall, false_hits, _, _) = search(seg, &sentences, &cases);
+        let (recall, false_hits, _, _) = search(seg, &sentences, &cases, false);
         println!(
             "{:<20} {p:>7.3} {r:>7.3} {f1:>7.3} {recall:>8.3} {false_hits:>10.3}",
             seg.name
         );
+    }
+    if args.iter().any(|a| a == "--details") {
+        for seg in &segmenters[..2] {
+            println!(
+                "\n{}: misses and false hits (gold words separated by |):",
+                seg.name
+            );
+            search(seg, &sentences, &cases, true);
+        }
     }
     if args.iter().any(|a| a == "--audit") {
         let dict = std::fs::read_to_string(&dict_path).expect("user dictionary");
