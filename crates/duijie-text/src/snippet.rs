@@ -360,6 +360,32 @@ mod tests {
     }
 
     #[test]
+    fn no_hit_across_a_word_boundary_and_no_lone_character() {
+        let a = analyzer();
+        // 氢能 is not a word of 产氢能力 (产氢|能力): neither path highlights it
+        let text = "单台产氢能力430标方/小时，面向氢能产业。";
+        let w = weights(&["氢能"]);
+        let slow = a.snippet(text, &|t| w.get(t).copied(), 100);
+        let fast = a.snippet_of_terms(text, &[("氢能", 1.0)], 100);
+        assert_eq!(slow, fast);
+        let hits: Vec<&str> = slow.highlights.iter().map(|h| &text[h.clone()]).collect();
+        assert_eq!(hits, vec!["氢能"]);
+        assert!(slow.highlights[0].start > text.find('，').unwrap());
+        // a phrase cut into characters (氢 能源) lights its characters where they meet,
+        // not a lone 氢 elsewhere
+        let text = "氢气储存与氢能源汽车";
+        let w = weights(&["氢", "能源", "汽车"]);
+        let s = a.snippet(text, &|t| w.get(t).copied(), 100);
+        let hits: Vec<&str> = s.highlights.iter().map(|h| &text[h.clone()]).collect();
+        assert_eq!(hits, vec!["氢能源汽车"], "{}", s.to_html(text));
+        // a query of characters only still lights them, where they are a word of the
+        // text (氢 of 氢/能源, not of 氢气)
+        let w = weights(&["氢"]);
+        let s = a.snippet(text, &|t| w.get(t).copied(), 100);
+        assert_eq!(s.to_html(text), "氢气储存与<mark>氢</mark>能源汽车");
+    }
+
+    #[test]
     fn escapes_html() {
         let a = analyzer();
         let text = "<b>稀土</b> & \"催化\"";
