@@ -128,8 +128,7 @@ struct Edge {
     log_prob: f64,
 }
 
-/// The word graph of `chars[from..to]`; with `skip_whole`, without the edge spanning all
-/// of it. Edges are sorted by start, then end.
+/// The word graph of `chars[from..to]`, sorted by start, then end.
 fn edges(
     jieba: &Jieba,
     freqs: &Frequencies,
@@ -137,13 +136,12 @@ fn edges(
     starts: &[usize],
     from: usize,
     to: usize,
-    skip_whole: bool,
 ) -> Vec<Edge> {
     let mut out = Vec::new();
     let sub = &text[starts[from]..starts[to]];
     for w in jieba.cut_all(sub) {
         let (start, end) = (from + w.start, from + w.end);
-        if end - start < 2 || (skip_whole && start == from && end == to) {
+        if end - start < 2 {
             continue;
         }
         if let Some(log_prob) = freqs.log_prob(jieba, w.word) {
@@ -219,14 +217,14 @@ pub(crate) fn likely_words(
 ) -> Vec<Span> {
     let n = starts.len() - 1;
     let mut out: Vec<Span> = Vec::new();
-    let es = edges(jieba, freqs, text, starts, 0, n, false);
-    let probs = marginals(&es, 0, n);
+    let all = edges(jieba, freqs, text, starts, 0, n);
+    let probs = marginals(&all, 0, n);
     let mut compounds: Vec<Span> = best_path
         .iter()
         .copied()
         .filter(|s| s.end - s.start >= MIN_COMPOUND_CHARS)
         .collect();
-    for (e, p) in es.iter().zip(&probs) {
+    for (e, p) in all.iter().zip(&probs) {
         if *p >= ALTERNATIVE_MIN_PROB {
             let span = Span {
                 start: e.start,
@@ -244,9 +242,14 @@ pub(crate) fn likely_words(
             continue;
         }
         done.push(c);
-        let es = edges(jieba, freqs, text, starts, c.start, c.end, true);
-        let probs = marginals(&es, c.start, c.end);
-        for (e, p) in es.iter().zip(&probs) {
+        // the run's graph already holds every word inside the compound
+        let inner: Vec<Edge> = all
+            .iter()
+            .filter(|e| e.start >= c.start && e.end <= c.end && e.end - e.start < c.end - c.start)
+            .copied()
+            .collect();
+        let probs = marginals(&inner, c.start, c.end);
+        for (e, p) in inner.iter().zip(&probs) {
             let word = &text[starts[e.start]..starts[e.end]];
             let min = if is_domain(word) {
                 DOMAIN_INNER_MIN_PROB
