@@ -152,12 +152,16 @@ fn cases(sentences: &[Sentence]) -> Cases {
     all
 }
 
-/// A segmenter under test: exact tokens as (char start, char end, text) for F1 and
-/// queries, and index tokens as (text, char start).
+/// Exact tokens as (char start, char end, text).
+type ExactFn<'a> = Box<dyn Fn(&str) -> Vec<(usize, usize, String)> + 'a>;
+/// Index tokens as (text, char start).
+type IndexFn<'a> = Box<dyn Fn(&str) -> Vec<(String, usize)> + 'a>;
+
+/// A segmenter under test: exact tokens for F1 and queries, and index tokens.
 struct Segmenter<'a> {
     name: &'a str,
-    exact: Box<dyn Fn(&str) -> Vec<(usize, usize, String)> + 'a>,
-    index: Box<dyn Fn(&str) -> Vec<(String, usize)> + 'a>,
+    exact: ExactFn<'a>,
+    index: IndexFn<'a>,
 }
 
 fn char_span(text: &str, from: usize, to: usize) -> (usize, usize) {
