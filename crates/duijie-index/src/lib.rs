@@ -42,7 +42,9 @@ const DOCSTORE_BLOCK_SIZE: usize = 4096;
 ///
 /// 2: stored org id/kind, modes, money range, deadline, updated_at and the term vector
 /// used by matching.
-const SCHEMA_VERSION: u32 = 2;
+/// 3: index tokens are the likely words of the segmentation lattice, not every dictionary
+/// sub-word (duijie-text).
+const SCHEMA_VERSION: u32 = 3;
 
 /// What the index remembers of the store in its commit payload.
 #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize, PartialEq)]

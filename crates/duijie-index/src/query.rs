@@ -1,11 +1,11 @@
 //! Turning a text into a tantivy query.
 //!
-//! A query text is segmented in exact mode (its tokens are a subset of the index's
-//! search-mode tokens). Each distinct term is looked up in four fields with weights
+//! A query text is segmented in exact mode (its tokens are a subset of the index
+//! tokens of the same text). Each distinct term is looked up in four fields with weights
 //! (title 3, keywords 2, body 1, organisation 0.5) and the per-term disjunctions are
 //! OR-ed, so BM25 rewards documents that contain more of the terms and rarer ones.
 //! Synonyms add the other members of a group at weight 0.6. With two or more terms, a
-//! phrase on the title (character positions, so overlapping search-mode tokens line up)
+//! phrase on the title (character positions, so overlapping index tokens line up)
 //! rewards a document whose title contains the query as written.
 
 use crate::Fields;
@@ -107,7 +107,10 @@ pub fn text_query(
     for exp in synonyms.expand(&texts) {
         for alt in &exp.alternatives {
             if alt.len() == 1 {
-                if seen.insert(alt[0].clone()) {
+                // a lone Han character would match anywhere: synonyms are words or phrases
+                let mut chars = alt[0].chars();
+                let lone = chars.next().is_some_and(duijie_text::is_han) && chars.next().is_none();
+                if !lone && seen.insert(alt[0].clone()) {
                     clauses.push((Occur::Should, term_in_fields(f, w, &alt[0], SYNONYM_WEIGHT)));
                 }
             } else {

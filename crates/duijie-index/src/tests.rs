@@ -405,3 +405,105 @@ mod fuzz {
         }
     }
 }
+
+/// The domain boundary list of duijie-text (`testdata/domain_boundaries.txt`): each
+/// sentence indexed as a title; a word's query (its query tokens as one term, or as a
+/// phrase on character positions) must find the sentences listing it with `+` and not
+/// those listing it with `-`. Single-token words are also run through `search`.
+#[test]
+fn domain_sentences_are_found_by_whole_words_only() {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../duijie-text/testdata/domain_boundaries.txt"
+    );
+    let text = std::fs::read_to_string(path).expect("domain boundary list");
+    let mut cases: Vec<(String, Vec<String>, Vec<String>)> = Vec::new();
+    for line in text
+        .lines()
+        .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
+    {
+        let (sentence, words) = line.split_once('\t').expect("sentence TAB words");
+        // `~` marks known exceptions, not asserted
+        let find = words.split_whitespace().filter_map(|w| w.strip_prefix('+'));
+        let avoid = words.split_whitespace().filter_map(|w| w.strip_prefix('-'));
+        cases.push((
+            sentence.to_owned(),
+            find.map(str::to_owned).collect(),
+            avoid.map(str::to_owned).collect(),
+        ));
+    }
+    assert!(cases.len() >= 60);
+    let dir = tempfile::tempdir().unwrap();
+    let idx = open(dir.path());
+    let docs: Vec<ListingText> = cases
+        .iter()
+        .enumerate()
+        .map(|(i, (sentence, _, _))| ListingText {
+            organization: None,
+            keywords: vec![],
+            ..listing(ListingKind::Result, i as i64 + 1, sentence, "")
+        })
+        .collect();
+    idx.apply(&[], &docs, 1).unwrap();
+    let f = idx.fields();
+    let searcher = idx.searcher();
+    let id_of = |addr: tantivy::DocAddress| -> i64 {
+        let doc: TantivyDocument = searcher.doc(addr).unwrap();
+        schema::stored_i64(&doc, f.id).unwrap()
+    };
+    let found_ids = |word: &str| -> Vec<i64> {
+        let toks = analyzer().query_tokens(word);
+        let q: Box<dyn tantivy::query::Query> = if toks.len() == 1 {
+            Box::new(TermQuery::new(
+                Term::from_field_text(f.title, &toks[0].text),
+                IndexRecordOption::Basic,
+            ))
+        } else {
+            Box::new(tantivy::query::PhraseQuery::new_with_offset(
+                toks.iter()
+                    .map(|t| (t.position, Term::from_field_text(f.title, &t.text)))
+                    .collect(),
+            ))
+        };
+        let top = tantivy::collector::TopDocs::with_limit(1000).order_by_score();
+        let hits: Vec<(f32, tantivy::DocAddress)> = searcher.search(&q, &top).unwrap();
+        hits.into_iter().map(|(_, a)| id_of(a)).collect()
+    };
+    let mut failures = Vec::new();
+    for (i, (sentence, find, avoid)) in cases.iter().enumerate() {
+        let id = i as i64 + 1;
+        for w in find {
+            if !found_ids(w).contains(&id) {
+                failures.push(format!("{w} does not find {sentence}"));
+            }
+            if analyzer().query_tokens(w).len() == 1 {
+                let r = idx
+                    .search(&SearchRequest {
+                        limit: 1000,
+                        ..req(w)
+                    })
+                    .unwrap();
+                if !r.hits.iter().any(|h| h.id == id) {
+                    failures.push(format!("search {w} does not find {sentence}"));
+                }
+            }
+        }
+        for w in avoid {
+            if found_ids(w).contains(&id) {
+                failures.push(format!("{w} finds {sentence} across a word boundary"));
+            }
+            if analyzer().query_tokens(w).len() == 1 {
+                let r = idx
+                    .search(&SearchRequest {
+                        limit: 1000,
+                        ..req(w)
+                    })
+                    .unwrap();
+                if r.hits.iter().any(|h| h.id == id) {
+                    failures.push(format!("search {w} finds {sentence}"));
+                }
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{failures:#?}");
+}

@@ -1,6 +1,7 @@
 //! The analyzer: normalisation, run splitting, jieba segmentation and the
 //! index/query token rules.
 
+use std::collections::HashSet;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -8,14 +9,10 @@ use std::sync::Arc;
 use jieba_rs::Jieba;
 
 use crate::TextError;
+use crate::lattice::{Frequencies, Span, likely_words};
 use crate::normalize::{
     fold_char, is_han, is_inner_connector, is_run_char, is_trailing_connector, normalize,
 };
-
-/// Longest dictionary sub-word (in characters) looked up inside a segmented
-/// word in index mode. Dictionary words are much shorter than this; the cap
-/// only bounds the work on pathological HMM output.
-const MAX_SUB_WORD_CHARS: usize = 16;
 
 /// How the analyzer is set up.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -46,8 +43,11 @@ pub struct Token {
 #[derive(Debug)]
 struct Inner {
     jieba: Jieba,
+    freqs: Frequencies,
     config: AnalyzerConfig,
     user_words: usize,
+    /// The words of the user dictionary (domain terms).
+    domain_words: HashSet<String>,
 }
 
 /// Chinese/Latin text analyzer built on jieba. Cheap to clone: all clones
@@ -72,19 +72,21 @@ impl Analyzer {
     /// never match.
     pub fn new(cfg: &AnalyzerConfig) -> Result<Self, TextError> {
         let mut jieba = Jieba::new();
-        let mut user_words = 0;
+        let mut domain_words = HashSet::new();
         if let Some(path) = &cfg.user_dict {
             let text = fs::read_to_string(path).map_err(|source| TextError::Io {
                 path: path.clone(),
                 source,
             })?;
-            user_words = load_user_dict(&mut jieba, &text, path)?;
+            domain_words = load_user_dict(&mut jieba, &text, path)?;
         }
         Ok(Analyzer {
             inner: Arc::new(Inner {
+                freqs: Frequencies::new(&jieba),
                 jieba,
                 config: cfg.clone(),
-                user_words,
+                user_words: domain_words.len(),
+                domain_words,
             }),
         })
     }
@@ -93,15 +95,17 @@ impl Analyzer {
     /// its built-in dictionary so that the binary works from any directory).
     pub fn with_user_dict_text(hmm: bool, user_dict: &str) -> Result<Self, TextError> {
         let mut jieba = Jieba::new();
-        let user_words = load_user_dict(&mut jieba, user_dict, Path::new("<user dictionary>"))?;
+        let domain_words = load_user_dict(&mut jieba, user_dict, Path::new("<user dictionary>"))?;
         Ok(Analyzer {
             inner: Arc::new(Inner {
+                freqs: Frequencies::new(&jieba),
                 jieba,
                 config: AnalyzerConfig {
                     hmm,
                     user_dict: None,
                 },
-                user_words,
+                user_words: domain_words.len(),
+                domain_words,
             }),
         })
     }
@@ -122,10 +126,11 @@ impl Analyzer {
     }
 
     /// Tokens for indexing: every query-mode token plus, at their own
-    /// character positions, the dictionary sub-words of each segmented word
-    /// (`农业` inside `中国农业发展银行`), the single characters of words jieba's
-    /// HMM made up, and the parts of Latin/digit runs (`peg` and `400` of
-    /// `peg-400`). Sorted by `(offset_from, offset_to)`.
+    /// character positions, the words the segmentation lattice makes likely
+    /// (alternatives with a fair probability, and the inner words of compounds:
+    /// `农业` inside `中国农业发展银行`, but not `氢能` in `产氢能力`), the single
+    /// characters of words jieba's HMM made up, and the parts of Latin/digit runs
+    /// (`peg` and `400` of `peg-400`). Sorted by `(offset_from, offset_to)`.
     pub fn index_tokens(&self, text: &str) -> Vec<Token> {
         self.analyze(text, Mode::Index)
     }
@@ -207,26 +212,49 @@ impl Analyzer {
         let jieba = &self.inner.jieba;
         let run_from = em.byte_at(start);
         let run = &em.text[run_from..em.byte_at(end)];
-        for word in jieba.cut(run, self.inner.config.hmm) {
-            let from = run_from + word.byte_start;
-            let position = start + word.start;
+        let words = jieba.cut(run, self.inner.config.hmm);
+        for word in &words {
             em.push(
                 word.word.to_owned(),
-                from,
+                run_from + word.byte_start,
                 run_from + word.byte_end,
-                position,
+                start + word.start,
             );
-            if mode == Mode::Index {
-                emit_sub_words(jieba, em, word.word, from, position);
+        }
+        if mode == Mode::Query {
+            return;
+        }
+        // Words the HMM made up are not in the dictionary: their characters are indexed
+        // too, so that a query cut differently still finds them.
+        for word in &words {
+            if word.end - word.start >= 2 && !jieba.has_word(word.word) {
+                for i in word.start..word.end {
+                    em.push_chars(start + i, start + i + 1);
+                }
             }
+        }
+        let starts: Vec<usize> = (start..=end).map(|i| em.byte_at(i)).collect();
+        let best: Vec<Span> = words
+            .iter()
+            .map(|w| Span {
+                start: w.start,
+                end: w.end,
+            })
+            .collect();
+        let domain = |w: &str| self.inner.domain_words.contains(w);
+        for s in likely_words(jieba, &self.inner.freqs, em.text, &starts, &best, &domain) {
+            em.push_chars(start + s.start, start + s.end);
         }
     }
 }
 
-/// Loads user dictionary text into `jieba`, returning the number of entries
-/// added.
-fn load_user_dict(jieba: &mut Jieba, text: &str, path: &Path) -> Result<usize, TextError> {
-    let mut added = 0;
+/// Loads user dictionary text into `jieba`, returning the words added.
+fn load_user_dict(
+    jieba: &mut Jieba,
+    text: &str,
+    path: &Path,
+) -> Result<HashSet<String>, TextError> {
+    let mut added = HashSet::new();
     for (line_no, line) in text.lines().enumerate() {
         let line = line.trim().trim_start_matches('\u{feff}');
         if line.is_empty() || line.starts_with('#') {
@@ -247,7 +275,7 @@ fn load_user_dict(jieba: &mut Jieba, text: &str, path: &Path) -> Result<usize, T
             continue;
         }
         jieba.add_word(word, freq, tag);
-        added += 1;
+        added.insert(word.to_owned());
     }
     Ok(added)
 }
@@ -286,33 +314,6 @@ impl Emitter<'_> {
             .collect();
         let (from, to) = (self.byte_at(start), self.byte_at(end));
         self.push(text, from, to, start);
-    }
-}
-
-/// Index mode extras for one segmented Han word: its dictionary sub-words of
-/// two or more characters and, for a multi-character word not in the
-/// dictionary (made by the HMM), its single characters.
-fn emit_sub_words(jieba: &Jieba, em: &mut Emitter<'_>, word: &str, from: usize, position: usize) {
-    let idx: Vec<usize> = word.char_indices().map(|(b, _)| b).collect();
-    let n = idx.len();
-    if n < 2 {
-        return;
-    }
-    let byte = |k: usize| idx.get(k).copied().unwrap_or(word.len());
-    for len in 2..n.min(MAX_SUB_WORD_CHARS + 1) {
-        for i in 0..=n - len {
-            let (bs, be) = (byte(i), byte(i + len));
-            let sub = &word[bs..be];
-            if jieba.has_word(sub) {
-                em.push(sub.to_owned(), from + bs, from + be, position + i);
-            }
-        }
-    }
-    if !jieba.has_word(word) {
-        for i in 0..n {
-            let (bs, be) = (byte(i), byte(i + 1));
-            em.push(word[bs..be].to_owned(), from + bs, from + be, position + i);
-        }
     }
 }
 

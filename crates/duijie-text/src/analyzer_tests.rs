@@ -456,3 +456,85 @@ fn normalize_term_folds_and_lowercases() {
         "liaoning province"
     );
 }
+
+/// The domain boundary list (`testdata/domain_boundaries.txt`): sentence, words a
+/// search must find in it, words it must not find (known exceptions, marked `~`, left
+/// out).
+pub(crate) fn domain_cases() -> Vec<(String, Vec<String>, Vec<String>)> {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/testdata/domain_boundaries.txt"
+    );
+    let text = std::fs::read_to_string(path).expect("domain boundary list");
+    let mut out = Vec::new();
+    for line in text.lines() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let (sentence, words) = line.split_once('\t').expect("sentence TAB words");
+        let (mut find, mut avoid) = (Vec::new(), Vec::new());
+        for w in words.split_whitespace() {
+            if w.starts_with('~') {
+                continue;
+            }
+            if let Some(w) = w.strip_prefix('+') {
+                find.push(w.to_owned());
+            } else if let Some(w) = w.strip_prefix('-') {
+                avoid.push(w.to_owned());
+            } else {
+                panic!("word without + or -: {w} in {line}");
+            }
+        }
+        out.push((sentence.to_owned(), find, avoid));
+    }
+    out
+}
+
+/// Whether a search for `word` finds `sentence` on tokens: at some occurrence of the
+/// word's characters, every query token of the word is an index token of the sentence
+/// at the same character offset (what a term or phrase query on the index matches).
+fn finds(a: &Analyzer, sentence: &str, word: &str) -> bool {
+    let index: HashSet<(String, usize)> = a
+        .index_tokens(sentence)
+        .into_iter()
+        .map(|t| (t.text, t.position))
+        .collect();
+    let query = a.query_tokens(word);
+    let fold = |s: &str| -> Vec<char> {
+        s.chars()
+            .map(|c| crate::fold_char(c).to_lowercase().next().unwrap_or(c))
+            .collect()
+    };
+    let (chars, wanted) = (fold(sentence), fold(word));
+    !query.is_empty()
+        && (0..chars.len()).any(|p| {
+            chars[p..].starts_with(&wanted)
+                && query
+                    .iter()
+                    .all(|t| index.contains(&(t.text.clone(), p + t.position)))
+        })
+}
+
+#[test]
+fn domain_sentences_find_whole_words_and_nothing_across_boundaries() {
+    let a = analyzer();
+    let cases = domain_cases();
+    assert!(cases.len() >= 60, "{}", cases.len());
+    let mut failures = Vec::new();
+    for (sentence, find, avoid) in &cases {
+        for w in find {
+            assert!(sentence.contains(w.as_str()), "{w} not in {sentence}");
+            if !finds(a, sentence, w) {
+                failures.push(format!("{sentence}: {w} not found"));
+            }
+        }
+        for w in avoid {
+            assert!(sentence.contains(w.as_str()), "{w} not in {sentence}");
+            if finds(a, sentence, w) {
+                failures.push(format!("{sentence}: {w} found across a boundary"));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{failures:#?}");
+}

@@ -7,12 +7,16 @@
 //!   An [`Analyzer`] loads it once behind an `Arc`; cloning the analyzer or its
 //!   tantivy tokenizers ([`IndexTokenizer`], [`QueryTokenizer`]) only bumps a
 //!   reference count, which matters because tantivy clones tokenizers freely.
-//! * **Index in search mode, query in exact mode.** Exact segmentation hides
-//!   sub-words (`农业` inside `中国农业发展银行`). Index tokens are the exact
-//!   tokens *plus* every dictionary sub-word of each segmented word (a superset
-//!   of jieba's `cut_for_search`, which only adds 2- and 3-character
-//!   sub-words), so that for the same text the query tokens are a subset of the
-//!   index tokens, and a query such as `成果转化` finds `科技成果转化`.
+//! * **Index the likely words, query in exact mode.** Exact segmentation hides
+//!   sub-words (`农业` inside `中国农业发展银行`), while indexing every dictionary
+//!   sub-word (or jieba's search mode) finds words across a boundary (`氢能` in
+//!   `产氢|能力`, `架构` in `转向架|构架`). Index tokens are the exact tokens plus the words
+//!   the segmentation lattice makes likely: alternatives with a fair marginal probability
+//!   under jieba's own model, and the inner words of compounds from their own
+//!   segmentation (`中国/农业/发展/银行`), recursively (see `lattice.rs`). The query
+//!   tokens of a text are still a subset of its index tokens, a query such as `成果转化`
+//!   finds `科技成果转化`, and `氢能` no longer finds `产氢能力`. The example
+//!   `segmentation` measures this against a segmented gold corpus.
 //! * **Positions are character indexes.** `position` is the character index of
 //!   the token's start in the original text, not its ordinal. Search-mode
 //!   tokens overlap, so ordinals would differ between index and query and
@@ -25,7 +29,8 @@
 //!   `offset_to` cannot also be monotonic, and tantivy's `SnippetGenerator`
 //!   (which ends a fragment at the last token's `offset_to`) then panics in
 //!   `Snippet::to_html` when a highlighted word reaches past the fragment. Use
-//!   [`Analyzer::snippet`] instead; it highlights sub-words too. (A
+//!   [`Analyzer::snippet`] instead; it highlights sub-words too, and a lone character
+//!   only when the query asked for characters or it touches another match. (A
 //!   `SnippetGenerator` built with [`Analyzer::query_tokenizer`] does not
 //!   panic, but cannot highlight sub-words such as `制氢` in `电解水制氢`.)
 //! * **Latin and digits are ours, not jieba's.** Text is split into maximal
@@ -48,6 +53,7 @@
 #![warn(missing_docs)]
 
 mod analyzer;
+mod lattice;
 mod normalize;
 mod salient;
 mod snippet;

@@ -1,6 +1,6 @@
 //! TF-IDF keyword extraction for long texts.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use crate::normalize::is_han;
 use crate::{Analyzer, Stopwords};
@@ -24,9 +24,9 @@ const CHINESE_NUMERALS: &str = "零〇一二三四五六七八九十百千万亿
 /// Extracts the `k` most salient terms of `text` by TF-IDF.
 ///
 /// Terms are the query tokens of `text` (exact segmentation) plus, at
-/// [`SUB_WORD_WEIGHT`], the dictionary sub-words of longer Han words (2-char
-/// sub-words of words of 3+ characters, 3-char sub-words of words of 4+
-/// characters, as in jieba's search mode). Skipped: stopwords, numbers (digits
+/// [`SUB_WORD_WEIGHT`], the other Han index tokens of two or more characters
+/// (sub-words of compounds and likely alternatives: the words the index holds,
+/// so every such term can match). Skipped: stopwords, numbers (digits
 /// or Chinese numerals), single non-Han characters, and single Han characters
 /// unless `idf` reports them rare (at least [`RARE_CHAR_MIN_IDF`]).
 ///
@@ -46,7 +46,6 @@ pub fn salient_terms(
     if k == 0 {
         return Vec::new();
     }
-    let jieba = analyzer.jieba();
     let mut tf: HashMap<String, f32> = HashMap::new();
     let mut total = 0.0f32;
     // term -> (is a candidate, idf reported by the caller)
@@ -70,28 +69,30 @@ pub fn salient_terms(
         keep
     };
 
-    for token in analyzer.query_tokens(text) {
+    let query = analyzer.query_tokens(text);
+    let whole: HashSet<(usize, &str)> = query
+        .iter()
+        .map(|t| (t.position, t.text.as_str()))
+        .collect();
+    for token in &query {
         let word = token.text.as_str();
         if is_candidate(word) {
             *tf.entry(word.to_owned()).or_default() += 1.0;
             total += 1.0;
         }
-        if !word.chars().all(is_han) {
+    }
+    // the index's other Han words of two or more characters: sub-words of compounds and
+    // likely alternatives, exactly the words a term query can find
+    for token in analyzer.index_tokens(text) {
+        let word = token.text.as_str();
+        if whole.contains(&(token.position, word))
+            || is_single_char(word)
+            || !word.chars().all(is_han)
+        {
             continue;
         }
-        let idx: Vec<usize> = word.char_indices().map(|(b, _)| b).collect();
-        let n = idx.len();
-        let byte = |i: usize| idx.get(i).copied().unwrap_or(word.len());
-        for len in [2, 3] {
-            if n <= len {
-                continue;
-            }
-            for i in 0..=n - len {
-                let sub = &word[byte(i)..byte(i + len)];
-                if jieba.has_word(sub) && is_candidate(sub) {
-                    *tf.entry(sub.to_owned()).or_default() += SUB_WORD_WEIGHT;
-                }
-            }
+        if is_candidate(word) {
+            *tf.entry(word.to_owned()).or_default() += SUB_WORD_WEIGHT;
         }
     }
     if tf.is_empty() {

@@ -9,8 +9,10 @@
 
 use std::ops::Range;
 
+use std::collections::{HashMap, HashSet};
+
 use crate::Analyzer;
-use crate::normalize::is_han;
+use crate::normalize::{fold_char, is_han};
 
 /// A highlighted excerpt of a text.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -103,10 +105,11 @@ impl Analyzer {
     }
 
     /// [`Analyzer::snippet`] for a short list of terms, found in `text` by substring search
-    /// when they are all Han words (no segmentation: a few microseconds instead of running
-    /// jieba over the text). A Han word found inside a longer one is highlighted, as search
-    /// mode's sub-words are; other terms (Latin, digits, which the analyzer folds and
-    /// lowercases) go through [`Analyzer::snippet`].
+    /// when they are all Han words: only the Han runs where a term occurs are segmented, to
+    /// keep the hits the index has (a sub-word of a compound, `制氢` in `电解水制氢`) and
+    /// drop those across a word boundary (`氢能` in `产氢能力`), exactly as
+    /// [`Analyzer::snippet`] would. Other terms (Latin, digits, which the analyzer folds
+    /// and lowercases) go through [`Analyzer::snippet`].
     pub fn snippet_of_terms(&self, text: &str, terms: &[(&str, f32)], max_chars: usize) -> Snippet {
         if terms
             .iter()
@@ -123,16 +126,38 @@ impl Analyzer {
         if max_chars == 0 {
             return Snippet::default();
         }
+        let chars: Vec<char> = text.chars().collect();
+        // index tokens (text, char position) of the Han runs hits were found in, by run start
+        let mut runs: HashMap<usize, HashSet<(String, usize)>> = HashMap::new();
         let mut matches: Vec<(usize, usize, f32, String)> = Vec::new();
         for &(term, weight) in terms {
             if !weight.is_finite() {
                 continue;
             }
             for (b, _) in text.match_indices(term) {
-                if let (Ok(from), Ok(to)) = (
+                let (Ok(from), Ok(to)) = (
                     starts.binary_search(&b),
                     starts.binary_search(&(b + term.len())),
-                ) {
+                ) else {
+                    continue;
+                };
+                // a hit counts where the index has the word: not across a word boundary
+                // (氢能 in 产氢能力); only the Han run around it needs segmenting
+                let mut run_from = from;
+                while run_from > 0 && is_han(fold_char(chars[run_from - 1])) {
+                    run_from -= 1;
+                }
+                let tokens = runs.entry(run_from).or_insert_with(|| {
+                    let mut run_to = to;
+                    while run_to < chars.len() && is_han(fold_char(chars[run_to])) {
+                        run_to += 1;
+                    }
+                    self.index_tokens(&text[starts[run_from]..starts[run_to]])
+                        .into_iter()
+                        .map(|t| (t.text, t.position + run_from))
+                        .collect()
+                });
+                if tokens.contains(&(term.to_owned(), from)) {
                     matches.push((from, to, weight, term.to_string()));
                 }
             }
@@ -151,6 +176,7 @@ fn pick(
     matches: &[(usize, usize, f32, String)],
     max_chars: usize,
 ) -> Snippet {
+    let matches = &without_lone_characters(matches);
     let n = starts.len() - 1;
     let byte = |c: usize| starts.get(c).copied().unwrap_or(text.len());
     let leading = Snippet {
@@ -219,6 +245,29 @@ fn pick(
         fragment: byte(from)..byte(to),
         highlights,
     }
+}
+
+/// Drops matches of a single Han character that touch no other match, unless every match
+/// is a single character (the query asked for characters). Such a character comes from a
+/// phrase cut into pieces (a synonym such as `氢 能源`, a word the dictionary lacks) and,
+/// alone, is not what the reader searched for.
+fn without_lone_characters(
+    matches: &[(usize, usize, f32, String)],
+) -> Vec<(usize, usize, f32, String)> {
+    let single = |m: &(usize, usize, f32, String)| m.1 - m.0 == 1 && m.3.chars().all(is_han);
+    if matches.iter().all(single) {
+        return matches.to_vec();
+    }
+    matches
+        .iter()
+        .filter(|m| {
+            !single(m)
+                || matches
+                    .iter()
+                    .any(|o| !std::ptr::eq(*m, o) && o.0 <= m.1 && m.0 <= o.1)
+        })
+        .cloned()
+        .collect()
 }
 
 #[cfg(test)]
@@ -308,6 +357,32 @@ mod tests {
         let s = a.snippet_of_terms(text, &[("制氢", 1.0), ("peg", 1.0)], 100);
         let hits: Vec<&str> = s.highlights.iter().map(|h| &text[h.clone()]).collect();
         assert_eq!(hits, vec!["制氢", "ＰＥＧ"]);
+    }
+
+    #[test]
+    fn no_hit_across_a_word_boundary_and_no_lone_character() {
+        let a = analyzer();
+        // 氢能 is not a word of 产氢能力 (产氢|能力): neither path highlights it
+        let text = "单台产氢能力430标方/小时，面向氢能产业。";
+        let w = weights(&["氢能"]);
+        let slow = a.snippet(text, &|t| w.get(t).copied(), 100);
+        let fast = a.snippet_of_terms(text, &[("氢能", 1.0)], 100);
+        assert_eq!(slow, fast);
+        let hits: Vec<&str> = slow.highlights.iter().map(|h| &text[h.clone()]).collect();
+        assert_eq!(hits, vec!["氢能"]);
+        assert!(slow.highlights[0].start > text.find('，').unwrap());
+        // a phrase cut into characters (氢 能源) lights its characters where they meet,
+        // not a lone 氢 elsewhere
+        let text = "氢气储存与氢能源汽车";
+        let w = weights(&["氢", "能源", "汽车"]);
+        let s = a.snippet(text, &|t| w.get(t).copied(), 100);
+        let hits: Vec<&str> = s.highlights.iter().map(|h| &text[h.clone()]).collect();
+        assert_eq!(hits, vec!["氢能源汽车"], "{}", s.to_html(text));
+        // a query of characters only still lights them, where they are a word of the
+        // text (氢 of 氢/能源, not of 氢气)
+        let w = weights(&["氢"]);
+        let s = a.snippet(text, &|t| w.get(t).copied(), 100);
+        assert_eq!(s.to_html(text), "氢气储存与<mark>氢</mark>能源汽车");
     }
 
     #[test]

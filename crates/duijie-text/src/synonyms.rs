@@ -231,6 +231,20 @@ mod tests {
     }
 
     #[test]
+    fn no_member_is_a_lone_character() {
+        // a member that analyses to one Han character would be searched as a loose
+        // character (found in any word containing it): members are words or phrases
+        let a = analyzer();
+        let syn = Synonyms::load(&dict_path("synonyms.txt"), a).unwrap();
+        for group in &syn.groups {
+            for member in group {
+                let lone = member.len() == 1 && member[0].chars().count() == 1;
+                assert!(!lone, "{member:?} in {group:?}");
+            }
+        }
+    }
+
+    #[test]
     fn multi_token_member_matches_longest() {
         let a = analyzer();
         let syn = Synonyms::load(&dict_path("synonyms.txt"), a).unwrap();
