@@ -214,108 +214,14 @@ pub fn apply_edit(
         .iter()
         .filter_map(|(e, r)| idx.pair(e, r, "forbidden").ok())
         .collect();
-    let is_forced = |e: &str, r: &str| instance.forced.iter().any(|(a, b)| a == e && b == r);
     let mut sol = solution.clone();
-    let position = |pairs: &[PlacedPair], e: &str, r: &str| {
-        pairs
-            .iter()
-            .position(|p| p.enterprise == e && p.result == r)
-    };
     match edit {
         Edit::Add {
             enterprise: e,
             result: r,
             slot,
             table,
-        } => {
-            let (i, j) = find_ids(&idx, e, r)?;
-            check_slot(instance, *slot)?;
-            check_table(instance, *table)?;
-            if let Some(k) = position(&sol.pairs, e, r) {
-                let p = &sol.pairs[k];
-                return Err(reject(
-                    "already_paired",
-                    format!(
-                        "企业“{e}”与成果“{r}”已安排在时段 {} 的 {} 号桌",
-                        p.slot, p.table
-                    ),
-                    format!(
-                        "enterprise \"{e}\" already meets result \"{r}\" (slot {}, table {})",
-                        p.slot, p.table
-                    ),
-                ));
-            }
-            if forbidden.contains(&(i, j)) {
-                return Err(reject(
-                    "forbidden",
-                    format!("配对（“{e}”，“{r}”）被禁止"),
-                    format!("pair (\"{e}\", \"{r}\") is forbidden"),
-                ));
-            }
-            let score = instance
-                .scores
-                .iter()
-                .find(|s| s.enterprise == *e && s.result == *r)
-                .map(|s| s.score);
-            let forced = is_forced(e, r);
-            if !forced {
-                match score {
-                    None => {
-                        return Err(reject(
-                            "not_scored",
-                            format!("配对（“{e}”，“{r}”）没有匹配分数，不能安排"),
-                            format!("pair (\"{e}\", \"{r}\") has no score and cannot meet"),
-                        ));
-                    }
-                    Some(s) if s < instance.min_score => {
-                        return Err(reject(
-                            "below_min_score",
-                            format!(
-                                "配对（“{e}”，“{r}”）的分数 {s} 低于最低分数 {}",
-                                instance.min_score
-                            ),
-                            format!(
-                                "pair (\"{e}\", \"{r}\") scores {s}, below the minimum score {}",
-                                instance.min_score
-                            ),
-                        ));
-                    }
-                    Some(_) => {}
-                }
-            }
-            for (side, id, cap) in [
-                (Side::Enterprise, e, instance.enterprises[i].capacity),
-                (Side::Result, r, instance.results[j].capacity),
-            ] {
-                let count = sol
-                    .pairs
-                    .iter()
-                    .filter(|p| match side {
-                        Side::Enterprise => p.enterprise == *id,
-                        Side::Result => p.result == *id,
-                    })
-                    .count() as i64;
-                if count >= cap {
-                    return Err(reject(
-                        "capacity",
-                        format!("{}“{id}”已有 {count} 场会谈，达到容量 {cap}", side.zh()),
-                        format!(
-                            "{side} \"{id}\" already has {count} meetings, its capacity is {cap}"
-                        ),
-                    ));
-                }
-            }
-            check_free(&sol.pairs, None, e, r, *slot, *table)?;
-            sol.pairs.push(PlacedPair {
-                enterprise: e.clone(),
-                result: r.clone(),
-                score: score.unwrap_or(0.0),
-                slot: *slot,
-                table: *table,
-            });
-            sol.unseated
-                .retain(|u| !(u.enterprise == *e && u.result == *r));
-        }
+        } => add_meeting(instance, &idx, &forbidden, &mut sol, e, r, (*slot, *table))?,
         Edit::Move {
             enterprise: e,
             result: r,
@@ -336,7 +242,7 @@ pub fn apply_edit(
         } => {
             find_ids(&idx, e, r)?;
             let k = position(&sol.pairs, e, r).ok_or_else(|| not_found(e, r))?;
-            if is_forced(e, r) {
+            if is_forced(instance, e, r) {
                 return Err(reject(
                     "forced_pair",
                     format!("配对（“{e}”，“{r}”）是指定配对，不能删除"),
@@ -349,19 +255,173 @@ pub fn apply_edit(
             slot,
             table_a,
             table_b,
-        } => {
-            check_slot(instance, *slot)?;
-            check_table(instance, *table_a)?;
-            check_table(instance, *table_b)?;
-            for p in sol.pairs.iter_mut().filter(|p| p.slot == *slot) {
-                if p.table == *table_a {
-                    p.table = *table_b;
-                } else if p.table == *table_b {
-                    p.table = *table_a;
-                }
+        } => swap_tables(instance, &mut sol, *slot, *table_a, *table_b)?,
+    }
+    recompute(instance, &idx, &forbidden, &mut sol);
+    Ok(sol)
+}
+
+/// Whether `(e, r)` is one of the instance's forced pairs.
+fn is_forced(instance: &Instance, e: &str, r: &str) -> bool {
+    instance.forced.iter().any(|(a, b)| a == e && b == r)
+}
+
+/// Position of the meeting of `e` and `r` among `pairs`, if scheduled.
+fn position(pairs: &[PlacedPair], e: &str, r: &str) -> Option<usize> {
+    pairs
+        .iter()
+        .position(|p| p.enterprise == e && p.result == r)
+}
+
+/// [`Edit::Add`]: the checks run in a fixed order (ids, ranges, already paired, forbidden,
+/// score, capacity, busy/table), so the rejection reported for an edit that breaks several
+/// rules is always the same.
+fn add_meeting(
+    instance: &Instance,
+    idx: &Index<'_>,
+    forbidden: &HashSet<(usize, usize)>,
+    sol: &mut Solution,
+    e: &str,
+    r: &str,
+    (slot, table): (u32, u32),
+) -> Result<(), EditRejection> {
+    let (i, j) = find_ids(idx, e, r)?;
+    check_slot(instance, slot)?;
+    check_table(instance, table)?;
+    if let Some(k) = position(&sol.pairs, e, r) {
+        let p = &sol.pairs[k];
+        return Err(reject(
+            "already_paired",
+            format!(
+                "企业“{e}”与成果“{r}”已安排在时段 {} 的 {} 号桌",
+                p.slot, p.table
+            ),
+            format!(
+                "enterprise \"{e}\" already meets result \"{r}\" (slot {}, table {})",
+                p.slot, p.table
+            ),
+        ));
+    }
+    if forbidden.contains(&(i, j)) {
+        return Err(reject(
+            "forbidden",
+            format!("配对（“{e}”，“{r}”）被禁止"),
+            format!("pair (\"{e}\", \"{r}\") is forbidden"),
+        ));
+    }
+    let score = check_score(instance, e, r)?;
+    check_capacity(instance, &sol.pairs, (i, j), e, r)?;
+    check_free(&sol.pairs, None, e, r, slot, table)?;
+    sol.pairs.push(PlacedPair {
+        enterprise: e.to_owned(),
+        result: r.to_owned(),
+        score: score.unwrap_or(0.0),
+        slot,
+        table,
+    });
+    sol.unseated
+        .retain(|u| !(u.enterprise == *e && u.result == *r));
+    Ok(())
+}
+
+/// The pair's score (`None` when unscored). A forced pair may meet whatever its score, as
+/// in [`crate::solve()`]; any other pair needs a score of at least `min_score`.
+fn check_score(instance: &Instance, e: &str, r: &str) -> Result<Option<f64>, EditRejection> {
+    let score = instance
+        .scores
+        .iter()
+        .find(|s| s.enterprise == *e && s.result == *r)
+        .map(|s| s.score);
+    if !is_forced(instance, e, r) {
+        match score {
+            None => {
+                return Err(reject(
+                    "not_scored",
+                    format!("配对（“{e}”，“{r}”）没有匹配分数，不能安排"),
+                    format!("pair (\"{e}\", \"{r}\") has no score and cannot meet"),
+                ));
             }
+            Some(s) if s < instance.min_score => {
+                return Err(reject(
+                    "below_min_score",
+                    format!(
+                        "配对（“{e}”，“{r}”）的分数 {s} 低于最低分数 {}",
+                        instance.min_score
+                    ),
+                    format!(
+                        "pair (\"{e}\", \"{r}\") scores {s}, below the minimum score {}",
+                        instance.min_score
+                    ),
+                ));
+            }
+            Some(_) => {}
         }
     }
+    Ok(score)
+}
+
+/// Refuse when the enterprise (checked first) or the result already has as many scheduled
+/// meetings as its capacity.
+fn check_capacity(
+    instance: &Instance,
+    pairs: &[PlacedPair],
+    (i, j): (usize, usize),
+    e: &str,
+    r: &str,
+) -> Result<(), EditRejection> {
+    for (side, id, cap) in [
+        (Side::Enterprise, e, instance.enterprises[i].capacity),
+        (Side::Result, r, instance.results[j].capacity),
+    ] {
+        let count = pairs
+            .iter()
+            .filter(|p| match side {
+                Side::Enterprise => p.enterprise == *id,
+                Side::Result => p.result == *id,
+            })
+            .count() as i64;
+        if count >= cap {
+            return Err(reject(
+                "capacity",
+                format!("{}“{id}”已有 {count} 场会谈，达到容量 {cap}", side.zh()),
+                format!("{side} \"{id}\" already has {count} meetings, its capacity is {cap}"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// [`Edit::SwapTables`]: exchange the tables of the meetings at `table_a` and `table_b` in
+/// `slot` (either may be empty, so one meeting simply moves).
+fn swap_tables(
+    instance: &Instance,
+    sol: &mut Solution,
+    slot: u32,
+    table_a: u32,
+    table_b: u32,
+) -> Result<(), EditRejection> {
+    check_slot(instance, slot)?;
+    check_table(instance, table_a)?;
+    check_table(instance, table_b)?;
+    for p in sol.pairs.iter_mut().filter(|p| p.slot == slot) {
+        if p.table == table_a {
+            p.table = table_b;
+        } else if p.table == table_b {
+            p.table = table_a;
+        }
+    }
+    Ok(())
+}
+
+/// After any accepted edit: restore the slot/table order, explain shortfalls again over
+/// every assigned meeting (placed or unseated, as [`crate::solve()`] does), recompute the
+/// totals and count the edit.
+fn recompute(
+    instance: &Instance,
+    idx: &Index<'_>,
+    forbidden: &HashSet<(usize, usize)>,
+    sol: &mut Solution,
+) {
     sol.pairs.sort_by_key(|p| (p.slot, p.table));
     let meetings: Vec<Meeting> = sol
         .pairs
@@ -381,8 +441,7 @@ pub fn apply_edit(
             })
         })
         .collect();
-    sol.unplaced = explain_shortfalls(instance, &idx, &meetings, &forbidden);
-    summarise(&mut sol);
+    sol.unplaced = explain_shortfalls(instance, idx, &meetings, forbidden);
+    summarise(sol);
     sol.stats.edits += 1;
-    Ok(sol)
 }

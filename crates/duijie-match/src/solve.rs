@@ -100,92 +100,12 @@ pub fn solve(instance: &Instance, opts: &SolveOptions) -> Result<Solution, PairE
     let n = instance.enterprises.len();
     let m = instance.results.len();
 
-    let mut score_of: HashMap<(usize, usize), f64> = HashMap::with_capacity(instance.scores.len());
-    let mut scored = Vec::with_capacity(instance.scores.len());
-    for s in &instance.scores {
-        let key = idx.pair(&s.enterprise, &s.result, "scores")?;
-        score_of.insert(key, s.score);
-        scored.push((key, s.score));
-    }
-    let mut forbidden = HashSet::with_capacity(instance.forbidden.len());
-    for (e, r) in &instance.forbidden {
-        forbidden.insert(idx.pair(e, r, "forbidden")?);
-    }
-    let mut forced_set = HashSet::with_capacity(instance.forced.len());
-    let mut meetings: Vec<Meeting> = Vec::new();
-    let mut forced_e = vec![0u64; n];
-    let mut forced_r = vec![0u64; m];
-    for (e, r) in &instance.forced {
-        let key = idx.pair(e, r, "forced")?;
-        forced_set.insert(key);
-        forced_e[key.0] += 1;
-        forced_r[key.1] += 1;
-        meetings.push(Meeting {
-            e: key.0,
-            r: key.1,
-            score: score_of.get(&key).copied().unwrap_or(0.0),
-            forced: true,
-        });
-    }
-
-    // Candidate edges and remaining capacities.
-    let mut cand: Vec<((usize, usize), f64)> = Vec::new();
-    let mut deg_e = vec![0u64; n];
-    let mut deg_r = vec![0u64; m];
-    for &(key, score) in &scored {
-        if forbidden.contains(&key) || forced_set.contains(&key) || score < instance.min_score {
-            continue;
-        }
-        deg_e[key.0] += 1;
-        deg_r[key.1] += 1;
-        cand.push((key, score));
-    }
-    let rest = |cap: i64, forced: u64, deg: u64| -> u32 {
-        (cap.max(0) as u64)
-            .saturating_sub(forced)
-            .min(deg)
-            .min(u32::MAX as u64 - 1) as u32
-    };
-    let problem = AssignProblem {
-        enterprise_capacity: (0..n)
-            .map(|i| rest(instance.enterprises[i].capacity, forced_e[i], deg_e[i]))
-            .collect(),
-        enterprise_served: forced_e.iter().map(|&f| f > 0).collect(),
-        result_capacity: (0..m)
-            .map(|j| rest(instance.results[j].capacity, forced_r[j], deg_r[j]))
-            .collect(),
-        edges: cand
-            .iter()
-            .map(|&((e, r), s)| FlowEdge {
-                enterprise: e as u32,
-                result: r as u32,
-                gain: scaled(s),
-            })
-            .collect(),
-    };
+    let mut pairs = index_pairs(instance, &idx)?;
+    let (cand, problem) = assignment_problem(instance, &pairs);
     let assignment = assign(&problem, opts)?;
     let mut selected = assignment.selected;
-
-    // Zero-gain candidates whose both ends still have room are added (this changes neither
-    // served enterprises nor the score, but makes "capacity" the true reason for every
-    // remaining shortfall).
-    let mut used_e: Vec<u64> = vec![0; n];
-    let mut used_r: Vec<u64> = vec![0; m];
-    for (k, _) in selected.iter().enumerate().filter(|(_, s)| **s) {
-        used_e[problem.edges[k].enterprise as usize] += 1;
-        used_r[problem.edges[k].result as usize] += 1;
-    }
-    for (k, e) in problem.edges.iter().enumerate() {
-        let (i, j) = (e.enterprise as usize, e.result as usize);
-        if !selected[k]
-            && used_e[i] < problem.enterprise_capacity[i] as u64
-            && used_r[j] < problem.result_capacity[j] as u64
-        {
-            selected[k] = true;
-            used_e[i] += 1;
-            used_r[j] += 1;
-        }
-    }
+    fill_spare_capacity(&problem, &mut selected);
+    let mut meetings = std::mem::take(&mut pairs.forced_meetings);
     for (k, &((e, r), score)) in cand.iter().enumerate() {
         if selected[k] {
             meetings.push(Meeting {
@@ -218,10 +138,167 @@ pub fn solve(instance: &Instance, opts: &SolveOptions) -> Result<Solution, PairE
         stats.enterprises_assigned = served.iter().filter(|&&s| s).count() as u64;
     }
 
-    let unplaced = explain_shortfalls(instance, &idx, &meetings, &forbidden);
+    let unplaced = explain_shortfalls(instance, &idx, &meetings, &pairs.forbidden);
     let plan = fit_and_place(instance, &meetings, opts)?;
     opts.report("done", 1, 1);
+    Ok(to_solution(instance, &meetings, &plan, unplaced, stats))
+}
 
+/// A pair by (enterprise, result) index, with its score.
+type ScoredPair = ((usize, usize), f64);
+
+/// A meeting left without a slot or table: (meeting index, reason).
+type Dropped = (usize, String);
+
+/// The instance's pairs resolved to indices once, so the optimiser and the shortfall
+/// explanation work on integers rather than ids.
+struct IndexedPairs {
+    /// Every scored pair with its score, in input order (ties follow input order).
+    scored: Vec<ScoredPair>,
+    /// Pairs that may never meet.
+    forbidden: HashSet<(usize, usize)>,
+    /// Pairs that always meet.
+    forced: HashSet<(usize, usize)>,
+    /// The forced pairs as meetings, in input order, scored from `scores` (else 0).
+    forced_meetings: Vec<Meeting>,
+    /// Forced meetings per enterprise.
+    forced_e: Vec<u64>,
+    /// Forced meetings per result.
+    forced_r: Vec<u64>,
+}
+
+/// Resolve the ids of `scores`, `forbidden` and `forced` (in that order, so the first
+/// unknown id reported is the same as ever).
+fn index_pairs(instance: &Instance, idx: &Index<'_>) -> Result<IndexedPairs, PairError> {
+    let n = instance.enterprises.len();
+    let m = instance.results.len();
+    let mut score_of: HashMap<(usize, usize), f64> = HashMap::with_capacity(instance.scores.len());
+    let mut scored = Vec::with_capacity(instance.scores.len());
+    for s in &instance.scores {
+        let key = idx.pair(&s.enterprise, &s.result, "scores")?;
+        score_of.insert(key, s.score);
+        scored.push((key, s.score));
+    }
+    let mut forbidden = HashSet::with_capacity(instance.forbidden.len());
+    for (e, r) in &instance.forbidden {
+        forbidden.insert(idx.pair(e, r, "forbidden")?);
+    }
+    let mut forced = HashSet::with_capacity(instance.forced.len());
+    let mut forced_meetings: Vec<Meeting> = Vec::new();
+    let mut forced_e = vec![0u64; n];
+    let mut forced_r = vec![0u64; m];
+    for (e, r) in &instance.forced {
+        let key = idx.pair(e, r, "forced")?;
+        forced.insert(key);
+        forced_e[key.0] += 1;
+        forced_r[key.1] += 1;
+        forced_meetings.push(Meeting {
+            e: key.0,
+            r: key.1,
+            score: score_of.get(&key).copied().unwrap_or(0.0),
+            forced: true,
+        });
+    }
+    Ok(IndexedPairs {
+        scored,
+        forbidden,
+        forced,
+        forced_meetings,
+        forced_e,
+        forced_r,
+    })
+}
+
+/// The candidate pairs (scored, not forbidden, not forced, at or above `min_score`) and the
+/// flow problem over them. Capacities are what the forced pairs leave, capped by the number
+/// of candidates (more can never be used, and it keeps the flow small); enterprises with a
+/// forced pair already count as served.
+fn assignment_problem(
+    instance: &Instance,
+    pairs: &IndexedPairs,
+) -> (Vec<ScoredPair>, AssignProblem) {
+    let n = instance.enterprises.len();
+    let m = instance.results.len();
+    let mut cand: Vec<ScoredPair> = Vec::new();
+    let mut deg_e = vec![0u64; n];
+    let mut deg_r = vec![0u64; m];
+    for &(key, score) in &pairs.scored {
+        if pairs.forbidden.contains(&key)
+            || pairs.forced.contains(&key)
+            || score < instance.min_score
+        {
+            continue;
+        }
+        deg_e[key.0] += 1;
+        deg_r[key.1] += 1;
+        cand.push((key, score));
+    }
+    let rest = |cap: i64, forced: u64, deg: u64| -> u32 {
+        (cap.max(0) as u64)
+            .saturating_sub(forced)
+            .min(deg)
+            .min(u32::MAX as u64 - 1) as u32
+    };
+    let problem = AssignProblem {
+        enterprise_capacity: (0..n)
+            .map(|i| {
+                rest(
+                    instance.enterprises[i].capacity,
+                    pairs.forced_e[i],
+                    deg_e[i],
+                )
+            })
+            .collect(),
+        enterprise_served: pairs.forced_e.iter().map(|&f| f > 0).collect(),
+        result_capacity: (0..m)
+            .map(|j| rest(instance.results[j].capacity, pairs.forced_r[j], deg_r[j]))
+            .collect(),
+        edges: cand
+            .iter()
+            .map(|&((e, r), s)| FlowEdge {
+                enterprise: e as u32,
+                result: r as u32,
+                gain: scaled(s),
+            })
+            .collect(),
+    };
+    (cand, problem)
+}
+
+/// Select, in edge order, every unselected edge whose both ends still have room.
+///
+/// The optimiser has no reason to take zero-gain edges; adding them changes neither the
+/// served enterprises nor the score, but makes "capacity" (or "slots") the true reason for
+/// every remaining shortfall or dropped meeting.
+fn fill_spare_capacity(problem: &AssignProblem, selected: &mut [bool]) {
+    let mut used_e: Vec<u64> = vec![0; problem.enterprise_capacity.len()];
+    let mut used_r: Vec<u64> = vec![0; problem.result_capacity.len()];
+    for (k, _) in selected.iter().enumerate().filter(|(_, s)| **s) {
+        used_e[problem.edges[k].enterprise as usize] += 1;
+        used_r[problem.edges[k].result as usize] += 1;
+    }
+    for (k, e) in problem.edges.iter().enumerate() {
+        let (i, j) = (e.enterprise as usize, e.result as usize);
+        if !selected[k]
+            && used_e[i] < problem.enterprise_capacity[i] as u64
+            && used_r[j] < problem.result_capacity[j] as u64
+        {
+            selected[k] = true;
+            used_e[i] += 1;
+            used_r[j] += 1;
+        }
+    }
+}
+
+/// Turn the plan's meeting indices back into ids, ordered by slot then table, and fill in
+/// the totals with [`summarise`] (the same function organiser edits use, so both agree).
+fn to_solution(
+    instance: &Instance,
+    meetings: &[Meeting],
+    plan: &Plan,
+    unplaced: Vec<Unplaced>,
+    mut stats: Stats,
+) -> Solution {
     let mut pairs: Vec<PlacedPair> = plan
         .placed
         .iter()
@@ -262,7 +339,7 @@ pub fn solve(instance: &Instance, opts: &SolveOptions) -> Result<Solution, PairE
         stats,
     };
     summarise(&mut solution);
-    Ok(solution)
+    solution
 }
 
 /// Recompute `total_score`, `enterprises_served`, `slots_used` and the degree statistic
@@ -288,16 +365,16 @@ struct Plan {
     /// (meeting index, slot, table).
     placed: Vec<(usize, usize, usize)>,
     /// (meeting index, reason).
-    dropped: Vec<(usize, String)>,
+    dropped: Vec<Dropped>,
 }
 
+/// Fit the assigned meetings into the instance's slots and tables: first respect the slots
+/// per participant, then the seats, then colour and seat what is kept.
 fn fit_and_place(
     instance: &Instance,
     meetings: &[Meeting],
     opts: &SolveOptions,
 ) -> Result<Plan, PairError> {
-    let n = instance.enterprises.len();
-    let m = instance.results.len();
     let total = meetings.len();
     opts.report("schedule", 0, total as u64);
     if total == 0 {
@@ -309,10 +386,34 @@ fn fit_and_place(
     // Validated ≥ 1; more than `total` slots or tables are never needed.
     let slots = (instance.slots.max(1) as u64).min(total as u64) as usize;
     let tables = (instance.tables.max(1) as u64).min(total as u64) as usize;
-    let mut dropped: Vec<(usize, String)> = Vec::new();
-    let mut keep: Vec<usize> = (0..total).collect();
+    let (mut keep, mut dropped) = fit_slots(instance, meetings, slots, opts)?;
+    opts.check_cancel()?;
+    fit_seats(
+        meetings,
+        instance.enterprises.len(),
+        &mut keep,
+        &mut dropped,
+        slots,
+        tables,
+    );
+    colour_and_seat(instance, meetings, keep, dropped, tables, opts)
+}
 
-    // 1. Too few slots for some participant: keep the best subset with degree ≤ slots.
+/// Step 1: when some participant has more meetings than there are slots, keep the best
+/// subset with at most `slots` meetings per participant (forced meetings always), exactly,
+/// by the same min-cost flow as the assignment. Returns the kept meeting indices in order
+/// and the dropped ones with their reason.
+fn fit_slots(
+    instance: &Instance,
+    meetings: &[Meeting],
+    slots: usize,
+    opts: &SolveOptions,
+) -> Result<(Vec<usize>, Vec<Dropped>), PairError> {
+    let n = instance.enterprises.len();
+    let m = instance.results.len();
+    let total = meetings.len();
+    let mut dropped: Vec<Dropped> = Vec::new();
+    let mut keep: Vec<usize> = (0..total).collect();
     let mut deg_e = vec![0u64; n];
     let mut deg_r = vec![0u64; m];
     for x in meetings {
@@ -320,145 +421,167 @@ fn fit_and_place(
         deg_r[x.r] += 1;
     }
     let delta = deg_e.iter().chain(&deg_r).copied().max().unwrap_or(0) as usize;
-    if delta > slots {
-        let mut fe = vec![0u64; n];
-        let mut fr = vec![0u64; m];
-        let mut free: Vec<usize> = Vec::new();
-        for (k, x) in meetings.iter().enumerate() {
-            if x.forced {
-                fe[x.e] += 1;
-                fr[x.r] += 1;
-            } else {
-                free.push(k);
-            }
+    if delta <= slots {
+        return Ok((keep, dropped));
+    }
+    let s = slots as u64;
+    let (free, problem) = slot_problem(meetings, &deg_e, &deg_r, s);
+    let sub = assign(
+        &problem,
+        &SolveOptions {
+            cancel: opts.cancel.clone(),
+            progress: None,
+        },
+    )?;
+    // As in `solve`, zero-gain meetings that still fit are kept, so every dropped
+    // meeting has a participant whose slots are really used up.
+    let mut sel = sub.selected;
+    fill_spare_capacity(&problem, &mut sel);
+    let mut chosen = vec![false; total];
+    for (k, x) in meetings.iter().enumerate() {
+        chosen[k] = x.forced;
+    }
+    for (f, &k) in free.iter().enumerate() {
+        chosen[k] = sel[f];
+    }
+    keep.clear();
+    for (k, x) in meetings.iter().enumerate() {
+        if chosen[k] {
+            keep.push(k);
+            continue;
         }
-        let s = slots as u64;
-        let problem = AssignProblem {
-            enterprise_capacity: (0..n)
-                .map(|i| (deg_e[i].min(s) - fe[i].min(s)) as u32)
-                .collect(),
-            enterprise_served: fe.iter().map(|&f| f > 0).collect(),
-            result_capacity: (0..m)
-                .map(|j| (deg_r[j].min(s) - fr[j].min(s)) as u32)
-                .collect(),
-            edges: free
-                .iter()
-                .map(|&k| FlowEdge {
-                    enterprise: meetings[k].e as u32,
-                    result: meetings[k].r as u32,
-                    gain: scaled(meetings[k].score),
-                })
-                .collect(),
+        let (side, id, count) = if deg_e[x.e] > s {
+            (Side::Enterprise, &instance.enterprises[x.e].id, deg_e[x.e])
+        } else {
+            (Side::Result, &instance.results[x.r].id, deg_r[x.r])
         };
-        let sub = assign(
-            &problem,
-            &SolveOptions {
-                cancel: opts.cancel.clone(),
-                progress: None,
-            },
-        )?;
-        // As in `solve`, zero-gain meetings that still fit are kept, so every dropped
-        // meeting has a participant whose slots are really used up.
-        let mut sel = sub.selected;
-        let mut ue = vec![0u32; n];
-        let mut ur = vec![0u32; m];
-        for (f, e) in problem.edges.iter().enumerate() {
-            if sel[f] {
-                ue[e.enterprise as usize] += 1;
-                ur[e.result as usize] += 1;
-            }
-        }
-        for (f, e) in problem.edges.iter().enumerate() {
-            let (i, j) = (e.enterprise as usize, e.result as usize);
-            if !sel[f]
-                && ue[i] < problem.enterprise_capacity[i]
-                && ur[j] < problem.result_capacity[j]
-            {
-                sel[f] = true;
-                ue[i] += 1;
-                ur[j] += 1;
-            }
-        }
-        let mut chosen = vec![false; total];
-        for (k, x) in meetings.iter().enumerate() {
-            chosen[k] = x.forced;
-        }
-        for (f, &k) in free.iter().enumerate() {
-            chosen[k] = sel[f];
-        }
-        keep.clear();
-        for (k, x) in meetings.iter().enumerate() {
-            if chosen[k] {
-                keep.push(k);
-                continue;
-            }
-            let (side, id, count) = if deg_e[x.e] > s {
-                (Side::Enterprise, &instance.enterprises[x.e].id, deg_e[x.e])
-            } else {
-                (Side::Result, &instance.results[x.r].id, deg_r[x.r])
-            };
-            dropped.push((
-                k,
-                format!(
-                    "时段不足：{}“{id}”有 {count} 场会谈，但只有 {slots} 个时段 / not enough time slots: {side} \"{id}\" has {count} meetings but only {slots} slots",
-                    side.zh()
-                ),
-            ));
+        dropped.push((
+            k,
+            format!(
+                "时段不足：{}“{id}”有 {count} 场会谈，但只有 {slots} 个时段 / not enough time slots: {side} \"{id}\" has {count} meetings but only {slots} slots",
+                side.zh()
+            ),
+        ));
+    }
+    Ok((keep, dropped))
+}
+
+/// The flow problem of step 1 over the non-forced meetings (returned by index, in order):
+/// each participant may keep `min(degree, slots)` meetings, less the forced ones, which
+/// are kept regardless; enterprises with a forced meeting already count as served.
+fn slot_problem(
+    meetings: &[Meeting],
+    deg_e: &[u64],
+    deg_r: &[u64],
+    s: u64,
+) -> (Vec<usize>, AssignProblem) {
+    let mut fe = vec![0u64; deg_e.len()];
+    let mut fr = vec![0u64; deg_r.len()];
+    let mut free: Vec<usize> = Vec::new();
+    for (k, x) in meetings.iter().enumerate() {
+        if x.forced {
+            fe[x.e] += 1;
+            fr[x.r] += 1;
+        } else {
+            free.push(k);
         }
     }
-    opts.check_cancel()?;
+    let problem = AssignProblem {
+        enterprise_capacity: (0..deg_e.len())
+            .map(|i| (deg_e[i].min(s) - fe[i].min(s)) as u32)
+            .collect(),
+        enterprise_served: fe.iter().map(|&f| f > 0).collect(),
+        result_capacity: (0..deg_r.len())
+            .map(|j| (deg_r[j].min(s) - fr[j].min(s)) as u32)
+            .collect(),
+        edges: free
+            .iter()
+            .map(|&k| FlowEdge {
+                enterprise: meetings[k].e as u32,
+                result: meetings[k].r as u32,
+                gain: scaled(meetings[k].score),
+            })
+            .collect(),
+    };
+    (free, problem)
+}
 
-    // 2. More meetings than seats: keep forced, then each enterprise's best, then the best.
+/// Step 2: when more meetings are kept than `slots × tables` seats, keep forced meetings,
+/// then each enterprise's best meeting (if it has no forced one, so as many enterprises as
+/// possible stay served), then the best-scoring others; ties by meeting order. The cut
+/// meetings join `dropped`, which stays ordered by meeting index.
+fn fit_seats(
+    meetings: &[Meeting],
+    n: usize,
+    keep: &mut Vec<usize>,
+    dropped: &mut Vec<Dropped>,
+    slots: usize,
+    tables: usize,
+) {
     let seats = slots.saturating_mul(tables);
-    if keep.len() > seats {
-        let mut has_forced = vec![false; n];
-        let mut best: Vec<Option<usize>> = vec![None; n];
-        for &k in &keep {
-            let x = meetings[k];
-            if x.forced {
-                has_forced[x.e] = true;
-            }
-            // `keep` is in (enterprise, result) order, so the first maximum wins ties.
-            match best[x.e] {
-                Some(b) if meetings[b].score >= x.score => {}
-                _ => best[x.e] = Some(k),
-            }
-        }
-        let rank = |k: usize| -> u8 {
-            let x = meetings[k];
-            if x.forced {
-                0
-            } else if !has_forced[x.e] && best[x.e] == Some(k) {
-                1
-            } else {
-                2
-            }
-        };
-        let mut order = keep.clone();
-        order.sort_by(|&a, &b| {
-            rank(a)
-                .cmp(&rank(b))
-                .then(meetings[b].score.total_cmp(&meetings[a].score))
-                .then(a.cmp(&b))
-        });
-        let n_kept = keep.len();
-        let mut cut = vec![false; total];
-        for &k in &order[seats..] {
-            cut[k] = true;
-        }
-        keep.retain(|&k| !cut[k]);
-        for k in order[seats..].iter().copied() {
-            dropped.push((
-                k,
-                format!(
-                    "桌位不足：共 {n_kept} 场会谈，但 {slots} 个时段 × {tables} 张桌只能安排 {seats} 场 / not enough tables: {n_kept} meetings but only {slots} slots x {tables} tables = {seats} seats"
-                ),
-            ));
-        }
-        dropped.sort_by_key(|d| d.0);
+    if keep.len() <= seats {
+        return;
     }
+    let mut has_forced = vec![false; n];
+    let mut best: Vec<Option<usize>> = vec![None; n];
+    for &k in keep.iter() {
+        let x = meetings[k];
+        if x.forced {
+            has_forced[x.e] = true;
+        }
+        // `keep` is in (enterprise, result) order, so the first maximum wins ties.
+        match best[x.e] {
+            Some(b) if meetings[b].score >= x.score => {}
+            _ => best[x.e] = Some(k),
+        }
+    }
+    let rank = |k: usize| -> u8 {
+        let x = meetings[k];
+        if x.forced {
+            0
+        } else if !has_forced[x.e] && best[x.e] == Some(k) {
+            1
+        } else {
+            2
+        }
+    };
+    let mut order = keep.clone();
+    order.sort_by(|&a, &b| {
+        rank(a)
+            .cmp(&rank(b))
+            .then(meetings[b].score.total_cmp(&meetings[a].score))
+            .then(a.cmp(&b))
+    });
+    let n_kept = keep.len();
+    let mut cut = vec![false; meetings.len()];
+    for &k in &order[seats..] {
+        cut[k] = true;
+    }
+    keep.retain(|&k| !cut[k]);
+    for k in order[seats..].iter().copied() {
+        dropped.push((
+            k,
+            format!(
+                "桌位不足：共 {n_kept} 场会谈，但 {slots} 个时段 × {tables} 张桌只能安排 {seats} 场 / not enough tables: {n_kept} meetings but only {slots} slots x {tables} tables = {seats} seats"
+            ),
+        ));
+    }
+    dropped.sort_by_key(|d| d.0);
+}
 
-    // 3. Colour the kept meetings with the fewest slots that fit the tables, balanced.
+/// Step 3: colour the kept meetings with the fewest slots that fit the tables (at least Δ,
+/// at least ⌈meetings / tables⌉), balanced, then give each meeting a table in its slot.
+fn colour_and_seat(
+    instance: &Instance,
+    meetings: &[Meeting],
+    keep: Vec<usize>,
+    dropped: Vec<Dropped>,
+    tables: usize,
+    opts: &SolveOptions,
+) -> Result<Plan, PairError> {
+    let n = instance.enterprises.len();
+    let m = instance.results.len();
+    let total = meetings.len();
     let ends: Vec<(usize, usize)> = keep
         .iter()
         .map(|&k| (meetings[k].e, meetings[k].r))

@@ -311,19 +311,7 @@ impl CorpusModel {
             cache_bytes: 0,
         };
         if model.char_weight > 0.0 {
-            let mut spans = Vec::with_capacity(model.names.len());
-            let mut char_ids = Vec::new();
-            for t in &model.names {
-                let from = char_ids.len() as u32;
-                for (c, _) in with_chars(std::iter::once((&**t, 1.0)), model.char_weight).skip(1) {
-                    if let Some(&cid) = model.ids.get(c) {
-                        char_ids.push(cid);
-                    }
-                }
-                spans.push((from, char_ids.len() as u32));
-            }
-            model.char_span = spans;
-            model.char_ids = char_ids;
+            model.index_term_chars();
         }
         model.term_weight = (0..model.df.len())
             .map(|id| model.base_weight(&model.names[id], model.df[id], stopwords))
@@ -332,65 +320,97 @@ impl CorpusModel {
             model.lsa = model.train(&docs, params);
         }
         if params.cache_docs {
-            // the rows are exactly the features `prepare` collects from the same stored terms
-            // (same order, same sums), so the cached vectors equal a fresh `prepare`
-            let mut cache: HashMap<(ListingKind, i64), (u64, Arc<Prepared>), FxBuild> =
-                HashMap::default();
-            cache.reserve(docs.len());
-            let mut placed: HashMap<SegmentId, Vec<Option<CachedDoc>>, FxBuild> =
-                HashMap::default();
-            let mut bytes = 0usize;
-            let mut by_kind: Vec<(ListingKind, Vec<LatentEntry>)> = Vec::new();
-            for (row, (key, fp, at, listing)) in docs.into_iter().zip(keys) {
-                let p = Arc::new(model.vectorize(row, Vec::new(), stopwords));
-                bytes += std::mem::size_of::<Prepared>()
-                    + std::mem::size_of::<ListingText>()
-                    + 120
-                    + p.terms.len() * 8
-                    + p.semantic.as_ref().map_or(0, |v| v.len() * 4);
-                cache.insert(key, (fp, p.clone()));
-                let slots = placed.entry(at.segment).or_default();
-                let d = at.doc_id as usize;
-                if slots.len() <= d {
-                    slots.resize(d + 1, None);
-                }
-                let doc = CachedDoc {
-                    listing: Arc::new(listing),
-                    prepared: p,
-                };
-                // only what can be proposed: stage 2 takes published listings alone
-                if let Some(v) = doc
-                    .prepared
-                    .semantic
-                    .as_ref()
-                    .filter(|_| doc.listing.status == "published")
-                {
-                    let kind = doc.listing.kind;
-                    bytes += v.len() * 4 + 64;
-                    let entry = (at, doc.clone());
-                    match by_kind.iter_mut().find(|(k, _)| *k == kind) {
-                        Some((_, list)) => list.push((entry, v.clone())),
-                        None => by_kind.push((kind, vec![(entry, v.clone())])),
-                    }
-                }
-                slots[d] = Some(doc);
-            }
-            if let Some(lsa) = &model.lsa {
-                model.latent = by_kind
-                    .into_iter()
-                    .map(|(k, entries)| (k, LatentSet::new(lsa.dims, entries)))
-                    .collect();
-            }
-            model.kept_per_segment = placed
-                .iter()
-                .map(|(seg, slots)| (*seg, slots.iter().filter(|d| d.is_some()).count() as u64))
-                .collect();
-            model.docs = cache;
-            model.placed = placed;
-            model.cache_bytes = bytes;
+            model.cache_documents(docs, keys, stopwords);
         }
         model.build_time = t0.elapsed();
         Ok(model)
+    }
+
+    /// Fill `char_span` and `char_ids`: for every known term, the ids of its Han characters
+    /// (when it is a multi-character Han word) that are themselves in the vocabulary, so
+    /// `prepare` adds a known term's character features by id, without splitting the term
+    /// and looking its characters up again for every listing.
+    fn index_term_chars(&mut self) {
+        let mut spans = Vec::with_capacity(self.names.len());
+        let mut char_ids = Vec::new();
+        for t in &self.names {
+            let from = char_ids.len() as u32;
+            for (c, _) in with_chars(std::iter::once((&**t, 1.0)), self.char_weight).skip(1) {
+                if let Some(&cid) = self.ids.get(c) {
+                    char_ids.push(cid);
+                }
+            }
+            spans.push((from, char_ids.len() as u32));
+        }
+        self.char_span = spans;
+        self.char_ids = char_ids;
+    }
+
+    /// Keep every listing's vectors (and its metadata without texts), by id and by
+    /// position in its segment, plus the semantic vectors of published listings by kind for
+    /// nearest-neighbour candidates: stage 2 then scores indexed listings from the model
+    /// alone, without reading or analysing stored text.
+    fn cache_documents(
+        &mut self,
+        docs: Vec<Vec<(u32, f32)>>,
+        keys: Vec<((ListingKind, i64), u64, StoredAt, ListingText)>,
+        stopwords: &Stopwords,
+    ) {
+        // the rows are exactly the features `prepare` collects from the same stored terms
+        // (same order, same sums), so the cached vectors equal a fresh `prepare`
+        let mut cache: HashMap<(ListingKind, i64), (u64, Arc<Prepared>), FxBuild> =
+            HashMap::default();
+        cache.reserve(docs.len());
+        let mut placed: HashMap<SegmentId, Vec<Option<CachedDoc>>, FxBuild> = HashMap::default();
+        let mut bytes = 0usize;
+        let mut by_kind: Vec<(ListingKind, Vec<LatentEntry>)> = Vec::new();
+        for (row, (key, fp, at, listing)) in docs.into_iter().zip(keys) {
+            let p = Arc::new(self.vectorize(row, Vec::new(), stopwords));
+            bytes += std::mem::size_of::<Prepared>()
+                + std::mem::size_of::<ListingText>()
+                + 120
+                + p.terms.len() * 8
+                + p.semantic.as_ref().map_or(0, |v| v.len() * 4);
+            cache.insert(key, (fp, p.clone()));
+            let slots = placed.entry(at.segment).or_default();
+            let d = at.doc_id as usize;
+            if slots.len() <= d {
+                slots.resize(d + 1, None);
+            }
+            let doc = CachedDoc {
+                listing: Arc::new(listing),
+                prepared: p,
+            };
+            // only what can be proposed: stage 2 takes published listings alone
+            if let Some(v) = doc
+                .prepared
+                .semantic
+                .as_ref()
+                .filter(|_| doc.listing.status == "published")
+            {
+                let kind = doc.listing.kind;
+                bytes += v.len() * 4 + 64;
+                let entry = (at, doc.clone());
+                match by_kind.iter_mut().find(|(k, _)| *k == kind) {
+                    Some((_, list)) => list.push((entry, v.clone())),
+                    None => by_kind.push((kind, vec![(entry, v.clone())])),
+                }
+            }
+            slots[d] = Some(doc);
+        }
+        if let Some(lsa) = &self.lsa {
+            self.latent = by_kind
+                .into_iter()
+                .map(|(k, entries)| (k, LatentSet::new(lsa.dims, entries)))
+                .collect();
+        }
+        self.kept_per_segment = placed
+            .iter()
+            .map(|(seg, slots)| (*seg, slots.iter().filter(|d| d.is_some()).count() as u64))
+            .collect();
+        self.docs = cache;
+        self.placed = placed;
+        self.cache_bytes = bytes;
     }
 
     /// The vectors of an indexed listing as kept by the model, when `encoded` (its stored

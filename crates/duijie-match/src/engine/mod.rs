@@ -117,6 +117,7 @@ mod corpus;
 mod error;
 pub mod latent;
 mod linalg;
+mod retrieve;
 mod weights;
 
 pub use components::{
@@ -143,11 +144,9 @@ pub struct Highlights {
 
 use duijie_domain::{ListingKind, ListingText};
 use duijie_index::SearchIndex;
-use duijie_index::query::{FieldWeights, SYNONYM_WEIGHT, WeightedTerm};
-use duijie_index::similar::{CandidateFilter, TermVector};
+use duijie_index::similar::TermVector;
 use duijie_text::Stopwords;
 use serde::{Deserialize, Serialize};
-use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock};
 
@@ -776,184 +775,6 @@ impl Matcher {
         })
         .into_iter()
         .collect()
-    }
-
-    /// Stages 1 and 2 on `threads` threads: the best `opts.limit` candidates by score (ties:
-    /// stage-1 order), not explained; `None` when the source has no usable term.
-    fn rescore<'t>(
-        &self,
-        source: &ListingText,
-        terms: impl IntoIterator<Item = (&'t str, f32)>,
-        saved: bool,
-        target: ListingKind,
-        opts: &MatchOptions,
-        threads: usize,
-    ) -> Result<Option<Rescored>, MatchError> {
-        if opts.limit == 0 || opts.limit > MAX_LIMIT {
-            return Err(MatchError::InvalidLimit {
-                value: opts.limit,
-                max: MAX_LIMIT,
-            });
-        }
-        let weights = self.weights.with_overrides(&opts.weights)?;
-        let today = Self::today(opts.today.as_deref())?;
-        let model = self.model()?;
-        let src = model.prepare(terms, &self.stopwords);
-        if src.terms.is_empty() {
-            return Ok(None);
-        }
-        // stage 1: salient terms (+ synonyms) → candidates
-        let mut top: Vec<(String, f64)> = src
-            .terms
-            .iter()
-            .filter_map(|(k, w)| model.name(*k, &src).map(|n| (n.to_string(), f64::from(*w))))
-            .collect();
-        top.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-        top.truncate(self.config.query_terms.max(1));
-        let max = top.first().map_or(1.0, |t| t.1).max(f64::MIN_POSITIVE);
-        let mut qterms: Vec<WeightedTerm> = top
-            .iter()
-            .map(|(t, w)| WeightedTerm {
-                term: t.clone(),
-                weight: (w / max) as f32,
-            })
-            .collect();
-        let synonyms = self.index.synonyms();
-        for (t, w) in &top {
-            for e in synonyms.expand(std::slice::from_ref(t)) {
-                for alt in e.alternatives {
-                    if let [one] = alt.as_slice()
-                        && !qterms.iter().any(|q| &q.term == one)
-                    {
-                        qterms.push(WeightedTerm {
-                            term: one.clone(),
-                            weight: (w / max) as f32 * SYNONYM_WEIGHT,
-                        });
-                    }
-                }
-            }
-        }
-        let mut exclude = opts.exclude.clone();
-        if saved && source.kind == target {
-            exclude.push((source.kind, source.id));
-        }
-        let filter = CandidateFilter {
-            kind: Some(target),
-            status: Some("published".to_string()),
-            industry: opts.filters.industry.clone(),
-            city: opts.filters.city.clone(),
-            zone: opts.filters.zone.clone(),
-            maturity: opts.filters.maturity.clone(),
-            exclude,
-        };
-        let pool = opts
-            .candidates
-            .unwrap_or(self.config.candidates)
-            .clamp(opts.limit, MAX_CANDIDATES);
-        let searcher = self.index.searcher();
-        let fw = FieldWeights {
-            title: 2.0,
-            keywords: 1.5,
-            body: 1.0,
-            org: 0.0,
-        };
-        let mut candidates: Vec<tantivy::DocAddress> = self
-            .index
-            .candidates(&searcher, &qterms, &fw, &filter, pool)?
-            .into_iter()
-            .map(|c| c.addr)
-            .collect();
-        // stage 1b: listings on the same topic in other words, from the semantic space
-        if self.config.latent_candidates > 0
-            && let Some(q) = src.semantic.as_deref()
-        {
-            let ords: HashMap<tantivy::index::SegmentId, u32> = searcher
-                .segment_readers()
-                .iter()
-                .enumerate()
-                .map(|(o, r)| (r.segment_id(), o as u32))
-                .collect();
-            let found: HashSet<tantivy::DocAddress> = candidates.iter().copied().collect();
-            let near = model.nearest(target, q, self.config.latent_candidates, |at, d| {
-                let Some(&ord) = ords.get(&at.segment) else {
-                    return false; // merged away since the model was built
-                };
-                let alive = searcher.segment_reader(ord).alive_bitset();
-                !alive.is_some_and(|a| a.is_deleted(at.doc_id))
-                    && !found.contains(&tantivy::DocAddress::new(ord, at.doc_id))
-                    && filter.accepts(&d.listing)
-            });
-            candidates.extend(near.into_iter().filter_map(|(at, _, _)| {
-                Some(tantivy::DocAddress::new(*ords.get(&at.segment)?, at.doc_id))
-            }));
-        }
-
-        // stage 2: re-score (numbers only, vectors of indexed listings from the model)
-        let src_side = Side {
-            listing: source,
-            prepared: &src,
-            saved,
-        };
-        let rescored = par_map(
-            &candidates,
-            threads,
-            |rank, &addr| -> Result<Option<ScoredCandidate>, MatchError> {
-                // a listing of the model's snapshot is scored from the model alone; one
-                // stored since is read and analysed
-                let (listing, prepared, complete) =
-                    match model.at(self.index.stored_at(&searcher, addr)) {
-                        Some(d) => (d.listing.clone(), d.prepared.clone(), false),
-                        None => {
-                            let stored = self.index.stored_listing(&searcher, addr)?;
-                            let prepared = model
-                                .cached(
-                                    stored.listing.kind,
-                                    stored.listing.id,
-                                    &stored.encoded_terms,
-                                )
-                                .unwrap_or_else(|| {
-                                    Arc::new(model.prepare(stored.terms(), &self.stopwords))
-                                });
-                            (Arc::new(stored.listing), prepared, true)
-                        }
-                    };
-                if listing.status != "published" || listing.kind != target {
-                    return Ok(None);
-                }
-                let cand = Side {
-                    listing: &listing,
-                    prepared: &prepared,
-                    saved: true,
-                };
-                let score = self
-                    .score_pair(&model, &src_side, &cand, &weights, today, false)?
-                    .score;
-                Ok(Some(ScoredCandidate {
-                    rank,
-                    score,
-                    addr,
-                    listing,
-                    complete,
-                    prepared,
-                }))
-            },
-        );
-        let mut scored = Vec::with_capacity(rescored.len());
-        for r in rescored {
-            if let Some(x) = r? {
-                scored.push(x);
-            }
-        }
-        scored.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.rank.cmp(&b.rank)));
-        scored.truncate(opts.limit);
-        Ok(Some(Rescored {
-            model,
-            searcher,
-            source: src,
-            weights,
-            today,
-            top: scored,
-        }))
     }
 
     fn to_match(&self, l: &ListingText, s: Scoring) -> Match {
