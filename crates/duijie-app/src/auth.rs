@@ -1,6 +1,6 @@
 //! Who is calling: an API token's user, a web session's user, the command line, or nobody.
-//! The server resolves the caller of every request through [`caller_of_token`] and
-//! [`caller_of_session`]; services take a [`Caller`] and [`crate::authz`] decides what it
+//! The server resolves the caller of every request through [`user_of_token`] and
+//! [`user_of_session`]; services take a [`Caller`] and [`crate::authz`] decides what it
 //! may do.
 //!
 //! Secrets never reach the store or the logs in clear: passwords are hashed with argon2id,
