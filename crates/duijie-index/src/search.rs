@@ -104,11 +104,26 @@ impl SearchIndex {
     ) -> BTreeMap<String, f32> {
         let f = &self.fields;
         let mut terms = std::collections::BTreeSet::new();
-        query.query_terms(&mut |term, _| {
+        // terms searched on their own (not only as a piece of a phrase)
+        let mut alone = std::collections::BTreeSet::new();
+        query.query_terms(&mut |term, in_phrase| {
             if [f.title, f.body, f.keywords].contains(&term.field()) {
                 terms.insert(term.clone());
+                if !in_phrase {
+                    alone.insert(term.clone());
+                }
             }
         });
+        // A single Han character that the query holds only as a piece of a phrase (a
+        // synonym such as 氢能源 → 氢 能源) is not what the reader asked for: highlighted
+        // alone it would mark 氢 in 临氢, so it is left out of the highlights.
+        let phrase_piece = |t: &tantivy::Term| {
+            !alone.contains(t)
+                && t.value()
+                    .as_str()
+                    .is_some_and(|s| s.chars().count() == 1 && s.chars().all(is_han))
+        };
+        let terms: Vec<tantivy::Term> = terms.into_iter().filter(|t| !phrase_piece(t)).collect();
         let mut weights = BTreeMap::new();
         for term in terms {
             if let Some(text) = term.value().as_str() {
@@ -237,4 +252,9 @@ impl SearchIndex {
             facets: facet_map,
         })
     }
+}
+
+/// A CJK unified ideograph (the characters of Chinese words).
+fn is_han(c: char) -> bool {
+    ('\u{4e00}'..='\u{9fff}').contains(&c) || ('\u{3400}'..='\u{4dbf}').contains(&c)
 }

@@ -507,3 +507,46 @@ fn domain_sentences_are_found_by_whole_words_only() {
     }
     assert!(failures.is_empty(), "{failures:#?}");
 }
+
+#[test]
+fn a_synonym_piece_is_never_highlighted_alone() {
+    // 氢能 has the synonym 氢能源, searched as the phrase 氢 能源: its lone 氢 must not
+    // mark the 氢 of 临氢 in a title that does not say 氢能
+    let dir = tempfile::tempdir().unwrap();
+    let a = analyzer();
+    let syn = Arc::new(Synonyms::parse("氢能 氢能源\n", &a).expect("synonyms"));
+    let idx = SearchIndex::open(
+        dir.path(),
+        a,
+        syn,
+        &IndexOptions {
+            writer_threads: 1,
+            writer_memory: 32 << 20,
+            ..Default::default()
+        },
+    )
+    .expect("open");
+    idx.apply(
+        &[],
+        &[listing(
+            ListingKind::Result,
+            9,
+            "高压临氢设备材料氢脆评价技术",
+            "针对氢能设施安全监测和材料评价手段不足等问题，建立材料氢相容性数据库。",
+        )],
+        1,
+    )
+    .unwrap();
+    let r = idx.search(&req("氢能")).unwrap();
+    assert_eq!(r.total, 1);
+    let h = &r.hits[0].highlights;
+    assert!(!h.title.contains("<mark>"), "lone 氢 in the title: {h:?}");
+    assert!(h.summary.contains("<mark>氢能</mark>"), "{h:?}");
+    // a character the reader typed on its own is still highlighted
+    let r = idx.search(&req("氢")).unwrap();
+    assert!(
+        r.hits[0].highlights.title.contains("<mark>氢</mark>"),
+        "{:?}",
+        r.hits[0].highlights
+    );
+}
