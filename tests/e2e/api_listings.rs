@@ -123,6 +123,32 @@ async fn result_lifecycle_with_organization_and_search() {
     assert_eq!((s, error_code(&e).as_str()), (404, "not_found"));
     let (_, found) = app.get("/api/v1/search?q=制氢").await;
     assert_eq!(found["total"], 0, "deleted listings leave the index");
+    // nor while an account belongs to it (a 409 that names the accounts, never a 500)
+    let (s, u) = app
+        .post(
+            "/api/v1/users",
+            &json!({"email": "member@test.example", "role": "researcher", "organization_id": org_id}),
+        )
+        .await;
+    assert_eq!(s, 201, "{u}");
+    let (s, e) = app
+        .delete_json(&format!("/api/v1/organizations/{org_id}"))
+        .await;
+    assert_eq!((s, error_code(&e).as_str()), (409, "organization_in_use"));
+    assert!(
+        e["error"]["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("账户"),
+        "{e}"
+    );
+    let (s, _) = app
+        .patch(
+            &format!("/api/v1/users/{}", u["id"]),
+            &json!({"organization_id": null}),
+        )
+        .await;
+    assert_eq!(s, 200);
     assert_eq!(
         app.delete(&format!("/api/v1/organizations/{org_id}")).await,
         204

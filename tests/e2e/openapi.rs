@@ -16,6 +16,18 @@ fn resolve<'a>(doc: &'a Value, s: &'a Value) -> &'a Value {
     }
 }
 
+/// The published document, fetched anonymously.
+async fn api_document(app: &TestApp) -> Value {
+    let r = app
+        .anon
+        .get(app.url("/api/openapi.json"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    r.json().await.unwrap()
+}
+
 #[tokio::test]
 async fn every_documented_operation_is_served_and_answers_as_documented() {
     let app = spawn_app().await;
@@ -126,18 +138,89 @@ async fn every_documented_operation_is_served_and_answers_as_documented() {
     assert!(checked >= 80, "only {checked} operations checked");
 }
 
+/// Why a response schema says nothing about the body's fields: a bare `{"type": "object"}`
+/// (or an empty schema), here or in the items of an array or a part of an `allOf`.
+fn bare(doc: &Value, s: &Value, depth: usize) -> Option<String> {
+    let s = resolve(doc, s);
+    if depth > 8 {
+        return None;
+    }
+    let obj = s.as_object()?;
+    if obj.is_empty() {
+        return Some("an empty schema".into());
+    }
+    for parts in ["allOf", "oneOf", "anyOf"] {
+        if let Some(list) = s[parts].as_array() {
+            return list.iter().find_map(|p| bare(doc, p, depth + 1));
+        }
+    }
+    let types: Vec<&str> = match &s["type"] {
+        Value::String(t) => vec![t.as_str()],
+        Value::Array(ts) => ts.iter().filter_map(Value::as_str).collect(),
+        _ => Vec::new(),
+    };
+    if types.contains(&"array") {
+        return match s.get("items") {
+            Some(items) => bare(doc, items, depth + 1).map(|why| format!("items: {why}")),
+            None => Some("an array of anything".into()),
+        };
+    }
+    let has_fields = s["properties"].as_object().is_some_and(|p| !p.is_empty())
+        || s["additionalProperties"].is_object();
+    (types.contains(&"object") && !has_fields).then(|| "a bare object".into())
+}
+
+#[tokio::test]
+async fn every_success_answer_has_a_schema_with_its_fields() {
+    let app = spawn_app().await;
+    let doc = api_document(&app).await;
+    let mut problems = Vec::new();
+    let mut checked = 0;
+    for (path, item) in doc["paths"].as_object().expect("paths") {
+        for (method, op) in item.as_object().unwrap() {
+            for (status, resp) in op["responses"].as_object().expect("responses") {
+                if !status.starts_with('2') {
+                    continue;
+                }
+                let label = format!("{} {path} {status}", method.to_uppercase());
+                let resp = resolve(&doc, resp);
+                let Some(content) = resp["content"].as_object() else {
+                    if status != "204" {
+                        problems.push(format!("{label}: no body documented"));
+                    }
+                    continue;
+                };
+                for (media, spec) in content {
+                    checked += 1;
+                    match spec.get("schema") {
+                        None => problems.push(format!("{label} {media}: no schema")),
+                        Some(schema) if media.contains("json") => {
+                            if let Some(why) = bare(&doc, schema, 0) {
+                                problems.push(format!("{label}: {why}"));
+                            }
+                        }
+                        Some(_) => {}
+                    }
+                }
+            }
+        }
+    }
+    // and every reference names a schema the document defines
+    let text = doc.to_string();
+    for part in text.split("#/components/schemas/").skip(1) {
+        let name = &part[..part.find('"').unwrap_or(part.len())];
+        if doc["components"]["schemas"].get(name).is_none() {
+            problems.push(format!("{name} is referred to but not defined"));
+        }
+    }
+    assert!(checked >= 70, "only {checked} success answers documented");
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
 #[tokio::test]
 async fn the_api_docs_page_lists_every_operation_in_chinese() {
     let app = spawn_app().await;
-    let doc: Value = app
-        .anon
-        .get(app.url("/api/openapi.json"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let doc = api_document(&app).await;
     let r = app.anon.get(app.url("/api/docs")).send().await.unwrap();
     assert_eq!(r.status(), 200);
     assert!(

@@ -219,6 +219,19 @@ pub async fn create_token(
     token_for(ctx, caller, user.id, name).await
 }
 
+/// A new API token with its secret value, shown this once.
+#[derive(Debug, Clone, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct TokenCreated {
+    /// The stored token (never its value).
+    #[serde(flatten)]
+    pub record: ApiToken,
+    /// The token itself.
+    pub token: String,
+    /// That it is shown only this once.
+    pub note: &'static str,
+}
+
 /// Creates a token for a user (the command line creates them for anyone).
 pub async fn token_for(
     ctx: &App,

@@ -15,6 +15,7 @@ pub async fn health(ctx: &App) -> Result<String, AppError> {
 
 /// What the store holds against what the index holds.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct IndexStatus {
     /// Listings in the store by kind (plural).
     pub store: BTreeMap<String, i64>,
@@ -57,6 +58,7 @@ pub async fn index_status(ctx: &App) -> Result<IndexStatus, AppError> {
 
 /// The outcome of a rebuild.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Reindexed {
     /// The latest change the rebuilt index holds.
     pub index_seq: i64,

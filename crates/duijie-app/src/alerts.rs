@@ -17,8 +17,8 @@ use crate::app::App;
 use crate::auth::Caller;
 use crate::codes::Code;
 use crate::error::AppError;
-use duijie_domain::input::Record;
-use duijie_domain::{FieldErrors, ListingKind, ListingText};
+use duijie_domain::input::{Reader, Record};
+use duijie_domain::{FieldErrors, Listed, ListingKind, ListingText};
 use duijie_store::{AttemptOutcome, Delivery, NewAlert, NewSubscription, Subscription};
 pub use duijie_store::{KIND_INDUSTRY_NEEDS, KIND_NEED_MATCHES};
 use serde_json::{Value, json};
@@ -172,162 +172,75 @@ pub struct SubscriptionInput {
     pub webhook_url: Option<String>,
 }
 
-fn as_str(v: &Value) -> Option<String> {
-    match v {
-        Value::String(s) => Some(s.trim().to_string()).filter(|s| !s.is_empty()),
-        _ => None,
-    }
-}
-
-/// Validates the fields of a subscription (JSON body or form). The need's visibility is
-/// checked by [`create`], which knows the caller.
+/// Validates the fields of a subscription (JSON body or form) with the one field reader.
+/// The need's visibility is checked by [`create`], which knows the caller.
 pub fn parse_input(ctx: &App, rec: &Record) -> Result<SubscriptionInput, FieldErrors> {
-    let mut e = FieldErrors::default();
-    for k in rec.keys() {
-        if !["kind", "need_id", "industry", "min_score", "webhook_url"].contains(&k.as_str()) {
-            e.push(
-                k.clone(),
-                "unknown_field",
-                format!("未知字段“{k}”，可用：kind, need_id, industry, min_score, webhook_url"),
-                format!("unknown field '{k}': use kind, need_id, industry, min_score, webhook_url"),
-            );
-        }
-    }
-    // a field given with a value (forms send empty fields, which count as absent)
-    let present = |k: &str| {
-        rec.get(k)
-            .is_some_and(|v| !v.is_null() && !v.as_str().is_some_and(|s| s.trim().is_empty()))
-    };
-    let kinds = KINDS.iter().map(|(c, _)| *c).collect::<Vec<_>>().join(", ");
-    let kind = match rec.get("kind").and_then(as_str) {
-        Some(k) if KINDS.iter().any(|(c, _)| *c == k) => Some(k),
-        Some(k) => {
-            e.push(
-                "kind",
-                "invalid",
-                format!("提醒类型“{k}”无效，可选：{kinds}"),
-                format!("kind '{k}' is not one of: {kinds}"),
-            );
-            None
-        }
-        None => {
-            e.push(
-                "kind",
-                "required",
-                format!("请选择提醒类型：{kinds}"),
-                format!("kind is required: {kinds}"),
-            );
-            None
-        }
-    };
+    let mut r = Reader::new(rec);
+    let kind = r.choice_or("kind", KINDS, None);
     let mut out = SubscriptionInput {
-        kind: kind.clone().unwrap_or_default(),
+        kind: kind.unwrap_or_default().to_string(),
         need_id: None,
         industry: None,
         min_score: None,
         webhook_url: None,
     };
-    let only_for = |e: &mut FieldErrors, field: &str, k: &str| {
-        e.push(
-            field.to_string(),
-            "not_applicable",
-            format!("{field} 只适用于 {k} 类型的提醒"),
-            format!("{field} applies to {k} alerts only"),
-        );
-    };
-    match kind.as_deref() {
+    match kind {
         Some(KIND_NEED_MATCHES) => {
-            match rec.get("need_id").filter(|v| !v.is_null()) {
-                None => e.push(
+            let given = r.raw("need_id").is_some();
+            out.need_id = r.int("need_id", 1, i64::MAX);
+            if !given {
+                r.error(
                     "need_id",
                     "required",
                     "请指定要跟踪的技术需求（need_id）",
                     "need_id is required for need_matches",
-                ),
-                Some(v) => {
-                    let n = v
-                        .as_i64()
-                        .or_else(|| v.as_str().and_then(|s| s.trim().parse().ok()));
-                    match n {
-                        Some(n) if n > 0 => out.need_id = Some(n),
-                        _ => e.push(
-                            "need_id",
-                            "invalid",
-                            format!("need_id 应为正整数，收到 {v}"),
-                            format!("need_id must be a positive integer, got {v}"),
-                        ),
-                    }
-                }
+                );
             }
-            match rec
-                .get("min_score")
-                .filter(|v| !v.is_null() && *v != &json!(""))
-            {
-                None => out.min_score = Some(ctx.settings.alerts.default_min_score),
-                Some(v) => {
-                    let n = v
-                        .as_f64()
-                        .or_else(|| v.as_str().and_then(|s| s.trim().parse().ok()));
-                    match n {
-                        Some(n) if n.is_finite() && (0.0..=1.0).contains(&n) => {
-                            out.min_score = Some(n)
-                        }
-                        _ => e.push(
-                            "min_score",
-                            "out_of_range",
-                            format!("最低匹配度 min_score 应为 0 到 1 之间的数，收到 {v}"),
-                            format!("min_score must be a number from 0 to 1, got {v}"),
-                        ),
-                    }
-                }
-            }
-            if present("industry") {
-                only_for(&mut e, "industry", KIND_INDUSTRY_NEEDS);
-            }
+            let default = ctx.settings.alerts.default_min_score;
+            out.min_score = Some(r.float_or("min_score", default, 0.0, 1.0));
+            only_for(&mut r, &["industry"], KIND_INDUSTRY_NEEDS);
         }
         Some(KIND_INDUSTRY_NEEDS) => {
-            match rec.get("industry").and_then(as_str) {
-                None => e.push(
+            let given = r.raw("industry").is_some();
+            out.industry = r.industry(&ctx.vocab);
+            if !given {
+                r.error(
                     "industry",
                     "required",
                     "请选择行业（industry）",
                     "industry is required for industry_needs",
-                ),
-                Some(i) => match ctx.vocab.resolve_industry(&i) {
-                    Some(code) => out.industry = Some(code),
-                    None => e.push(
-                        "industry",
-                        "invalid",
-                        format!("行业“{i}”不在行业目录中"),
-                        format!("industry '{i}' is not in the vocabulary"),
-                    ),
-                },
+                );
             }
-            for f in ["need_id", "min_score"] {
-                if present(f) {
-                    only_for(&mut e, f, KIND_NEED_MATCHES);
-                }
+            only_for(&mut r, &["need_id", "min_score"], KIND_NEED_MATCHES);
+        }
+        _ => {
+            // the kind is missing or wrong (already an error): the other fields are known
+            for f in ["need_id", "industry", "min_score"] {
+                r.raw(f);
             }
         }
-        _ => {}
     }
-    match rec.get("webhook_url").filter(|v| !v.is_null()) {
-        None => {}
-        Some(Value::String(s)) if s.trim().is_empty() => {}
-        Some(Value::String(s)) => {
-            match check_webhook_url(s.trim(), ctx.settings.alerts.allow_private_targets) {
-                Ok(u) => out.webhook_url = Some(u),
-                Err((zh, en)) => e.push("webhook_url", "invalid", zh, en),
-            }
+    if let Some(url) = r.text("webhook_url", 2000, false) {
+        match check_webhook_url(&url, ctx.settings.alerts.allow_private_targets) {
+            Ok(u) => out.webhook_url = Some(u),
+            Err((zh, en)) => r.error("webhook_url", "invalid", zh, en),
         }
-        Some(v) => e.push(
-            "webhook_url",
-            "invalid",
-            format!("webhook_url 应为文本，收到 {v}"),
-            format!("webhook_url must be a string, got {v}"),
-        ),
     }
-    e.into_result(out)
+    r.finish().into_result(out)
+}
+
+/// Fields given that only another kind of alert takes.
+fn only_for(r: &mut Reader<'_>, fields: &[&'static str], kind: &str) {
+    for &field in fields {
+        if r.raw(field).is_some() {
+            r.error(
+                field,
+                "not_applicable",
+                format!("{field} 只适用于 {kind} 类型的提醒"),
+                format!("{field} applies to {kind} alerts only"),
+            );
+        }
+    }
 }
 
 // ---------------------------------------------------------------------------------------
@@ -343,6 +256,59 @@ pub fn to_json(s: &Subscription) -> Value {
     json!(s)
 }
 
+/// A new subscription with its signing secret, shown this once (the receiver verifies
+/// `X-Duijie-Signature` with it).
+#[derive(Debug, Clone, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SubscriptionCreated {
+    /// The subscription.
+    #[serde(flatten)]
+    pub subscription: Subscription,
+    /// The signing secret.
+    pub secret: String,
+}
+
+/// One delivery of a subscription with its payload and every attempt.
+#[derive(Debug, Clone, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct DeliveryEntry {
+    /// Store id.
+    pub id: i64,
+    /// Subscription.
+    pub subscription_id: i64,
+    /// What was announced (one delivery per key).
+    pub dedup_key: String,
+    /// Sent as `X-Duijie-Delivery`.
+    pub delivery_key: String,
+    /// The JSON that was posted.
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    pub payload: Value,
+    /// `pending`, `delivered` or `failed`.
+    pub status: String,
+    /// Attempts made.
+    pub attempts: i64,
+    /// Next try, RFC 3339.
+    pub next_attempt_at: String,
+    /// Last failure.
+    pub last_error: Option<String>,
+    /// RFC 3339.
+    pub delivered_at: Option<String>,
+    /// RFC 3339.
+    pub created_at: String,
+    /// Every attempt, oldest first.
+    pub attempt_log: Vec<duijie_store::Attempt>,
+}
+
+/// The latest deliveries of a subscription.
+#[derive(Debug, Clone, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct DeliveryLog {
+    /// Subscription.
+    pub subscription_id: i64,
+    /// Newest first.
+    pub items: Vec<DeliveryEntry>,
+}
+
 /// Creates a subscription for the signed-in caller. Returns it and its signing secret,
 /// which is shown this once.
 pub async fn create(
@@ -355,10 +321,7 @@ pub async fn create(
     if let Some(need_id) = input.need_id {
         // the need must be one the caller may see: published, or their organisation's
         let visible = match ctx.store.need(need_id).await {
-            Ok(n) => {
-                n.status == "published"
-                    || crate::authz::sees_unpublished(caller, n.organization.map(|o| o.id))
-            }
+            Ok(n) => n.is_published() || crate::authz::sees_unpublished(caller, n.owner_id()),
             Err(duijie_store::StoreError::NotFound { .. }) => false,
             Err(e) => return Err(e.into()),
         };
@@ -482,24 +445,35 @@ pub async fn deliveries(
     caller: &Caller,
     id: i64,
     limit: i64,
-) -> Result<Value, AppError> {
+) -> Result<DeliveryLog, AppError> {
     let s = owned(ctx, caller, id).await?;
     let ds = ctx.store.deliveries(s.id, limit).await?;
     let ids: Vec<i64> = ds.iter().map(|d| d.id).collect();
-    let mut by_delivery: BTreeMap<i64, Vec<Value>> = BTreeMap::new();
+    let mut by_delivery: BTreeMap<i64, Vec<duijie_store::Attempt>> = BTreeMap::new();
     for a in ctx.store.attempts(&ids).await? {
-        by_delivery.entry(a.delivery_id).or_default().push(json!(a));
+        by_delivery.entry(a.delivery_id).or_default().push(a);
     }
-    let items: Vec<Value> = ds
-        .iter()
-        .map(|d| {
-            let mut v = json!(d);
-            v["payload"] = serde_json::from_str(&d.payload).unwrap_or(Value::Null);
-            v["attempt_log"] = json!(by_delivery.remove(&d.id).unwrap_or_default());
-            v
+    let items = ds
+        .into_iter()
+        .map(|d| DeliveryEntry {
+            payload: serde_json::from_str(&d.payload).unwrap_or(Value::Null),
+            attempt_log: by_delivery.remove(&d.id).unwrap_or_default(),
+            id: d.id,
+            subscription_id: d.subscription_id,
+            dedup_key: d.dedup_key,
+            delivery_key: d.delivery_key,
+            status: d.status,
+            attempts: d.attempts,
+            next_attempt_at: d.next_attempt_at,
+            last_error: d.last_error,
+            delivered_at: d.delivered_at,
+            created_at: d.created_at,
         })
         .collect();
-    Ok(json!({"subscription_id": s.id, "items": items}))
+    Ok(DeliveryLog {
+        subscription_id: s.id,
+        items,
+    })
 }
 
 // ---------------------------------------------------------------------------------------
@@ -628,7 +602,7 @@ pub async fn evaluate_once(ctx: &App) -> Result<bool, AppError> {
 }
 
 fn published(v: Vec<ListingText>) -> Vec<ListingText> {
-    v.into_iter().filter(|l| l.status == "published").collect()
+    v.into_iter().filter(Listed::is_published).collect()
 }
 
 fn listing_json(l: &ListingText) -> Value {
@@ -984,6 +958,7 @@ pub async fn unread(ctx: &App, caller: &Caller) -> i64 {
 
 /// A page of the caller's in-app notifications, newest first, with the unread count.
 #[derive(Debug, Clone, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct NotificationPage {
     /// The notifications.
     #[serde(flatten)]

@@ -21,6 +21,7 @@ use std::collections::BTreeMap;
 
 /// An entry as the API shows it: the stored entry plus Chinese labels.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct EntryView {
     /// The entry.
     #[serde(flatten)]
@@ -41,6 +42,7 @@ pub struct EntryView {
 
 /// One change as shown.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ChangeView {
     /// The change.
     #[serde(flatten)]
@@ -879,6 +881,7 @@ pub fn csv(ctx: &App, entries: &[LedgerEntry]) -> Result<Vec<u8>, AppError> {
 
 /// One problem with one row of an import.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = LedgerRowError))]
 pub struct RowError {
     /// 1-based line (the header is line 1).
     pub line: u64,
@@ -888,6 +891,7 @@ pub struct RowError {
 
 /// What an import did.
 #[derive(Debug, Clone, Default, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = LedgerImportReport))]
 pub struct ImportReport {
     /// New entries filed.
     pub created: u64,

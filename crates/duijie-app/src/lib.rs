@@ -28,6 +28,8 @@ pub mod listings;
 pub mod matching;
 pub mod metrics;
 pub mod quality;
+#[cfg(feature = "openapi")]
+pub mod schema;
 pub mod search;
 pub mod settings;
 pub mod solver;

@@ -7,7 +7,7 @@ use crate::auth::Caller;
 use crate::authz::{self, Action};
 use crate::error::AppError;
 pub use duijie_domain::Organization;
-use duijie_domain::{ListingKind, Redact, Viewer, input};
+use duijie_domain::{Listed, ListingKind, Redact, Viewer, input};
 use duijie_store::Draft;
 pub use duijie_store::{ListFilter, Page};
 use serde_json::{Map, Value};
@@ -57,21 +57,57 @@ pub fn validate(ctx: &App, entity: Entity, rec: &input::Record) -> Result<Draft,
     })
 }
 
-/// Reads one record as JSON, with contact details only for viewers allowed to see them.
-pub async fn get(ctx: &App, entity: Entity, id: i64, viewer: Viewer) -> Result<Value, AppError> {
-    let v = match entity {
-        Entity::Organization => serde_json::to_value(ctx.store.organization(id).await?),
+/// Reads one record as JSON for `caller`: contact details only for viewers allowed to see
+/// them, and an unpublished listing only for its own organisation and the programme's
+/// keepers. For everyone else it does not exist (404, as for an unknown id).
+pub async fn get(ctx: &App, entity: Entity, id: i64, caller: &Caller) -> Result<Value, AppError> {
+    let (v, listed) = load(ctx, entity, id, caller.viewer()).await?;
+    if let Some((false, owner)) = listed
+        && !authz::sees_unpublished(caller, owner)
+    {
+        return Err(AppError::not_found(
+            entity.label_zh(),
+            entity.label_en(),
+            id,
+        ));
+    }
+    Ok(v)
+}
+
+/// Reads one record as JSON for `viewer`, whoever may see it (after a write, for the writer).
+async fn record(ctx: &App, entity: Entity, id: i64, viewer: Viewer) -> Result<Value, AppError> {
+    Ok(load(ctx, entity, id, viewer).await?.0)
+}
+
+/// One record as JSON and, for a listing, whether it is published and whose it is.
+async fn load(
+    ctx: &App,
+    entity: Entity,
+    id: i64,
+    viewer: Viewer,
+) -> Result<(Value, Option<(bool, Option<i64>)>), AppError> {
+    let (v, listed) = match entity {
+        Entity::Organization => (
+            serde_json::to_value(ctx.store.organization(id).await?),
+            None,
+        ),
         Entity::Listing(ListingKind::Result) => {
-            serde_json::to_value(ctx.store.result(id).await?.redact_for(viewer))
+            let r = ctx.store.result(id).await?;
+            let listed = (r.is_published(), r.owner_id());
+            (serde_json::to_value(r.redact_for(viewer)), Some(listed))
         }
         Entity::Listing(ListingKind::Need) => {
-            serde_json::to_value(ctx.store.need(id).await?.redact_for(viewer))
+            let n = ctx.store.need(id).await?;
+            let listed = (n.is_published(), n.owner_id());
+            (serde_json::to_value(n.redact_for(viewer)), Some(listed))
         }
         Entity::Listing(ListingKind::Expert) => {
-            serde_json::to_value(ctx.store.expert(id).await?.redact_for(viewer))
+            let e = ctx.store.expert(id).await?;
+            let listed = (e.is_published(), e.owner_id());
+            (serde_json::to_value(e.redact_for(viewer)), Some(listed))
         }
     };
-    v.map_err(|e| AppError::Internal(e.to_string()))
+    Ok((v.map_err(|e| AppError::Internal(e.to_string()))?, listed))
 }
 
 /// Lists records as a JSON page.
@@ -134,7 +170,7 @@ pub async fn create(
     let draft = validate(ctx, entity, &rec)?;
     let id = ctx.store.create(&draft).await?;
     ctx.make_searchable().await?;
-    let after = get(ctx, entity, id, Viewer::SignedIn).await?;
+    let after = record(ctx, entity, id, Viewer::SignedIn).await?;
     crate::audit::record(
         ctx,
         caller,
@@ -145,13 +181,13 @@ pub async fn create(
         Some(&after),
     )
     .await;
-    get(ctx, entity, id, caller.viewer()).await
+    record(ctx, entity, id, caller.viewer()).await
 }
 
 /// The stored record in the shape of input, so a PATCH can be merged onto it and the
 /// result validated as a whole.
 async fn as_input(ctx: &App, entity: Entity, id: i64) -> Result<input::Record, AppError> {
-    let mut v = get(ctx, entity, id, Viewer::SignedIn).await?;
+    let mut v = record(ctx, entity, id, Viewer::SignedIn).await?;
     let Some(obj) = v.as_object_mut() else {
         return Err(AppError::Internal("record is not an object".into()));
     };
@@ -188,7 +224,7 @@ pub async fn patch(
     if let Entity::Listing(_) = entity {
         authz::pin_organization(caller, &mut patch, false)?;
     }
-    let before = get(ctx, entity, id, Viewer::SignedIn).await?;
+    let before = record(ctx, entity, id, Viewer::SignedIn).await?;
     let mut base = as_input(ctx, entity, id).await?;
     if patch.contains_key("trl") && !patch.contains_key("maturity") {
         base.remove("maturity");
@@ -209,7 +245,7 @@ pub async fn patch(
     let draft = validate(ctx, entity, &base)?;
     ctx.store.update(id, &draft).await?;
     ctx.make_searchable().await?;
-    let after = get(ctx, entity, id, Viewer::SignedIn).await?;
+    let after = record(ctx, entity, id, Viewer::SignedIn).await?;
     crate::audit::record(
         ctx,
         caller,
@@ -220,7 +256,7 @@ pub async fn patch(
         Some(&after),
     )
     .await;
-    get(ctx, entity, id, caller.viewer()).await
+    record(ctx, entity, id, caller.viewer()).await
 }
 
 /// Deletes a record.
@@ -230,7 +266,7 @@ pub async fn delete(ctx: &App, caller: &Caller, entity: Entity, id: i64) -> Resu
         Entity::Listing(k) => Action::EditListing(k, id),
     };
     authz::authorize(ctx, caller, action).await?;
-    let before = get(ctx, entity, id, Viewer::SignedIn).await?;
+    let before = record(ctx, entity, id, Viewer::SignedIn).await?;
     match entity {
         Entity::Organization => ctx.store.delete_organization(id).await?,
         Entity::Listing(k) => ctx.store.delete_listing(k, id).await?,

@@ -19,6 +19,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 /// Progress toward one target.
 #[derive(Debug, Clone, Serialize, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Progress {
     /// `universities`, `enterprises`, `experts`, `results`.
     pub code: &'static str,
@@ -34,6 +35,7 @@ pub struct Progress {
 
 /// Figures of one group (zone, city, industry, month).
 #[derive(Debug, Clone, Default, Serialize, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Group {
     /// Code (zone code, city, industry code, `YYYY-MM`).
     pub key: String,
@@ -53,6 +55,7 @@ pub struct Group {
 
 /// The zone × industry table: entries that reached a meeting.
 #[derive(Debug, Clone, Default, Serialize, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Heat {
     /// Row keys and labels (zones, then 省外/未填).
     pub rows: Vec<(String, String)>,
@@ -66,6 +69,7 @@ pub struct Heat {
 
 /// Everything the dashboard shows.
 #[derive(Debug, Clone, Default, Serialize, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = ProgrammeStats))]
 pub struct Stats {
     /// Progress toward the four targets.
     pub targets: Vec<Progress>,

@@ -77,7 +77,13 @@ pub fn canonicalize(record: Record) -> Record {
     out
 }
 
-struct Reader<'a> {
+/// Reads the fields of one JSON object and collects every problem: the one field reader of
+/// every input path (listings, events, preferences, schedule edits, the ledger, alerts), so
+/// one rule holds everywhere. Text is trimmed, an empty string is absent, a number is
+/// accepted as text (spreadsheets), lengths count characters, control characters are
+/// refused (and line breaks outside multi-line fields), closed choices accept the code,
+/// the Chinese label or any `/`-separated alias, and fields nobody read are refused.
+pub struct Reader<'a> {
     rec: &'a Record,
     used: BTreeSet<&'static str>,
     errors: FieldErrors,
@@ -87,13 +93,16 @@ fn char_len(s: &str) -> usize {
     s.chars().count()
 }
 
-fn has_control(s: &str) -> bool {
+/// Whether text holds a control character other than a line break or a tab (refused by
+/// every input path).
+pub fn has_control(s: &str) -> bool {
     s.chars()
         .any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t')
 }
 
 impl<'a> Reader<'a> {
-    fn new(rec: &'a Record) -> Self {
+    /// A reader of `rec`.
+    pub fn new(rec: &'a Record) -> Self {
         Reader {
             rec,
             used: BTreeSet::new(),
@@ -101,7 +110,8 @@ impl<'a> Reader<'a> {
         }
     }
 
-    fn raw(&mut self, name: &'static str) -> Option<&'a Value> {
+    /// The field's value, marking it read; null and blank text are absent.
+    pub fn raw(&mut self, name: &'static str) -> Option<&'a Value> {
         self.used.insert(name);
         match self.rec.get(name) {
             None | Some(Value::Null) => None,
@@ -110,7 +120,9 @@ impl<'a> Reader<'a> {
         }
     }
 
-    fn text(&mut self, name: &'static str, max: usize, multiline: bool) -> Option<String> {
+    /// Optional text: trimmed, at most `max` characters, no control characters (nor line
+    /// breaks unless `multiline`); a number is taken as its text.
+    pub fn text(&mut self, name: &'static str, max: usize, multiline: bool) -> Option<String> {
         let v = self.raw(name)?;
         let s = match v {
             Value::String(s) => s.trim().to_string(),
@@ -147,7 +159,8 @@ impl<'a> Reader<'a> {
         Some(s)
     }
 
-    fn required_text(&mut self, name: &'static str, max: usize, multiline: bool) -> String {
+    /// Like [`Reader::text`], and an absent field is an error (answered as empty).
+    pub fn required_text(&mut self, name: &'static str, max: usize, multiline: bool) -> String {
         let present = self.raw(name).is_some();
         match self.text(name, max, multiline) {
             Some(s) => s,
@@ -165,7 +178,8 @@ impl<'a> Reader<'a> {
         }
     }
 
-    fn list(&mut self, name: &'static str, max_items: usize, max_len: usize) -> Vec<String> {
+    /// A list of short texts: a JSON array, or one string separated by `;；、|,，`.
+    pub fn list(&mut self, name: &'static str, max_items: usize, max_len: usize) -> Vec<String> {
         let Some(v) = self.raw(name) else {
             return Vec::new();
         };
@@ -243,7 +257,8 @@ impl<'a> Reader<'a> {
         out
     }
 
-    fn int(&mut self, name: &'static str, min: i64, max: i64) -> Option<i64> {
+    /// An optional whole number in `min..=max` (a string of digits is accepted).
+    pub fn int(&mut self, name: &'static str, min: i64, max: i64) -> Option<i64> {
         let v = self.raw(name)?;
         let n = match v {
             Value::Number(n) => n.as_i64().or_else(|| {
@@ -277,7 +292,8 @@ impl<'a> Reader<'a> {
         }
     }
 
-    fn choice(
+    /// An optional closed choice: code, Chinese label or `/`-separated alias → code.
+    pub fn choice(
         &mut self,
         name: &'static str,
         table: &[(&'static str, &'static str)],
@@ -314,7 +330,8 @@ impl<'a> Reader<'a> {
         }
     }
 
-    fn choices(
+    /// Several closed choices (a list), duplicates dropped.
+    pub fn choices(
         &mut self,
         name: &'static str,
         table: &[(&'static str, &'static str)],
@@ -344,7 +361,8 @@ impl<'a> Reader<'a> {
         out
     }
 
-    fn industry(&mut self, vocab: &Vocabulary) -> Option<String> {
+    /// An optional industry: code or Chinese name (or one of its 、-separated parts).
+    pub fn industry(&mut self, vocab: &Vocabulary) -> Option<String> {
         let v = self.raw("industry")?;
         let Value::String(s) = v else {
             self.errors.push(
@@ -482,9 +500,86 @@ impl<'a> Reader<'a> {
         Contact { name, phone, email }
     }
 
-    fn finish(mut self) -> FieldErrors {
+    /// An integer with a default for an absent field; an invalid one is an error and
+    /// counts as the default.
+    pub fn int_or(&mut self, name: &'static str, default: i64, min: i64, max: i64) -> i64 {
+        self.int(name, min, max).unwrap_or(default)
+    }
+
+    /// A finite number with a default for an absent field; an invalid one is an error and
+    /// counts as the default.
+    pub fn float_or(&mut self, name: &'static str, default: f64, min: f64, max: f64) -> f64 {
+        let Some(v) = self.raw(name) else {
+            return default;
+        };
+        let n = match v {
+            Value::Number(n) => n.as_f64(),
+            Value::String(s) => s.trim().parse::<f64>().ok(),
+            _ => None,
+        };
+        match n {
+            Some(n) if n.is_finite() && (min..=max).contains(&n) => n,
+            Some(n) => {
+                self.errors.push(
+                    name,
+                    "out_of_range",
+                    format!("{name} 应为 {min} 到 {max} 之间的数，收到 {n}"),
+                    format!("{name} must be a number from {min} to {max}, got {n}"),
+                );
+                default
+            }
+            None => {
+                self.errors.push(
+                    name,
+                    "invalid_type",
+                    format!("{name} 应为数字"),
+                    format!("{name} must be a number"),
+                );
+                default
+            }
+        }
+    }
+
+    /// A closed choice with a default; without a default an absent field is an error.
+    pub fn choice_or(
+        &mut self,
+        name: &'static str,
+        table: &[(&'static str, &'static str)],
+        default: Option<&'static str>,
+    ) -> Option<&'static str> {
+        let present = self.raw(name).is_some();
+        match self.choice(name, table) {
+            Some(code) => vocab::resolve(table, &code),
+            None if !present && default.is_none() => {
+                self.errors.push(
+                    name,
+                    "required",
+                    format!("{name} 为必填项，可选：{}", vocab::choices(table)),
+                    format!("{name} is required: {}", vocab::choices(table)),
+                );
+                None
+            }
+            None if present => None,
+            None => default,
+        }
+    }
+
+    /// Records a problem found by the caller's own checks.
+    pub fn error(
+        &mut self,
+        field: impl Into<String>,
+        code: &'static str,
+        zh: impl AsRef<str>,
+        en: impl AsRef<str>,
+    ) {
+        self.errors.push(field, code, zh, en);
+    }
+
+    /// Refuses fields nobody read, except `ignore` (read-only fields a client may send
+    /// back), and returns every problem.
+    pub fn finish_ignoring(mut self, ignore: &[&str]) -> FieldErrors {
         for k in self.rec.keys() {
-            if !self.used.contains(k.as_str()) {
+            if !self.used.contains(k.as_str()) && !ignore.contains(&k.as_str()) {
                 self.errors.push(
                     k.clone(),
                     "unknown_field",
@@ -494,6 +589,11 @@ impl<'a> Reader<'a> {
             }
         }
         self.errors
+    }
+
+    /// Refuses fields nobody read and returns every problem.
+    pub fn finish(self) -> FieldErrors {
+        self.finish_ignoring(&[])
     }
 }
 

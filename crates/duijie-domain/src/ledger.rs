@@ -157,7 +157,8 @@ pub fn valid_date(s: &str) -> bool {
 }
 
 /// An optional text field of a JSON object: trimmed, empty as absent, at most `max`
-/// characters, otherwise an error for `key`.
+/// characters, no control characters (`input::has_control`, the rule of every input path),
+/// otherwise an error for `key`.
 pub fn text_field(
     obj: &Map<String, Value>,
     key: &str,
@@ -173,6 +174,17 @@ pub fn text_field(
                 "too_long",
                 format!("最多 {max} 个字"),
                 format!("at most {max} characters"),
+            );
+            None
+        }
+        // the rule of every input path: no control characters (line breaks and tabs are
+        // text; notes and reasons may have several lines)
+        Some(Value::String(s)) if crate::input::has_control(s) => {
+            errors.push(
+                key,
+                "invalid_characters",
+                "含有不允许的控制字符",
+                "contains control characters",
             );
             None
         }

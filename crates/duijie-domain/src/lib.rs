@@ -27,6 +27,7 @@ pub use vocab::{Vocabulary, label};
     Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
 )]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum ListingKind {
     /// 科技成果.
     Result,

@@ -54,6 +54,7 @@ pub enum OrgRef {
 
 /// Contact details: stored always, shown only to viewers allowed to see them.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Contact {
     /// Contact person.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -75,6 +76,7 @@ impl Contact {
 
 /// A patent attached to a result.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Patent {
     /// Patent number, e.g. `ZL202310123456.7`.
     pub number: String,
@@ -191,6 +193,7 @@ pub struct ExpertDraft {
 
 /// What a listing shows of its organisation.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct OrgSummary {
     /// Store id.
     pub id: i64,
@@ -206,6 +209,7 @@ pub struct OrgSummary {
 
 /// A stored organisation.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Organization {
     /// Store id.
     pub id: i64,
@@ -231,6 +235,7 @@ pub struct Organization {
 
 /// A stored research result.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ResearchResult {
     /// Store id.
     pub id: i64,
@@ -273,6 +278,7 @@ pub struct ResearchResult {
 
 /// A stored technology need.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Need {
     /// Store id.
     pub id: i64,
@@ -311,6 +317,7 @@ pub struct Need {
 
 /// A stored expert profile.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Expert {
     /// Store id.
     pub id: i64,
@@ -368,6 +375,45 @@ macro_rules! redact_contact {
     )*};
 }
 redact_contact!(ResearchResult, Need, Expert);
+
+/// The status code of a listing others can find (搜索、匹配、提醒).
+pub const PUBLISHED: &str = "published";
+
+/// What decides who sees a listing: its status and its owning organisation.
+pub trait Listed {
+    /// Status code.
+    fn status_code(&self) -> &str;
+    /// Owning organisation's store id.
+    fn owner_id(&self) -> Option<i64>;
+    /// Whether others can find it (status `published`).
+    fn is_published(&self) -> bool {
+        self.status_code() == PUBLISHED
+    }
+}
+
+macro_rules! listed {
+    ($($t:ty),*) => {$(
+        impl Listed for $t {
+            fn status_code(&self) -> &str {
+                &self.status
+            }
+            fn owner_id(&self) -> Option<i64> {
+                self.organization.as_ref().map(|o| o.id)
+            }
+        }
+    )*};
+}
+listed!(ResearchResult, Need, ListingText);
+
+/// Expert profiles have no status: they are always published.
+impl Listed for Expert {
+    fn status_code(&self) -> &str {
+        PUBLISHED
+    }
+    fn owner_id(&self) -> Option<i64> {
+        self.organization.as_ref().map(|o| o.id)
+    }
+}
 
 /// The text of a listing that the index and the matcher read, whatever its kind.
 #[derive(Debug, Clone, PartialEq)]

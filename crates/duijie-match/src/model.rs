@@ -114,6 +114,7 @@ pub struct Unseated {
 /// Counters describing a solve (deterministic: no timings).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = SolveStats))]
 pub struct Stats {
     /// Number of enterprises in the instance.
     pub enterprises: u64,

@@ -9,6 +9,7 @@ use sqlx::any::AnyRow;
 
 /// A user as everyone but the password check sees it (never the password hash).
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct User {
     /// Store id.
     pub id: i64,
@@ -47,6 +48,7 @@ pub struct NewUser {
 
 /// An API token as listed (never the token or its hash).
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ApiToken {
     /// Store id.
     pub id: i64,
@@ -85,6 +87,7 @@ pub struct AuditEntry {
 
 /// A recorded change.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AuditRecord {
     /// Sequence number.
     pub id: i64,

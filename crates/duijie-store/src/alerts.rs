@@ -25,6 +25,7 @@ pub const DELIVERY_FAILED: &str = "failed";
 
 /// An alert subscription.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Subscription {
     /// Store id.
     pub id: i64,
@@ -72,6 +73,7 @@ pub struct NewSubscription {
 
 /// One webhook delivery (an alert or a test) and where it stands.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Delivery {
     /// Store id.
     pub id: i64,
@@ -99,6 +101,7 @@ pub struct Delivery {
 
 /// One attempt to deliver.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Attempt {
     /// Store id.
     pub id: i64,
@@ -131,6 +134,7 @@ pub struct AttemptOutcome {
 
 /// An in-app notification.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Notification {
     /// Store id.
     pub id: i64,

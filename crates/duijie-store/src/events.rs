@@ -20,6 +20,7 @@ type Tx<'a> = Transaction<'a, Any>;
 
 /// A break between two time slots.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct EventBreak {
     /// The break follows this many slots (1 ..= slot_count − 1).
     pub after_slot: i64,
@@ -73,6 +74,7 @@ pub struct EventDraft {
 
 /// A stored event.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Event {
     /// Store id.
     pub id: i64,
@@ -155,6 +157,7 @@ pub struct EventFilter {
 
 /// A listing brought to an event.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ParticipantListing {
     /// Kind.
     pub kind: ListingKind,
@@ -172,6 +175,7 @@ pub struct ParticipantListing {
 
 /// An organisation taking part in an event.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Participant {
     /// Store id.
     pub id: i64,
@@ -210,6 +214,7 @@ pub struct PreferenceDraft {
 
 /// A stored preference.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Preference {
     /// Store id.
     pub id: i64,

@@ -18,6 +18,7 @@ type Tx<'a> = Transaction<'a, Any>;
 
 /// One ledger entry with the names it refers to.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LedgerEntry {
     /// Store id.
     pub id: i64,
@@ -82,6 +83,7 @@ pub struct LedgerEntry {
 
 /// One status change.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LedgerChange {
     /// Sequence number.
     pub id: i64,

@@ -15,6 +15,7 @@ type Tx<'a> = Transaction<'a, Any>;
 
 /// One page of a list.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Page<T> {
     /// The records of this page.
     pub items: Vec<T>,
@@ -550,13 +551,16 @@ impl Store {
         Ok(())
     }
 
-    /// Deletes an organisation that no listing refers to.
+    /// Deletes an organisation that no listing and no account refers to.
     pub async fn delete_organization(&self, id: i64) -> Result<(), StoreError> {
         let (_g, mut tx) = self.begin_write().await?;
-        for kind in ListingKind::ALL {
+        // listings and accounts (a foreign key) keep their organisation: refuse, naming them
+        let owners = ListingKind::ALL
+            .iter()
+            .map(|k| (table(*k), format!("条{}", k.label_zh()), k.plural()));
+        for (tbl, zh, en) in owners.chain([("users", "个账户".to_string(), "user accounts")]) {
             let row = sqlx::query(AssertSqlSafe(format!(
-                "SELECT COUNT(*) AS n FROM {} WHERE organization_id = $1",
-                table(kind)
+                "SELECT COUNT(*) AS n FROM {tbl} WHERE organization_id = $1"
             )))
             .bind(id)
             .fetch_one(&mut *tx)
@@ -566,9 +570,7 @@ impl Store {
                 return Err(StoreError::Conflict {
                     code: "organization_in_use",
                     message: format!(
-                        "该单位仍有 {n} 条{}，请先删除或转移 / the organization still owns {n} {}",
-                        kind.label_zh(),
-                        kind.plural()
+                        "该单位仍有 {n} {zh}，请先删除或转移 / the organization still has {n} {en}"
                     ),
                 });
             }

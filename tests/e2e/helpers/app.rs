@@ -130,7 +130,12 @@ impl TestApp {
     }
 
     pub async fn delete(&self, path: &str) -> u16 {
-        send(&self.client, "DELETE", self.url(path), None).await.0
+        self.delete_json(path).await.0
+    }
+
+    /// DELETEs and returns the status and the body (an error's JSON; null for 204).
+    pub async fn delete_json(&self, path: &str) -> (u16, Value) {
+        send(&self.client, "DELETE", self.url(path), None).await
     }
 
     /// POSTs raw bytes with a content type.

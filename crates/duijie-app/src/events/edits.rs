@@ -529,9 +529,15 @@ pub async fn add_pairing(ctx: &App, event_id: i64, rec: &Record) -> Result<Meeti
         result_id,
         expert_id,
     } = PairIds::read(&mut r);
-    let slot = r.raw("slot").is_some().then(|| r.int("slot", 0, 0, 1000));
-    let table = r.raw("table").is_some().then(|| r.int("table", 0, 0, 1000));
-    let mut errors = r.finish(&[]);
+    let slot = r
+        .raw("slot")
+        .is_some()
+        .then(|| r.int_or("slot", 0, 0, 1000));
+    let table = r
+        .raw("table")
+        .is_some()
+        .then(|| r.int_or("table", 0, 0, 1000));
+    let mut errors = r.finish_ignoring(&[]);
     if !errors.is_empty() {
         return Err(AppError::Validation(errors));
     }
@@ -614,7 +620,7 @@ pub async fn patch_pairing(
         None => false,
         Some(Value::Bool(b)) => *b,
         Some(_) => {
-            r.errors.push(
+            r.error(
                 "remove",
                 "invalid_type",
                 "remove 应为 true 或 false",
@@ -623,9 +629,15 @@ pub async fn patch_pairing(
             false
         }
     };
-    let slot = r.raw("slot").is_some().then(|| r.int("slot", 0, 0, 1000));
-    let table = r.raw("table").is_some().then(|| r.int("table", 0, 0, 1000));
-    let mut errors = r.finish(&["id"]);
+    let slot = r
+        .raw("slot")
+        .is_some()
+        .then(|| r.int_or("slot", 0, 0, 1000));
+    let table = r
+        .raw("table")
+        .is_some()
+        .then(|| r.int_or("table", 0, 0, 1000));
+    let mut errors = r.finish_ignoring(&["id"]);
     if remove && (slot.is_some() || table.is_some()) {
         errors.push(
             "remove",
@@ -658,19 +670,19 @@ pub async fn swap_tables(ctx: &App, event_id: i64, rec: &Record) -> Result<Pairi
     let mut r = In::new(rec);
     let need = |r: &mut In, f: &'static str| {
         if r.raw(f).is_none() {
-            r.errors.push(
+            r.error(
                 f,
                 "required",
                 format!("{f} 为必填项"),
                 format!("{f} is required"),
             );
         }
-        r.int(f, 0, 0, 1000)
+        r.int_or(f, 0, 0, 1000)
     };
     let slot = need(&mut r, "slot");
     let table_a = need(&mut r, "table_a");
     let table_b = need(&mut r, "table_b");
-    let errors = r.finish(&[]);
+    let errors = r.finish_ignoring(&[]);
     if !errors.is_empty() {
         return Err(AppError::Validation(errors));
     }

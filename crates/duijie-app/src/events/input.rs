@@ -3,259 +3,10 @@
 use super::*;
 use crate::codes::Code;
 
-/// Reads fields of a JSON object, collecting every problem.
-pub(super) struct In<'a> {
-    pub(super) rec: &'a Record,
-    pub(super) used: BTreeSet<&'static str>,
-    pub(super) errors: FieldErrors,
-}
-
-pub(super) fn has_control(s: &str) -> bool {
-    s.chars()
-        .any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t')
-}
-
-impl<'a> In<'a> {
-    pub(super) fn new(rec: &'a Record) -> Self {
-        In {
-            rec,
-            used: BTreeSet::new(),
-            errors: FieldErrors::default(),
-        }
-    }
-
-    pub(super) fn raw(&mut self, name: &'static str) -> Option<&'a Value> {
-        self.used.insert(name);
-        match self.rec.get(name) {
-            None | Some(Value::Null) => None,
-            Some(Value::String(s)) if s.trim().is_empty() => None,
-            Some(v) => Some(v),
-        }
-    }
-
-    pub(super) fn text(
-        &mut self,
-        name: &'static str,
-        max: usize,
-        multiline: bool,
-    ) -> Option<String> {
-        let v = self.raw(name)?;
-        let Value::String(s) = v else {
-            self.errors.push(
-                name,
-                "invalid_type",
-                format!("{name} 应为文本"),
-                format!("{name} must be a string"),
-            );
-            return None;
-        };
-        let s = s.trim().to_string();
-        let n = s.chars().count();
-        if n > max {
-            self.errors.push(
-                name,
-                "too_long",
-                format!("{name} 过长：{n} 字，最多 {max} 字"),
-                format!("{name} is too long: {n} characters, at most {max}"),
-            );
-            return None;
-        }
-        if has_control(&s) || (!multiline && s.contains(['\n', '\r'])) {
-            self.errors.push(
-                name,
-                "invalid_characters",
-                format!("{name} 含有不允许的控制字符或换行"),
-                format!("{name} contains control characters or line breaks"),
-            );
-            return None;
-        }
-        Some(s)
-    }
-
-    pub(super) fn required_text(&mut self, name: &'static str, max: usize) -> String {
-        let present = self.raw(name).is_some();
-        match self.text(name, max, false) {
-            Some(s) => s,
-            None => {
-                if !present {
-                    self.errors.push(
-                        name,
-                        "required",
-                        format!("{name} 为必填项"),
-                        format!("{name} is required"),
-                    );
-                }
-                String::new()
-            }
-        }
-    }
-
-    pub(super) fn int(&mut self, name: &'static str, default: i64, min: i64, max: i64) -> i64 {
-        let Some(v) = self.raw(name) else {
-            return default;
-        };
-        let n = match v {
-            Value::Number(n) => n.as_i64(),
-            Value::String(s) => s.trim().parse::<i64>().ok(),
-            _ => None,
-        };
-        match n {
-            Some(n) if (min..=max).contains(&n) => n,
-            Some(n) => {
-                self.errors.push(
-                    name,
-                    "out_of_range",
-                    format!("{name} 应在 {min} 到 {max} 之间，收到 {n}"),
-                    format!("{name} must be between {min} and {max}, got {n}"),
-                );
-                default
-            }
-            None => {
-                self.errors.push(
-                    name,
-                    "invalid_type",
-                    format!("{name} 应为整数"),
-                    format!("{name} must be an integer"),
-                );
-                default
-            }
-        }
-    }
-
-    pub(super) fn float(&mut self, name: &'static str, default: f64, min: f64, max: f64) -> f64 {
-        let Some(v) = self.raw(name) else {
-            return default;
-        };
-        let n = match v {
-            Value::Number(n) => n.as_f64(),
-            Value::String(s) => s.trim().parse::<f64>().ok(),
-            _ => None,
-        };
-        match n {
-            Some(n) if n.is_finite() && (min..=max).contains(&n) => n,
-            Some(n) => {
-                self.errors.push(
-                    name,
-                    "out_of_range",
-                    format!("{name} 应在 {min} 到 {max} 之间，收到 {n}"),
-                    format!("{name} must be between {min} and {max}, got {n}"),
-                );
-                default
-            }
-            None => {
-                self.errors.push(
-                    name,
-                    "invalid_type",
-                    format!("{name} 应为数字"),
-                    format!("{name} must be a number"),
-                );
-                default
-            }
-        }
-    }
-
-    pub(super) fn choice(
-        &mut self,
-        name: &'static str,
-        table: &[(&'static str, &'static str)],
-        default: Option<&'static str>,
-    ) -> Option<&'static str> {
-        let present = self.raw(name).is_some();
-        match self.text(name, 50, false) {
-            Some(s) => match resolve(table, &s) {
-                Some(c) => Some(c),
-                None => {
-                    self.errors.push(
-                        name,
-                        "invalid_choice",
-                        format!("{name} 的取值“{s}”无效，可选：{}", choices(table)),
-                        format!("{name} '{s}' is not one of: {}", choices(table)),
-                    );
-                    None
-                }
-            },
-            None if !present && default.is_none() => {
-                self.errors.push(
-                    name,
-                    "required",
-                    format!("{name} 为必填项，可选：{}", choices(table)),
-                    format!("{name} is required: {}", choices(table)),
-                );
-                None
-            }
-            None => default,
-        }
-    }
-
-    pub(super) fn strings(
-        &mut self,
-        name: &'static str,
-        max_items: usize,
-        max_len: usize,
-    ) -> Vec<String> {
-        let Some(v) = self.raw(name) else {
-            return Vec::new();
-        };
-        let items: Vec<Option<String>> = match v {
-            Value::String(s) => s
-                .split([';', '；', '、', '|', ',', '，'])
-                .map(|p| Some(p.trim().to_string()))
-                .filter(|p| p.as_ref().is_some_and(|p| !p.is_empty()))
-                .collect(),
-            Value::Array(a) => a
-                .iter()
-                .map(|x| x.as_str().map(|s| s.trim().to_string()))
-                .collect(),
-            _ => {
-                self.errors.push(
-                    name,
-                    "invalid_type",
-                    format!("{name} 应为文本列表"),
-                    format!("{name} must be a list of strings"),
-                );
-                return Vec::new();
-            }
-        };
-        if items.len() > max_items {
-            self.errors.push(
-                name,
-                "too_many",
-                format!("{name} 最多 {max_items} 项"),
-                format!("{name} has more than {max_items} items"),
-            );
-            return Vec::new();
-        }
-        let mut out = Vec::new();
-        for (i, item) in items.into_iter().enumerate() {
-            match item {
-                Some(s) if s.chars().count() <= max_len && !has_control(&s) && !s.contains(['\n', '\r']) => out.push(s),
-                Some(_) => self.errors.push(
-                    format!("{name}[{i}]"),
-                    "invalid_value",
-                    format!("{name} 的第 {} 项过长或含控制字符（最多 {max_len} 字）", i + 1),
-                    format!("item {} of {name} is too long or has control characters (at most {max_len} characters)", i + 1),
-                ),
-                None => self.errors.push(format!("{name}[{i}]"), "invalid_type", format!("{name} 的第 {} 项应为文本", i + 1), format!("item {} of {name} must be a string", i + 1)),
-            }
-        }
-        out
-    }
-
-    /// Refuses fields nobody read; `ignore` are read-only fields a client may send back.
-    pub(super) fn finish(mut self, ignore: &[&str]) -> FieldErrors {
-        for k in self.rec.keys() {
-            if !self.used.contains(k.as_str()) && !ignore.contains(&k.as_str()) {
-                self.errors.push(
-                    k.clone(),
-                    "unknown_field",
-                    format!("未知字段“{k}”"),
-                    format!("unknown field '{k}'"),
-                );
-            }
-        }
-        self.errors
-    }
-}
+/// The one field reader (`duijie_domain::input::Reader`): trimming, lengths, control
+/// characters and closed choices (with their aliases) follow the same rule as every other
+/// input.
+pub(super) type In<'a> = duijie_domain::input::Reader<'a>;
 
 pub(super) fn minutes_of(hhmm: &str) -> Option<i64> {
     let t = chrono::NaiveTime::parse_from_str(hhmm, "%H:%M").ok()?;
@@ -293,7 +44,8 @@ fn read_breaks(r: &mut In<'_>, slot_count: i64) -> Vec<EventBreak> {
                         let label = match o.get("label") {
                             None | Some(Value::Null) => None,
                             Some(Value::String(s))
-                                if s.chars().count() <= 50 && !has_control(s) =>
+                                if s.chars().count() <= 50
+                                    && !duijie_domain::input::has_control(s) =>
                             {
                                 Some(s.trim().to_string())
                             }
@@ -310,18 +62,18 @@ fn read_breaks(r: &mut In<'_>, slot_count: i64) -> Vec<EventBreak> {
                     match parsed {
                         Some(b) if (1..slot_count).contains(&b.after_slot) && (1..=480).contains(&b.minutes) => {
                             if breaks.iter().any(|x| x.after_slot == b.after_slot) {
-                                r.errors.push(field, "duplicate", format!("第 {} 个时段后的休息重复", b.after_slot), format!("two breaks after slot {}", b.after_slot));
+                                r.error(field, "duplicate", format!("第 {} 个时段后的休息重复", b.after_slot), format!("two breaks after slot {}", b.after_slot));
                             } else {
                                 breaks.push(b);
                             }
                         }
-                        Some(b) => r.errors.push(
+                        Some(b) => r.error(
                             field,
                             "out_of_range",
                             format!("休息应在第 1 到 {} 个时段之后、时长 1 到 480 分钟，收到第 {} 个时段后 {} 分钟", slot_count - 1, b.after_slot, b.minutes),
                             format!("a break must follow slot 1 to {} and last 1 to 480 minutes, got after slot {} for {} minutes", slot_count - 1, b.after_slot, b.minutes),
                         ),
-                        None => r.errors.push(
+                        None => r.error(
                             field,
                             "invalid_type",
                             "休息应为 {after_slot, minutes, label} 对象",
@@ -330,7 +82,7 @@ fn read_breaks(r: &mut In<'_>, slot_count: i64) -> Vec<EventBreak> {
                     }
                 }
             }
-            _ => r.errors.push(
+            _ => r.error(
                 "breaks",
                 "invalid_type",
                 "breaks 应为列表",
@@ -344,11 +96,11 @@ fn read_breaks(r: &mut In<'_>, slot_count: i64) -> Vec<EventBreak> {
 /// The themes as industry codes (Chinese names accepted), without repeats.
 fn read_themes(ctx: &App, r: &mut In<'_>) -> Vec<String> {
     let mut themes = Vec::new();
-    for t in r.strings("themes", 20, 50) {
+    for t in r.list("themes", 20, 50) {
         match ctx.vocab.resolve_industry(&t) {
             Some(code) if !themes.contains(&code) => themes.push(code),
             Some(_) => {}
-            None => r.errors.push(
+            None => r.error(
                 "themes",
                 "invalid_choice",
                 format!("行业“{t}”不在行业目录中"),
@@ -362,14 +114,14 @@ fn read_themes(ctx: &App, r: &mut In<'_>) -> Vec<String> {
 /// Validates an event (a PATCH merges onto the stored fields first, see [`patch`]).
 pub fn parse_event(ctx: &App, rec: &Record) -> Result<EventDraft, FieldErrors> {
     let mut r = In::new(rec);
-    let name = r.required_text("name", 200);
+    let name = r.required_text("name", 200, false);
     let format = r
-        .choice("format", FORMATS, Some("fair"))
+        .choice_or("format", FORMATS, Some("fair"))
         .and_then(EventFormat::parse)
         .unwrap_or(EventFormat::Fair);
-    let date_raw = r.required_text("date", 10);
+    let date_raw = r.required_text("date", 10, false);
     if !date_raw.is_empty() && chrono::NaiveDate::parse_from_str(&date_raw, "%Y-%m-%d").is_err() {
-        r.errors.push(
+        r.error(
             "date",
             "invalid_date",
             format!("日期“{date_raw}”无效，应为 YYYY-MM-DD"),
@@ -384,40 +136,40 @@ pub fn parse_event(ctx: &App, rec: &Record) -> Result<EventDraft, FieldErrors> {
         .unwrap_or_else(|| "09:00".into());
     let start = minutes_of(&start_time);
     if start.is_none() {
-        r.errors.push(
+        r.error(
             "start_time",
             "invalid_time",
             format!("开始时间“{start_time}”无效，应为 HH:MM"),
             format!("start_time '{start_time}' is not a valid HH:MM time"),
         );
     }
-    let slot_minutes = r.int("slot_minutes", 20, 5, 240);
-    let slot_count = r.int("slot_count", 8, 1, 48);
+    let slot_minutes = r.int_or("slot_minutes", 20, 5, 240);
+    let slot_count = r.int_or("slot_count", 8, 1, 48);
     let mut breaks = read_breaks(&mut r, slot_count);
     breaks.sort_by_key(|b| b.after_slot);
-    let table_count = r.int("table_count", 10, 1, 500);
-    let table_names = r.strings("table_names", 500, 50);
+    let table_count = r.int_or("table_count", 10, 1, 500);
+    let table_names = r.list("table_names", 500, 50);
     if table_names.len() as i64 > table_count {
-        r.errors.push(
+        r.error(
             "table_names",
             "too_many",
             format!("桌名 {} 个，多于桌数 {table_count}", table_names.len()),
             format!("{} table names for {table_count} tables", table_names.len()),
         );
     }
-    let seats_per_table = r.int("seats_per_table", 4, 1, 50);
-    let max_per_enterprise = r.int("max_per_enterprise", 3, 1, 50);
-    let max_per_result = r.int("max_per_result", 4, 1, 50);
-    let max_per_expert = r.int("max_per_expert", 3, 1, 50);
-    let min_score = r.float("min_score", 0.0, 0.0, 1.0);
+    let seats_per_table = r.int_or("seats_per_table", 4, 1, 50);
+    let max_per_enterprise = r.int_or("max_per_enterprise", 3, 1, 50);
+    let max_per_result = r.int_or("max_per_result", 4, 1, 50);
+    let max_per_expert = r.int_or("max_per_expert", 3, 1, 50);
+    let min_score = r.float_or("min_score", 0.0, 0.0, 1.0);
     let status = r
-        .choice("status", STATUSES, Some("draft"))
+        .choice_or("status", STATUSES, Some("draft"))
         .and_then(EventStatus::parse)
         .unwrap_or(EventStatus::Draft);
     if let Some(start) = start {
         let end = start + slot_minutes * slot_count + breaks.iter().map(|b| b.minutes).sum::<i64>();
         if end > 24 * 60 {
-            r.errors.push(
+            r.error(
                 "slot_count",
                 "past_midnight",
                 format!(
@@ -431,7 +183,7 @@ pub fn parse_event(ctx: &App, rec: &Record) -> Result<EventDraft, FieldErrors> {
             );
         }
     }
-    let errors = r.finish(EVENT_READ_ONLY);
+    let errors = r.finish_ignoring(EVENT_READ_ONLY);
     errors.into_result(EventDraft {
         name,
         format,
@@ -467,6 +219,7 @@ pub(super) fn draft_record(d: &EventDraft) -> Record {
 
 /// Start and end of one time slot.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SlotTime {
     /// 0-based.
     pub slot: i64,
@@ -511,14 +264,37 @@ pub(super) fn table_names(e: &Event, from_pairing: &[String]) -> Vec<String> {
         .collect()
 }
 
-/// The event as JSON: stored fields plus labels, slot times and table names.
+/// An event as clients see it: the stored fields plus labels, slot times and table names.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct EventView {
+    /// The stored event.
+    #[serde(flatten)]
+    pub event: Event,
+    /// The format's Chinese name.
+    pub format_label: &'static str,
+    /// The status's Chinese name.
+    pub status_label: &'static str,
+    /// Slot times.
+    pub slots: Vec<SlotTime>,
+    /// Table names, one per table.
+    pub tables: Vec<String>,
+}
+
+/// The event as clients see it.
+pub fn event_view(e: &Event) -> EventView {
+    EventView {
+        event: e.clone(),
+        format_label: e.format.label_zh(),
+        status_label: e.status.label_zh(),
+        slots: slot_times(e),
+        tables: table_names(e, &[]),
+    }
+}
+
+/// The event as JSON (see [`EventView`]).
 pub fn event_json(e: &Event) -> Value {
-    let mut v = serde_json::to_value(e).unwrap_or(Value::Null);
-    v["format_label"] = e.format.label_zh().into();
-    v["status_label"] = e.status.label_zh().into();
-    v["slots"] = serde_json::to_value(slot_times(e)).unwrap_or(Value::Null);
-    v["tables"] = table_names(e, &[]).into();
-    v
+    serde_json::to_value(event_view(e)).unwrap_or(Value::Null)
 }
 
 /// Creates an event.
@@ -545,12 +321,19 @@ pub async fn patch(ctx: &App, id: i64, patch: Record) -> Result<Event, AppError>
 }
 
 /// Lists events.
-pub async fn list(ctx: &App, f: &EventFilter, limit: i64, offset: i64) -> Result<Value, AppError> {
+pub async fn list(
+    ctx: &App,
+    f: &EventFilter,
+    limit: i64,
+    offset: i64,
+) -> Result<Page<EventView>, AppError> {
     let page = ctx.store.events(f, limit, offset).await?;
-    Ok(serde_json::json!({
-        "items": page.items.iter().map(event_json).collect::<Vec<_>>(),
-        "total": page.total, "limit": page.limit, "offset": page.offset,
-    }))
+    Ok(Page {
+        items: page.items.iter().map(event_view).collect(),
+        total: page.total,
+        limit: page.limit,
+        offset: page.offset,
+    })
 }
 
 pub(super) fn event_not_found(id: i64) -> AppError {

@@ -52,6 +52,7 @@ pub struct PartnerIn {
 /// What a pair of the instance stands for: the need the meeting is recorded with and the
 /// score before preferences.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CandidateMeta {
     /// Enterprise key.
     pub enterprise: String,
@@ -65,6 +66,7 @@ pub struct CandidateMeta {
 
 /// A "must" that could not be honoured.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct IgnoredForced {
     /// Enterprise key.
     pub enterprise: String,

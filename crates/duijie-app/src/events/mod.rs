@@ -50,7 +50,7 @@ use duijie_match::{
 };
 pub use duijie_store::EventFilter;
 use duijie_store::{
-    Event, EventBreak, EventDraft, PairingChange, PairingDraft, PairingRow, PairingRun,
+    Event, EventBreak, EventDraft, Page, PairingChange, PairingDraft, PairingRow, PairingRun,
     Participant, Preference, PreferenceDraft,
 };
 use serde::{Deserialize, Serialize};
@@ -83,18 +83,6 @@ pub const SOLVE_TIMEOUT: Duration = Duration::from_secs(60);
 /// Slots and tables given to the solver for grouped formats, whose own layout places the
 /// meetings afterwards.
 const UNBOUNDED: i64 = 100_000;
-
-fn resolve(table: &[(&'static str, &'static str)], s: &str) -> Option<&'static str> {
-    let s = s.trim();
-    table
-        .iter()
-        .find(|(c, l)| *c == s || *l == s)
-        .map(|(c, _)| *c)
-}
-
-fn choices(table: &[(&'static str, &'static str)]) -> String {
-    table.iter().map(|(c, _)| *c).collect::<Vec<_>>().join(", ")
-}
 
 fn internal(e: impl std::fmt::Display) -> AppError {
     AppError::Internal(e.to_string())

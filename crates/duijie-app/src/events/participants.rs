@@ -356,6 +356,7 @@ pub async fn remove_participant(ctx: &App, event_id: i64, pid: i64) -> Result<()
 
 /// One refused row of a participant import.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = ParticipantRowError))]
 pub struct RowError {
     /// 1-based line (CSV) or row (XLSX), the header being 1.
     pub line: u64,
@@ -367,6 +368,7 @@ pub struct RowError {
 
 /// The answer of a participant import.
 #[derive(Debug, Clone, Default, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ParticipantImport {
     /// New participants.
     pub imported: u64,

@@ -4,6 +4,7 @@ use super::*;
 
 /// A preference with the names of who and whom.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PreferenceView {
     /// The stored preference.
     #[serde(flatten)]
@@ -53,8 +54,11 @@ pub(super) struct PairIds {
 
 impl PairIds {
     pub(super) fn read(r: &mut In<'_>) -> PairIds {
-        let mut id =
-            |name: &'static str| r.raw(name).is_some().then(|| r.int(name, 0, 1, i64::MAX));
+        let mut id = |name: &'static str| {
+            r.raw(name)
+                .is_some()
+                .then(|| r.int_or(name, 0, 1, i64::MAX))
+        };
         PairIds {
             need_id: id("need_id"),
             org_id: id("organization_id"),
@@ -136,9 +140,9 @@ pub async fn set_preference(
         result_id,
         expert_id,
     } = PairIds::read(&mut r);
-    let side = r.choice("side", SIDES, None);
-    let preference = r.choice("preference", PREFERENCES, None);
-    let mut errors = r.finish(&[]);
+    let side = r.choice_or("side", SIDES, None);
+    let preference = r.choice_or("preference", PREFERENCES, None);
+    let mut errors = r.finish_ignoring(&[]);
     if !errors.is_empty() {
         return Err(AppError::Validation(errors));
     }

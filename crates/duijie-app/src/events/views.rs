@@ -4,6 +4,7 @@ use super::*;
 
 /// The enterprise side of a meeting.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct EnterpriseRef {
     /// Organisation id.
     pub organization_id: i64,
@@ -17,6 +18,7 @@ pub struct EnterpriseRef {
 
 /// The result side of a meeting.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PartnerRef {
     /// `result` or `expert`.
     pub kind: ListingKind,
@@ -32,6 +34,7 @@ pub struct PartnerRef {
 
 /// One scheduled meeting.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MeetingView {
     /// Pairing id (for PATCH).
     pub id: i64,
@@ -61,6 +64,7 @@ pub struct MeetingView {
 
 /// A participant with fewer meetings than its capacity.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct UnplacedView {
     /// `enterprise`, `result` or `expert`.
     pub side: &'static str,
@@ -84,6 +88,7 @@ pub struct UnplacedView {
 
 /// A meeting without slot or table, or a "must" that was dropped.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LeftOutView {
     /// Enterprise side.
     pub enterprise: EnterpriseRef,
@@ -100,6 +105,7 @@ pub struct LeftOutView {
 
 /// A table and its name.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TableView {
     /// 0-based.
     pub table: i64,
@@ -109,6 +115,7 @@ pub struct TableView {
 
 /// The pairing of an event as clients see it.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PairingView {
     /// Event.
     pub event_id: i64,
@@ -362,6 +369,7 @@ pub async fn pairing_view(ctx: &App, e: &Event) -> Result<PairingView, AppError>
 
 /// One line of a participant's agenda.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AgendaItem {
     /// Pairing id.
     pub pairing_id: i64,
@@ -389,6 +397,7 @@ pub struct AgendaItem {
 
 /// A participant's agenda.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Agenda {
     /// Organisation id.
     pub organization_id: i64,
@@ -402,6 +411,7 @@ pub struct Agenda {
 
 /// One cell of the schedule grid.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct GridCell {
     /// 0-based table.
     pub table: i64,
@@ -413,6 +423,7 @@ pub struct GridCell {
 
 /// One row of the schedule grid.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct GridRow {
     /// 0-based slot.
     pub slot: i64,
@@ -438,6 +449,48 @@ pub struct ScheduleView {
     pub agendas: Vec<Agenda>,
     /// The pairing the schedule shows.
     pub pairing: PairingView,
+}
+
+/// The schedule as the API answers it: the event, its slots and tables, the grid, every
+/// participant's agenda and what could not be placed.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ScheduleBody {
+    /// The event.
+    pub event: EventView,
+    /// Slot times.
+    pub slots: Vec<SlotTime>,
+    /// Tables.
+    pub tables: Vec<TableView>,
+    /// Slots × tables.
+    pub grid: Vec<GridRow>,
+    /// Per participant, in the order they joined.
+    pub agendas: Vec<Agenda>,
+    /// Participants with fewer meetings than their capacity.
+    pub unplaced: Vec<UnplacedView>,
+    /// Assigned meetings without slot or table.
+    pub unseated: Vec<LeftOutView>,
+    /// Whether a pairing was generated.
+    pub generated: bool,
+    /// Participants or preferences changed since it was generated.
+    pub stale: bool,
+}
+
+impl ScheduleView {
+    /// The API's answer.
+    pub fn body(self) -> ScheduleBody {
+        ScheduleBody {
+            event: event_view(&self.event),
+            slots: self.pairing.slots,
+            tables: self.pairing.tables,
+            grid: self.grid,
+            agendas: self.agendas,
+            unplaced: self.pairing.unplaced,
+            unseated: self.pairing.unseated,
+            generated: self.pairing.generated,
+            stale: self.pairing.stale,
+        }
+    }
 }
 
 /// Builds the schedule of an event.

@@ -16,7 +16,7 @@
 use super::latent::LatentSet;
 use super::linalg::{Csr, gram, orthonormalize, random_matrix, symmetric_eigen};
 use duijie_domain::ListingKind;
-use duijie_domain::ListingText;
+use duijie_domain::{Listed, ListingText};
 use duijie_index::SearchIndex;
 use duijie_index::similar::{StoredAt, decode_terms};
 use duijie_text::{RARE_CHAR_MIN_IDF, Stopwords, is_han};
@@ -386,7 +386,7 @@ impl CorpusModel {
                 .prepared
                 .semantic
                 .as_ref()
-                .filter(|_| doc.listing.status == "published")
+                .filter(|_| doc.listing.is_published())
             {
                 let kind = doc.listing.kind;
                 bytes += v.len() * 4 + 64;

@@ -5,7 +5,10 @@
 //! schemathesis against it: no 5xx, every status, content type and body as documented.
 //!
 //! The closed vocabularies (industries, zones, maturities, statuses) are read from the
-//! running service, so the document's enums are the ones the validators accept.
+//! running service, so the document's enums are the ones the validators accept. The
+//! response schemas are derived from the services' own types (`duijie_app::schema`, utoipa
+//! derives behind the `openapi` feature), so a view's fields and the document cannot drift;
+//! `tests/e2e/openapi.rs` fails on any success answer documented as a bare object.
 
 use duijie_domain::{Vocabulary, vocab};
 use serde_json::{Value, json};
@@ -241,7 +244,7 @@ mod operations;
 mod schemas;
 
 pub use operations::operations;
-use schemas::schemas;
+use schemas::{schemas, written};
 
 fn schema(v: &Value) -> RefOr<Schema> {
     // the table above is written in JSON Schema; utoipa's model reads it (a unit test
@@ -355,8 +358,12 @@ pub fn document(v: &Vocabulary) -> OpenApi {
                 crate::auth::SESSION_COOKIE,
             ))),
         );
-    for (name, s) in schemas(v) {
+    for (name, s) in written(v) {
         components = components.schema(name, schema(&s));
+    }
+    // derived from the types: put in as utoipa made them
+    for (name, s) in duijie_app::schema::views() {
+        components = components.schema(name, s);
     }
     let mut tags = Vec::new();
     for op in &ops {
@@ -458,7 +465,7 @@ fn resolve(v: &Vocabulary, s: &Value) -> Value {
         .get("$ref")
         .and_then(Value::as_str)
         .and_then(|r| r.rsplit('/').next())
-        && let Some((_, v)) = schemas(v).into_iter().find(|(n, _)| *n == name)
+        && let Some((_, v)) = schemas(v).into_iter().find(|(n, _)| n == name)
     {
         return v;
     }
@@ -501,7 +508,7 @@ mod tests {
     use super::*;
 
     fn all_schemas(v: &Vocabulary) -> Vec<Value> {
-        let mut out: Vec<Value> = schemas(v).into_iter().map(|(_, s)| s).collect();
+        let mut out: Vec<Value> = written(v).into_iter().map(|(_, s)| s).collect();
         for op in operations(v) {
             out.extend(op.params.iter().map(|p| p.schema.clone()));
             if let Some(Body::Json(s)) = &op.body {

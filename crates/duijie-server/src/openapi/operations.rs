@@ -109,7 +109,7 @@ fn listing_operations(s: &Shared, ops: &mut Vec<Operation>) {
             "/api/v1/results",
             "/api/v1/results/{id}",
             "科技成果",
-            "Result",
+            "ResearchResult",
             Some(vocab::RESULT_STATUSES),
         ),
         (
@@ -178,7 +178,13 @@ fn listing_operations(s: &Shared, ops: &mut Vec<Operation>) {
         .ok(
             200,
             "目录",
-            json!({"type": "object", "required": ["industries", "zones", "cities"]}),
+            {
+                let coded = json!({"type": "array", "items": {"type": "object", "required": ["code", "label"], "properties": {"code": {"type": "string"}, "label": {"type": "string"}}}});
+                json!({"type": "object", "required": ["industries", "organization_kinds", "maturities", "transfer_modes", "result_statuses", "need_statuses", "zones", "cities"], "properties": {
+                    "industries": coded, "organization_kinds": coded, "maturities": coded, "transfer_modes": coded,
+                    "result_statuses": coded, "need_statuses": coded, "zones": coded, "cities": {"type": "array"},
+                }})
+            },
         ),
     );
 }
@@ -338,24 +344,24 @@ fn event_operations(s: &Shared, ops: &mut Vec<Operation>) {
             .page()
             .query("status", codes(duijie_app::events::STATUSES), "状态")
             .query("format", codes(duijie_app::events::FORMATS), "形式")
-            .ok(200, "一页", page_of("Event")),
+            .ok(200, "一页", page_of("EventView")),
     );
     ops.push(
         Operation::new("post", "/api/v1/events", ev, "新建对接会")
             .json(r("EventInput"))
-            .ok(201, "已创建", r("Event")),
+            .ok(201, "已创建", r("EventView")),
     );
     ops.push(
         Operation::new("get", "/api/v1/events/{id}", ev, "读取对接会").ok(
             200,
             "对接会",
-            r("Event"),
+            r("EventView"),
         ),
     );
     ops.push(
         Operation::new("patch", "/api/v1/events/{id}", ev, "修改对接会")
             .json(json!({"type": "object"}))
-            .ok(200, "修改后的对接会", r("Event")),
+            .ok(200, "修改后的对接会", r("EventView")),
     );
     ops.push(
         Operation::new("delete", "/api/v1/events/{id}", ev, "删除对接会").no_content("已删除"),
@@ -364,14 +370,14 @@ fn event_operations(s: &Shared, ops: &mut Vec<Operation>) {
         Operation::new("get", "/api/v1/events/{id}/participants", ev, "参会单位").ok(
             200,
             "参会单位",
-            items_of("Object"),
+            items_of("Participant"),
         ),
     );
     ops.push(
         Operation::new("post", "/api/v1/events/{id}/participants", ev, "添加参会单位（已在则 200）")
             .json(json!({"type": "object", "properties": {"organization_id": {"type": "integer"}, "side": {"type": "string", "enum": ["enterprise", "university"]}, "listings": {"type": "array", "items": {"type": "integer"}}}}))
-            .ok(201, "已添加", r("Object"))
-            .ok(200, "已在名单中，已更新", r("Object")),
+            .ok(201, "已添加", r("Participant"))
+            .ok(200, "已在名单中，已更新", r("Participant")),
     );
     ops.push(
         Operation::new(
@@ -400,13 +406,13 @@ fn event_operations(s: &Shared, ops: &mut Vec<Operation>) {
             ev,
             "意向（必见、想见、不见、回避）",
         )
-        .ok(200, "意向", items_of("Object")),
+        .ok(200, "意向", items_of("PreferenceView")),
     );
     ops.push(
         Operation::new("post", "/api/v1/events/{id}/preferences", ev, "设置意向（已有则 200）")
             .json(json!({"type": "object", "properties": {"preference": {"type": "string", "enum": ["must", "like", "no", "conflict"]}}}))
-            .ok(201, "已设置", r("Object"))
-            .ok(200, "已更新", r("Object")),
+            .ok(201, "已设置", r("PreferenceView"))
+            .ok(200, "已更新", r("PreferenceView")),
     );
     ops.push(
         Operation::new(
@@ -438,19 +444,19 @@ fn pairing_operations(s: &Shared, ops: &mut Vec<Operation>) {
             ev,
             "生成最优对接安排并排入时段和桌位",
         )
-        .ok(200, "对接安排", r("Object"))
+        .ok(200, "对接安排", r("PairingView"))
         .also(&[409]),
     );
     ops.push(
         Operation::new("post", "/api/v1/events/{id}/pairings:swap-tables", ev, "交换两张桌的全部安排")
             .json(json!({"type": "object", "properties": {"a": {"type": "integer"}, "b": {"type": "integer"}}}))
-            .ok(200, "对接安排", r("Object")),
+            .ok(200, "对接安排", r("PairingView")),
     );
     ops.push(
         Operation::new("get", "/api/v1/events/{id}/pairings", ev, "对接安排").ok(
             200,
             "对接安排",
-            r("Object"),
+            r("PairingView"),
         ),
     );
     ops.push(
@@ -461,7 +467,7 @@ fn pairing_operations(s: &Shared, ops: &mut Vec<Operation>) {
             "手动加一场洽谈（求解器校验）",
         )
         .json(json!({"type": "object"}))
-        .ok(201, "已加入", r("Object")),
+        .ok(201, "已加入", r("MeetingView")),
     );
     ops.push(
         Operation::new(
@@ -471,7 +477,7 @@ fn pairing_operations(s: &Shared, ops: &mut Vec<Operation>) {
             "移动或调整一场洽谈（求解器校验）",
         )
         .json(json!({"type": "object"}))
-        .ok(200, "调整后的洽谈", r("Object"))
+        .ok(200, "调整后的洽谈", r("MeetingView"))
         .no_content("已取消"),
     );
     ops.push(
@@ -491,7 +497,7 @@ fn pairing_operations(s: &Shared, ops: &mut Vec<Operation>) {
             ev,
             "时段 × 桌位日程与各单位行程",
         )
-        .ok(200, "日程", r("Object")),
+        .ok(200, "日程", r("ScheduleBody")),
     );
     ops.push(
         Operation::new(
@@ -573,12 +579,12 @@ fn ledger_operations(s: &Shared, ops: &mut Vec<Operation>) {
             .signed_in()
             .page(),
         )
-        .ok(200, "一页", page_of("LedgerEntry")),
+        .ok(200, "一页", page_of("EntryView")),
     );
     ops.push(
         Operation::new("post", "/api/v1/ledger", lg, "登记活动外的合作或校际合作项目（每校每类每年至多五项）")
             .json(json!({"type": "object", "required": ["kind"], "properties": {"kind": {"type": "string", "enum": ["cooperation", "inter_university"]}}}))
-            .ok(201, "已登记", r("LedgerEntry")),
+            .ok(201, "已登记", r("EntryView")),
     );
     ops.push(
         ledger_filters(
@@ -608,12 +614,12 @@ fn ledger_operations(s: &Shared, ops: &mut Vec<Operation>) {
             "从 CSV 或 XLSX 导入成效（有编号则推进，无编号则新登记）",
         )
         .upload(&["text/csv", XLSX])
-        .ok(200, "全部导入", r("Object")),
+        .ok(200, "全部导入", r("LedgerImportReport")),
     );
     ops.push(
         Operation::new("get", "/api/v1/ledger/{id}", lg, "台账条目及其变更历史")
             .signed_in()
-            .ok(200, "条目", r("LedgerEntry")),
+            .ok(200, "条目", json!({"allOf": [r("EntryView"), {"type": "object", "required": ["history"], "properties": {"history": {"type": "array", "items": r("ChangeView")}}}]})),
     );
     ops.push(
         Operation::new("post", "/api/v1/ledger/{id}/outcomes", lg, "记录进展（只能向前：接受→洽谈→意向→签约→转化，或婉拒/终止）")
@@ -627,7 +633,7 @@ fn ledger_operations(s: &Shared, ops: &mut Vec<Operation>) {
                 "note": {"type": "string"},
                 "expected_status": {"type": "string"},
             }}))
-            .ok(200, "记录后的条目", r("LedgerEntry")),
+            .ok(200, "记录后的条目", r("EntryView")),
     );
     ops.push(
         Operation::new(
@@ -641,11 +647,7 @@ fn ledger_operations(s: &Shared, ops: &mut Vec<Operation>) {
             json!({"type": "integer", "minimum": 2000, "maximum": 2100}),
             "年份",
         )
-        .ok(
-            200,
-            "统计",
-            json!({"type": "object", "required": ["targets"]}),
-        ),
+        .ok(200, "统计", r("ProgrammeStats")),
     );
 }
 
@@ -666,7 +668,7 @@ fn alert_operations(s: &Shared, ops: &mut Vec<Operation>) {
         Operation::new("get", "/api/v1/alerts", al, "我的匹配提醒")
             .signed_in()
             .query("all", boolean.clone(), "管理员查看全部")
-            .ok(200, "提醒", items_of("Object")),
+            .ok(200, "提醒", items_of("Subscription")),
     );
     ops.push(
         Operation::new(
@@ -684,12 +686,12 @@ fn alert_operations(s: &Shared, ops: &mut Vec<Operation>) {
                 "webhook_url": {"type": "string"},
             }}),
         )
-        .ok(201, "已订阅", r("Object")),
+        .ok(201, "已订阅", r("SubscriptionCreated")),
     );
     ops.push(
         Operation::new("get", "/api/v1/alerts/{id}", al, "读取提醒")
             .signed_in()
-            .ok(200, "提醒", r("Object")),
+            .ok(200, "提醒", r("Subscription")),
     );
     ops.push(Operation::new("delete", "/api/v1/alerts/{id}", al, "取消提醒").no_content("已取消"));
     ops.push(
@@ -699,7 +701,7 @@ fn alert_operations(s: &Shared, ops: &mut Vec<Operation>) {
             al,
             "向 webhook 发送测试",
         )
-        .ok(202, "已排队", r("Object"))
+        .ok(202, "已排队", r("Delivery"))
         .also(&[409]),
     );
     ops.push(
@@ -715,27 +717,27 @@ fn alert_operations(s: &Shared, ops: &mut Vec<Operation>) {
             json!({"type": "integer", "minimum": 1, "maximum": 100, "default": 50}),
             "条数",
         )
-        .ok(200, "投递记录", items_of("Object")),
+        .ok(200, "投递记录", r("DeliveryLog")),
     );
     ops.push(
         Operation::new("get", "/api/v1/notifications", al, "站内通知")
             .signed_in()
             .page()
             .query("unread", boolean, "只看未读")
-            .ok(200, "通知", items_of("Object")),
+            .ok(200, "通知", r("NotificationPage")),
     );
     ops.push(
         Operation::new("post", "/api/v1/notifications/read-all", al, "全部标为已读").ok(
             200,
             "标记的条数",
-            r("Object"),
+            json!({"type": "object", "required": ["marked"], "properties": {"marked": {"type": "integer", "minimum": 0}}}),
         ),
     );
     ops.push(
         Operation::new("post", "/api/v1/notifications/{id}/read", al, "标为已读").ok(
             200,
             "通知",
-            r("Object"),
+            r("Notification"),
         ),
     );
 }
@@ -759,11 +761,7 @@ fn admin_operations(s: &Shared, ops: &mut Vec<Operation>) {
             "运维",
             "存储与索引的条数和同步位置",
         )
-        .ok(
-            200,
-            "状态",
-            json!({"type": "object", "required": ["store", "index", "behind"]}),
-        ),
+        .ok(200, "状态", r("IndexStatus")),
     );
     ops.push(
         Operation::new(
@@ -772,7 +770,7 @@ fn admin_operations(s: &Shared, ops: &mut Vec<Operation>) {
             "运维",
             "从存储重建索引（管理员）",
         )
-        .ok(200, "重建结果", r("Object"))
+        .ok(200, "重建结果", r("Reindexed"))
         .also(&[409]),
     );
 }
@@ -793,7 +791,7 @@ fn account_operations(s: &Shared, ops: &mut Vec<Operation>) {
     ops.push(
         Operation::new("post", "/api/v1/sessions", ac, "登录（HttpOnly 会话 Cookie）")
             .json(json!({"type": "object", "required": ["email", "password"], "properties": {"email": {"type": "string"}, "password": {"type": "string"}}}))
-            .ok(200, "已登录", r("Object"))
+            .ok(200, "已登录", json!({"type": "object", "required": ["user"], "properties": {"user": r("User")}}))
             .also(&[429]),
     );
     if let Some(m) = ops.last_mut() {
@@ -823,12 +821,12 @@ fn account_operations(s: &Shared, ops: &mut Vec<Operation>) {
             "我的 API 令牌（不含令牌本身）",
         )
         .signed_in()
-        .ok(200, "令牌", items_of("Object")),
+        .ok(200, "令牌", items_of("ApiToken")),
     );
     ops.push(
         Operation::new("post", "/api/v1/me/tokens", ac, "新建 API 令牌（令牌只在此应答中出现）")
             .json(json!({"type": "object", "required": ["name"], "properties": {"name": {"type": "string", "maxLength": 100}}}))
-            .ok(201, "令牌", r("Object")),
+            .ok(201, "令牌", r("TokenCreated")),
     );
     ops.push(
         Operation::new("delete", "/api/v1/me/tokens/{id}", ac, "吊销令牌").no_content("已吊销"),
@@ -837,7 +835,7 @@ fn account_operations(s: &Shared, ops: &mut Vec<Operation>) {
         Operation::new("get", "/api/v1/users", ac, "账户列表（管理员、组织者）")
             .signed_in()
             .page()
-            .ok(200, "账户", r("Object")),
+            .ok(200, "账户", page_of("User")),
     );
     ops.push(
         Operation::new("post", "/api/v1/users", ac, "注册账户")
@@ -859,7 +857,7 @@ fn account_operations(s: &Shared, ops: &mut Vec<Operation>) {
             .page()
             .query("entity", text(40), "对象类别")
             .query("entity_id", id, "对象编号")
-            .ok(200, "日志", r("Object")),
+            .ok(200, "日志", page_of("AuditRecord")),
     );
 }
 

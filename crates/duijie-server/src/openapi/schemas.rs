@@ -2,21 +2,23 @@
 
 use super::*;
 
-/// The named schemas of the document.
-pub(super) fn schemas(v: &Vocabulary) -> Vec<(&'static str, Value)> {
+/// Every named schema of the document as JSON: those written here, then the response types
+/// derived from the services' own types (`duijie_app::schema`).
+pub(super) fn schemas(v: &Vocabulary) -> Vec<(String, Value)> {
+    let mut out: Vec<(String, Value)> = written(v)
+        .into_iter()
+        .map(|(n, s)| (n.to_string(), s))
+        .collect();
+    for (name, schema) in duijie_app::schema::views() {
+        out.push((name, serde_json::to_value(&schema).unwrap_or(Value::Null)));
+    }
+    out
+}
+
+/// The schemas written by hand: inputs, the import summary, search and matching answers.
+pub(super) fn written(v: &Vocabulary) -> Vec<(&'static str, Value)> {
     let industries = string_enum(v.industries().map(|(c, _)| c.to_string()));
     let nullable_text = json!({"type": ["string", "null"]});
-    let listing = |extra: Value| {
-        let mut props = json!({
-            "id": {"type": "integer"},
-            "external_id": nullable_text,
-            "status": {"type": "string"},
-        });
-        if let (Some(p), Value::Object(e)) = (props.as_object_mut(), extra) {
-            p.extend(e);
-        }
-        json!({"type": "object", "required": ["id"], "properties": props})
-    };
     let text_field = |max: u64| json!({"type": "string", "maxLength": max});
     vec![
         (
@@ -35,24 +37,6 @@ pub(super) fn schemas(v: &Vocabulary) -> Vec<(&'static str, Value)> {
                 }},
             }),
         ),
-        ("Object", json!({"type": "object"})),
-        (
-            "Organization",
-            json!({"type": "object", "required": ["id", "name"], "properties": {"id": {"type": "integer"}, "name": {"type": "string"}, "kind": {"type": "string"}, "city": nullable_text}}),
-        ),
-        (
-            "Result",
-            listing(
-                json!({"title": {"type": "string"}, "summary": {"type": "string"}, "keywords": {"type": "array", "items": {"type": "string"}}}),
-            ),
-        ),
-        (
-            "Need",
-            listing(
-                json!({"title": {"type": "string"}, "description": {"type": "string"}, "keywords": {"type": "array", "items": {"type": "string"}}}),
-            ),
-        ),
-        ("Expert", listing(json!({"name": {"type": "string"}}))),
         (
             "OrganizationInput",
             json!({"type": "object", "required": ["name"], "properties": {
@@ -61,7 +45,7 @@ pub(super) fn schemas(v: &Vocabulary) -> Vec<(&'static str, Value)> {
             }}),
         ),
         (
-            "ResultInput",
+            "ResearchResultInput",
             json!({"type": "object", "required": ["title", "summary"], "properties": {
                 "external_id": text_field(100), "title": text_field(200), "summary": text_field(20000),
                 "keywords": {"type": "array", "items": {"type": "string"}}, "industry": industries.clone(),
@@ -134,18 +118,6 @@ pub(super) fn schemas(v: &Vocabulary) -> Vec<(&'static str, Value)> {
                 "slot_count": {"type": "integer", "minimum": 1}, "slot_minutes": {"type": "integer", "minimum": 1},
                 "table_count": {"type": "integer", "minimum": 1},
             }}),
-        ),
-        (
-            "Event",
-            json!({"type": "object", "required": ["id", "name"], "properties": {"id": {"type": "integer"}, "name": {"type": "string"}}}),
-        ),
-        (
-            "LedgerEntry",
-            json!({"type": "object", "required": ["id", "status"], "properties": {"id": {"type": "integer"}, "status": {"type": "string"}}}),
-        ),
-        (
-            "User",
-            json!({"type": "object", "required": ["id", "email", "role"], "properties": {"id": {"type": "integer"}, "email": {"type": "string"}, "role": {"type": "string"}}}),
         ),
     ]
 }

@@ -119,10 +119,12 @@ async fn create_token(
     only(&body, &["name"])?;
     let name = text(&body, "name")?.unwrap_or_else(|| "API".into());
     let (token, record) = accounts::create_token(&ctx, &caller, &name).await?;
-    let mut v = serde_json::to_value(record).map_err(|e| AppError::Internal(e.to_string()))?;
-    v["token"] = json!(token);
-    v["note"] = json!("令牌只显示这一次，请妥善保存 / the token is shown only this once");
-    Ok((StatusCode::CREATED, Json(v)))
+    let created = accounts::TokenCreated {
+        record,
+        token,
+        note: "令牌只显示这一次，请妥善保存 / the token is shown only this once",
+    };
+    Ok((StatusCode::CREATED, Json(json!(created))))
 }
 
 async fn revoke_token(

@@ -30,10 +30,11 @@ async fn create(
     JsonObject(body): JsonObject,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let (s, secret) = alerts::create(&ctx, &caller, &body).await?;
-    let mut v = alerts::to_json(&s);
-    // shown this once; the receiver verifies X-Duijie-Signature with it
-    v["secret"] = json!(secret);
-    Ok((StatusCode::CREATED, Json(v)))
+    let created = alerts::SubscriptionCreated {
+        subscription: s,
+        secret,
+    };
+    Ok((StatusCode::CREATED, Json(json!(created))))
 }
 
 async fn list(State(ctx): State<App>, caller: Who, mut p: Params) -> Result<Json<Value>, ApiError> {
@@ -71,7 +72,9 @@ async fn deliveries(
 ) -> Result<Json<Value>, ApiError> {
     let limit = p.int("limit", 50, 1, ctx.settings.server.max_page_size as i64)?;
     p.finish()?;
-    Ok(Json(alerts::deliveries(&ctx, &caller, id, limit).await?))
+    Ok(Json(json!(
+        alerts::deliveries(&ctx, &caller, id, limit).await?
+    )))
 }
 
 async fn notifications(

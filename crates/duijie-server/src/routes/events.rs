@@ -101,7 +101,9 @@ async fn list(State(ctx): State<App>, mut p: Params) -> Result<Json<Value>, ApiE
             .and_then(|f| EventFormat::parse(&f)),
     };
     p.finish()?;
-    Ok(Json(events::list(&ctx, &f, limit, offset).await?))
+    Ok(Json(to_json(
+        &events::list(&ctx, &f, limit, offset).await?,
+    )?))
 }
 
 async fn create(
@@ -295,18 +297,7 @@ async fn swap_tables(
 async fn schedule(State(ctx): State<App>, Id(id): Id, p: Params) -> Result<Json<Value>, ApiError> {
     p.finish()?;
     let e = events::load(&ctx, id).await?;
-    let s = events::schedule(&ctx, &e).await?;
-    Ok(Json(json!({
-        "event": events::event_json(&s.event),
-        "slots": to_json(&s.pairing.slots)?,
-        "tables": to_json(&s.pairing.tables)?,
-        "grid": to_json(&s.grid)?,
-        "agendas": to_json(&s.agendas)?,
-        "unplaced": to_json(&s.pairing.unplaced)?,
-        "unseated": to_json(&s.pairing.unseated)?,
-        "generated": s.pairing.generated,
-        "stale": s.pairing.stale,
-    })))
+    Ok(Json(to_json(&events::schedule(&ctx, &e).await?.body())?))
 }
 
 async fn load_schedule(ctx: &App, id: i64, p: Params) -> Result<events::ScheduleView, ApiError> {

@@ -160,7 +160,7 @@ async fn log_page(
         _ => None,
     };
     let data = json!({
-        "sub": sub, "deliveries": log["items"], "notice": notice, "refused": refused,
+        "sub": sub, "deliveries": log.items, "notice": notice, "refused": refused,
         "kinds": super::options(alerts::KINDS),
         "unread": alerts::unread(&ctx, &caller).await,
     });

@@ -84,8 +84,8 @@ const EVENT_FIELDS: &[&str] = &[
 
 async fn events_page(ctx: &App, mut extra: Value) -> Result<Value, AppError> {
     let page = events::list(ctx, &Default::default(), 100, 0).await?;
-    extra["events"] = page["items"].clone();
-    extra["total"] = page["total"].clone();
+    extra["events"] = json!(page.items);
+    extra["total"] = json!(page.total);
     extra["formats"] = options(events::FORMATS);
     extra["industries"] = industry_options(ctx);
     Ok(extra)
