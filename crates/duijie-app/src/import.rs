@@ -73,6 +73,7 @@ impl Format {
 
 /// One refused line.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LineError {
     /// 1-based line (JSONL, CSV) or row (XLSX) number.
     pub line: u64,
@@ -84,6 +85,7 @@ pub struct LineError {
 
 /// The answer of an import.
 #[derive(Debug, Clone, Default, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ImportSummary {
     /// New records.
     pub imported: u64,

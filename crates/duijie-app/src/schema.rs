@@ -32,6 +32,9 @@ pub fn views() -> Vec<Named> {
     add::<ResearchResult>(&mut out);
     add::<Need>(&mut out);
     add::<Expert>(&mut out);
+    add::<crate::import::ImportSummary>(&mut out);
+    add::<crate::search::SearchResponse>(&mut out);
+    add::<crate::matching::Match>(&mut out);
     add::<events::EventView>(&mut out);
     add::<Participant>(&mut out);
     add::<events::ParticipantImport>(&mut out);

@@ -36,6 +36,7 @@ pub struct SearchRequest {
 
 /// Highlighted fragments: HTML with matches in `<mark>`, everything else escaped.
 #[derive(Debug, Clone, Serialize, Default, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = SearchHighlights))]
 pub struct Highlights {
     /// The title with matches marked.
     pub title: String,
@@ -47,6 +48,7 @@ pub struct Highlights {
 
 /// One hit.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Hit {
     /// Store id.
     pub id: i64,
@@ -73,6 +75,7 @@ pub type Facets = BTreeMap<String, BTreeMap<String, u64>>;
 
 /// The answer to a search.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SearchResponse {
     /// Matching documents in all.
     pub total: usize,

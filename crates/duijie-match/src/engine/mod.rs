@@ -135,6 +135,7 @@ pub use weights::{ComponentKind, MatchWeights, WeightsOverride};
 /// A match's highlighted fragments: HTML with the matched terms in `<mark>`, everything
 /// else escaped.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = MatchHighlights))]
 pub struct Highlights {
     /// The candidate's title.
     pub title: String,
@@ -273,6 +274,7 @@ impl Default for MatchOptions {
 
 /// One component of a match's score.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Component {
     /// Which component.
     pub component: ComponentKind,
@@ -286,6 +288,7 @@ pub struct Component {
 
 /// A proposed listing with its score explained.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Match {
     /// Store id.
     pub id: i64,

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 /// The components of a match score, in breakdown order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum ComponentKind {
     /// Text relevance (lexical TF-IDF cosine lifted by the semantic model).
     Text,

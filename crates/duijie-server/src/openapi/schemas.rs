@@ -18,7 +18,6 @@ pub(super) fn schemas(v: &Vocabulary) -> Vec<(String, Value)> {
 /// The schemas written by hand: inputs, the import summary, search and matching answers.
 pub(super) fn written(v: &Vocabulary) -> Vec<(&'static str, Value)> {
     let industries = string_enum(v.industries().map(|(c, _)| c.to_string()));
-    let nullable_text = json!({"type": ["string", "null"]});
     let text_field = |max: u64| json!({"type": "string", "maxLength": max});
     vec![
         (
@@ -72,37 +71,6 @@ pub(super) fn written(v: &Vocabulary) -> Vec<(&'static str, Value)> {
                 "external_id": text_field(100), "name": text_field(100), "title": text_field(100),
                 "research_areas": {"type": "array", "items": {"type": "string"}}, "keywords": {"type": "array", "items": {"type": "string"}},
                 "industry": industries, "summary": text_field(5000), "organization": {"type": "string"},
-            }}),
-        ),
-        (
-            "ImportSummary",
-            json!({"type": "object", "required": ["imported", "updated", "failed", "errors"], "properties": {
-                "imported": {"type": "integer"}, "updated": {"type": "integer"}, "failed": {"type": "integer"},
-                "errors": {"type": "array", "items": {"type": "object"}},
-            }}),
-        ),
-        (
-            "SearchResponse",
-            json!({"type": "object", "required": ["total", "hits", "facets"], "properties": {
-                "total": {"type": "integer", "minimum": 0},
-                "hits": {"type": "array", "items": {"type": "object", "required": ["id", "kind", "title", "score"], "properties": {
-                    "id": {"type": "integer"}, "external_id": nullable_text, "kind": {"type": "string"}, "title": {"type": "string"},
-                    "score": {"type": "number"}, "highlights": {"type": "object"},
-                }}},
-                "facets": {"type": "object"},
-            }}),
-        ),
-        (
-            "Match",
-            json!({"type": "object", "required": ["id", "kind", "title", "score", "breakdown", "matched_terms"], "properties": {
-                "id": {"type": "integer"}, "external_id": nullable_text, "kind": {"type": "string"}, "title": {"type": "string"},
-                "score": {"type": "number", "minimum": 0},
-                "breakdown": {"type": "array", "items": {"type": "object", "required": ["component", "score", "weight", "reason"], "properties": {
-                    "component": {"type": "string"}, "score": {"type": "number", "minimum": 0, "maximum": 1},
-                    "weight": {"type": "number", "minimum": 0}, "reason": {"type": "string"},
-                }}},
-                "matched_terms": {"type": "array"},
-                "highlights": {"type": "object"},
             }}),
         ),
         (
