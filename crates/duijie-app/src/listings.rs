@@ -110,6 +110,32 @@ async fn load(
     Ok((v.map_err(|e| AppError::Internal(e.to_string()))?, listed))
 }
 
+/// Lists records as `caller` may see them: unpublished listings only for their own
+/// organisation and the programme's keepers. For anyone else the list holds published
+/// listings; asking for another status is refused (403).
+pub async fn list_for(
+    ctx: &App,
+    caller: &Caller,
+    entity: Entity,
+    mut f: ListFilter,
+    limit: i64,
+    offset: i64,
+) -> Result<Value, AppError> {
+    if entity != Entity::Organization
+        && !authz::sees_unpublished(caller, f.organization_id)
+        && f.status.as_deref() != Some(duijie_domain::PUBLISHED)
+    {
+        if f.status.is_some() {
+            return Err(AppError::forbidden(
+                "只能查看已发布的条目",
+                "only published listings can be listed",
+            ));
+        }
+        f.status = Some(duijie_domain::PUBLISHED.into());
+    }
+    list(ctx, entity, &f, limit, offset, caller.viewer()).await
+}
+
 /// Lists records as a JSON page.
 pub async fn list(
     ctx: &App,

@@ -86,20 +86,8 @@ async fn list(
     f.external_id = p.str("external_id");
     p.finish()?;
     // unpublished listings are for their organisation and the organisers only
-    if !statuses.is_empty()
-        && !duijie_app::authz::sees_unpublished(&caller, f.organization_id)
-        && f.status.as_deref().is_none_or(|s| s != "published")
-    {
-        if f.status.is_some() {
-            return Err(ApiError::forbidden(
-                "只能查看已发布的条目",
-                "only published listings can be listed",
-            ));
-        }
-        f.status = Some("published".into());
-    }
     Ok(Json(
-        listings::list(&ctx, entity, &f, limit, offset, caller.viewer()).await?,
+        listings::list_for(&ctx, &caller, entity, f, limit, offset).await?,
     ))
 }
 

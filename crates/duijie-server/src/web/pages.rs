@@ -346,10 +346,7 @@ async fn list(
         f.kind = Some(k);
     }
     p.finish()?;
-    if entity != Entity::Organization && !duijie_app::authz::sees_unpublished(&caller, None) {
-        f.status = Some("published".into());
-    }
-    let page = listings::list(&ctx, entity, &f, LIST_SIZE, offset, caller.viewer()).await?;
+    let page = listings::list_for(&ctx, &caller, entity, f.clone(), LIST_SIZE, offset).await?;
     let total = page["total"].as_u64().unwrap_or(0);
     let (title, new_url) = match entity {
         Entity::Listing(ListingKind::Result) => ("科技成果", Some("/results/new")),
