@@ -817,3 +817,119 @@ async fn tokens_sessions_and_secrets() {
     );
     assert!(hay.contains("$argon2id$"), "argon2id hashes are stored");
 }
+
+/// Event privacy: a draft event exists only for the organisers; participant lists and
+/// preferences (conflicts of interest among them) are for the organisers, and each
+/// participating organisation sees only its own rows; anonymous callers are asked to sign in.
+#[tokio::test]
+async fn event_records_are_private_to_organisers_and_participants() {
+    let app = spawn_app().await;
+    let w = world(&app).await;
+    let ent =
+        client_with(&user_token(&app.ctx, "ent@test.example", "enterprise", Some("本企业")).await);
+    let res =
+        client_with(&user_token(&app.ctx, "res@test.example", "researcher", Some("本大学")).await);
+    let other = client_with(
+        &user_token(
+            &app.ctx,
+            "other@test.example",
+            "enterprise",
+            Some("别家企业"),
+        )
+        .await,
+    );
+    let org = client_with(
+        &user_token(
+            &app.ctx,
+            "org@test.example",
+            "organizer",
+            Some("辽宁省教育厅"),
+        )
+        .await,
+    );
+    let get = |c: &reqwest::Client, path: String| {
+        let c = c.clone();
+        let url = app.url(&path);
+        async move {
+            let r = c.get(url).send().await.unwrap();
+            let s = r.status().as_u16();
+            (s, r.json::<Value>().await.unwrap_or(Value::Null))
+        }
+    };
+    let ev = w.event;
+    // a draft: 404 for everyone but the organisers, and left out of every list
+    let (_, e) = app.get(&format!("/api/v1/events/{ev}")).await;
+    assert_eq!(e["status"], "draft");
+    for c in [&app.anon, &ent, &res] {
+        for path in [
+            format!("/api/v1/events/{ev}"),
+            format!("/api/v1/events/{ev}/pairings"),
+            format!("/api/v1/events/{ev}/schedule"),
+        ] {
+            let (s, body) = get(c, path.clone()).await;
+            assert_eq!(s, 404, "{path}: {body}");
+        }
+        let (s, list) = get(c, "/api/v1/events?limit=100".into()).await;
+        assert_eq!(s, 200);
+        assert!(
+            list["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|e| e["status"] != "draft"),
+            "{list}"
+        );
+    }
+    let (s, list) = get(&org, "/api/v1/events?limit=100".into()).await;
+    assert_eq!(s, 200);
+    assert!(
+        list["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["id"] == ev)
+    );
+    assert_eq!(get(&org, format!("/api/v1/events/{ev}")).await.0, 200);
+
+    // announced: the programme is public, who takes part and their wishes are not
+    let (s, e) = app
+        .patch(&format!("/api/v1/events/{ev}"), &json!({"status": "open"}))
+        .await;
+    assert_eq!(s, 200, "{e}");
+    let (s, p) = app
+        .post(
+            &format!("/api/v1/events/{ev}/preferences"),
+            &json!({"organization_id": w.e1, "result_id": w.result1, "side": "organizer", "preference": "conflict"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{p}");
+    assert_eq!(get(&app.anon, format!("/api/v1/events/{ev}")).await.0, 200);
+    for what in ["participants", "preferences"] {
+        let path = format!("/api/v1/events/{ev}/{what}");
+        let (s, body) = get(&app.anon, path.clone()).await;
+        assert_eq!(s, 401, "{path}: {body}");
+        assert!(body["error"]["message"].as_str().unwrap().contains(" / "));
+        let (_, all) = get(&org, path.clone()).await;
+        let (_, mine) = get(&ent, path.clone()).await;
+        let (_, theirs) = get(&res, path.clone()).await;
+        let (_, none) = get(&other, path.clone()).await;
+        let n = |v: &Value| v["items"].as_array().map_or(0, Vec::len);
+        match what {
+            "participants" => {
+                assert_eq!(n(&all), 2, "{all}");
+                assert_eq!(n(&mine), 1, "{mine}");
+                assert_eq!(mine["items"][0]["organization_id"], w.e1);
+                assert_eq!(n(&theirs), 1, "{theirs}");
+                assert_eq!(theirs["items"][0]["organization_id"], w.u1);
+            }
+            _ => {
+                // the conflict names the enterprise and the university's result: both see it
+                assert_eq!(n(&all), 1, "{all}");
+                assert_eq!(n(&mine), 1, "{mine}");
+                assert_eq!(n(&theirs), 1, "{theirs}");
+                assert_eq!(mine["items"][0]["preference"], "conflict");
+            }
+        }
+        assert_eq!(n(&none), 0, "another organisation sees nothing: {none}");
+    }
+}

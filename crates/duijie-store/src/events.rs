@@ -153,6 +153,8 @@ pub struct EventFilter {
     pub status: Option<EventStatus>,
     /// Format.
     pub format: Option<EventFormat>,
+    /// Only events an organiser has announced (every status but `draft`).
+    pub announced_only: bool,
 }
 
 /// A listing brought to an event.
@@ -603,6 +605,10 @@ impl Store {
                 binds.push(v.to_string());
                 conds.push(format!("{col} = ${}", binds.len()));
             }
+        }
+        if f.announced_only {
+            binds.push(EventStatus::Draft.code().to_string());
+            conds.push(format!("status <> ${}", binds.len()));
         }
         let w = if conds.is_empty() {
             String::new()

@@ -130,6 +130,7 @@ async fn event_crud(store: &Store) {
             &EventFilter {
                 status: Some(EventStatus::Open),
                 format: None,
+                announced_only: false,
             },
             10,
             0,
@@ -142,6 +143,7 @@ async fn event_crud(store: &Store) {
             &EventFilter {
                 status: None,
                 format: Some(EventFormat::Fair),
+                announced_only: false,
             },
             1,
             0,

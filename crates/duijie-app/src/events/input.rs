@@ -348,6 +348,40 @@ pub async fn load(ctx: &App, id: i64) -> Result<Event, AppError> {
     }
 }
 
+/// Whether `caller` keeps the programme (organisers, administrators, the command line):
+/// they see every event and all of its records.
+pub fn keeps_events(caller: &crate::auth::Caller) -> bool {
+    matches!(caller.via, crate::auth::Via::Local(_))
+        || caller
+            .user
+            .as_ref()
+            .is_some_and(|u| u.role.keeps_programme())
+}
+
+/// Loads an event for `caller`: a draft exists only for those who keep the programme
+/// (for anyone else it is 404, as an unknown id).
+pub async fn load_for(ctx: &App, caller: &crate::auth::Caller, id: i64) -> Result<Event, AppError> {
+    let e = load(ctx, id).await?;
+    if e.status == EventStatus::Draft && !keeps_events(caller) {
+        return Err(event_not_found(id));
+    }
+    Ok(e)
+}
+
+/// Lists events for `caller`: drafts only for those who keep the programme.
+pub async fn list_for(
+    ctx: &App,
+    caller: &crate::auth::Caller,
+    mut f: EventFilter,
+    limit: i64,
+    offset: i64,
+) -> Result<Page<EventView>, AppError> {
+    if !keeps_events(caller) {
+        f.announced_only = true;
+    }
+    list(ctx, &f, limit, offset).await
+}
+
 /// Refuses changes to a closed event, and pairing changes to a published one.
 pub(super) fn check_writable(e: &Event, pairing: bool) -> Result<(), AppError> {
     if e.status == EventStatus::Closed {

@@ -645,6 +645,38 @@ pub async fn participant_list(ctx: &App, event_id: i64) -> Result<Vec<Participan
     Ok(ctx.store.participants(event_id).await?)
 }
 
+/// The participants `caller` may see: all of them for those who keep the programme; a
+/// signed-in member of a participating organisation sees its own row; anyone else none
+/// (contacts and who takes part are the organisers' to share). Anonymous callers are asked
+/// to sign in (401).
+pub async fn participants_for(
+    ctx: &App,
+    caller: &crate::auth::Caller,
+    event_id: i64,
+) -> Result<Vec<Participant>, AppError> {
+    let user = own_rows_caller(caller)?;
+    load_for(ctx, caller, event_id).await?;
+    let all = ctx.store.participants(event_id).await?;
+    Ok(match user {
+        None => all,
+        Some(org) => all
+            .into_iter()
+            .filter(|p| Some(p.organization_id) == org)
+            .collect(),
+    })
+}
+
+/// `None` for those who keep the programme (they see every row); otherwise the caller's
+/// organisation (`Some(None)`: signed in without one). Anonymous: 401.
+pub(super) fn own_rows_caller(
+    caller: &crate::auth::Caller,
+) -> Result<Option<Option<i64>>, AppError> {
+    if keeps_events(caller) {
+        return Ok(None);
+    }
+    Ok(Some(caller.require()?.organization_id))
+}
+
 /// Deletes an event with its participants, preferences and pairings.
 pub async fn delete(ctx: &App, event_id: i64) -> Result<(), AppError> {
     load(ctx, event_id).await?;

@@ -30,6 +30,40 @@ pub(super) fn preference_view(p: Preference, names: &Names) -> PreferenceView {
     }
 }
 
+/// The preferences `caller` may see: all for those who keep the programme (conflicts of
+/// interest among them); for a participating organisation the rows it declared or that name
+/// it (its enterprise, or one of its results or experts); anonymous callers 401.
+pub async fn preferences_for(
+    ctx: &App,
+    caller: &crate::auth::Caller,
+    event_id: i64,
+) -> Result<Vec<PreferenceView>, AppError> {
+    let own = own_rows_caller(caller)?;
+    load_for(ctx, caller, event_id).await?;
+    let all = preferences(ctx, event_id).await?;
+    let Some(org) = own else {
+        return Ok(all);
+    };
+    let Some(org) = org else {
+        return Ok(Vec::new());
+    };
+    let mine: BTreeSet<(ListingKind, i64)> = ctx
+        .store
+        .participants(event_id)
+        .await?
+        .into_iter()
+        .filter(|p| p.organization_id == org)
+        .flat_map(|p| p.listings.into_iter().map(|l| (l.kind, l.id)))
+        .collect();
+    Ok(all
+        .into_iter()
+        .filter(|v| {
+            v.preference.enterprise_id == org
+                || mine.contains(&(v.preference.partner_kind, v.preference.partner_id))
+        })
+        .collect())
+}
+
 /// The preferences of an event.
 pub async fn preferences(ctx: &App, event_id: i64) -> Result<Vec<PreferenceView>, AppError> {
     load(ctx, event_id).await?;

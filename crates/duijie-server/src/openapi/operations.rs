@@ -340,11 +340,16 @@ fn event_operations(s: &Shared, ops: &mut Vec<Operation>) {
     // events
     let ev = "对接会";
     ops.push(
-        Operation::new("get", "/api/v1/events", ev, "对接会列表")
-            .page()
-            .query("status", codes(duijie_app::events::STATUSES), "状态")
-            .query("format", codes(duijie_app::events::FORMATS), "形式")
-            .ok(200, "一页", page_of("EventView")),
+        Operation::new(
+            "get",
+            "/api/v1/events",
+            ev,
+            "对接会列表（草稿只有组织者可见）",
+        )
+        .page()
+        .query("status", codes(duijie_app::events::STATUSES), "状态")
+        .query("format", codes(duijie_app::events::FORMATS), "形式")
+        .ok(200, "一页", page_of("EventView")),
     );
     ops.push(
         Operation::new("post", "/api/v1/events", ev, "新建对接会")
@@ -352,11 +357,13 @@ fn event_operations(s: &Shared, ops: &mut Vec<Operation>) {
             .ok(201, "已创建", r("EventView")),
     );
     ops.push(
-        Operation::new("get", "/api/v1/events/{id}", ev, "读取对接会").ok(
-            200,
-            "对接会",
-            r("EventView"),
-        ),
+        Operation::new(
+            "get",
+            "/api/v1/events/{id}",
+            ev,
+            "读取对接会（草稿只有组织者可见）",
+        )
+        .ok(200, "对接会", r("EventView")),
     );
     ops.push(
         Operation::new("patch", "/api/v1/events/{id}", ev, "修改对接会")
@@ -367,11 +374,14 @@ fn event_operations(s: &Shared, ops: &mut Vec<Operation>) {
         Operation::new("delete", "/api/v1/events/{id}", ev, "删除对接会").no_content("已删除"),
     );
     ops.push(
-        Operation::new("get", "/api/v1/events/{id}/participants", ev, "参会单位").ok(
-            200,
-            "参会单位",
-            items_of("Participant"),
-        ),
+        Operation::new(
+            "get",
+            "/api/v1/events/{id}/participants",
+            ev,
+            "参会单位（组织者看全部，参会单位看本单位）",
+        )
+        .signed_in()
+        .ok(200, "参会单位", items_of("Participant")),
     );
     ops.push(
         Operation::new("post", "/api/v1/events/{id}/participants", ev, "添加参会单位（已在则 200）")
@@ -404,8 +414,9 @@ fn event_operations(s: &Shared, ops: &mut Vec<Operation>) {
             "get",
             "/api/v1/events/{id}/preferences",
             ev,
-            "意向（必见、想见、不见、回避）",
+            "意向（必见、想见、不见、回避；组织者看全部，参会单位看与本单位有关的）",
         )
+        .signed_in()
         .ok(200, "意向", items_of("PreferenceView")),
     );
     ops.push(

@@ -1,6 +1,7 @@
 //! Matchmaking events: `/events` CRUD, participants (and their import), preferences,
 //! pairing generation and edits, the schedule and its exports.
 
+use crate::auth::Who;
 use crate::error::ApiError;
 use crate::extract::{Id, JsonObject, Params};
 use axum::body::Body;
@@ -86,7 +87,7 @@ fn to_json<T: serde::Serialize>(v: &T) -> Result<Value, ApiError> {
     Ok(serde_json::to_value(v).map_err(|e| AppError::Internal(e.to_string()))?)
 }
 
-async fn list(State(ctx): State<App>, mut p: Params) -> Result<Json<Value>, ApiError> {
+async fn list(State(ctx): State<App>, caller: Who, mut p: Params) -> Result<Json<Value>, ApiError> {
     let max = ctx.settings.server.max_page_size as i64;
     let limit = p.int("limit", 20, 1, max)?;
     let offset = p.int("offset", 0, 0, 1_000_000)?;
@@ -99,10 +100,11 @@ async fn list(State(ctx): State<App>, mut p: Params) -> Result<Json<Value>, ApiE
         format: p
             .choice("format", &formats)?
             .and_then(|f| EventFormat::parse(&f)),
+        announced_only: false,
     };
     p.finish()?;
     Ok(Json(to_json(
-        &events::list(&ctx, &f, limit, offset).await?,
+        &events::list_for(&ctx, &caller, f, limit, offset).await?,
     )?))
 }
 
@@ -114,9 +116,16 @@ async fn create(
     Ok((StatusCode::CREATED, Json(events::event_json(&e))))
 }
 
-async fn read(State(ctx): State<App>, Id(id): Id, p: Params) -> Result<Json<Value>, ApiError> {
+async fn read(
+    State(ctx): State<App>,
+    caller: Who,
+    Id(id): Id,
+    p: Params,
+) -> Result<Json<Value>, ApiError> {
     p.finish()?;
-    Ok(Json(events::event_json(&events::load(&ctx, id).await?)))
+    Ok(Json(events::event_json(
+        &events::load_for(&ctx, &caller, id).await?,
+    )))
 }
 
 async fn update(
@@ -137,11 +146,12 @@ async fn remove(State(ctx): State<App>, Id(id): Id) -> Result<StatusCode, ApiErr
 
 async fn participants(
     State(ctx): State<App>,
+    caller: Who,
     Id(id): Id,
     p: Params,
 ) -> Result<Json<Value>, ApiError> {
     p.finish()?;
-    let items = events::participant_list(&ctx, id).await?;
+    let items = events::participants_for(&ctx, &caller, id).await?;
     Ok(Json(
         json!({"items": to_json(&items)?, "total": items.len()}),
     ))
@@ -216,11 +226,12 @@ async fn remove_participant(
 
 async fn preferences(
     State(ctx): State<App>,
+    caller: Who,
     Id(id): Id,
     p: Params,
 ) -> Result<Json<Value>, ApiError> {
     p.finish()?;
-    let items = events::preferences(&ctx, id).await?;
+    let items = events::preferences_for(&ctx, &caller, id).await?;
     Ok(Json(
         json!({"items": to_json(&items)?, "total": items.len()}),
     ))
@@ -255,9 +266,14 @@ async fn generate(State(ctx): State<App>, Id(id): Id, p: Params) -> Result<Json<
     Ok(Json(to_json(&events::generate(&ctx, id).await?)?))
 }
 
-async fn pairings(State(ctx): State<App>, Id(id): Id, p: Params) -> Result<Json<Value>, ApiError> {
+async fn pairings(
+    State(ctx): State<App>,
+    caller: Who,
+    Id(id): Id,
+    p: Params,
+) -> Result<Json<Value>, ApiError> {
     p.finish()?;
-    let e = events::load(&ctx, id).await?;
+    let e = events::load_for(&ctx, &caller, id).await?;
     Ok(Json(to_json(&events::pairing_view(&ctx, &e).await?)?))
 }
 
@@ -294,15 +310,25 @@ async fn swap_tables(
     Ok(Json(to_json(&events::swap_tables(&ctx, id, &body).await?)?))
 }
 
-async fn schedule(State(ctx): State<App>, Id(id): Id, p: Params) -> Result<Json<Value>, ApiError> {
+async fn schedule(
+    State(ctx): State<App>,
+    caller: Who,
+    Id(id): Id,
+    p: Params,
+) -> Result<Json<Value>, ApiError> {
     p.finish()?;
-    let e = events::load(&ctx, id).await?;
+    let e = events::load_for(&ctx, &caller, id).await?;
     Ok(Json(to_json(&events::schedule(&ctx, &e).await?.body())?))
 }
 
-async fn load_schedule(ctx: &App, id: i64, p: Params) -> Result<events::ScheduleView, ApiError> {
+async fn load_schedule(
+    ctx: &App,
+    caller: &Who,
+    id: i64,
+    p: Params,
+) -> Result<events::ScheduleView, ApiError> {
     p.finish()?;
-    let e = events::load(ctx, id).await?;
+    let e = events::load_for(ctx, caller, id).await?;
     Ok(events::schedule(ctx, &e).await?)
 }
 
@@ -314,8 +340,13 @@ fn download(content_type: &'static str, disposition: Option<String>, body: Vec<u
     r
 }
 
-async fn export_xlsx(State(ctx): State<App>, Id(id): Id, p: Params) -> Result<Response, ApiError> {
-    let s = load_schedule(&ctx, id, p).await?;
+async fn export_xlsx(
+    State(ctx): State<App>,
+    caller: Who,
+    Id(id): Id,
+    p: Params,
+) -> Result<Response, ApiError> {
+    let s = load_schedule(&ctx, &caller, id, p).await?;
     let name = s.event.name.clone();
     let bytes = tokio::task::spawn_blocking(move || export::xlsx(&s)).await??;
     Ok(download(
@@ -325,8 +356,13 @@ async fn export_xlsx(State(ctx): State<App>, Id(id): Id, p: Params) -> Result<Re
     ))
 }
 
-async fn export_csv(State(ctx): State<App>, Id(id): Id, p: Params) -> Result<Response, ApiError> {
-    let s = load_schedule(&ctx, id, p).await?;
+async fn export_csv(
+    State(ctx): State<App>,
+    caller: Who,
+    Id(id): Id,
+    p: Params,
+) -> Result<Response, ApiError> {
+    let s = load_schedule(&ctx, &caller, id, p).await?;
     Ok(download(
         "text/csv; charset=utf-8",
         Some(export::content_disposition(
@@ -338,8 +374,13 @@ async fn export_csv(State(ctx): State<App>, Id(id): Id, p: Params) -> Result<Res
     ))
 }
 
-async fn agenda_html(State(ctx): State<App>, Id(id): Id, p: Params) -> Result<Response, ApiError> {
-    let s = load_schedule(&ctx, id, p).await?;
+async fn agenda_html(
+    State(ctx): State<App>,
+    caller: Who,
+    Id(id): Id,
+    p: Params,
+) -> Result<Response, ApiError> {
+    let s = load_schedule(&ctx, &caller, id, p).await?;
     Ok(download(
         "text/html; charset=utf-8",
         None,

@@ -82,8 +82,9 @@ const EVENT_FIELDS: &[&str] = &[
     "max_per_expert",
 ];
 
-async fn events_page(ctx: &App, mut extra: Value) -> Result<Value, AppError> {
-    let page = events::list(ctx, &Default::default(), 100, 0).await?;
+async fn events_page(ctx: &App, caller: &Who, mut extra: Value) -> Result<Value, AppError> {
+    // drafts only for those who keep the programme
+    let page = events::list_for(ctx, caller, Default::default(), 100, 0).await?;
     extra["events"] = json!(page.items);
     extra["total"] = json!(page.total);
     extra["formats"] = options(events::FORMATS);
@@ -92,7 +93,7 @@ async fn events_page(ctx: &App, mut extra: Value) -> Result<Value, AppError> {
 }
 
 async fn list_events(State(ctx): State<App>, caller: Who) -> Result<Html<String>, WebError> {
-    let data = events_page(&ctx, json!({"values": {"format": "fair", "start_time": "09:00", "slot_minutes": 20, "slot_count": 6, "table_count": 10, "max_per_enterprise": 3, "max_per_result": 3, "max_per_expert": 3}})).await?;
+    let data = events_page(&ctx, &caller, json!({"values": {"format": "fair", "start_time": "09:00", "slot_minutes": 20, "slot_count": 6, "table_count": 10, "max_per_enterprise": 3, "max_per_result": 3, "max_per_expert": 3}})).await?;
     render(&ctx, &caller, "events.html", "events", "对接会", data)
 }
 
@@ -137,6 +138,7 @@ async fn create_event(
             let (errors, summary) = super::field_errors(&e);
             let data = events_page(
                 &ctx,
+                &caller,
                 json!({"values": values, "errors": errors, "error_summary": summary}),
             )
             .await?;

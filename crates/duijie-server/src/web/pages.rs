@@ -114,7 +114,7 @@ async fn home(State(ctx): State<App>, caller: Who) -> Result<Html<String>, WebEr
         caller.viewer(),
     )
     .await?;
-    let events = duijie_app::events::list(&ctx, &Default::default(), 5, 0).await?;
+    let events = duijie_app::events::list_for(&ctx, &caller, Default::default(), 5, 0).await?;
     let orgs = duijie_app::listings::organizations(&ctx, &ListFilter::default(), 1, 0).await?;
     let industries: Vec<Value> = all
         .facets
