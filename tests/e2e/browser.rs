@@ -309,10 +309,22 @@ async fn open_a_need_and_see_why_results_are_proposed() {
     b.shot("matches").await;
     // the keyboard reaches the breakdown toggle
     let summary = b.css("#matches-expert .match details summary").await;
+    assert!(
+        b.all("#matches-expert .match details[open]")
+            .await
+            .is_empty(),
+        "the breakdown starts folded"
+    );
     summary
         .send_keys(fantoccini::key::Key::Enter.to_string().as_str())
         .await
-        .ok();
+        .expect("the breakdown toggle takes keyboard input");
+    assert!(
+        !b.all("#matches-expert .match details[open]")
+            .await
+            .is_empty(),
+        "Enter on the toggle opens the breakdown"
+    );
     b.shot("keyboard").await;
     b.close().await;
 }
@@ -352,7 +364,16 @@ async fn post_a_need_fix_an_error_publish_and_find_it() {
         .await
         .select_by_value("new_materials")
         .await
-        .ok();
+        .expect("the industry list offers new_materials");
+    assert_eq!(
+        b.css("#f-industry")
+            .await
+            .prop("value")
+            .await
+            .unwrap()
+            .as_deref(),
+        Some("new_materials")
+    );
     b.fill("#f-contact_email", "wang-at-example").await;
     // see matches before publishing
     b.click("#preview").await;
