@@ -529,14 +529,8 @@ pub async fn add_pairing(ctx: &App, event_id: i64, rec: &Record) -> Result<Meeti
         result_id,
         expert_id,
     } = PairIds::read(&mut r);
-    let slot = r
-        .raw("slot")
-        .is_some()
-        .then(|| r.int_or("slot", 0, 0, 1000));
-    let table = r
-        .raw("table")
-        .is_some()
-        .then(|| r.int_or("table", 0, 0, 1000));
+    let slot = r.int("slot", 0, 1000);
+    let table = r.int("table", 0, 1000);
     let mut errors = r.finish_ignoring(&[]);
     if !errors.is_empty() {
         return Err(AppError::Validation(errors));
@@ -629,14 +623,8 @@ pub async fn patch_pairing(
             false
         }
     };
-    let slot = r
-        .raw("slot")
-        .is_some()
-        .then(|| r.int_or("slot", 0, 0, 1000));
-    let table = r
-        .raw("table")
-        .is_some()
-        .then(|| r.int_or("table", 0, 0, 1000));
+    let slot = r.int("slot", 0, 1000);
+    let table = r.int("table", 0, 1000);
     let mut errors = r.finish_ignoring(&["id"]);
     if remove && (slot.is_some() || table.is_some()) {
         errors.push(
