@@ -52,7 +52,7 @@ pub fn check_role(role: &str) -> Result<Role, AppError> {
         })
 }
 
-fn check_email(email: &str) -> Result<String, AppError> {
+pub(crate) fn check_email(email: &str) -> Result<String, AppError> {
     let e = email.trim().to_lowercase();
     let ok = e.chars().count() <= 254
         && !e.chars().any(char::is_whitespace)
@@ -97,7 +97,7 @@ async fn resolve_org(ctx: &App, role: Role, org: &OrgChoice) -> Result<Option<i6
     }
 }
 
-async fn find_org_by_name(ctx: &App, name: &str) -> Result<Option<i64>, AppError> {
+pub(crate) async fn find_org_by_name(ctx: &App, name: &str) -> Result<Option<i64>, AppError> {
     // organisation names are unique; look through the list filtered by nothing but name
     let mut offset = 0;
     loop {

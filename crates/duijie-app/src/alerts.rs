@@ -511,7 +511,8 @@ pub fn start(ctx: &App) -> AlertWorkers {
     let (stop, rx) = watch::channel(false);
     let handles = vec![
         tokio::spawn(alert_worker(ctx.clone(), rx.clone())),
-        tokio::spawn(delivery_worker(ctx.clone(), rx)),
+        tokio::spawn(delivery_worker(ctx.clone(), rx.clone())),
+        tokio::spawn(crate::mail::send::worker(ctx.clone(), rx)),
     ];
     AlertWorkers { stop, handles }
 }

@@ -231,7 +231,7 @@ pub struct Limiter {
 }
 
 impl Limiter {
-    fn count(&self, key: &str, window: Duration) -> usize {
+    pub(crate) fn count(&self, key: &str, window: Duration) -> usize {
         let mut map = self.failures.lock().unwrap_or_else(|e| e.into_inner());
         let Some(q) = map.get_mut(key) else { return 0 };
         while q.front().is_some_and(|t| t.elapsed() > window) {
@@ -240,7 +240,7 @@ impl Limiter {
         q.len()
     }
 
-    fn fail(&self, key: &str) {
+    pub(crate) fn fail(&self, key: &str) {
         let mut map = self.failures.lock().unwrap_or_else(|e| e.into_inner());
         if map.len() > 100_000 {
             map.clear(); // a flood of addresses must not grow memory without bound
@@ -250,7 +250,7 @@ impl Limiter {
             .push_back(Instant::now());
     }
 
-    fn clear(&self, key: &str) {
+    pub(crate) fn clear(&self, key: &str) {
         let mut map = self.failures.lock().unwrap_or_else(|e| e.into_inner());
         map.remove(key);
     }
@@ -296,7 +296,7 @@ pub async fn sign_in(
     }
     let found = ctx.store.user_by_email(&email).await?;
     let (user, phc) = match found {
-        Some((u, Some(h))) if !u.disabled => (Some(u), h),
+        Some((u, Some(h))) if !u.disabled && u.status == duijie_store::STATUS_ACTIVE => (Some(u), h),
         _ => (None, dummy_hash().to_string()),
     };
     let pw = password.to_string();

@@ -108,6 +108,9 @@ catalogue! {
     NOTHING_TO_BRING = "nothing_to_bring", Conflict, "单位没有可参加的成果或需求", "the organization has no listing to bring";
     NO_WEBHOOK = "no_webhook", Conflict, "订阅没有设置 Webhook", "the alert has no webhook";
     DUPLICATE_DELIVERY = "duplicate_delivery", Conflict, "该推送已存在", "the delivery exists already";
+    LINK_INVALID = "link_invalid", Conflict, "链接无效、已使用或已过期", "the link is unknown, used or expired";
+    NOT_PENDING_APPROVAL = "not_pending_approval", Conflict, "账号不在待审核队列中", "the account is not waiting for approval";
+    CREDIT_CODE_TAKEN = "credit_code_taken", Conflict, "统一社会信用代码已属于另一单位", "the unified social credit code belongs to another organization";
     // --- events and pairings ------------------------------------------------------------
     EVENT_CLOSED = "event_closed", Conflict, "对接会已结束，不能再修改", "the event is closed and cannot change";
     EVENT_PUBLISHED = "event_published", Conflict, "对接会已发布，不能再修改这一项", "the event is published; this cannot change any more";
@@ -231,6 +234,7 @@ mod tests {
             (include_str!("../../duijie-store/src/events.rs"), "code: "),
             (include_str!("../../duijie-store/src/alerts.rs"), "code: "),
             (include_str!("../../duijie-store/src/accounts.rs"), "code: "),
+            (include_str!("../../duijie-store/src/mail.rs"), "code: "),
             (include_str!("../../duijie-match/src/edit.rs"), "reject("),
         ];
         // the solver's and the engine's errors: the arms of their `code()`

@@ -25,6 +25,7 @@ pub mod indexer;
 pub mod invite;
 pub mod ledger;
 pub mod listings;
+pub mod mail;
 pub mod matching;
 pub mod metrics;
 pub mod quality;
@@ -32,6 +33,7 @@ pub mod quality;
 pub mod schema;
 pub mod search;
 pub mod settings;
+pub mod signup;
 pub mod solver;
 pub mod stats;
 

@@ -58,6 +58,11 @@ pub fn views() -> Vec<Named> {
     add::<ApiToken>(&mut out);
     add::<accounts::TokenCreated>(&mut out);
     add::<AuditRecord>(&mut out);
+    add::<crate::signup::Registered>(&mut out);
+    add::<crate::signup::InvitationSent>(&mut out);
+    add::<crate::signup::NotificationSetting>(&mut out);
+    add::<duijie_store::Applicant>(&mut out);
+    add::<duijie_store::Mail>(&mut out);
     out
 }
 

@@ -42,6 +42,87 @@ pub struct Settings {
     /// Match alerts and their webhook deliveries.
     #[serde(default)]
     pub alerts: AlertSettings,
+    /// Outgoing mail.
+    #[serde(default)]
+    pub mail: MailSettings,
+    /// Self-service sign-up, invitations and password resets.
+    #[serde(default)]
+    pub signup: SignupSettings,
+}
+
+/// Outgoing mail (`[mail]`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct MailSettings {
+    /// `file` (each message an `.eml` under `data/outbox/`), `smtp` or `off` (messages stay
+    /// in the outbox, unsent).
+    pub transport: String,
+    /// `smtp://host:port` (TLS as `smtp_tls` says) or
+    /// `smtps://host:port`; the user name and password come from the environment
+    /// (`DUIJIE_SMTP_USERNAME`, `DUIJIE_SMTP_PASSWORD`), never from a file.
+    pub smtp_url: String,
+    /// For `smtp://`: `opportunistic` (STARTTLS when offered), `required` or `none`.
+    pub smtp_tls: String,
+    /// The sender, e.g. `校企对接平台 <noreply@example.org>`.
+    pub from: String,
+    /// How often the delivery worker looks for due messages, ms.
+    pub poll_interval_ms: u64,
+    /// Delay before the first retry, ms; it doubles with every further attempt.
+    pub retry_base_ms: u64,
+    /// Longest delay between two attempts, ms.
+    pub retry_max_ms: u64,
+    /// Attempts per message before it is marked failed.
+    pub max_attempts: u32,
+    /// Time one attempt holds a message (and allows the transport), ms; a process that
+    /// dies during an attempt leaves the message to be tried again after it.
+    pub lease_ms: u64,
+}
+
+impl Default for MailSettings {
+    fn default() -> Self {
+        MailSettings {
+            transport: "file".into(),
+            smtp_url: String::new(),
+            smtp_tls: "opportunistic".into(),
+            from: "校企对接平台 <noreply@duijie.invalid>".into(),
+            poll_interval_ms: 1000,
+            retry_base_ms: 30_000,
+            retry_max_ms: 3_600_000,
+            max_attempts: 10,
+            lease_ms: 60_000,
+        }
+    }
+}
+
+/// Self-service sign-up (`[signup]`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct SignupSettings {
+    /// Whether people can sign themselves up (invitations work either way).
+    pub open: bool,
+    /// Hours a verification link stays good.
+    pub verify_hours: u64,
+    /// Minutes a password-reset link stays good.
+    pub reset_minutes: u64,
+    /// Days an invitation stays good.
+    pub invite_days: u64,
+    /// Sign-ups and reset requests per client address per hour.
+    pub max_per_address_per_hour: usize,
+    /// Sign-ups and reset requests per e-mail address per hour.
+    pub max_per_email_per_hour: usize,
+}
+
+impl Default for SignupSettings {
+    fn default() -> Self {
+        SignupSettings {
+            open: true,
+            verify_hours: 24,
+            reset_minutes: 60,
+            invite_days: 14,
+            max_per_address_per_hour: 20,
+            max_per_email_per_hour: 3,
+        }
+    }
 }
 
 /// Match alerts and their webhook deliveries (`[alerts]`).
@@ -231,6 +312,10 @@ pub struct ServerSettings {
     pub max_json_bytes: usize,
     /// Largest page size of list and search endpoints.
     pub max_page_size: usize,
+    /// The address people reach the site at, for links in mail (`https://duijie.example.org`);
+    /// empty: `http://` and the bind address.
+    #[serde(default)]
+    pub public_url: String,
 }
 
 /// Data directory.
@@ -435,12 +520,80 @@ impl Settings {
                 "alerts.max_attempts, alerts.poll_interval_ms and alerts.request_timeout_ms must be at least 1, alerts.default_min_score from 0 to 1".into(),
             ));
         }
+        self.validate_mail()?;
         if self.import.batch_size == 0 || self.server.max_page_size == 0 {
             return Err(SettingsError(
                 "import.batch_size and server.max_page_size must be at least 1".into(),
             ));
         }
         Ok(())
+    }
+
+    fn validate_mail(&self) -> Result<(), SettingsError> {
+        let m = &self.mail;
+        if !["file", "smtp", "off"].contains(&m.transport.as_str()) {
+            return Err(SettingsError(format!(
+                "mail.transport must be file, smtp or off, not '{}'",
+                m.transport
+            )));
+        }
+        if m.transport == "smtp"
+            && !(m.smtp_url.starts_with("smtp://") || m.smtp_url.starts_with("smtps://"))
+        {
+            return Err(SettingsError(format!(
+                "mail.smtp_url must be smtp://host:port or smtps://host:port when mail.transport is smtp, not '{}'",
+                m.smtp_url
+            )));
+        }
+        if m.smtp_url.contains('@') {
+            return Err(SettingsError(
+                "mail.smtp_url must not hold credentials: set DUIJIE_SMTP_USERNAME and DUIJIE_SMTP_PASSWORD instead".into(),
+            ));
+        }
+        if !["opportunistic", "required", "none"].contains(&m.smtp_tls.as_str()) {
+            return Err(SettingsError(format!(
+                "mail.smtp_tls must be opportunistic, required or none, not '{}'",
+                m.smtp_tls
+            )));
+        }
+        if m.from.parse::<lettre::message::Mailbox>().is_err() {
+            return Err(SettingsError(format!(
+                "mail.from '{}' is not an address like 校企对接平台 <noreply@example.org>",
+                m.from
+            )));
+        }
+        if m.max_attempts == 0 || m.poll_interval_ms == 0 || m.lease_ms < 1000 {
+            return Err(SettingsError(
+                "mail.max_attempts and mail.poll_interval_ms must be at least 1, mail.lease_ms at least 1000".into(),
+            ));
+        }
+        let p = &self.server.public_url;
+        if !p.is_empty() && !(p.starts_with("http://") || p.starts_with("https://")) {
+            return Err(SettingsError(format!(
+                "server.public_url must start with http:// or https://, not '{p}'"
+            )));
+        }
+        let u = &self.signup;
+        if u.verify_hours == 0
+            || u.reset_minutes == 0
+            || u.invite_days == 0
+            || u.max_per_address_per_hour == 0
+            || u.max_per_email_per_hour == 0
+        {
+            return Err(SettingsError(
+                "signup.verify_hours, reset_minutes, invite_days and the max_per_* limits must be at least 1".into(),
+            ));
+        }
+        Ok(())
+    }
+
+    /// The site's address for links in mail, without a trailing slash.
+    pub fn public_url(&self) -> String {
+        if self.server.public_url.is_empty() {
+            format!("http://{}", self.server.bind)
+        } else {
+            self.server.public_url.trim_end_matches('/').to_string()
+        }
     }
 
     /// The index directory.

@@ -25,6 +25,9 @@ pub struct User {
     pub organization_name: Option<String>,
     /// A disabled user can neither sign in nor use tokens.
     pub disabled: bool,
+    /// `active`, `pending_verification`, `pending_approval` or `rejected`: only active
+    /// accounts sign in.
+    pub status: String,
     /// RFC 3339.
     pub created_at: String,
     /// RFC 3339.
@@ -109,9 +112,9 @@ pub struct AuditRecord {
     pub after: Option<serde_json::Value>,
 }
 
-const USER_COLUMNS: &str = "u.id, u.email, u.name, u.role, u.organization_id, o.name AS organization_name, u.disabled, u.created_at, u.updated_at";
+pub(crate) const USER_COLUMNS: &str = "u.id, u.email, u.name, u.role, u.organization_id, o.name AS organization_name, u.disabled, u.status, u.created_at, u.updated_at";
 
-fn user_row(r: &AnyRow) -> Result<User, StoreError> {
+pub(crate) fn user_row(r: &AnyRow) -> Result<User, StoreError> {
     Ok(User {
         id: r.try_get("id")?,
         email: r.try_get("email")?,
@@ -120,6 +123,7 @@ fn user_row(r: &AnyRow) -> Result<User, StoreError> {
         organization_id: r.try_get("organization_id")?,
         organization_name: r.try_get("organization_name")?,
         disabled: r.try_get::<i64, _>("disabled")? != 0,
+        status: r.try_get("status")?,
         created_at: r.try_get("created_at")?,
         updated_at: r.try_get("updated_at")?,
     })
@@ -333,7 +337,7 @@ impl Store {
         let q = format!(
             "SELECT {USER_COLUMNS}, s.csrf FROM sessions s JOIN users u ON u.id = s.user_id \
              LEFT JOIN organizations o ON o.id = u.organization_id \
-             WHERE s.id_hash = $1 AND s.expires_at > $2 AND u.disabled = 0"
+             WHERE s.id_hash = $1 AND s.expires_at > $2 AND u.disabled = 0 AND u.status = 'active'"
         );
         match sqlx::query(sqlx::AssertSqlSafe(q))
             .bind(id_hash)
@@ -384,7 +388,7 @@ impl Store {
         let q = format!(
             "SELECT {USER_COLUMNS}, t.id AS token_id, t.last_used_at FROM api_tokens t JOIN users u ON u.id = t.user_id \
              LEFT JOIN organizations o ON o.id = u.organization_id \
-             WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND u.disabled = 0"
+             WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND u.disabled = 0 AND u.status = 'active'"
         );
         let Some(r) = sqlx::query(sqlx::AssertSqlSafe(q))
             .bind(token_hash)

@@ -59,7 +59,116 @@ pub fn operations(v: &Vocabulary) -> Vec<Operation> {
     alert_operations(&s, &mut ops);
     admin_operations(&s, &mut ops);
     account_operations(&s, &mut ops);
+    signup_operations(&mut ops);
     ops
+}
+
+/// Operations of self-service sign-up, invitations, password resets and mail.
+fn signup_operations(ops: &mut Vec<Operation>) {
+    let ac = "账户";
+    let user = || json!({"type": "object", "required": ["user"], "properties": {"user": r("User")}});
+    let org = json!({"type": "object", "properties": {
+        "id": {"type": "integer", "minimum": 1},
+        "name": text(100), "kind": {"type": "string", "enum": ["enterprise", "university", "institute", "other"]},
+        "city": text(20), "credit_code": {"type": "string", "minLength": 18, "maxLength": 18},
+    }});
+    let mut reg = Operation::new(
+        "post",
+        "/api/v1/registrations",
+        ac,
+        "自助注册：发送验证邮件，验证后由组织者审核（带 invite 则按邀请直接开通）",
+    )
+    .json(json!({"type": "object", "properties": {
+        "email": text(254), "password": {"type": "string"}, "name": text(60),
+        "role": {"type": "string", "enum": ["enterprise", "researcher"]},
+        "organization": org, "invite": text(128),
+    }}))
+    .ok(202, "已受理：请查收验证邮件（邮箱是否已注册都如此应答）", r("Registered"))
+    .ok(201, "按邀请注册，账号已开通", user())
+    .also(&[403, 429]);
+    reg.access = Access::Public;
+    ops.push(reg);
+    let mut verify = Operation::new(
+        "post",
+        "/api/v1/registrations/verify",
+        ac,
+        "确认邮箱（邮件中的链接），转入待审核",
+    )
+    .json(json!({"type": "object", "required": ["token"], "properties": {"token": text(128)}}))
+    .ok(200, "已确认", user());
+    verify.access = Access::Public;
+    ops.push(verify);
+    ops.push(
+        Operation::new("get", "/api/v1/registrations", ac, "注册审核队列（组织者、管理员）")
+            .signed_in()
+            .page()
+            .query(
+                "status",
+                json!({"type": "string", "enum": ["pending_approval", "pending_verification", "rejected"]}),
+                "状态（默认待审核）",
+            )
+            .ok(200, "申请人", page_of("Applicant")),
+    );
+    ops.push(
+        Operation::new("post", "/api/v1/users/{id}/approve", ac, "通过注册申请（邮件通知）")
+            .ok(200, "账号", user())
+            .also(&[409]),
+    );
+    ops.push(
+        Operation::new("post", "/api/v1/users/{id}/reject", ac, "拒绝注册申请并说明原因（邮件通知）")
+            .json(json!({"type": "object", "required": ["reason"], "properties": {"reason": text(500)}}))
+            .ok(200, "账号", user()),
+    );
+    ops.push(
+        Operation::new("post", "/api/v1/invitations", ac, "邀请注册（组织者）：邮件中的链接免审核开通")
+            .json(json!({"type": "object", "required": ["email", "role"], "properties": {
+                "email": text(254), "role": {"type": "string", "enum": ["enterprise", "researcher"]},
+                "organization": {"type": "integer", "minimum": 1}, "event_id": {"type": "integer", "minimum": 1},
+            }}))
+            .ok(201, "邀请已发送", r("InvitationSent")),
+    );
+    let mut reset = Operation::new(
+        "post",
+        "/api/v1/password-resets",
+        ac,
+        "申请重设密码（邮箱是否已注册都应答 202）",
+    )
+    .json(json!({"type": "object", "required": ["email"], "properties": {"email": text(254)}}))
+    .ok(202, "已受理", r("Registered"))
+    .also(&[429]);
+    reset.access = Access::Public;
+    ops.push(reset);
+    let mut confirm = Operation::new(
+        "post",
+        "/api/v1/password-resets/confirm",
+        ac,
+        "用邮件中的链接设置新密码（结束该账号的所有会话）",
+    )
+    .json(json!({"type": "object", "required": ["token", "password"], "properties": {"token": text(128), "password": {"type": "string"}}}))
+    .ok(200, "已重设", user());
+    confirm.access = Access::Public;
+    ops.push(confirm);
+    let settings = || json!({"type": "object", "required": ["items"], "properties": {"items": {"type": "array", "items": r("NotificationSetting")}}});
+    ops.push(
+        Operation::new("get", "/api/v1/me/notification-settings", ac, "我的邮件通知类别")
+            .signed_in()
+            .ok(200, "各类别及开关", settings()),
+    );
+    ops.push(
+        Operation::new("put", "/api/v1/me/notification-settings", ac, "开关邮件通知类别")
+            .json(json!({"type": "object", "properties": {
+                "match_alerts": {"type": "boolean"}, "requests": {"type": "boolean"},
+                "events": {"type": "boolean"}, "digests": {"type": "boolean"},
+            }}))
+            .ok(200, "各类别及开关", settings()),
+    );
+    ops.push(
+        Operation::new("get", "/api/v1/admin/mail", "运维", "发信队列及投递状态（管理员）")
+            .signed_in()
+            .page()
+            .query("status", json!({"type": "string", "enum": ["pending", "sent", "failed"]}), "状态")
+            .ok(200, "邮件", page_of("Mail")),
+    );
 }
 
 /// Operations of the service itself: health and metrics.

@@ -9,6 +9,7 @@ pub(crate) mod ledger;
 mod listings;
 mod matching;
 pub(crate) mod search;
+mod signup;
 
 use crate::error::ApiError;
 use axum::Router;
@@ -37,6 +38,7 @@ pub fn router(ctx: App) -> Router {
         .merge(ledger::router())
         .merge(accounts::router())
         .merge(alerts::router())
+        .merge(signup::router())
         .fallback(|| async {
             ApiError(AppError::NotFound("接口不存在 / no such endpoint".into()))
         });

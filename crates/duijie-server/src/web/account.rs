@@ -129,6 +129,8 @@ async fn logout(State(ctx): State<App>, caller: Who, _form: FormPairs) -> Respon
 
 async fn account_data(ctx: &App, caller: &Caller, mut extra: Value) -> Result<Value, AppError> {
     extra["tokens"] = json!(accounts::tokens(ctx, caller).await?);
+    extra["notification_settings"] =
+        json!(duijie_app::signup::notification_settings(ctx, caller).await?);
     Ok(extra)
 }
 
@@ -144,6 +146,7 @@ async fn account_page(
     let notice = match param(q.as_deref(), "done").as_deref() {
         Some("password") => Some("密码已修改，其他设备上的登录已退出。"),
         Some("revoked") => Some("令牌已撤销。"),
+        Some("notifications") => Some("邮件通知设置已保存。"),
         _ => None,
     };
     let data = account_data(&ctx, &caller, json!({"notice": notice})).await?;

@@ -11,6 +11,7 @@ mod console;
 mod forms;
 mod ledger;
 mod pages;
+mod signup;
 
 use crate::auth::{Caller, Who};
 use crate::error::HttpStatus;
@@ -35,6 +36,7 @@ pub fn router(ctx: &App) -> Router<App> {
         .merge(forms::router())
         .merge(console::router(ctx.clone()))
         .merge(account::router())
+        .merge(signup::router())
         .merge(alerts::router())
         .merge(ledger::router(ctx.clone()))
         .route("/api/docs", get(api_docs))
@@ -131,6 +133,12 @@ const TEMPLATES: &[(&str, &str)] = &[
     ),
     ("dashboard.html", include_str!("templates/dashboard.html")),
     ("api_docs.html", include_str!("templates/api_docs.html")),
+    ("register.html", include_str!("templates/register.html")),
+    ("notice.html", include_str!("templates/notice.html")),
+    ("forgot.html", include_str!("templates/forgot.html")),
+    ("reset.html", include_str!("templates/reset.html")),
+    ("approvals.html", include_str!("templates/approvals.html")),
+    ("unsubscribe.html", include_str!("templates/unsubscribe.html")),
 ];
 
 /// The template environment, built once. Templates are compiled into the binary, so an
@@ -243,6 +251,7 @@ fn labels(ctx: &App) -> Value {
         "component": Value::Object(duijie_app::matching::ComponentKind::ALL.iter().map(|c| (c.code().to_string(), json!(c.label_zh()))).collect()),
         "event_format": table(duijie_app::events::FORMATS),
         "event_status": table(duijie_app::events::STATUSES),
+        "role": table(crate::auth::ROLES),
     })
 }
 
