@@ -58,6 +58,9 @@ CREATE TABLE notification_settings (
     PRIMARY KEY (user_id, category)
 );
 
+-- Alert notifications already sent in a daily digest.
+ALTER TABLE notifications ADD COLUMN digested_at TEXT;
+
 -- Keys the server signs links with (unsubscribe), made at first use.
 CREATE TABLE server_keys (
     name TEXT PRIMARY KEY,

@@ -45,9 +45,23 @@ fn duijie(dir: &std::path::Path, db: Option<&str>) -> Command {
 /// Starts `duijie serve` on SQLite in `dir`, or on the PostgreSQL database `db` with its
 /// index in `dir`.
 pub(crate) fn start_with(dir: &std::path::Path, db: Option<&str>) -> (Server, String) {
+    start_command(duijie(dir, db))
+}
+
+/// Starts `duijie serve` on SQLite in `dir` with settings of the test's own (environment
+/// variables set by `configure`).
+pub(crate) fn start_configured(
+    dir: &std::path::Path,
+    configure: impl Fn(&mut Command),
+) -> (Server, String) {
+    let mut c = duijie(dir, None);
+    configure(&mut c);
+    start_command(c)
+}
+
+fn start_command(mut c: Command) -> (Server, String) {
     let mut server = Server(
-        duijie(dir, db)
-            .args(["serve", "--no-demo", "--bind", "127.0.0.1:0"])
+        c.args(["serve", "--no-demo", "--bind", "127.0.0.1:0"])
             .env("DUIJIE__INDEX__WRITER_THREADS", "1")
             .env("DUIJIE__IMPORT__BATCH_SIZE", "200")
             .env("RUST_LOG", "warn")

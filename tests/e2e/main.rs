@@ -16,6 +16,7 @@ mod crash;
 mod demo;
 mod events;
 mod ledger;
+mod mail;
 mod matching;
 mod metrics;
 mod openapi;

@@ -620,7 +620,8 @@ fn listing_json(l: &ListingText) -> Value {
     })
 }
 
-/// Records one alert (notification, and delivery when there is a webhook).
+/// Records one alert (notification, a mail unless the owner turned match alerts off, and a
+/// delivery when there is a webhook), in one transaction.
 async fn record(
     ctx: &App,
     s: &Subscription,
@@ -640,6 +641,21 @@ async fn record(
         }
         None => None,
     };
+    let link = format!("/{}/{}", listing.kind.plural(), listing.id);
+    let letter = crate::mail::Letter {
+        template: "match_alert",
+        category: crate::mail::MATCH_ALERTS,
+        to: s.user_email.clone(),
+        user_id: Some(s.user_id),
+        subject: format!("匹配提醒：{title}"),
+        vars: json!({
+            "name": s.user_email,
+            "title": title,
+            "body": body,
+            "link": format!("{}{link}", ctx.settings.public_url()),
+        }),
+    };
+    let mail = Some(crate::mail::compose(ctx, letter).await?);
     let fresh = ctx
         .store
         .record_alert(&NewAlert {
@@ -648,8 +664,9 @@ async fn record(
             dedup_key: format!("{}:{}", listing.kind.code(), listing.id),
             title,
             body,
-            link: Some(format!("/{}/{}", listing.kind.plural(), listing.id)),
+            link: Some(link),
             delivery,
+            mail,
         })
         .await?;
     if fresh {

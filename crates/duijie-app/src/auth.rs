@@ -296,7 +296,9 @@ pub async fn sign_in(
     }
     let found = ctx.store.user_by_email(&email).await?;
     let (user, phc) = match found {
-        Some((u, Some(h))) if !u.disabled && u.status == duijie_store::STATUS_ACTIVE => (Some(u), h),
+        Some((u, Some(h))) if !u.disabled && u.status == duijie_store::STATUS_ACTIVE => {
+            (Some(u), h)
+        }
         _ => (None, dummy_hash().to_string()),
     };
     let pw = password.to_string();

@@ -76,6 +76,9 @@ pub struct MailSettings {
     /// Time one attempt holds a message (and allows the transport), ms; a process that
     /// dies during an attempt leaves the message to be tried again after it.
     pub lease_ms: u64,
+    /// A daily digest goes out once the oldest match in it is this many hours old (for
+    /// users who chose digests).
+    pub digest_after_hours: u64,
 }
 
 impl Default for MailSettings {
@@ -90,6 +93,7 @@ impl Default for MailSettings {
             retry_max_ms: 3_600_000,
             max_attempts: 10,
             lease_ms: 60_000,
+            digest_after_hours: 24,
         }
     }
 }
@@ -568,7 +572,7 @@ impl Settings {
             ));
         }
         let p = &self.server.public_url;
-        if !p.is_empty() && !(p.starts_with("http://") || p.starts_with("https://")) {
+        if !(p.is_empty() || p.starts_with("http://") || p.starts_with("https://")) {
             return Err(SettingsError(format!(
                 "server.public_url must start with http:// or https://, not '{p}'"
             )));

@@ -219,17 +219,18 @@ async fn organization_field(
     } else {
         "enterprise"
     };
-    let kind = or.choice_or(
-        "kind",
-        &[
-            ("enterprise", "企业"),
-            ("university", "高校"),
-            ("institute", "科研院所"),
-            ("other", "其他"),
-        ],
-        Some(default_kind),
-    )
-    .unwrap_or(default_kind);
+    let kind = or
+        .choice_or(
+            "kind",
+            &[
+                ("enterprise", "企业"),
+                ("university", "高校"),
+                ("institute", "科研院所"),
+                ("other", "其他"),
+            ],
+            Some(default_kind),
+        )
+        .unwrap_or(default_kind);
     let city = or.text("city", 20, false);
     let code = or.text("credit_code", 30, false);
     for e in or.finish().0 {
@@ -248,20 +249,23 @@ async fn organization_field(
                 }
                 app["credit_code"] = json!(code);
             }
-            Err(e) => errors.push("organization.credit_code", "invalid_credit_code", e.zh, e.en),
+            Err(e) => errors.push(
+                "organization.credit_code",
+                "invalid_credit_code",
+                e.zh,
+                e.en,
+            ),
         }
     }
     Ok(app)
 }
 
 /// `POST /registrations`: sign up (with `invite`, accept an invitation instead).
-pub async fn register(
-    ctx: &App,
-    rec: &Record,
-    peer: Option<IpAddr>,
-) -> Result<Outcome, AppError> {
+pub async fn register(ctx: &App, rec: &Record, peer: Option<IpAddr>) -> Result<Outcome, AppError> {
     if rec.contains_key("invite") {
-        return accept_invitation(ctx, rec).await.map(|u| Outcome::Active(Box::new(u)));
+        return accept_invitation(ctx, rec)
+            .await
+            .map(|u| Outcome::Active(Box::new(u)));
     }
     if !ctx.settings.signup.open {
         return Err(AppError::forbidden(
@@ -343,7 +347,12 @@ pub async fn register(
     };
     match ctx
         .store
-        .create_applicant(&user, &org.to_string(), &link, &mail::compose(ctx, letter).await?)
+        .create_applicant(
+            &user,
+            &org.to_string(),
+            &link,
+            &mail::compose(ctx, letter).await?,
+        )
         .await
     {
         Ok(id) => tracing::info!(user = id, "sign-up: verification mail queued"),
@@ -357,7 +366,10 @@ pub async fn register(
 fn token_of(rec: &Record, errors: &mut FieldErrors, name: &'static str) -> String {
     let mut r = Reader::new(rec);
     let t = r.required_text(name, 128, false);
-    errors.0.extend(r.finish_ignoring(&["password", "password_confirm", "name"]).0);
+    errors.0.extend(
+        r.finish_ignoring(&["password", "password_confirm", "name"])
+            .0,
+    );
     if !t.is_empty() && !t.bytes().all(|b| b.is_ascii_hexdigit()) {
         errors.push(
             name,
@@ -777,7 +789,10 @@ pub async fn request_reset(
         return Ok(answer);
     };
     if user.disabled || user.status != duijie_store::STATUS_ACTIVE {
-        tracing::info!(user = user.id, "password reset for an inactive account; nothing sent");
+        tracing::info!(
+            user = user.id,
+            "password reset for an inactive account; nothing sent"
+        );
         return Ok(answer);
     }
     let token = random_hex(32)?;
@@ -833,7 +848,10 @@ pub async fn confirm_reset(ctx: &App, rec: &Record) -> Result<User, AppError> {
     ctx.store
         .enqueue_mail(&[mail::compose(ctx, letter).await?])
         .await?;
-    tracing::info!(user = user.id, "password reset by mail link; sessions ended");
+    tracing::info!(
+        user = user.id,
+        "password reset by mail link; sessions ended"
+    );
     Ok(user)
 }
 
@@ -870,9 +888,7 @@ pub async fn set_notification_settings(
             errors.push(
                 k.clone(),
                 "unknown_field",
-                format!(
-                    "未知的通知类别“{k}”，可选：match_alerts, requests, events, digests"
-                ),
+                format!("未知的通知类别“{k}”，可选：match_alerts, requests, events, digests"),
                 format!("'{k}' is not a category: match_alerts, requests, events, digests"),
             );
             continue;

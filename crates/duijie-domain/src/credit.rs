@@ -6,7 +6,9 @@
 const CHARSET: &str = "0123456789ABCDEFGHJKLMNPQRTUWXY";
 
 /// Weights of positions 1–17.
-const WEIGHTS: [u32; 17] = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28];
+const WEIGHTS: [u32; 17] = [
+    1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28,
+];
 
 fn value(c: char) -> Option<u32> {
     CHARSET.find(c).map(|i| i as u32)
@@ -43,7 +45,10 @@ pub fn check(raw: &str) -> Result<String, CreditCodeError> {
     if len != 18 {
         return Err(CreditCodeError {
             zh: format!("统一社会信用代码应为 18 位，“{}”为 {len} 位", raw.trim()),
-            en: format!("a unified social credit code has 18 characters; '{}' has {len}", raw.trim()),
+            en: format!(
+                "a unified social credit code has 18 characters; '{}' has {len}",
+                raw.trim()
+            ),
         });
     }
     if let Some(bad) = code.chars().find(|c| value(*c).is_none()) {
@@ -56,9 +61,11 @@ pub fn check(raw: &str) -> Result<String, CreditCodeError> {
     }
     let (body, last) = code.split_at(17);
     let want = check_character(body).unwrap_or('?');
-    if last.chars().next() != Some(want) {
+    if !last.starts_with(want) {
         return Err(CreditCodeError {
-            zh: format!("统一社会信用代码校验位不符：按前 17 位应为“{want}”，而不是“{last}”，请核对"),
+            zh: format!(
+                "统一社会信用代码校验位不符：按前 17 位应为“{want}”，而不是“{last}”，请核对"
+            ),
             en: format!(
                 "the check character of this unified social credit code should be '{want}' for its first 17 characters, not '{last}'; please check it"
             ),
@@ -74,7 +81,11 @@ mod tests {
     #[test]
     fn published_codes_pass() {
         // codes printed on business licences (public registers)
-        for c in ["91350100M000100Y43", "91110000802100433B", "911100001000079554"] {
+        for c in [
+            "91350100M000100Y43",
+            "91110000802100433B",
+            "911100001000079554",
+        ] {
             assert_eq!(check(c).as_deref(), Ok(c), "{c}");
         }
         assert_eq!(check(" 91350100m000100y43 ").unwrap(), "91350100M000100Y43");

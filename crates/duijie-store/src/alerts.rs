@@ -171,6 +171,8 @@ pub struct NewAlert {
     pub link: Option<String>,
     /// `(delivery id header value, payload)` when the subscription has a webhook.
     pub delivery: Option<(String, String)>,
+    /// The mail telling the owner (queued unless they turned match alerts off).
+    pub mail: Option<crate::NewMail>,
 }
 
 const SUB_COLUMNS: &str = "s.id, s.user_id, u.email AS user_email, s.kind, s.need_id, n.title AS need_title, \
@@ -403,6 +405,9 @@ impl Store {
             .bind(ts.as_str())
             .execute(&mut *tx)
             .await?;
+        }
+        if let Some(m) = &a.mail {
+            crate::mail::enqueue(&mut tx, std::slice::from_ref(m)).await?;
         }
         tx.commit().await?;
         Ok(true)
@@ -713,6 +718,7 @@ mod tests {
             body: "b".into(),
             link: Some("/needs/1".into()),
             delivery: webhook.then(|| (format!("d-{key}"), format!("{{\"k\":\"{key}\"}}"))),
+            mail: None,
         }
     }
 

@@ -34,8 +34,9 @@ pub use events::{
 pub use ledger::{LedgerActor, LedgerChange, LedgerDraft, LedgerEntry, LedgerFilter};
 pub use listings::{Draft, ImportOutcome, ListFilter, Page};
 pub use mail::{
-    Applicant, Application, CATEGORIES, Decision, MAIL_FAILED, MAIL_PENDING, MAIL_SENT, Mail, NewLink, NewMail,
-    STATUS_ACTIVE, STATUS_PENDING_APPROVAL, STATUS_PENDING_VERIFICATION, STATUS_REJECTED, UsedLink,
+    Applicant, Application, CATEGORIES, Decision, DigestDue, DigestItem, MAIL_FAILED, MAIL_PENDING,
+    MAIL_SENT, Mail, NewLink, NewMail, STATUS_ACTIVE, STATUS_PENDING_APPROVAL,
+    STATUS_PENDING_VERIFICATION, STATUS_REJECTED, UsedLink,
 };
 
 use sqlx::any::{AnyPoolOptions, install_default_drivers};

@@ -217,7 +217,7 @@ async fn wants(tx: &mut Tx, user_id: Option<i64>, category: &str) -> Result<bool
 
 /// Puts messages in the outbox inside `tx`, leaving out those whose recipient turned the
 /// category off. Returns how many were queued.
-async fn enqueue(tx: &mut Tx, mails: &[NewMail]) -> Result<usize, StoreError> {
+pub(crate) async fn enqueue(tx: &mut Tx, mails: &[NewMail]) -> Result<usize, StoreError> {
     let ts = now();
     let mut n = 0;
     for m in mails {
@@ -295,7 +295,100 @@ async fn use_link(tx: &mut Tx, token_hash: &str, purpose: &str) -> Result<UsedLi
     })
 }
 
+/// An alert notification waiting for a user's digest.
+#[derive(Debug, Clone)]
+pub struct DigestItem {
+    /// Notification id.
+    pub id: i64,
+    /// Title.
+    pub title: String,
+    /// Text.
+    pub body: String,
+    /// Link on the site (a path).
+    pub link: Option<String>,
+}
+
+/// A user who wants digests and has one due.
+#[derive(Debug, Clone)]
+pub struct DigestDue {
+    /// The user.
+    pub user_id: i64,
+    /// Their address.
+    pub email: String,
+    /// Their name.
+    pub name: Option<String>,
+}
+
 impl Store {
+    /// Users who turned digests on and whose oldest undigested alert notification was made
+    /// at or before `cutoff` (RFC 3339).
+    pub async fn digests_due(&self, cutoff: &str) -> Result<Vec<DigestDue>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT u.id, u.email, u.name FROM users u \
+             JOIN notification_settings ns ON ns.user_id = u.id AND ns.category = 'digests' AND ns.enabled = 1 \
+             WHERE u.disabled = 0 AND EXISTS (SELECT 1 FROM notifications n WHERE n.user_id = u.id \
+               AND n.subscription_id IS NOT NULL AND n.digested_at IS NULL AND n.created_at <= $1) \
+             ORDER BY u.id LIMIT 100",
+        )
+        .bind(cutoff)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(DigestDue {
+                    user_id: r.try_get("id")?,
+                    email: r.try_get("email")?,
+                    name: r.try_get("name")?,
+                })
+            })
+            .collect()
+    }
+
+    /// A user's alert notifications not yet in a digest, oldest first (at most 100).
+    pub async fn undigested(&self, user_id: i64) -> Result<Vec<DigestItem>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, title, body, link FROM notifications WHERE user_id = $1 \
+             AND subscription_id IS NOT NULL AND digested_at IS NULL ORDER BY id LIMIT 100",
+        )
+        .bind(user_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(DigestItem {
+                    id: r.try_get("id")?,
+                    title: r.try_get("title")?,
+                    body: r.try_get("body")?,
+                    link: r.try_get("link")?,
+                })
+            })
+            .collect()
+    }
+
+    /// Marks notifications digested and queues the digest, together; false (nothing done)
+    /// when another process digested any of them first.
+    pub async fn record_digest(&self, ids: &[i64], mail: &NewMail) -> Result<bool, StoreError> {
+        if ids.is_empty() {
+            return Ok(false);
+        }
+        let _g = self.write_lock.lock().await;
+        let mut tx = self.begin_tx().await?;
+        let list = ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
+        let n = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "UPDATE notifications SET digested_at = $1 WHERE id IN ({list}) AND digested_at IS NULL"
+        )))
+        .bind(now().as_str())
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if n != ids.len() as u64 {
+            return Ok(false); // rolled back
+        }
+        enqueue(&mut tx, std::slice::from_ref(mail)).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
     /// Queues messages on their own (no other change goes with them).
     pub async fn enqueue_mail(&self, mails: &[NewMail]) -> Result<usize, StoreError> {
         let _g = self.write_lock.lock().await;
@@ -739,7 +832,11 @@ impl Store {
         let rows = query.fetch_all(&self.pool).await?;
         let cq = format!(
             "SELECT COUNT(*) AS n FROM mail_outbox{}",
-            if bind.is_some() { " WHERE status = $1" } else { "" }
+            if bind.is_some() {
+                " WHERE status = $1"
+            } else {
+                ""
+            }
         );
         let mut c = sqlx::query(sqlx::AssertSqlSafe(cq));
         if let Some(s) = bind {
@@ -775,12 +872,11 @@ impl Store {
         &self,
         user_id: i64,
     ) -> Result<Vec<(&'static str, bool)>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT category, enabled FROM notification_settings WHERE user_id = $1",
-        )
-        .bind(user_id)
-        .fetch_all(&self.pool)
-        .await?;
+        let rows =
+            sqlx::query("SELECT category, enabled FROM notification_settings WHERE user_id = $1")
+                .bind(user_id)
+                .fetch_all(&self.pool)
+                .await?;
         let mut out = Vec::new();
         for (cat, default) in CATEGORIES {
             let mut on = *default;

@@ -5,6 +5,7 @@
 mod app;
 pub mod binary;
 pub mod http;
+pub mod mail;
 
 pub use app::*;
 pub use http::send;

@@ -3,6 +3,7 @@
 //! them, and sent by a worker (see [`send`]). Categories other than `account` carry a
 //! one-click unsubscribe link (RFC 8058), signed with a key kept in the store.
 
+pub mod digest;
 pub mod send;
 
 use crate::app::App;

@@ -60,10 +60,9 @@ impl header::Header for ListUnsubscribePost {
 /// unsubscribed.
 pub fn build(from: &str, m: &Mail) -> Result<Message, String> {
     let from: Mailbox = from.parse().map_err(|e| format!("mail.from: {e}"))?;
-    let to: Mailbox = m
-        .to
-        .parse()
-        .map_err(|e| format!("recipient {}: {e}", m.to))?;
+    let to: Mailbox =
+        m.to.parse()
+            .map_err(|e| format!("recipient {}: {e}", m.to))?;
     let mut b = Message::builder()
         .message_id(Some(format!("<{}>", m.message_id)))
         .from(from)
@@ -202,9 +201,8 @@ pub async fn deliver_due(ctx: &App, t: &Transport) -> Result<usize, AppError> {
             Err(e) => Err(e),
         };
         let next = u32::try_from(m.attempts + 2).unwrap_or(u32::MAX);
-        let retry = (result.is_err() && next <= s.max_attempts).then(|| {
-            crate::alerts::backoff_ms(s.retry_base_ms, s.retry_max_ms, next) as i64
-        });
+        let retry = (result.is_err() && next <= s.max_attempts)
+            .then(|| crate::alerts::backoff_ms(s.retry_base_ms, s.retry_max_ms, next) as i64);
         let err = result.as_ref().err().map(String::as_str);
         ctx.store.finish_mail(m.id, err, retry).await?;
         match err {
@@ -232,7 +230,15 @@ pub async fn worker(ctx: App, mut stop: watch::Receiver<bool>) {
         }
     };
     let poll = Duration::from_millis(ctx.settings.mail.poll_interval_ms);
+    // digests are looked for every 30 polls (30 s by default)
+    let mut polls = 0u32;
     loop {
+        if polls.is_multiple_of(30)
+            && let Err(e) = super::digest::queue_due(&ctx).await
+        {
+            tracing::warn!(error = %e, "queuing digests failed; will retry");
+        }
+        polls = polls.wrapping_add(1);
         match deliver_due(&ctx, &t).await {
             Ok(n) if n > 0 => continue,
             Ok(_) => {}
@@ -286,7 +292,10 @@ mod tests {
         assert!(raw.contains("Message-ID: <abc123@example.org>"), "{raw}");
         assert!(raw.contains("Subject: =?utf-8?b?"), "{raw}");
         assert!(raw.contains("multipart/alternative"), "{raw}");
-        assert!(raw.contains("text/plain") && raw.contains("text/html"), "{raw}");
+        assert!(
+            raw.contains("text/plain") && raw.contains("text/html"),
+            "{raw}"
+        );
         assert!(
             raw.contains("List-Unsubscribe: <http://x/unsubscribe?u=3&c=digests&s=ff>"),
             "{raw}"

@@ -66,7 +66,8 @@ pub fn operations(v: &Vocabulary) -> Vec<Operation> {
 /// Operations of self-service sign-up, invitations, password resets and mail.
 fn signup_operations(ops: &mut Vec<Operation>) {
     let ac = "账户";
-    let user = || json!({"type": "object", "required": ["user"], "properties": {"user": r("User")}});
+    let user =
+        || json!({"type": "object", "required": ["user"], "properties": {"user": r("User")}});
     let org = json!({"type": "object", "properties": {
         "id": {"type": "integer", "minimum": 1},
         "name": text(100), "kind": {"type": "string", "enum": ["enterprise", "university", "institute", "other"]},
@@ -83,7 +84,11 @@ fn signup_operations(ops: &mut Vec<Operation>) {
         "role": {"type": "string", "enum": ["enterprise", "researcher"]},
         "organization": org, "invite": text(128),
     }}))
-    .ok(202, "已受理：请查收验证邮件（邮箱是否已注册都如此应答）", r("Registered"))
+    .ok(
+        202,
+        "已受理：请查收验证邮件（邮箱是否已注册都如此应答）",
+        r("Registered"),
+    )
     .ok(201, "按邀请注册，账号已开通", user())
     .also(&[403, 429]);
     reg.access = Access::Public;
@@ -110,14 +115,26 @@ fn signup_operations(ops: &mut Vec<Operation>) {
             .ok(200, "申请人", page_of("Applicant")),
     );
     ops.push(
-        Operation::new("post", "/api/v1/users/{id}/approve", ac, "通过注册申请（邮件通知）")
-            .ok(200, "账号", user())
-            .also(&[409]),
+        Operation::new(
+            "post",
+            "/api/v1/users/{id}/approve",
+            ac,
+            "通过注册申请（邮件通知）",
+        )
+        .ok(200, "账号", user())
+        .also(&[409]),
     );
     ops.push(
-        Operation::new("post", "/api/v1/users/{id}/reject", ac, "拒绝注册申请并说明原因（邮件通知）")
-            .json(json!({"type": "object", "required": ["reason"], "properties": {"reason": text(500)}}))
-            .ok(200, "账号", user()),
+        Operation::new(
+            "post",
+            "/api/v1/users/{id}/reject",
+            ac,
+            "拒绝注册申请并说明原因（邮件通知）",
+        )
+        .json(
+            json!({"type": "object", "required": ["reason"], "properties": {"reason": text(500)}}),
+        )
+        .ok(200, "账号", user()),
     );
     ops.push(
         Operation::new("post", "/api/v1/invitations", ac, "邀请注册（组织者）：邮件中的链接免审核开通")
@@ -150,24 +167,43 @@ fn signup_operations(ops: &mut Vec<Operation>) {
     ops.push(confirm);
     let settings = || json!({"type": "object", "required": ["items"], "properties": {"items": {"type": "array", "items": r("NotificationSetting")}}});
     ops.push(
-        Operation::new("get", "/api/v1/me/notification-settings", ac, "我的邮件通知类别")
-            .signed_in()
-            .ok(200, "各类别及开关", settings()),
+        Operation::new(
+            "get",
+            "/api/v1/me/notification-settings",
+            ac,
+            "我的邮件通知类别",
+        )
+        .signed_in()
+        .ok(200, "各类别及开关", settings()),
     );
     ops.push(
-        Operation::new("put", "/api/v1/me/notification-settings", ac, "开关邮件通知类别")
-            .json(json!({"type": "object", "properties": {
-                "match_alerts": {"type": "boolean"}, "requests": {"type": "boolean"},
-                "events": {"type": "boolean"}, "digests": {"type": "boolean"},
-            }}))
-            .ok(200, "各类别及开关", settings()),
+        Operation::new(
+            "put",
+            "/api/v1/me/notification-settings",
+            ac,
+            "开关邮件通知类别",
+        )
+        .json(json!({"type": "object", "properties": {
+            "match_alerts": {"type": "boolean"}, "requests": {"type": "boolean"},
+            "events": {"type": "boolean"}, "digests": {"type": "boolean"},
+        }}))
+        .ok(200, "各类别及开关", settings()),
     );
     ops.push(
-        Operation::new("get", "/api/v1/admin/mail", "运维", "发信队列及投递状态（管理员）")
-            .signed_in()
-            .page()
-            .query("status", json!({"type": "string", "enum": ["pending", "sent", "failed"]}), "状态")
-            .ok(200, "邮件", page_of("Mail")),
+        Operation::new(
+            "get",
+            "/api/v1/admin/mail",
+            "运维",
+            "发信队列及投递状态（管理员）",
+        )
+        .signed_in()
+        .page()
+        .query(
+            "status",
+            json!({"type": "string", "enum": ["pending", "sent", "failed"]}),
+            "状态",
+        )
+        .ok(200, "邮件", page_of("Mail")),
     );
 }
 

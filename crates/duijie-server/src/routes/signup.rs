@@ -66,7 +66,9 @@ async fn applicants(
 }
 
 async fn approve(State(ctx): State<App>, caller: Who, Id(id): Id) -> Result<Json<Value>, ApiError> {
-    Ok(Json(json!({"user": signup::approve(&ctx, &caller, id).await?})))
+    Ok(Json(
+        json!({"user": signup::approve(&ctx, &caller, id).await?}),
+    ))
 }
 
 async fn reject(
@@ -75,7 +77,9 @@ async fn reject(
     Id(id): Id,
     JsonObject(body): JsonObject,
 ) -> Result<Json<Value>, ApiError> {
-    Ok(Json(json!({"user": signup::reject(&ctx, &caller, id, &body).await?})))
+    Ok(Json(
+        json!({"user": signup::reject(&ctx, &caller, id, &body).await?}),
+    ))
 }
 
 async fn invite(
@@ -121,7 +125,11 @@ async fn set_notification_settings(
     Ok(Json(json!({"items": items})))
 }
 
-async fn mail_log(State(ctx): State<App>, caller: Who, mut p: Params) -> Result<Json<Value>, ApiError> {
+async fn mail_log(
+    State(ctx): State<App>,
+    caller: Who,
+    mut p: Params,
+) -> Result<Json<Value>, ApiError> {
     let status = p.choice("status", &["pending", "sent", "failed"])?;
     let limit = p.int("limit", 50, 1, ctx.settings.server.max_page_size as i64)?;
     let offset = p.int("offset", 0, 0, i64::MAX / 2)?;

@@ -138,7 +138,10 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("forgot.html", include_str!("templates/forgot.html")),
     ("reset.html", include_str!("templates/reset.html")),
     ("approvals.html", include_str!("templates/approvals.html")),
-    ("unsubscribe.html", include_str!("templates/unsubscribe.html")),
+    (
+        "unsubscribe.html",
+        include_str!("templates/unsubscribe.html"),
+    ),
 ];
 
 /// The template environment, built once. Templates are compiled into the binary, so an

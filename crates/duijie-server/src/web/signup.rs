@@ -68,7 +68,14 @@ fn visitor_page(
 }
 
 /// A page that says what happened and where to go next.
-fn notice(ctx: &App, caller: &Caller, status: StatusCode, title: &str, text: String, ok: bool) -> Response {
+fn notice(
+    ctx: &App,
+    caller: &Caller,
+    status: StatusCode,
+    title: &str,
+    text: String,
+    ok: bool,
+) -> Response {
     visitor_page(
         status,
         ctx,
@@ -90,7 +97,12 @@ const KINDS: &[(&str, &str)] = &[
     ("other", "其他"),
 ];
 
-async fn register_form(ctx: &App, caller: &Caller, status: StatusCode, mut data: Value) -> Response {
+async fn register_form(
+    ctx: &App,
+    caller: &Caller,
+    status: StatusCode,
+    mut data: Value,
+) -> Response {
     let invite = data["invite"].as_str().unwrap_or("").to_string();
     if !invite.is_empty() {
         match signup::invitation(ctx, &invite).await {
@@ -108,7 +120,8 @@ async fn register_form(ctx: &App, caller: &Caller, status: StatusCode, mut data:
                     caller,
                     StatusCode::GONE,
                     "邀请链接已失效",
-                    "这个邀请链接无效、已使用或已过期。请联系邀请您的组织者重新发送，或直接注册。".into(),
+                    "这个邀请链接无效、已使用或已过期。请联系邀请您的组织者重新发送，或直接注册。"
+                        .into(),
                     false,
                 );
             }
@@ -125,7 +138,13 @@ async fn register_page(State(ctx): State<App>, caller: Who, RawQuery(q): RawQuer
         return Redirect::to("/account").into_response();
     }
     let invite = param(q.as_deref(), "invite").unwrap_or_default();
-    register_form(&ctx, &caller, StatusCode::OK, json!({"invite": invite, "form": {}})).await
+    register_form(
+        &ctx,
+        &caller,
+        StatusCode::OK,
+        json!({"invite": invite, "form": {}}),
+    )
+    .await
 }
 
 /// The sign-up form as the API's record: `organization` from its fields.
@@ -223,13 +242,15 @@ async fn register(State(ctx): State<App>, caller: Who, form: FormPairs) -> Respo
             )
             .await
         }
-        Err(e) if e.status().is_client_error() => register_form(
-            &ctx,
-            &caller,
-            e.status(),
-            json!({"invite": invite, "form": keep, "error": message_of(&e)}),
-        )
-        .await,
+        Err(e) if e.status().is_client_error() => {
+            register_form(
+                &ctx,
+                &caller,
+                e.status(),
+                json!({"invite": invite, "form": keep, "error": message_of(&e)}),
+            )
+            .await
+        }
         Err(e) => WebError::from(e).into_response(),
     }
 }
@@ -265,7 +286,14 @@ async fn verify(State(ctx): State<App>, caller: Who, RawQuery(q): RawQuery) -> R
 }
 
 async fn forgot_page(State(ctx): State<App>, caller: Who) -> Response {
-    visitor_page(StatusCode::OK, &ctx, &caller, "forgot.html", "忘记密码", json!({}))
+    visitor_page(
+        StatusCode::OK,
+        &ctx,
+        &caller,
+        "forgot.html",
+        "忘记密码",
+        json!({}),
+    )
 }
 
 async fn forgot(State(ctx): State<App>, caller: Who, form: FormPairs) -> Response {
@@ -336,7 +364,10 @@ async fn reset(State(ctx): State<App>, caller: Who, form: FormPairs) -> Response
         )
     };
     if raw("password") != raw("password_confirm") {
-        return again(StatusCode::UNPROCESSABLE_ENTITY, "两次输入的密码不一致".into());
+        return again(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "两次输入的密码不一致".into(),
+        );
     }
     let mut rec = Record::new();
     rec.insert("token".into(), json!(token));
@@ -348,7 +379,10 @@ async fn reset(State(ctx): State<App>, caller: Who, form: FormPairs) -> Response
                 &caller,
                 StatusCode::OK,
                 "密码已重设",
-                format!("{} 的新密码已生效，所有设备上的登录都已退出。请用新密码登录。", u.email),
+                format!(
+                    "{} 的新密码已生效，所有设备上的登录都已退出。请用新密码登录。",
+                    u.email
+                ),
                 true,
             );
             // this browser's session (if any) ended with the others
@@ -393,7 +427,15 @@ async fn approvals(
         "status": status.unwrap_or_else(|| "pending_approval".into()),
         "notice": done, "error": param(q.as_deref(), "error"),
     });
-    Ok(super::render(&ctx, &caller, "approvals.html", "approvals", "注册审核", data)?.into_response())
+    Ok(super::render(
+        &ctx,
+        &caller,
+        "approvals.html",
+        "approvals",
+        "注册审核",
+        data,
+    )?
+    .into_response())
 }
 
 /// Back to the queue with what went wrong, or the error page for a server problem.
