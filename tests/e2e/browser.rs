@@ -525,3 +525,87 @@ async fn organiser_creates_an_event_generates_the_pairing_and_downloads_the_xlsx
     b.shot("downloaded").await;
     b.close().await;
 }
+
+#[tokio::test]
+async fn sign_up_in_the_browser_then_an_organiser_approves() {
+    let Some(mut b) = browser("register").await else {
+        return;
+    };
+    let app = spawn_with(|s| s.mail.poll_interval_ms = 50).await;
+    let outbox = app.ctx.settings.data.dir.join("outbox");
+    b.goto(&app.url("/login")).await;
+    b.click("#to-register").await;
+    b.wait_url("/register").await;
+    let email = "chen@steelworks.example.cn";
+    b.fill("#f-email", email).await;
+    b.fill("#f-name", "陈工").await;
+    b.click("#role-enterprise").await;
+    b.fill("#f-organization", "营口钢铁制品有限公司").await;
+    b.fill("#f-org-city", "营口").await;
+    b.fill("#f-credit_code", "91350100M000100Y44").await;
+    b.fill("#f-password", "a long enough password").await;
+    b.fill("#f-password_confirm", "a long enough password")
+        .await;
+    b.shot("filled").await;
+    b.click("#register-button").await;
+    // a wrong check character is named, and what was typed is kept
+    let summary = b.text("#error-summary").await;
+    assert!(summary.contains("应为“3”"), "{summary}");
+    let under = b.text("#credit_code-error").await;
+    assert!(
+        under.contains("应为“3”"),
+        "the message sits under the code's field: {under}"
+    );
+    let kept = b.css("#f-email").await.prop("value").await.unwrap();
+    assert_eq!(kept.as_deref(), Some(email));
+    b.shot("wrong-credit-code").await;
+    b.fill("#f-credit_code", "91350100M000100Y43").await;
+    b.fill("#f-password", "a long enough password").await;
+    b.fill("#f-password_confirm", "a long enough password")
+        .await;
+    b.click("#register-button").await;
+    assert!(b.text("#notice").await.contains("请查收验证邮件"));
+    b.shot("check-your-mail").await;
+
+    // the verification mail, rendered as a mail client shows it
+    let m = mail::wait_for(&outbox, email, "请确认您的邮箱").await;
+    let html_file = b.downloads.path().join("verify-mail.html");
+    std::fs::write(&html_file, &m.html).unwrap();
+    b.goto(&format!("file://{}", html_file.display())).await;
+    assert!(b.source().await.contains("确认邮箱"));
+    b.shot("verification-mail").await;
+    let token = m.link_param("/verify?token=").expect("link");
+    b.goto(&app.url(&format!("/verify?token={token}"))).await;
+    assert!(b.text("#notice").await.contains("邮箱已确认"));
+
+    // an organiser finds the applicant through the grouped navigation and approves
+    b.sign_in(&app, "organiser@test.example", "organizer", None)
+        .await;
+    b.click("#work-menu summary").await;
+    b.click("#nav-approvals").await;
+    b.wait_url("/approvals").await;
+    let row = b.text("#applicants").await;
+    assert!(
+        row.contains(email) && row.contains("营口钢铁制品有限公司"),
+        "{row}"
+    );
+    b.shot("approval-queue").await;
+    b.click("#applicants button.approve").await;
+    b.wait_url("done=approved").await;
+    assert!(b.text("#no-applicants").await.contains("没有"));
+    mail::wait_for(&outbox, email, "注册申请已通过").await;
+
+    // sign out through the account menu, sign in as the new member
+    b.click("#me").await;
+    b.click("#logout").await;
+    b.goto(&app.url("/login")).await;
+    b.fill("#email", email).await;
+    b.fill("#password", "a long enough password").await;
+    b.click("#login-button").await;
+    assert!(
+        b.text("#me").await.contains("陈工"),
+        "signed in as the new member"
+    );
+    b.shot("signed-in").await;
+    b.close().await;
+}

@@ -69,6 +69,7 @@ async fn every_documented_operation_is_served_and_answers_as_documented() {
                     "get" => app.client.get(&url),
                     "post" => app.client.post(&url),
                     "patch" => app.client.patch(&url),
+                    "put" => app.client.put(&url),
                     "delete" => app.client.delete(&url),
                     other => panic!("unexpected method {other} for {path}"),
                 };

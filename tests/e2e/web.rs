@@ -602,3 +602,66 @@ async fn import_page_reports_rows_and_keeps_the_good_ones() {
     assert_eq!(r.status().as_u16(), 415);
     assert!(r.text().await.unwrap().contains(".csv、.xlsx 或 .jsonl"));
 }
+
+#[tokio::test]
+async fn sign_up_pages_render_for_visitors_and_refuse_bad_links_plainly() {
+    let app = spawn_app().await;
+    let anon = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let get = |path: &str| {
+        let (anon, url) = (anon.clone(), app.url(path));
+        async move {
+            let r = anon.get(url).send().await.expect("request");
+            let status = r.status().as_u16();
+            let cookie = r.headers().get("set-cookie").is_some();
+            (
+                status,
+                cookie,
+                r.text().await.unwrap_or_default().replace("&#x2f;", "/"),
+            )
+        }
+    };
+    let (s, _, home) = get("/").await;
+    assert_eq!(s, 200);
+    assert!(home.contains("href=\"/register\"") && home.contains("href=\"/login\""));
+    // the sign-up form comes with its CSRF cookie, and asks for what the API needs
+    let (s, cookie, html) = get("/register").await;
+    assert_eq!(s, 200);
+    assert!(cookie, "a visitor's form carries a CSRF cookie");
+    for field in [
+        "name=\"email\"",
+        "name=\"password\"",
+        "name=\"role\"",
+        "name=\"org_name\"",
+        "name=\"credit_code\"",
+    ] {
+        assert!(html.contains(field), "{field}");
+    }
+    let (s, _, html) = get("/forgot").await;
+    assert_eq!(s, 200);
+    assert!(html.contains("name=\"email\""));
+    let (s, _, login) = get("/login").await;
+    assert_eq!(s, 200);
+    assert!(login.contains("href=\"/forgot\"") && login.contains("href=\"/register\""));
+    // links that are wrong say so in Chinese, with a 4xx
+    let (s, _, html) = get("/verify?token=abc123").await;
+    assert_eq!(s, 409, "{html}");
+    assert!(html.contains("链接无效、已使用或已过期"), "{html}");
+    let (s, _, html) = get("/register?invite=00ff").await;
+    assert_eq!(s, 410);
+    assert!(html.contains("邀请链接已失效"));
+    let (s, _, html) = get("/unsubscribe").await;
+    assert_eq!(s, 400);
+    assert!(html.contains("退订链接不完整"));
+    // the approval queue is for organisers: visitors go to the sign-in page
+    let (s, _, _) = get("/approvals").await;
+    assert_eq!(s, 303);
+    let (s, html) = page(&app, "/approvals").await;
+    assert_eq!(s, 200);
+    assert!(html.contains("没有待审核的申请"), "{html}");
+    let (s, html) = page(&app, "/account").await;
+    assert_eq!(s, 200);
+    assert!(html.contains("id=\"notify-match_alerts\"") && html.contains("每日匹配摘要"));
+}

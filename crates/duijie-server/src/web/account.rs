@@ -267,6 +267,11 @@ async fn admin_data(ctx: &App, caller: &Caller, mut extra: Value) -> Result<Valu
                 .await?
                 .items
         );
+        extra["mail"] = json!(
+            duijie_app::signup::mail_log(ctx, caller, None, 30, 0)
+                .await?
+                .items
+        );
     }
     Ok(extra)
 }

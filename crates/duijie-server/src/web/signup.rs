@@ -233,7 +233,7 @@ async fn register(State(ctx): State<App>, caller: Who, form: FormPairs) -> Respo
             true,
         ),
         Err(AppError::Validation(f)) => {
-            let (errors, summary) = field_errors(&f);
+            let (errors, summary) = form_errors(&f);
             register_form(
                 &ctx,
                 &caller,
@@ -253,6 +253,18 @@ async fn register(State(ctx): State<App>, caller: Who, form: FormPairs) -> Respo
         }
         Err(e) => WebError::from(e).into_response(),
     }
+}
+
+/// Field errors by form field: the organisation's credit code has a field of its own, the
+/// organisation's other fields share the organisation's.
+fn form_errors(f: &duijie_domain::FieldErrors) -> (Value, Vec<Value>) {
+    let mut renamed = f.clone();
+    for e in &mut renamed.0 {
+        if e.field == "organization.credit_code" {
+            e.field = "credit_code".into();
+        }
+    }
+    field_errors(&renamed)
 }
 
 async fn verify(State(ctx): State<App>, caller: Who, RawQuery(q): RawQuery) -> Response {
