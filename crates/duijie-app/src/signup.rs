@@ -240,6 +240,13 @@ async fn organization_field(
         });
     }
     let mut app = json!({"name": name, "kind": kind, "city": city});
+    // an organisation of that name is already registered: the organiser sees that the
+    // applicant joins it
+    if !name.is_empty()
+        && let Some(id) = accounts::find_org_by_name(ctx, &name).await?
+    {
+        app["organization_id"] = json!(id);
+    }
     if let Some(code) = code {
         match duijie_domain::credit::check(&code) {
             Ok(code) => {
@@ -425,13 +432,18 @@ pub async fn applicants(
 /// The organisation an approved applicant belongs to: the one they named by id or credit
 /// code, one of the same name, or a new one registered now.
 async fn organization_for(ctx: &App, app: &Value) -> Result<Option<i64>, AppError> {
+    let code = app["credit_code"].as_str();
     if let Some(id) = app["organization_id"].as_i64() {
-        return Ok(Some(ctx.store.organization(id).await?.id));
+        let id = ctx.store.organization(id).await?.id;
+        if let Some(c) = code {
+            // an organisation found by name learns its code (one that has a code keeps it)
+            ctx.store.set_credit_code(id, c).await?;
+        }
+        return Ok(Some(id));
     }
     let Some(name) = app["name"].as_str().filter(|n| !n.is_empty()) else {
         return Ok(None);
     };
-    let code = app["credit_code"].as_str();
     if let Some(c) = code
         && let Some(id) = ctx.store.organization_by_credit_code(c).await?
     {
