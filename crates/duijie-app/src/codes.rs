@@ -83,6 +83,7 @@ catalogue! {
     INVALID_ENCODING = "invalid_encoding", BadRequest, "文件编码无法识别", "the file's encoding is not recognised";
     INVALID_CSV = "invalid_csv", BadRequest, "CSV 文件格式错误", "the CSV file is malformed";
     INVALID_XLSX = "invalid_xlsx", BadRequest, "XLSX 文件无法读取", "the XLSX file cannot be read";
+    SPREADSHEET_TOO_LARGE = "spreadsheet_too_large", BadRequest, "表格超出大小限制", "the spreadsheet is beyond a size limit";
     INVALID_COLUMNS = "invalid_columns", BadRequest, "表头列无效", "the header's columns are invalid";
     UNKNOWN_COLUMN = "unknown_column", BadRequest, "未知的列", "a column is not known";
     UNKNOWN_ORGANIZATION = "unknown_organization", BadRequest, "单位不存在", "the organization is not known";

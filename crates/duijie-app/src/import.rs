@@ -360,97 +360,54 @@ fn parse_csv(reader: impl Read, gbk: bool, batch: usize, tx: &mpsc::Sender<Msg>)
     }
 }
 
-fn cell_to_value(c: &calamine::Data) -> Option<Value> {
-    use calamine::Data;
-    match c {
-        Data::Empty => None,
-        Data::String(s) => Some(Value::String(s.clone())),
-        Data::Float(f) if f.fract() == 0.0 && f.abs() < 9e15 => {
-            Some(Value::String(format!("{}", *f as i64)))
+fn parse_xlsx(
+    path: &std::path::Path,
+    limits: &crate::sheet::SheetLimits,
+    batch: usize,
+    tx: &mpsc::Sender<Msg>,
+) {
+    let mut names: Option<Vec<String>> = None;
+    let mut out = Vec::with_capacity(batch);
+    let mut closed = false;
+    let r = crate::sheet::read_rows(&|| std::fs::File::open(path), limits, |line, cells| {
+        let Some(names) = &names else {
+            names = Some(cells.iter().map(|c| c.trim().to_string()).collect());
+            return true;
+        };
+        let mut m = Map::new();
+        for (name, v) in names.iter().zip(cells) {
+            if !name.is_empty() && !v.is_empty() {
+                m.insert(name.clone(), Value::String(v));
+            }
         }
-        Data::Float(f) => Some(Value::String(f.to_string())),
-        Data::Int(i) => Some(Value::String(i.to_string())),
-        Data::Bool(b) => Some(Value::String(b.to_string())),
-        Data::DateTime(d) => {
-            let (y, m, day, ..) = d.to_ymd_hms_milli();
-            Some(Value::String(format!("{y:04}-{m:02}-{day:02}")))
+        if m.is_empty() {
+            return true;
         }
-        Data::DateTimeIso(s) | Data::DurationIso(s) => {
-            Some(Value::String(s.chars().take(10).collect()))
+        out.push((line, Ok(m)));
+        if out.len() >= batch
+            && tx
+                .blocking_send(Msg::Batch(std::mem::take(&mut out)))
+                .is_err()
+        {
+            closed = true;
+            return false;
         }
-        Data::Error(e) => Some(Value::String(format!("#{e:?}"))),
+        true
+    });
+    if let Err(e) = r {
+        let _ = tx.blocking_send(Msg::Fatal(e));
+        return;
     }
-}
-
-fn parse_xlsx(path: &std::path::Path, batch: usize, tx: &mpsc::Sender<Msg>) {
-    use calamine::Reader;
-    let fatal = |zh: String, en: String| {
-        let _ = tx.blocking_send(Msg::Fatal(AppError::bad_request(
-            Code::INVALID_XLSX,
-            zh,
-            en,
-        )));
-    };
-    let mut wb: calamine::Xlsx<_> = match calamine::open_workbook(path) {
-        Ok(wb) => wb,
-        Err(e) => {
-            return fatal(
-                format!("无法读取 XLSX 文件：{e}"),
-                format!("not a readable XLSX file: {e}"),
-            );
-        }
-    };
-    let Some(sheet) = wb.sheet_names().first().cloned() else {
-        return fatal(
-            "XLSX 文件没有工作表".into(),
-            "the XLSX file has no sheet".into(),
-        );
-    };
-    let range = match wb.worksheet_range(&sheet) {
-        Ok(r) => r,
-        Err(e) => {
-            return fatal(
-                format!("无法读取工作表：{e}"),
-                format!("cannot read the sheet: {e}"),
-            );
-        }
-    };
-    let mut rows = range.rows();
-    let Some(header) = rows.next() else {
+    if closed {
+        return;
+    }
+    if names.is_none() {
         let _ = tx.blocking_send(Msg::Fatal(AppError::bad_request(
             Code::EMPTY_IMPORT,
             "XLSX 工作表为空",
             "the sheet is empty",
         )));
         return;
-    };
-    let names: Vec<String> = header
-        .iter()
-        .map(|c| {
-            cell_to_value(c)
-                .and_then(|v| v.as_str().map(|s| s.trim().to_string()))
-                .unwrap_or_default()
-        })
-        .collect();
-    let mut out = Vec::with_capacity(batch);
-    for (i, row) in rows.enumerate() {
-        let mut m = Map::new();
-        for (name, c) in names.iter().zip(row.iter()) {
-            if let (false, Some(v)) = (name.is_empty(), cell_to_value(c)) {
-                m.insert(name.clone(), v);
-            }
-        }
-        if m.is_empty() {
-            continue;
-        }
-        out.push((i as u64 + 2, Ok(m)));
-        if out.len() >= batch
-            && tx
-                .blocking_send(Msg::Batch(std::mem::take(&mut out)))
-                .is_err()
-        {
-            return;
-        }
     }
     if !out.is_empty() {
         let _ = tx.blocking_send(Msg::Batch(out));
@@ -489,12 +446,13 @@ async fn run_to_end(
     mut progress: impl FnMut(&ImportSummary) + Send,
 ) -> Result<ImportSummary, AppError> {
     let batch = ctx.settings.import.batch_size;
+    let limits = crate::sheet::SheetLimits::of(&ctx.settings);
     let max_errors = ctx.settings.import.max_reported_errors;
     let (tx, mut rx) = mpsc::channel::<Msg>(2);
     let parser = tokio::task::spawn_blocking(move || match (format, source) {
         (Format::Jsonl, Source::Reader(r)) => parse_jsonl(r, batch, &tx),
         (Format::Csv { gbk }, Source::Reader(r)) => parse_csv(r, gbk, batch, &tx),
-        (Format::Xlsx, Source::XlsxFile(p)) => parse_xlsx(&p, batch, &tx),
+        (Format::Xlsx, Source::XlsxFile(p)) => parse_xlsx(&p, &limits, batch, &tx),
         _ => {
             let _ = tx.blocking_send(Msg::Fatal(AppError::Internal(
                 "import source does not fit its format".into(),

@@ -106,14 +106,14 @@ proptest! {
     fn xlsx_of_any_bytes_is_refused_cleanly(bytes in proptest::collection::vec(any::<u8>(), 0..4096)) {
         let mut f = tempfile::NamedTempFile::new().unwrap();
         std::io::Write::write_all(&mut f, &bytes).unwrap();
-        let (items, fatal) = collect(|tx| parse_xlsx(f.path(), 5, tx));
+        let (items, fatal) = collect(|tx| parse_xlsx(f.path(), &Default::default(), 5, tx));
         prop_assert!(fatal || items.is_empty() || !bytes.is_empty());
     }
 
     #[test]
     fn tables_of_any_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..2048), gbk in any::<bool>()) {
-        let _ = crate::events::read_table(Format::Csv { gbk }, &bytes);
-        let _ = crate::events::read_table(Format::Xlsx, &bytes);
+        let _ = crate::events::read_table(Format::Csv { gbk }, &bytes, &Default::default());
+        let _ = crate::events::read_table(Format::Xlsx, &bytes, &Default::default());
     }
 }
 
@@ -148,10 +148,10 @@ fn damaged_workbooks_are_refused_cleanly() {
                         bytes[i] ^= b;
                     }
                 }
-                let _ = crate::events::read_table(Format::Xlsx, &bytes);
+                let _ = crate::events::read_table(Format::Xlsx, &bytes, &Default::default());
                 let mut f = tempfile::NamedTempFile::new().unwrap();
                 std::io::Write::write_all(&mut f, &bytes).unwrap();
-                let _ = collect(|tx| parse_xlsx(f.path(), 5, tx));
+                let _ = collect(|tx| parse_xlsx(f.path(), &Default::default(), 5, tx));
                 Ok(())
             },
         )
@@ -159,7 +159,7 @@ fn damaged_workbooks_are_refused_cleanly() {
     // and the undamaged one reads all 19 rows
     let mut f = tempfile::NamedTempFile::new().unwrap();
     std::io::Write::write_all(&mut f, &good).unwrap();
-    let (items, fatal) = collect(|tx| parse_xlsx(f.path(), 5, tx));
+    let (items, fatal) = collect(|tx| parse_xlsx(f.path(), &Default::default(), 5, tx));
     assert!(!fatal);
     assert_eq!(items.iter().filter(|(_, r)| r.is_ok()).count(), 19);
 }

@@ -33,6 +33,7 @@ pub mod quality;
 pub mod schema;
 pub mod search;
 pub mod settings;
+pub mod sheet;
 pub mod signup;
 pub mod solver;
 pub mod stats;

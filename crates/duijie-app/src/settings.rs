@@ -391,6 +391,16 @@ pub struct ImportSettings {
     pub batch_size: usize,
     /// Line errors reported in one answer (the counts are always complete).
     pub max_reported_errors: usize,
+    /// XLSX uploads: largest inflated size of one member of the archive, MiB.
+    pub xlsx_max_member_mb: u64,
+    /// XLSX uploads: largest inflated size of the whole archive, MiB.
+    pub xlsx_max_total_mb: u64,
+    /// Spreadsheets: most rows (the header included).
+    pub max_rows: u32,
+    /// Spreadsheets: most columns.
+    pub max_columns: u32,
+    /// Spreadsheets: longest cell, characters.
+    pub max_cell_chars: usize,
 }
 
 /// Extra industries.
@@ -525,6 +535,17 @@ impl Settings {
             ));
         }
         self.validate_mail()?;
+        let i = &self.import;
+        if i.xlsx_max_member_mb == 0
+            || i.xlsx_max_total_mb < i.xlsx_max_member_mb
+            || i.max_rows < 2
+            || i.max_columns == 0
+            || i.max_cell_chars == 0
+        {
+            return Err(SettingsError(
+                "import.xlsx_max_member_mb, max_columns and max_cell_chars must be at least 1, max_rows at least 2, xlsx_max_total_mb at least xlsx_max_member_mb".into(),
+            ));
+        }
         if self.import.batch_size == 0 || self.server.max_page_size == 0 {
             return Err(SettingsError(
                 "import.batch_size and server.max_page_size must be at least 1".into(),

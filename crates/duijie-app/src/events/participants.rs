@@ -556,7 +556,11 @@ pub async fn import_participants(
 pub type TableRows = Vec<(u64, BTreeMap<String, String>)>;
 
 /// Reads a participant list upload (CSV or XLSX, header row first) into rows.
-pub fn read_table(format: crate::import::Format, bytes: &[u8]) -> Result<TableRows, AppError> {
+pub fn read_table(
+    format: crate::import::Format,
+    bytes: &[u8],
+    limits: &crate::sheet::SheetLimits,
+) -> Result<TableRows, AppError> {
     use crate::import::Format;
     match format {
         Format::Csv { gbk } => {
@@ -596,46 +600,25 @@ pub fn read_table(format: crate::import::Format, bytes: &[u8]) -> Result<TableRo
             Ok(out)
         }
         Format::Xlsx => {
-            use calamine::Reader;
-            let mut wb = calamine::Xlsx::new(std::io::Cursor::new(bytes.to_vec()))
-                .map_err(|e| AppError::bad_request(Code::INVALID_XLSX, format!("无法读取 XLSX 文件：{e}"), format!("not a readable XLSX file: {e}")))?;
-            let Some(sheet) = wb.sheet_names().first().cloned() else {
-                return Err(AppError::bad_request(Code::INVALID_XLSX, "XLSX 文件没有工作表", "the XLSX file has no sheet"));
-            };
-            let range = wb
-                .worksheet_range(&sheet)
-                .map_err(|e| AppError::bad_request(Code::INVALID_XLSX, format!("无法读取工作表：{e}"), format!("cannot read the sheet: {e}")))?;
-            let mut rows = range.rows();
-            let Some(header) = rows.next() else { return Ok(Vec::new()) };
-            let header: Vec<String> = header.iter().map(|c| cell_text(c).trim().to_string()).collect();
+            let mut header: Option<Vec<String>> = None;
             let mut out = Vec::new();
-            for (i, r) in rows.enumerate() {
+            crate::sheet::read_rows(&|| Ok(std::io::Cursor::new(bytes)), limits, |line, cells| {
+                let Some(header) = &header else {
+                    header = Some(cells.iter().map(|c| c.trim().to_string()).collect());
+                    return true;
+                };
                 let row: BTreeMap<String, String> =
-                    header.iter().zip(r.iter()).map(|(h, c)| (h.clone(), cell_text(c))).filter(|(h, v)| !h.is_empty() && !v.trim().is_empty()).collect();
+                    header.iter().zip(cells).filter(|(h, v)| !h.is_empty() && !v.trim().is_empty()).map(|(h, v)| (h.clone(), v)).collect();
                 if !row.is_empty() {
-                    out.push((i as u64 + 2, row));
+                    out.push((line, row));
                 }
-            }
+                true
+            })?;
             Ok(out)
         }
         Format::Jsonl => Err(AppError::UnsupportedMediaType(
             "参会名单请用 CSV（text/csv）或 XLSX 上传 / upload participant lists as CSV (text/csv) or XLSX".into(),
         )),
-    }
-}
-
-pub(super) fn cell_text(c: &calamine::Data) -> String {
-    use calamine::Data;
-    match c {
-        Data::Empty => String::new(),
-        Data::String(s) => s.clone(),
-        Data::Float(f) if f.fract() == 0.0 && f.abs() < 9e15 => format!("{}", *f as i64),
-        Data::Float(f) => f.to_string(),
-        Data::Int(i) => i.to_string(),
-        Data::Bool(b) => b.to_string(),
-        Data::DateTime(d) => d.to_string(),
-        Data::DateTimeIso(s) | Data::DurationIso(s) => s.clone(),
-        Data::Error(e) => format!("#{e:?}"),
     }
 }
 

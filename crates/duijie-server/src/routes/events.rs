@@ -200,7 +200,10 @@ async fn import_participants(
                 format!("could not read the upload or it is too large: {e}"),
             )
         })?;
-    let rows = tokio::task::spawn_blocking(move || events::read_table(format, &bytes)).await??;
+    let rows = {
+        let limits = duijie_app::sheet::SheetLimits::of(&ctx.settings);
+        tokio::task::spawn_blocking(move || events::read_table(format, &bytes, &limits)).await??
+    };
     let summary = events::import_participants(&ctx, id, rows).await?;
     let mut body = to_json(&summary)?;
     let status = if summary.failed == 0 {

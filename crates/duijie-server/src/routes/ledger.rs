@@ -166,8 +166,11 @@ async fn import(
                 format!("could not read the upload or it is too large: {e}"),
             )
         })?;
-    let rows = tokio::task::spawn_blocking(move || duijie_app::events::read_table(format, &bytes))
-        .await??;
+    let rows = {
+        let limits = duijie_app::sheet::SheetLimits::of(&ctx.settings);
+        tokio::task::spawn_blocking(move || duijie_app::events::read_table(format, &bytes, &limits))
+    }
+    .await??;
     let report = ledger::import(&ctx, &caller, rows).await?;
     let status = if report.errors.is_empty() {
         StatusCode::OK

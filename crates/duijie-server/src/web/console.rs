@@ -531,8 +531,11 @@ async fn import_participants(
             f => f,
         };
         let bytes = up.bytes;
-        let rows =
-            tokio::task::spawn_blocking(move || events::read_table(format, &bytes)).await??;
+        let rows = {
+            let limits = duijie_app::sheet::SheetLimits::of(&ctx.settings);
+            tokio::task::spawn_blocking(move || events::read_table(format, &bytes, &limits))
+                .await??
+        };
         events::import_participants(&ctx, id, rows).await
     }
     .await;

@@ -403,9 +403,13 @@ async fn import(
             f => f,
         };
         let bytes = up.bytes;
-        let rows =
-            tokio::task::spawn_blocking(move || duijie_app::events::read_table(format, &bytes))
-                .await??;
+        let rows = {
+            let limits = duijie_app::sheet::SheetLimits::of(&ctx.settings);
+            tokio::task::spawn_blocking(move || {
+                duijie_app::events::read_table(format, &bytes, &limits)
+            })
+        }
+        .await??;
         ledger::import(&ctx, &caller, rows).await
     }
     .await;
