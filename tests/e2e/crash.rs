@@ -16,6 +16,11 @@ impl Server {
         matches!(self.0.try_wait(), Ok(None))
     }
 
+    /// The process id.
+    pub(crate) fn pid(&self) -> u32 {
+        self.0.id()
+    }
+
     pub(crate) fn kill9(&mut self) {
         let _ = self.0.kill();
         let _ = self.0.wait();

@@ -15,6 +15,7 @@ mod cli;
 mod crash;
 mod demo;
 mod events;
+mod hostile;
 mod ledger;
 mod mail;
 mod matching;
