@@ -141,7 +141,12 @@ fn corpus() -> Vec<(&'static str, Vec<u8>, &'static str)> {
     encrypted.extend(b"\0\0EncryptionInfo\0EncryptedPackage".repeat(64));
     let mut xls = vec![0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1];
     xls.extend(b"\0\0W\0o\0r\0k\0b\0o\0o\0k\0".repeat(64));
-    for (name, bytes) in [("zip bomb", &bomb), ("a million rows", &million), ("16,384 columns", &wide), ("a 10 MB cell", &big_cell)] {
+    for (name, bytes) in [
+        ("zip bomb", &bomb),
+        ("a million rows", &million),
+        ("16,384 columns", &wide),
+        ("a 10 MB cell", &big_cell),
+    ] {
         // small enough for every upload path, so the reader (not the body limit) refuses
         assert!(bytes.len() < 2 << 20, "{name}: {} bytes", bytes.len());
     }

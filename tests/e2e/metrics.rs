@@ -38,8 +38,12 @@ async fn metrics_count_requests_by_route_runs_and_index_documents() {
     let (s, _) = app.get("/api/v1/results/987654").await;
     assert_eq!(s, 404);
 
-    let r = app.anon.get(app.url("/metrics")).send().await.unwrap();
-    assert_eq!(r.status().as_u16(), 200);
+    let r = app.client.get(app.url("/metrics")).send().await.unwrap();
+    assert_eq!(
+        r.status().as_u16(),
+        200,
+        "an administrator reads the metrics"
+    );
     let ct = r.headers()["content-type"].to_str().unwrap().to_string();
     assert!(ct.starts_with("text/plain; version=0.0.4"), "{ct}");
     let text = r.text().await.unwrap();
@@ -104,4 +108,59 @@ async fn metrics_count_requests_by_route_runs_and_index_documents() {
             "{line}"
         );
     }
+}
+
+#[tokio::test]
+async fn metrics_are_not_public_but_reach_administrators_the_scraper_token_and_their_own_listener()
+{
+    let token = "scraper-token-0123456789";
+    let app = spawn_with(|s| {
+        s.metrics.token = token.into();
+        s.metrics.listen = "127.0.0.1:0".into();
+    })
+    .await;
+    let r = app.anon.get(app.url("/metrics")).send().await.unwrap();
+    assert_eq!(r.status().as_u16(), 401, "anonymous callers get no metrics");
+    let body: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(error_code(&body), "unauthenticated");
+    let member =
+        client_with(&user_token(&app.ctx, "m@test.example", "enterprise", Some("某企业")).await);
+    let r = member.get(app.url("/metrics")).send().await.unwrap();
+    assert_eq!(r.status().as_u16(), 403, "a member is not an operator");
+    let scrape = |auth: &str| {
+        app.anon
+            .get(app.url("/metrics"))
+            .header("authorization", format!("Bearer {auth}"))
+            .send()
+    };
+    let r = scrape(token).await.unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    assert!(
+        r.text()
+            .await
+            .unwrap()
+            .contains("duijie_http_requests_total")
+    );
+    let r = scrape("scraper-token-0123456780").await.unwrap();
+    assert_eq!(r.status().as_u16(), 401, "a wrong token is refused");
+    // the scraper's token is good for /metrics only
+    let r = app
+        .anon
+        .get(app.url("/api/v1/me"))
+        .header("authorization", format!("Bearer {token}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 401);
+    // the metrics-only listener needs nothing, and serves nothing else
+    let m = app.metrics_base.clone().expect("metrics listener");
+    let r = app.anon.get(format!("{m}/metrics")).send().await.unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    let r = app
+        .anon
+        .get(format!("{m}/api/v1/results"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 404);
 }

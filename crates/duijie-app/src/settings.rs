@@ -48,6 +48,22 @@ pub struct Settings {
     /// Self-service sign-up, invitations and password resets.
     #[serde(default)]
     pub signup: SignupSettings,
+    /// Who may read `/metrics`.
+    #[serde(default)]
+    pub metrics: MetricsSettings,
+}
+
+/// `/metrics` (`[metrics]`): not public. On the public listener it answers administrators
+/// and a scraper with `token`; `listen` adds a listener of its own (an internal address)
+/// that serves `/metrics` alone, without credentials.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct MetricsSettings {
+    /// A bearer token for the scraper (`Authorization: Bearer <token>`); empty: none. Set
+    /// it from the environment (`DUIJIE__METRICS__TOKEN`), not in a file.
+    pub token: String,
+    /// An address for a metrics-only listener (e.g. `127.0.0.1:9464`); empty: none.
+    pub listen: String,
 }
 
 /// Outgoing mail (`[mail]`).
@@ -535,6 +551,19 @@ impl Settings {
             ));
         }
         self.validate_mail()?;
+        if !self.metrics.listen.is_empty()
+            && self.metrics.listen.parse::<std::net::SocketAddr>().is_err()
+        {
+            return Err(SettingsError(format!(
+                "metrics.listen '{}' is not an address like 127.0.0.1:9464",
+                self.metrics.listen
+            )));
+        }
+        if !self.metrics.token.is_empty() && self.metrics.token.len() < 16 {
+            return Err(SettingsError(
+                "metrics.token must have at least 16 characters".into(),
+            ));
+        }
         let i = &self.import;
         if i.xlsx_max_member_mb == 0
             || i.xlsx_max_total_mb < i.xlsx_max_member_mb

@@ -81,6 +81,18 @@ pub async fn resolve(State(ctx): State<App>, mut req: Request, next: Next) -> Re
         csrf_cookie: cookie(headers, CSRF_COOKIE),
         ..Caller::anonymous()
     };
+    let scraper = req.uri().path() == "/metrics"
+        && headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| crate::metrics::is_scraper(&ctx, v));
+    if scraper {
+        // the scraper's token is not an API token: the metrics handler checks the marker
+        req.extensions_mut().insert(caller);
+        req.extensions_mut().insert(crate::metrics::ScraperToken);
+        return next.run(req).await;
+    }
+    let headers = req.headers();
     if let Some(auth) = headers.get(header::AUTHORIZATION) {
         let token = auth
             .to_str()

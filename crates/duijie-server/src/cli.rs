@@ -346,6 +346,9 @@ async fn serve(
         app.addr(),
         data_dir.display()
     );
+    if let Some(m) = app.metrics_addr() {
+        println!("指标 / metrics on {m}/metrics");
+    }
     app.run_until_stopped(shutdown_signal()).await?;
     Ok(())
 }

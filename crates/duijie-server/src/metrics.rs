@@ -24,7 +24,43 @@ pub async fn track(State(ctx): State<App>, req: Request, next: Next) -> Response
     resp
 }
 
-/// `GET /metrics`.
+/// A request that showed the scraper's token (set by the resolving middleware).
+#[derive(Debug, Clone, Copy)]
+pub struct ScraperToken;
+
+/// Whether `header` (an `Authorization` value) carries the scraper's token.
+pub fn is_scraper(ctx: &App, header: &str) -> bool {
+    let want = &ctx.settings.metrics.token;
+    !want.is_empty()
+        && header
+            .strip_prefix("Bearer ")
+            .is_some_and(|t| duijie_app::auth::same_secret(t.trim(), want))
+}
+
+/// `GET /metrics` on the public listener: administrators and the scraper's token only.
+pub async fn scrape_guarded(
+    State(ctx): State<App>,
+    caller: crate::auth::Who,
+    req: Request,
+) -> Response {
+    let scraper = req.extensions().get::<ScraperToken>().is_some();
+    if !scraper {
+        let refused = match caller.role() {
+            None => Some(duijie_app::AppError::unauthenticated()),
+            Some(duijie_domain::Role::Admin) => None,
+            Some(_) => Some(duijie_app::AppError::forbidden(
+                "指标只对管理员和配置的采集令牌开放",
+                "metrics are for administrators and the configured scraper token",
+            )),
+        };
+        if let Some(e) = refused {
+            return crate::error::ApiError::from(e).into_response();
+        }
+    }
+    scrape(State(ctx)).await
+}
+
+/// `GET /metrics` without credentials: the metrics-only listener.
 pub async fn scrape(State(ctx): State<App>) -> Response {
     let mut resp = duijie_app::metrics::render(&ctx).await.into_response();
     resp.headers_mut().insert(

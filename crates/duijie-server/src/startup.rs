@@ -10,6 +10,7 @@ use std::net::SocketAddr;
 pub struct Application {
     listener: tokio::net::TcpListener,
     addr: SocketAddr,
+    metrics: Option<(tokio::net::TcpListener, SocketAddr)>,
     ctx: App,
     demo: Option<duijie_app::demo::DemoCounts>,
     demo_accounts: Option<String>,
@@ -66,9 +67,24 @@ impl Application {
         let addr = listener.local_addr().map_err(|e| {
             StartError::Settings(duijie_app::settings::SettingsError(e.to_string()))
         })?;
+        let metrics = match ctx.settings.metrics.listen.as_str() {
+            "" => None,
+            m => {
+                let l = tokio::net::TcpListener::bind(m).await.map_err(|e| {
+                    StartError::Settings(duijie_app::settings::SettingsError(format!(
+                        "cannot listen on {m} (metrics.listen): {e}"
+                    )))
+                })?;
+                let a = l.local_addr().map_err(|e| {
+                    StartError::Settings(duijie_app::settings::SettingsError(e.to_string()))
+                })?;
+                Some((l, a))
+            }
+        };
         Ok(Application {
             listener,
             addr,
+            metrics,
             ctx,
             demo,
             demo_accounts,
@@ -78,6 +94,11 @@ impl Application {
     /// The bound address.
     pub fn addr(&self) -> SocketAddr {
         self.addr
+    }
+
+    /// The metrics-only listener's address, when `[metrics] listen` asks for one.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics.as_ref().map(|m| m.1)
     }
 
     /// The bound port.
@@ -108,6 +129,14 @@ impl Application {
         let app = crate::routes::router(self.ctx.clone());
         // match alerts and webhook deliveries run beside the server, never in a write
         let alerts = duijie_app::alerts::start(&self.ctx);
+        let metrics = self.metrics.map(|(l, _)| {
+            let router = crate::routes::metrics_router(self.ctx.clone());
+            tokio::spawn(async move {
+                if let Err(e) = axum::serve(l, router).await {
+                    tracing::error!(error = %e, "the metrics listener stopped");
+                }
+            })
+        });
         let served = axum::serve(
             self.listener,
             app.into_make_service_with_connect_info::<SocketAddr>(),
@@ -115,6 +144,9 @@ impl Application {
         .with_graceful_shutdown(shutdown)
         .await;
         alerts.stop().await;
+        if let Some(m) = metrics {
+            m.abort();
+        }
         served?;
         self.ctx.close().await;
         Ok(())

@@ -8,6 +8,8 @@ use serde_json::Value;
 
 pub struct TestApp {
     pub base: String,
+    /// The metrics-only listener, when the settings ask for one.
+    pub metrics_base: Option<String>,
     /// Sends an administrator's API token with every request.
     pub client: reqwest::Client,
     /// Sends no credentials.
@@ -48,6 +50,7 @@ pub async fn spawn_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
     adjust(&mut s);
     let app = Application::build(s).await.expect("application builds");
     let base = format!("http://{}", app.addr());
+    let metrics_base = app.metrics_addr().map(|a| format!("http://{a}"));
     let ctx = app.context().clone();
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     tokio::spawn(app.run_until_stopped(async move {
@@ -56,6 +59,7 @@ pub async fn spawn_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
     let admin_token = user_token(&ctx, "admin@test.example", "admin", None).await;
     TestApp {
         base,
+        metrics_base,
         client: client_with(&admin_token),
         anon: reqwest::Client::new(),
         admin_token,

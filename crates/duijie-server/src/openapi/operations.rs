@@ -223,8 +223,14 @@ fn operations_of_the_service(s: &Shared, ops: &mut Vec<Operation>) {
             .ok(200, "服务正常", json!({"type": "object", "required": ["status"], "properties": {"status": {"type": "string"}}})),
     );
     ops.push(
-        Operation::new("get", "/metrics", "运维", "Prometheus 文本格式的运行指标")
-            .file("text/plain", "指标"),
+        Operation::new(
+            "get",
+            "/metrics",
+            "运维",
+            "Prometheus 文本格式的运行指标（管理员，或 [metrics] token 的采集令牌）",
+        )
+        .signed_in()
+        .file("text/plain", "指标"),
     );
 }
 

@@ -19,6 +19,14 @@ use duijie_app::App;
 use duijie_app::AppError;
 use duijie_app::authz::Action;
 
+/// The metrics-only router of `[metrics] listen` (no credentials: bind it to an internal
+/// address).
+pub fn metrics_router(ctx: App) -> Router {
+    Router::new()
+        .route("/metrics", get(crate::metrics::scrape))
+        .with_state(ctx)
+}
+
 /// The whole application router.
 pub fn router(ctx: App) -> Router {
     let max_json = ctx.settings.server.max_json_bytes;
@@ -44,7 +52,7 @@ pub fn router(ctx: App) -> Router {
         });
     Router::new()
         .route("/healthz", get(admin::healthz))
-        .route("/metrics", get(crate::metrics::scrape))
+        .route("/metrics", get(crate::metrics::scrape_guarded))
         .route("/api/openapi.json", get(openapi_json))
         .nest("/api/v1", api)
         .merge(crate::web::router(&ctx))
