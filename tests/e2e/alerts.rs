@@ -823,3 +823,122 @@ async fn webhooks_into_the_private_network_are_refused_by_default() {
     .await;
     assert_eq!(s, 201, "{e}");
 }
+
+/// A subscription of a new enterprise member with this webhook; returns its client and id.
+async fn subscribed(app: &TestApp, email: &str, url: &str) -> (reqwest::Client, i64) {
+    let ent = client_with(&user_token(&app.ctx, email, "enterprise", Some("鞍钢集团")).await);
+    let (s, need) = send(&ent, "POST", app.url("/api/v1/needs"), Some(need_body())).await;
+    assert_eq!(s, 201, "{need}");
+    let (s, sub) = send(
+        &ent,
+        "POST",
+        app.url("/api/v1/alerts"),
+        Some(json!({"kind": "need_matches", "need_id": need["id"], "webhook_url": url})),
+    )
+    .await;
+    assert_eq!(
+        s, 201,
+        "the name looks public when the subscription is made: {sub}"
+    );
+    (ent, sub["id"].as_i64().unwrap())
+}
+
+#[tokio::test]
+async fn a_webhook_whose_name_resolves_inside_is_refused_at_delivery_and_never_retried() {
+    let hook = receiver(vec![], true).await;
+    let port = hook
+        .url
+        .split(':')
+        .nth(2)
+        .unwrap()
+        .split('/')
+        .next()
+        .unwrap()
+        .to_string();
+    let app = spawn_with(|s| {
+        fast(s);
+        s.alerts.allow_private_targets = false;
+        // the test's resolver: this name points at the receiver on 127.0.0.1
+        s.alerts
+            .resolve
+            .insert("hooks.partner.example".into(), "127.0.0.1".into());
+    })
+    .await;
+    let url = format!("http://hooks.partner.example:{port}/hook");
+    let (ent, sub) = subscribed(&app, "rebind@test.example", &url).await;
+    let (s, d) = send(
+        &ent,
+        "POST",
+        app.url(&format!("/api/v1/alerts/{sub}/test")),
+        None,
+    )
+    .await;
+    assert_eq!(s, 202, "{d}");
+    let log = app.url(&format!("/api/v1/alerts/{sub}/deliveries"));
+    let d = eventually("the refused delivery", || async {
+        let (_, d) = send(&ent, "GET", log.clone(), None).await;
+        (d["items"][0]["status"] == "failed").then_some(d)
+    })
+    .await;
+    let item = &d["items"][0];
+    assert_eq!(item["attempts"], 1, "never retried: {d}");
+    let error = item["last_error"].as_str().unwrap_or("");
+    assert!(error.contains("resolves to 127.0.0.1"), "{error}");
+    // well past the retry delays: still one attempt, and nothing reached the receiver
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    let (_, d) = send(&ent, "GET", log, None).await;
+    assert_eq!(d["items"][0]["attempts"], 1, "{d}");
+    assert!(
+        hook.hits().is_empty(),
+        "the receiver inside was never called"
+    );
+}
+
+#[tokio::test]
+async fn a_redirect_is_not_followed() {
+    let inside = receiver(vec![], true).await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let bouncer = format!("http://{}/hook", listener.local_addr().unwrap());
+    let target = inside.url.clone();
+    let app_router = axum::Router::new().route(
+        "/hook",
+        axum::routing::post(move || {
+            let target = target.clone();
+            async move { (StatusCode::FOUND, [(axum::http::header::LOCATION, target)]) }
+        }),
+    );
+    tokio::spawn(async move { axum::serve(listener, app_router).await.unwrap() });
+    let app = spawn_with(|s| {
+        fast(s);
+        s.alerts.max_attempts = 1;
+    })
+    .await;
+    let (ent, sub) = subscribed(&app, "bounce@test.example", &bouncer).await;
+    let (s, _) = send(
+        &ent,
+        "POST",
+        app.url(&format!("/api/v1/alerts/{sub}/test")),
+        None,
+    )
+    .await;
+    assert_eq!(s, 202);
+    let log = app.url(&format!("/api/v1/alerts/{sub}/deliveries"));
+    let d = eventually("the attempt at the bouncer", || async {
+        let (_, d) = send(&ent, "GET", log.clone(), None).await;
+        (d["items"][0]["status"] == "failed").then_some(d)
+    })
+    .await;
+    let item = &d["items"][0];
+    assert_eq!(item["attempt_log"][0]["status_code"], 302, "{d}");
+    assert!(
+        item["last_error"]
+            .as_str()
+            .unwrap_or("")
+            .contains("redirects are not followed"),
+        "{d}"
+    );
+    assert!(
+        inside.hits().is_empty(),
+        "the redirect's target was never called"
+    );
+}

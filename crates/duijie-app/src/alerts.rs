@@ -131,7 +131,9 @@ fn is_private_host(host: &str) -> bool {
     d == "localhost" || d.ends_with(".localhost") || d.ends_with(".local")
 }
 
-fn is_private_ip(ip: IpAddr) -> bool {
+/// Whether an address is loopback, private, link-local, multicast, unspecified, shared
+/// (100.64/10) or an IPv4-mapped form of those.
+pub fn is_private_ip(ip: IpAddr) -> bool {
     match ip {
         IpAddr::V4(v) => {
             v.is_loopback()
@@ -816,9 +818,20 @@ async fn alert_needs(ctx: &App, needs: Vec<ListingText>) -> Result<(), AppError>
 async fn delivery_worker(ctx: App, mut stop: watch::Receiver<bool>) {
     let a = &ctx.settings.alerts;
     let poll = Duration::from_millis(a.poll_interval_ms);
+    let pinned = a
+        .resolve
+        .iter()
+        .filter_map(|(k, v)| Some((k.to_ascii_lowercase(), v.parse().ok()?)))
+        .collect();
     let client = match reqwest::Client::builder()
         .timeout(Duration::from_millis(a.request_timeout_ms))
         .redirect(reqwest::redirect::Policy::none())
+        // the host is resolved and checked at delivery; the connection goes to the checked
+        // addresses
+        .dns_resolver(crate::egress::GuardedResolver::new(
+            a.allow_private_targets,
+            pinned,
+        ))
         .user_agent(concat!("duijie-alerts/", env!("CARGO_PKG_VERSION")))
         .build()
     {
@@ -884,6 +897,9 @@ async fn attempt(ctx: &App, client: &reqwest::Client, d: &Delivery) -> Result<()
     let a = &ctx.settings.alerts;
     let t = Instant::now();
     let sub = ctx.store.subscription(d.subscription_id).await?;
+    // a host that resolves inside is refused for good: retrying would not change where it
+    // points, only give a rebinding name another chance
+    let mut refused = false;
     let (status_code, error) = match &sub.webhook_url {
         None => (
             None,
@@ -912,18 +928,34 @@ async fn attempt(ctx: &App, client: &reqwest::Client, d: &Delivery) -> Result<()
                     Ok(resp) if resp.status().is_success() => {
                         (Some(i64::from(resp.status().as_u16())), None)
                     }
+                    Ok(resp) if resp.status().is_redirection() => (
+                        Some(i64::from(resp.status().as_u16())),
+                        Some(format!(
+                            "HTTP {}: redirects are not followed (to {})",
+                            resp.status(),
+                            resp.headers()
+                                .get(reqwest::header::LOCATION)
+                                .and_then(|v| v.to_str().ok())
+                                .unwrap_or("?")
+                        )),
+                    ),
                     Ok(resp) => (
                         Some(i64::from(resp.status().as_u16())),
                         Some(format!("HTTP {}", resp.status())),
                     ),
-                    Err(e) => (None, Some(describe(&e))),
+                    Err(e) => {
+                        if crate::egress::is_private_target(&e) {
+                            refused = true;
+                        }
+                        (None, Some(describe(&e)))
+                    }
                 }
             }
         },
     };
     ctx.metrics.delivery(error.is_none());
     let next = u32::try_from(d.attempts + 2).unwrap_or(u32::MAX);
-    let retry_in_ms = (error.is_some() && next <= a.max_attempts)
+    let retry_in_ms = (error.is_some() && !refused && next <= a.max_attempts)
         .then(|| backoff_ms(a.retry_base_ms, a.retry_max_ms, next) as i64);
     let after = ctx
         .store

@@ -17,6 +17,7 @@ pub mod authz;
 pub mod codes;
 pub mod demo;
 pub mod diagnostics;
+pub mod egress;
 pub mod error;
 pub mod events;
 pub mod export;

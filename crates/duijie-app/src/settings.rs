@@ -166,6 +166,9 @@ pub struct AlertSettings {
     /// 192.168.x, 127.x...). Off by default, so a subscriber cannot make the server call
     /// into its own network.
     pub allow_private_targets: bool,
+    /// Names pinned to addresses ahead of DNS for webhook deliveries (`name = "ip"`, like
+    /// `/etc/hosts`); the addresses are checked like resolved ones.
+    pub resolve: std::collections::BTreeMap<String, String>,
 }
 
 impl Default for AlertSettings {
@@ -178,6 +181,7 @@ impl Default for AlertSettings {
             request_timeout_ms: 10_000,
             default_min_score: 0.5,
             allow_private_targets: false,
+            resolve: Default::default(),
         }
     }
 }
@@ -551,6 +555,16 @@ impl Settings {
             ));
         }
         self.validate_mail()?;
+        if let Some((name, ip)) = self
+            .alerts
+            .resolve
+            .iter()
+            .find(|(_, ip)| ip.parse::<std::net::IpAddr>().is_err())
+        {
+            return Err(SettingsError(format!(
+                "alerts.resolve: '{ip}' (for {name}) is not an IP address"
+            )));
+        }
         if !self.metrics.listen.is_empty()
             && self.metrics.listen.parse::<std::net::SocketAddr>().is_err()
         {
