@@ -174,6 +174,13 @@ pub async fn run(mut s: Settings, args: BenchArgs) -> anyhow::Result<()> {
     let status = resp.status();
     let summary: serde_json::Value = resp.json().await?;
     let secs = started.elapsed().as_secs_f64();
+    // a failed or partial import would make fast figures of nothing
+    if !status.is_success() || summary["imported"].as_u64() != Some(args.listings as u64) {
+        anyhow::bail!(
+            "the benchmark import did not take every listing ({status}): {}",
+            summary
+        );
+    }
     println!(
         "import (HTTP, store + index, searchable on return): {secs:.2}s → {:.0} listings/s, {:.1} MB/s [{status}, imported {}]",
         args.listings as f64 / secs,
