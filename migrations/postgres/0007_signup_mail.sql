@@ -61,6 +61,15 @@ CREATE TABLE notification_settings (
 -- Alert notifications already sent in a daily digest.
 ALTER TABLE notifications ADD COLUMN digested_at TEXT;
 
+-- Failed or limited attempts (sign-ins, sign-ups, reset requests) by the SHA-256 of their key
+-- (an account, an address), kept in the store so that every server on one database counts
+-- the same attempts and a lockout holds on all of them.
+CREATE TABLE attempt_log (
+    key_hash TEXT NOT NULL,
+    at TEXT NOT NULL
+);
+CREATE INDEX attempt_log_key ON attempt_log(key_hash, at);
+
 -- Keys the server signs links with (unsubscribe), made at first use.
 CREATE TABLE server_keys (
     name TEXT PRIMARY KEY,

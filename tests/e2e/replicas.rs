@@ -276,3 +276,62 @@ async fn two_replicas_share_writes_and_never_pair_one_event_twice() {
     assert_eq!(left, 0, "the lock is given back");
     pool.close().await;
 }
+
+/// Five wrong passwords spread over two servers on one database lock the account on both
+/// (the failure counts live in the store), even for the right password afterwards.
+async fn lockout_across_two_servers(db: &str) {
+    let (dir_a, dir_b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    admin_token(dir_a.path(), db); // ops@test.example, "a long enough password"
+    let (_a, base_a) = start(dir_a.path(), db);
+    let (_b, base_b) = start(dir_b.path(), db);
+    let client = reqwest::Client::new();
+    let sign_in = |base: String, password: &'static str| {
+        let client = client.clone();
+        async move {
+            client
+                .post(format!("{base}/api/v1/sessions"))
+                .json(&json!({"email": "ops@test.example", "password": password}))
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }
+    };
+    for i in 0..5 {
+        let base = if i % 2 == 0 { &base_a } else { &base_b };
+        assert_eq!(
+            sign_in(base.clone(), "wrong password!!").await,
+            401,
+            "attempt {i}"
+        );
+    }
+    assert_eq!(
+        sign_in(base_a.clone(), "a long enough password").await,
+        429,
+        "locked on the first server"
+    );
+    assert_eq!(
+        sign_in(base_b.clone(), "a long enough password").await,
+        429,
+        "locked on the second server too"
+    );
+}
+
+#[tokio::test]
+async fn failed_sign_ins_over_two_replicas_on_postgresql_lock_the_account() {
+    let Some(db) = fresh_database("failed sign-ins over two replicas on PostgreSQL").await else {
+        return;
+    };
+    lockout_across_two_servers(&db).await;
+}
+
+#[tokio::test]
+async fn failed_sign_ins_over_two_servers_on_one_sqlite_file_lock_the_account() {
+    let shared = tempfile::tempdir().unwrap();
+    let db = format!(
+        "sqlite://{}?mode=rwc",
+        shared.path().join("shared.db").display()
+    );
+    lockout_across_two_servers(&db).await;
+}

@@ -12,10 +12,8 @@ use crate::codes::Code;
 use crate::error::AppError;
 use duijie_domain::{Role, Viewer};
 use duijie_store::User;
-use std::collections::{HashMap, VecDeque};
 use std::net::IpAddr;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// Roles, with their Chinese names.
 pub const ROLES: &[(&str, &str)] = Role::TABLE;
@@ -224,35 +222,46 @@ pub async fn hash_password_async(pw: String) -> Result<String, AppError> {
 // Sign-in
 // ---------------------------------------------------------------------------------------
 
-/// Failed sign-ins per key (an account or an address) within a window.
+/// Attempts per key (an account, an address) within a window, counted in the store so that
+/// every server on one database sees the same count: five failed sign-ins spread over two
+/// replicas lock the account on both. Keys are stored as hashes.
 #[derive(Debug, Default)]
-pub struct Limiter {
-    failures: Mutex<HashMap<String, VecDeque<Instant>>>,
+pub struct Limiter;
+
+/// The longest window any limit uses; older attempts are forgotten.
+const LONGEST_WINDOW: Duration = Duration::from_secs(24 * 3600);
+
+fn ago(d: Duration) -> String {
+    (chrono::Utc::now() - chrono::Duration::from_std(d).unwrap_or(chrono::Duration::zero()))
+        .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 
 impl Limiter {
-    pub(crate) fn count(&self, key: &str, window: Duration) -> usize {
-        let mut map = self.failures.lock().unwrap_or_else(|e| e.into_inner());
-        let Some(q) = map.get_mut(key) else { return 0 };
-        while q.front().is_some_and(|t| t.elapsed() > window) {
-            q.pop_front();
-        }
-        q.len()
+    /// Attempts under `key` within `window`.
+    pub(crate) async fn count(
+        &self,
+        ctx: &App,
+        key: &str,
+        window: Duration,
+    ) -> Result<usize, AppError> {
+        let n = ctx
+            .store
+            .attempts_since(&sha256_hex(key), &ago(window))
+            .await?;
+        Ok(usize::try_from(n).unwrap_or(usize::MAX))
     }
 
-    pub(crate) fn fail(&self, key: &str) {
-        let mut map = self.failures.lock().unwrap_or_else(|e| e.into_inner());
-        if map.len() > 100_000 {
-            map.clear(); // a flood of addresses must not grow memory without bound
-        }
-        map.entry(key.to_string())
-            .or_default()
-            .push_back(Instant::now());
+    /// Logs an attempt under each key.
+    pub(crate) async fn fail(&self, ctx: &App, keys: &[&str]) -> Result<(), AppError> {
+        let hashes: Vec<String> = keys.iter().map(|k| sha256_hex(k)).collect();
+        let refs: Vec<&str> = hashes.iter().map(String::as_str).collect();
+        ctx.store.log_attempts(&refs, &ago(LONGEST_WINDOW)).await?;
+        Ok(())
     }
 
-    pub(crate) fn clear(&self, key: &str) {
-        let mut map = self.failures.lock().unwrap_or_else(|e| e.into_inner());
-        map.remove(key);
+    /// Forgets the attempts under `key`.
+    pub(crate) async fn clear(&self, ctx: &App, key: &str) -> Result<(), AppError> {
+        Ok(ctx.store.clear_attempts(&sha256_hex(key)).await?)
     }
 }
 
@@ -286,8 +295,8 @@ pub async fn sign_in(
         "address:{}",
         peer.map(|p| p.to_string()).unwrap_or_default()
     );
-    if ctx.limiter.count(&acct, window) >= a.max_failures_per_account
-        || ctx.limiter.count(&addr, window) >= a.max_failures_per_address
+    if ctx.limiter.count(ctx, &acct, window).await? >= a.max_failures_per_account
+        || ctx.limiter.count(ctx, &addr, window).await? >= a.max_failures_per_address
     {
         return Err(AppError::TooManyRequests(format!(
             "登录失败次数过多，请 {} 分钟后再试 / too many failed sign-ins; try again in {} minutes",
@@ -304,15 +313,14 @@ pub async fn sign_in(
     let pw = password.to_string();
     let ok = tokio::task::spawn_blocking(move || verify_password(&pw, &phc)).await?;
     let Some(user) = user.filter(|_| ok) else {
-        ctx.limiter.fail(&acct);
-        ctx.limiter.fail(&addr);
+        ctx.limiter.fail(ctx, &[&acct, &addr]).await?;
         tracing::info!(account = %email, "failed sign-in");
         return Err(AppError::Unauthorized {
             code: Code::INVALID_CREDENTIALS,
             message: "邮箱或密码不正确 / wrong e-mail address or password".into(),
         });
     };
-    ctx.limiter.clear(&acct);
+    ctx.limiter.clear(ctx, &acct).await?;
     let session_id = random_hex(32)?;
     let csrf = random_hex(16)?;
     let expires = chrono::Utc::now() + chrono::Duration::hours(a.session_hours as i64);
@@ -361,23 +369,6 @@ mod tests {
         assert_eq!(h1, sha256_hex(&t1));
         assert_ne!(h1, t1);
         assert!(t1.starts_with(&p1));
-    }
-
-    #[test]
-    fn limiter_counts_within_the_window() {
-        let l = Limiter::default();
-        for _ in 0..3 {
-            l.fail("k");
-        }
-        assert_eq!(l.count("k", Duration::from_secs(60)), 3);
-        assert_eq!(
-            l.count("k", Duration::from_nanos(1)),
-            0,
-            "old failures expire"
-        );
-        l.fail("k");
-        l.clear("k");
-        assert_eq!(l.count("k", Duration::from_secs(60)), 0);
     }
 
     #[test]

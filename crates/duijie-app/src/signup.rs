@@ -93,7 +93,7 @@ fn in_minutes(m: u64) -> String {
 }
 
 /// Counts an attempt against the per-address and per-e-mail limits; 429 once over.
-fn limit(ctx: &App, what: &str, email: &str, peer: Option<IpAddr>) -> Result<(), AppError> {
+async fn limit(ctx: &App, what: &str, email: &str, peer: Option<IpAddr>) -> Result<(), AppError> {
     let s = &ctx.settings.signup;
     let hour = Duration::from_secs(3600);
     let addr = format!(
@@ -101,16 +101,15 @@ fn limit(ctx: &App, what: &str, email: &str, peer: Option<IpAddr>) -> Result<(),
         peer.map(|p| p.to_string()).unwrap_or_default()
     );
     let mail = format!("{what}-email:{email}");
-    if ctx.limiter.count(&addr, hour) >= s.max_per_address_per_hour
-        || ctx.limiter.count(&mail, hour) >= s.max_per_email_per_hour
+    if ctx.limiter.count(ctx, &addr, hour).await? >= s.max_per_address_per_hour
+        || ctx.limiter.count(ctx, &mail, hour).await? >= s.max_per_email_per_hour
     {
         return Err(AppError::TooManyRequests(
             "请求过于频繁，请一小时后再试 / too many requests from this address or for this e-mail; try again in an hour"
                 .into(),
         ));
     }
-    ctx.limiter.fail(&addr);
-    ctx.limiter.fail(&mail);
+    ctx.limiter.fail(ctx, &[&addr, &mail]).await?;
     Ok(())
 }
 
@@ -299,7 +298,7 @@ pub async fn register(ctx: &App, rec: &Record, peer: Option<IpAddr>) -> Result<O
         return Err(AppError::Validation(tidy(all)));
     }
     let role = role.unwrap_or(Role::Enterprise);
-    limit(ctx, "signup", &email, peer)?;
+    limit(ctx, "signup", &email, peer).await?;
     // hashed whether or not the address is taken, so both answers take as long
     let hash = auth::hash_password_async(pw).await?;
     let answer = Registered {
@@ -788,7 +787,7 @@ pub async fn request_reset(
     if !errors.is_empty() {
         return Err(AppError::Validation(tidy(errors)));
     }
-    limit(ctx, "reset", &email, peer)?;
+    limit(ctx, "reset", &email, peer).await?;
     let minutes = ctx.settings.signup.reset_minutes;
     let answer = Registered {
         status: "sent_if_registered",
@@ -848,7 +847,9 @@ pub async fn confirm_reset(ctx: &App, rec: &Record) -> Result<User, AppError> {
     }
     let hash = auth::hash_password_async(pw).await?;
     let user = ctx.store.reset_password(&sha256_hex(&token), &hash).await?;
-    ctx.limiter.clear(&format!("account:{}", user.email));
+    ctx.limiter
+        .clear(ctx, &format!("account:{}", user.email))
+        .await?;
     let letter = Letter {
         template: "password_changed",
         category: ACCOUNT,

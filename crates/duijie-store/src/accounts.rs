@@ -445,6 +445,52 @@ impl Store {
         Ok(())
     }
 
+    /// Attempts logged under a key (its hash) at or after `since` (RFC 3339).
+    pub async fn attempts_since(&self, key_hash: &str, since: &str) -> Result<i64, StoreError> {
+        Ok(
+            sqlx::query("SELECT COUNT(*) AS n FROM attempt_log WHERE key_hash = $1 AND at >= $2")
+                .bind(key_hash)
+                .bind(since)
+                .fetch_one(&self.pool)
+                .await?
+                .try_get("n")?,
+        )
+    }
+
+    /// Logs an attempt under each key, and forgets attempts older than `forget_before`.
+    pub async fn log_attempts(
+        &self,
+        key_hashes: &[&str],
+        forget_before: &str,
+    ) -> Result<(), StoreError> {
+        let _g = self.write_lock.lock().await;
+        let mut tx = self.begin_tx().await?;
+        let ts = now();
+        for k in key_hashes {
+            sqlx::query("INSERT INTO attempt_log (key_hash, at) VALUES ($1, $2)")
+                .bind(*k)
+                .bind(ts.as_str())
+                .execute(&mut *tx)
+                .await?;
+        }
+        sqlx::query("DELETE FROM attempt_log WHERE at < $1")
+            .bind(forget_before)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Forgets the attempts under a key (a successful sign-in).
+    pub async fn clear_attempts(&self, key_hash: &str) -> Result<(), StoreError> {
+        let _g = self.write_lock.lock().await;
+        sqlx::query("DELETE FROM attempt_log WHERE key_hash = $1")
+            .bind(key_hash)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
     /// Records a change.
     pub async fn audit(&self, e: &AuditEntry) -> Result<(), StoreError> {
         let _g = self.write_lock.lock().await;
