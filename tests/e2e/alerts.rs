@@ -942,3 +942,93 @@ async fn a_redirect_is_not_followed() {
         "the redirect's target was never called"
     );
 }
+
+#[tokio::test]
+async fn webhook_secrets_are_sealed_at_rest_and_sealed_again_on_rotation() {
+    let hook = receiver(vec![], true).await;
+    let app = spawn_with(fast).await;
+    let ent = client_with(
+        &user_token(
+            &app.ctx,
+            "seal@test.example",
+            "enterprise",
+            Some("鞍钢集团"),
+        )
+        .await,
+    );
+    let (_, need) = send(&ent, "POST", app.url("/api/v1/needs"), Some(need_body())).await;
+    let (s, sub) = send(
+        &ent,
+        "POST",
+        app.url("/api/v1/alerts"),
+        Some(json!({"kind": "need_matches", "need_id": need["id"], "webhook_url": hook.url})),
+    )
+    .await;
+    assert_eq!(s, 201, "{sub}");
+    let secret = sub["secret"].as_str().unwrap().to_string();
+    let dir = app.ctx.settings.data.dir.clone();
+    let db = format!("sqlite://{}", dir.join("duijie.db").display());
+    let stored = || {
+        let db = db.clone();
+        async move {
+            let pool = sqlx::SqlitePool::connect(&db).await.unwrap();
+            let s: String = sqlx::query_scalar("SELECT secret FROM alert_subscriptions")
+                .fetch_one(&pool)
+                .await
+                .unwrap();
+            pool.close().await;
+            s
+        }
+    };
+    let at_rest = stored().await;
+    assert!(
+        at_rest.starts_with("enc:v1:") && !at_rest.contains(&secret),
+        "{at_rest}"
+    );
+    // deliveries are still signed with the secret the owner was shown
+    let id = sub["id"].as_i64().unwrap();
+    let (s, _) = send(
+        &ent,
+        "POST",
+        app.url(&format!("/api/v1/alerts/{id}/test")),
+        None,
+    )
+    .await;
+    assert_eq!(s, 202);
+    let hit = eventually("the test delivery", || async {
+        hook.hits().first().cloned()
+    })
+    .await;
+    assert_eq!(hit.signature, expected_signature(&secret, &hit.body));
+    // rotation with the command line: a new key, the old one kept to open what it sealed
+    // no key was configured: the one made at first start is kept in the database
+    let old_key: String = {
+        let pool = sqlx::SqlitePool::connect(&db).await.unwrap();
+        let k = sqlx::query_scalar("SELECT value FROM server_keys WHERE name = 'webhook_secrets'")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+        pool.close().await;
+        k
+    };
+    let new_key = "ab".repeat(32);
+    let out = crate::helpers::binary::duijie_command()
+        .arg("--data-dir")
+        .arg(&dir)
+        .args(["admin", "rotate-webhook-secrets"])
+        .env("DUIJIE__ALERTS__SECRET_KEY", &new_key)
+        .env("DUIJIE__ALERTS__PREVIOUS_SECRET_KEYS", old_key.trim())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("sealed 1 webhook secrets"));
+    let rotated = stored().await;
+    assert!(
+        rotated.starts_with("enc:v1:") && rotated != at_rest,
+        "{rotated}"
+    );
+}

@@ -348,7 +348,8 @@ pub async fn create(
             industry: input.industry,
             min_score: input.min_score,
             webhook_url: input.webhook_url,
-            secret: secret.clone(),
+            // sealed at rest; shown in clear in this answer only
+            secret: ctx.secrets.seal(&secret)?,
         })
         .await?;
     crate::audit::record(
@@ -900,12 +901,14 @@ async fn attempt(ctx: &App, client: &reqwest::Client, d: &Delivery) -> Result<()
     // a host that resolves inside is refused for good: retrying would not change where it
     // points, only give a rebinding name another chance
     let mut refused = false;
-    let (status_code, error) = match &sub.webhook_url {
-        None => (
+    let secret = ctx.secrets.open(&sub.secret);
+    let (status_code, error) = match (&sub.webhook_url, secret) {
+        (_, Err(e)) => (None, Some(e.to_string())),
+        (None, _) => (
             None,
             Some("订阅没有 Webhook 网址 / the subscription has no webhook URL".to_string()),
         ),
-        Some(url) => match check_webhook_url(url, a.allow_private_targets) {
+        (Some(url), Ok(secret)) => match check_webhook_url(url, a.allow_private_targets) {
             Err((_, en)) => (None, Some(en)),
             Ok(url) => {
                 let event = serde_json::from_str::<Value>(&d.payload)
@@ -915,10 +918,7 @@ async fn attempt(ctx: &App, client: &reqwest::Client, d: &Delivery) -> Result<()
                 let r = client
                     .post(url)
                     .header(reqwest::header::CONTENT_TYPE, "application/json")
-                    .header(
-                        SIGNATURE_HEADER,
-                        signature(&sub.secret, d.payload.as_bytes()),
-                    )
+                    .header(SIGNATURE_HEADER, signature(&secret, d.payload.as_bytes()))
                     .header(DELIVERY_HEADER, d.delivery_key.as_str())
                     .header(EVENT_HEADER, event)
                     .body(d.payload.clone())
@@ -1101,4 +1101,20 @@ mod tests {
         assert!(check_webhook_url("http://127.0.0.1:8080/", true).is_ok());
         assert!(check_webhook_url("ftp://127.0.0.1/", true).is_err());
     }
+}
+
+/// Seals every stored webhook secret again under the current key (after a key rotation,
+/// or for secrets stored before encryption). Returns how many were sealed again.
+pub async fn rotate_secrets(ctx: &App) -> Result<usize, AppError> {
+    let mut n = 0;
+    for s in ctx.store.subscriptions(None).await? {
+        if ctx.secrets.stale(&s.secret) {
+            let plain = ctx.secrets.open(&s.secret)?;
+            ctx.store
+                .set_subscription_secret(s.id, &ctx.secrets.seal(&plain)?)
+                .await?;
+            n += 1;
+        }
+    }
+    Ok(n)
 }

@@ -122,6 +122,8 @@ pub struct App {
     pub(crate) matcher: Arc<Matcher>,
     /// Failed sign-ins per account and address.
     pub(crate) limiter: Arc<crate::auth::Limiter>,
+    /// Seals and opens webhook secrets.
+    pub(crate) secrets: Arc<crate::secrets::SecretBox>,
     /// Request, run and delivery counters (`/metrics`).
     pub metrics: Arc<crate::metrics::Metrics>,
 }
@@ -175,6 +177,15 @@ impl App {
             Store::connect(&settings.database.url).await?
         };
         let store = Arc::new(store);
+        let stored_key = if settings.alerts.secret_key.trim().is_empty() {
+            let fresh = crate::secrets::SecretBox::fresh_key()
+                .map_err(|e| StartError::Settings(crate::settings::SettingsError(e.to_string())))?;
+            Some(store.server_key(crate::secrets::STORED_KEY, &fresh).await?)
+        } else {
+            None
+        };
+        let secrets = crate::secrets::SecretBox::from_settings(&settings, stored_key.as_deref())
+            .map_err(|e| StartError::Settings(crate::settings::SettingsError(e)))?;
         let threads = match settings.index.writer_threads {
             0 => std::thread::available_parallelism()
                 .map(|n| n.get())
@@ -249,6 +260,7 @@ impl App {
             stopwords: text.stopwords,
             matcher,
             limiter: Arc::default(),
+            secrets: Arc::new(secrets),
             metrics: Arc::default(),
         })
     }

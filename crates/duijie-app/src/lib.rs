@@ -33,6 +33,7 @@ pub mod quality;
 #[cfg(feature = "openapi")]
 pub mod schema;
 pub mod search;
+pub mod secrets;
 pub mod settings;
 pub mod sheet;
 pub mod signup;

@@ -169,6 +169,13 @@ pub struct AlertSettings {
     /// Names pinned to addresses ahead of DNS for webhook deliveries (`name = "ip"`, like
     /// `/etc/hosts`); the addresses are checked like resolved ones.
     pub resolve: std::collections::BTreeMap<String, String>,
+    /// The key webhook secrets are sealed with at rest: 64 hex digits (set
+    /// `DUIJIE__ALERTS__SECRET_KEY`); empty: a key made at first start and kept in the
+    /// database.
+    pub secret_key: String,
+    /// Keys of earlier rotations, comma-separated, still opening what they sealed (see
+    /// `duijie admin rotate-webhook-secrets`).
+    pub previous_secret_keys: String,
 }
 
 impl Default for AlertSettings {
@@ -182,6 +189,8 @@ impl Default for AlertSettings {
             default_min_score: 0.5,
             allow_private_targets: false,
             resolve: Default::default(),
+            secret_key: String::new(),
+            previous_secret_keys: String::new(),
         }
     }
 }

@@ -148,6 +148,9 @@ pub enum AdminCommand {
         #[arg(long, default_value = "命令行创建 / created on the command line")]
         name: String,
     },
+    /// Seal every webhook secret again under the current `[alerts] secret_key` (after a
+    /// rotation: the old key still in `previous_secret_keys`).
+    RotateWebhookSecrets,
 }
 
 /// Quality reports.
@@ -258,6 +261,13 @@ async fn admin(s: Settings, action: AdminCommand) -> anyhow::Result<()> {
                 .await
                 .map_err(api)?;
             println!("{token}");
+            Ok(())
+        }
+        AdminCommand::RotateWebhookSecrets => {
+            let n = duijie_app::alerts::rotate_secrets(&ctx)
+                .await
+                .map_err(api)?;
+            println!("已重新加密 {n} 个 Webhook 密钥 / sealed {n} webhook secrets again");
             Ok(())
         }
     }

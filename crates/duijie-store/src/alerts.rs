@@ -281,6 +281,17 @@ impl Store {
         self.subscription(row.try_get("id")?).await
     }
 
+    /// Replaces a subscription's (sealed) secret.
+    pub async fn set_subscription_secret(&self, id: i64, secret: &str) -> Result<(), StoreError> {
+        let _g = self.write_lock.lock().await;
+        sqlx::query("UPDATE alert_subscriptions SET secret = $1 WHERE id = $2")
+            .bind(secret)
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
     /// One subscription.
     pub async fn subscription(&self, id: i64) -> Result<Subscription, StoreError> {
         let q = format!("SELECT {SUB_COLUMNS} FROM {SUB_FROM} WHERE s.id = $1");
