@@ -70,6 +70,18 @@ CREATE TABLE attempt_log (
 );
 CREATE INDEX attempt_log_key ON attempt_log(key_hash, at);
 
+-- change_log compaction: when each change was made (NULL for changes made before this
+-- step, which count as old), where each consumer of the log has got to (every server's
+-- index, by a name kept in its index directory), and the highest sequence number removed
+-- (a consumer behind it rebuilds from the store instead of missing changes).
+ALTER TABLE change_log ADD COLUMN at TEXT;
+CREATE TABLE change_cursors (
+    name TEXT PRIMARY KEY,
+    seq BIGINT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+INSERT INTO worker_watermarks (name, seq) VALUES ('compacted', 0);
+
 -- Keys the server signs links with (unsubscribe), made at first use.
 CREATE TABLE server_keys (
     name TEXT PRIMARY KEY,

@@ -33,9 +33,17 @@ fn duijie(dir: &std::path::Path, db: &str) -> Command {
 }
 
 fn start(dir: &std::path::Path, db: &str) -> (Server, String) {
+    start_with(dir, db, &[])
+}
+
+/// [`start`] with settings of the test's own (environment variables).
+fn start_with(dir: &std::path::Path, db: &str, env: &[(&str, &str)]) -> (Server, String) {
+    let mut c = duijie(dir, db);
+    for (k, v) in env {
+        c.env(k, v);
+    }
     let mut server = Server(
-        duijie(dir, db)
-            .args(["serve", "--no-demo", "--bind", "127.0.0.1:0"])
+        c.args(["serve", "--no-demo", "--bind", "127.0.0.1:0"])
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()
@@ -334,4 +342,100 @@ async fn failed_sign_ins_over_two_servers_on_one_sqlite_file_lock_the_account() 
         shared.path().join("shared.db").display()
     );
     lockout_across_two_servers(&db).await;
+}
+
+/// Changes every live server has applied are compacted away; a server that was down all
+/// the while comes back behind the retained log and rebuilds its index from the store,
+/// finding what was written while it was gone.
+async fn compaction_and_a_returning_replica(db: &str) {
+    let env = [
+        ("DUIJIE__INDEX__CHANGE_LOG_RETENTION_MINUTES", "0"),
+        ("DUIJIE__INDEX__COMPACTION_INTERVAL_SECS", "1"),
+    ];
+    let (dir_a, dir_b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let token = admin_token(dir_a.path(), db);
+    let (_a, base_a) = start_with(dir_a.path(), db, &env);
+    let (b, base_b) = start_with(dir_b.path(), db, &env);
+    duijie_app::alerts::install_tls_provider();
+    let client = reqwest::Client::builder()
+        .default_headers(
+            [(
+                reqwest::header::AUTHORIZATION,
+                format!("Bearer {token}").parse().unwrap(),
+            )]
+            .into_iter()
+            .collect(),
+        )
+        .build()
+        .unwrap();
+    let post = |base: String, title: &'static str| {
+        let client = client.clone();
+        async move {
+            let r = client
+                .post(format!("{base}/api/v1/results"))
+                .json(&json!({"title": title, "summary": "用于检验变更日志压缩的成果", "status": "published"}))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status().as_u16(), 201);
+        }
+    };
+    post(base_a.clone(), "压缩前写入的钛合金焊接成果").await;
+    until_found(&client, &base_b, "钛合金焊接").await;
+    drop(b); // killed
+    post(base_a.clone(), "离线期间写入的稀土永磁电机成果").await;
+    post(base_a.clone(), "离线期间写入的氢燃料电池成果").await;
+    // wait until A has compacted the log past everything B had seen
+    sqlx::any::install_default_drivers();
+    let pool = sqlx::AnyPool::connect(db)
+        .await
+        .expect("the test reads the store");
+    let t = Instant::now();
+    loop {
+        let left: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM change_log")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+        if left <= 1 {
+            break;
+        }
+        assert!(
+            t.elapsed() < VISIBLE_WITHIN,
+            "the change log was not compacted ({left} left)"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let compacted: i64 =
+        sqlx::query_scalar("SELECT seq FROM worker_watermarks WHERE name = 'compacted'")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert!(
+        compacted >= 2,
+        "changes B never applied were removed ({compacted})"
+    );
+    pool.close().await;
+    // B comes back: it cannot follow a log that lost its changes, so it rebuilds
+    let (_b, base_b) = start_with(dir_b.path(), db, &env);
+    until_found(&client, &base_b, "稀土永磁").await;
+    until_found(&client, &base_b, "氢燃料电池").await;
+    until_found(&client, &base_b, "钛合金焊接").await;
+}
+
+#[tokio::test]
+async fn a_replica_back_after_compaction_rebuilds_on_postgresql() {
+    let Some(db) = fresh_database("change-log compaction on PostgreSQL").await else {
+        return;
+    };
+    compaction_and_a_returning_replica(&db).await;
+}
+
+#[tokio::test]
+async fn a_server_back_after_compaction_rebuilds_on_sqlite() {
+    let shared = tempfile::tempdir().unwrap();
+    let db = format!(
+        "sqlite://{}?mode=rwc",
+        shared.path().join("shared.db").display()
+    );
+    compaction_and_a_returning_replica(&db).await;
 }

@@ -515,7 +515,8 @@ pub fn start(ctx: &App) -> AlertWorkers {
     let handles = vec![
         tokio::spawn(alert_worker(ctx.clone(), rx.clone())),
         tokio::spawn(delivery_worker(ctx.clone(), rx.clone())),
-        tokio::spawn(crate::mail::send::worker(ctx.clone(), rx)),
+        tokio::spawn(crate::mail::send::worker(ctx.clone(), rx.clone())),
+        tokio::spawn(crate::indexer::compaction_worker(ctx.clone(), rx)),
     ];
     AlertWorkers { stop, handles }
 }
@@ -1058,6 +1059,22 @@ pub async fn mark_all_read(ctx: &App, caller: &Caller) -> Result<u64, AppError> 
     Ok(ctx.store.mark_all_notifications_read(user.id).await?)
 }
 
+/// Seals every stored webhook secret again under the current key (after a key rotation,
+/// or for secrets stored before encryption). Returns how many were sealed again.
+pub async fn rotate_secrets(ctx: &App) -> Result<usize, AppError> {
+    let mut n = 0;
+    for s in ctx.store.subscriptions(None).await? {
+        if ctx.secrets.stale(&s.secret) {
+            let plain = ctx.secrets.open(&s.secret)?;
+            ctx.store
+                .set_subscription_secret(s.id, &ctx.secrets.seal(&plain)?)
+                .await?;
+            n += 1;
+        }
+    }
+    Ok(n)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1101,20 +1118,4 @@ mod tests {
         assert!(check_webhook_url("http://127.0.0.1:8080/", true).is_ok());
         assert!(check_webhook_url("ftp://127.0.0.1/", true).is_err());
     }
-}
-
-/// Seals every stored webhook secret again under the current key (after a key rotation,
-/// or for secrets stored before encryption). Returns how many were sealed again.
-pub async fn rotate_secrets(ctx: &App) -> Result<usize, AppError> {
-    let mut n = 0;
-    for s in ctx.store.subscriptions(None).await? {
-        if ctx.secrets.stale(&s.secret) {
-            let plain = ctx.secrets.open(&s.secret)?;
-            ctx.store
-                .set_subscription_secret(s.id, &ctx.secrets.seal(&plain)?)
-                .await?;
-            n += 1;
-        }
-    }
-    Ok(n)
 }

@@ -224,10 +224,17 @@ impl App {
                 }
                 indexer::catch_up(&store, &index, |_, _| {}).await?;
             }
+            let cursor = indexer::cursor_name(&dir).map_err(|e| {
+                StartError::DataDir(format!(
+                    "cannot keep the index's name in {}: {e}",
+                    dir.display()
+                ))
+            })?;
             Some(Indexer::start(
                 store.clone(),
                 index.clone(),
                 Duration::from_millis(settings.index.poll_interval_ms),
+                cursor,
             )?)
         } else {
             None

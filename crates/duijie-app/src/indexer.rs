@@ -39,8 +39,28 @@ pub enum SyncError {
 
 const BATCH: i64 = 5000;
 
-/// Applies every change after the index's watermark. Returns the new watermark.
+/// Applies every change after the index's watermark, or rebuilds the index from the store
+/// when changes it has not applied were compacted away. Returns the new watermark.
 pub async fn catch_up(
+    store: &Store,
+    index: &Arc<SearchIndex>,
+    progress: impl FnMut(i64, i64),
+) -> Result<i64, SyncError> {
+    let applied = index.applied_seq()?;
+    let compacted = store.compacted_seq().await?;
+    if applied < compacted {
+        tracing::warn!(
+            applied,
+            compacted,
+            "the index is behind the retained change log; rebuilding it from the store"
+        );
+        return rebuild(store, index, |_| {}).await;
+    }
+    follow_log(store, index, progress).await
+}
+
+/// Applies the change log after the index's watermark.
+async fn follow_log(
     store: &Store,
     index: &Arc<SearchIndex>,
     mut progress: impl FnMut(i64, i64),
@@ -114,7 +134,24 @@ pub async fn rebuild(
     }
     let idx = index.clone();
     tokio::task::spawn_blocking(move || idx.commit(seq)).await??;
-    catch_up(store, index, |_, _| {}).await
+    follow_log(store, index, |_, _| {}).await
+}
+
+/// The name this index is known by in the store's change cursors: kept in a file of the
+/// index directory, so a server keeps its name across restarts and each replica has its own.
+pub fn cursor_name(index_dir: &std::path::Path) -> std::io::Result<String> {
+    let path = index_dir.join("cursor-name");
+    match std::fs::read_to_string(&path) {
+        Ok(s) if !s.trim().is_empty() => Ok(s.trim().to_string()),
+        _ => {
+            let name = format!(
+                "index-{}",
+                crate::auth::random_hex(8).map_err(|e| std::io::Error::other(e.to_string()))?
+            );
+            std::fs::write(&path, &name)?;
+            Ok(name)
+        }
+    }
 }
 
 enum Command {
@@ -137,11 +174,15 @@ impl Indexer {
         store: Arc<Store>,
         index: Arc<SearchIndex>,
         poll: Duration,
+        cursor: String,
     ) -> Result<Indexer, SyncError> {
         let (tx, mut rx) = mpsc::channel::<Command>(64);
         let (applied_tx, applied) = watch::channel(index.applied_seq()?);
         let (failures_tx, failures) = watch::channel(0u64);
         tokio::spawn(async move {
+            // where this index has got to, for change-log compaction: written when it moves,
+            // and at least once a minute so the cursor stays live
+            let mut recorded: Option<(i64, std::time::Instant)> = None;
             let mut tick = tokio::time::interval(poll.max(Duration::from_millis(50)));
             tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             loop {
@@ -161,6 +202,17 @@ impl Indexer {
                         match catch_up(&store, &index, |_, _| {}).await {
                             Ok(seq) => {
                                 let _ = applied_tx.send(seq);
+                                let stale = recorded.is_none_or(|(s, at)| {
+                                    s != seq || at.elapsed() > Duration::from_secs(60)
+                                });
+                                if stale {
+                                    match store.set_cursor(&cursor, seq).await {
+                                        Ok(()) => recorded = Some((seq, std::time::Instant::now())),
+                                        Err(e) => {
+                                            tracing::warn!(error = %e, "recording the index cursor failed")
+                                        }
+                                    }
+                                }
                             }
                             Err(e) => {
                                 failures_tx.send_modify(|n| *n += 1);
@@ -251,5 +303,28 @@ impl Indexer {
     /// The last sequence number the index has applied.
     pub fn applied(&self) -> i64 {
         *self.applied.borrow()
+    }
+}
+
+/// Compacts the change log every `[index] compaction_interval_secs` until `stop` turns true.
+pub async fn compaction_worker(ctx: crate::app::App, mut stop: watch::Receiver<bool>) {
+    let s = &ctx.settings.index;
+    let every = Duration::from_secs(s.compaction_interval_secs.max(1));
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(every) => {},
+            _ = stop.changed() => {},
+        }
+        if *stop.borrow() {
+            break;
+        }
+        let cutoff = (chrono::Utc::now()
+            - chrono::Duration::minutes(s.change_log_retention_minutes as i64))
+        .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+        match ctx.store.compact_changes(&cutoff).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(removed = n, "change log compacted"),
+            Err(e) => tracing::warn!(error = %e, "compacting the change log failed; will retry"),
+        }
     }
 }

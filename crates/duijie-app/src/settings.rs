@@ -382,6 +382,21 @@ pub struct IndexSettings {
     pub writer_threads: usize,
     /// How often the index looks for changes written by other processes, ms.
     pub poll_interval_ms: u64,
+    /// Changes older than this (minutes) that every live server has applied are removed
+    /// from the change log.
+    #[serde(default = "default_retention")]
+    pub change_log_retention_minutes: u64,
+    /// How often a server compacts the change log, seconds.
+    #[serde(default = "default_compaction_interval")]
+    pub compaction_interval_secs: u64,
+}
+
+fn default_retention() -> u64 {
+    7 * 24 * 60
+}
+
+fn default_compaction_interval() -> u64 {
+    3600
 }
 
 /// Chinese analysis.

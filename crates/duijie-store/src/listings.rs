@@ -159,9 +159,10 @@ fn not_found(entity: &'static str, id: i64) -> StoreError {
 }
 
 async fn log_change(tx: &mut Tx<'_>, kind: ListingKind, id: i64) -> Result<(), StoreError> {
-    sqlx::query("INSERT INTO change_log (entity, entity_id) VALUES ($1, $2)")
+    sqlx::query("INSERT INTO change_log (entity, entity_id, at) VALUES ($1, $2, $3)")
         .bind(kind.code())
         .bind(id)
+        .bind(crate::now().as_str())
         .execute(&mut **tx)
         .await?;
     Ok(())
@@ -410,11 +411,12 @@ async fn write_org(
     // listings show their organisation's name and city: re-index them
     for kind in ListingKind::ALL {
         sqlx::query(AssertSqlSafe(format!(
-            "INSERT INTO change_log (entity, entity_id) SELECT '{}', id FROM {} WHERE organization_id = $1",
+            "INSERT INTO change_log (entity, entity_id, at) SELECT '{}', id, $2 FROM {} WHERE organization_id = $1",
             kind.code(),
             table(kind)
         )))
         .bind(id)
+        .bind(crate::now().as_str())
         .execute(&mut **tx)
         .await?;
     }
@@ -872,6 +874,94 @@ impl Store {
             out.push((r.try_get("seq")?, kind, r.try_get("entity_id")?));
         }
         Ok(out)
+    }
+
+    /// Records where a consumer of the change log (a server's index) has got to.
+    pub async fn set_cursor(&self, name: &str, seq: i64) -> Result<(), StoreError> {
+        let _g = self.write_lock.lock().await;
+        sqlx::query(
+            "INSERT INTO change_cursors (name, seq, updated_at) VALUES ($1, $2, $3) \
+             ON CONFLICT (name) DO UPDATE SET seq = excluded.seq, updated_at = excluded.updated_at",
+        )
+        .bind(name)
+        .bind(seq)
+        .bind(crate::now().as_str())
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// The highest sequence number compaction removed (0 when none): a consumer whose
+    /// position is below it has missed changes and must rebuild.
+    pub async fn compacted_seq(&self) -> Result<i64, StoreError> {
+        let row = sqlx::query(
+            "SELECT COALESCE(MAX(seq), 0) AS n FROM worker_watermarks WHERE name = 'compacted'",
+        )
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(row.try_get("n")?)
+    }
+
+    /// Removes changes every live consumer has passed and that are older than `cutoff`
+    /// (RFC 3339). Live consumers are the cursors updated since `cutoff` and the alert
+    /// worker; a cursor older than that belongs to a server gone for longer than the
+    /// retention, which rebuilds when it returns. The newest change always stays (it keeps
+    /// the log's position). Returns how many changes were removed.
+    pub async fn compact_changes(&self, cutoff: &str) -> Result<u64, StoreError> {
+        let _g = self.write_lock.lock().await;
+        let mut tx = self.begin_tx().await?;
+        let max: i64 = sqlx::query("SELECT COALESCE(MAX(seq), 0) AS n FROM change_log")
+            .fetch_one(&mut *tx)
+            .await?
+            .try_get("n")?;
+        let cursors: Option<i64> =
+            sqlx::query("SELECT MIN(seq) AS n FROM change_cursors WHERE updated_at >= $1")
+                .bind(cutoff)
+                .fetch_one(&mut *tx)
+                .await?
+                .try_get("n")?;
+        let alerts: Option<i64> =
+            sqlx::query("SELECT MIN(seq) AS n FROM worker_watermarks WHERE name = 'alerts'")
+                .fetch_one(&mut *tx)
+                .await?
+                .try_get("n")?;
+        let bound = [Some(max - 1), cursors, alerts]
+            .into_iter()
+            .flatten()
+            .min()
+            .unwrap_or(0);
+        // the highest change that goes: passed by everyone and old enough
+        let top: Option<i64> = sqlx::query(
+            "SELECT MAX(seq) AS n FROM change_log WHERE seq <= $1 AND (at IS NULL OR at < $2)",
+        )
+        .bind(bound)
+        .bind(cutoff)
+        .fetch_one(&mut *tx)
+        .await?
+        .try_get("n")?;
+        let Some(top) = top else {
+            return Ok(0);
+        };
+        // changes are removed in sequence order only, so the horizon is one number
+        let n = sqlx::query("DELETE FROM change_log WHERE seq <= $1")
+            .bind(top)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        sqlx::query("UPDATE worker_watermarks SET seq = $1 WHERE name = 'compacted' AND seq < $1")
+            .bind(top)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(n)
+    }
+
+    /// How many changes the log holds.
+    pub async fn change_count(&self) -> Result<i64, StoreError> {
+        let row = sqlx::query("SELECT COUNT(*) AS n FROM change_log")
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(row.try_get("n")?)
     }
 
     /// The newest change sequence number (0 when nothing was ever written).
