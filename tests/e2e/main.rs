@@ -9,6 +9,7 @@ mod api_errors;
 mod api_import;
 mod api_listings;
 mod api_search;
+mod audit;
 mod authz;
 mod browser;
 mod cli;

@@ -139,28 +139,27 @@ pub async fn register(ctx: &App, caller: &Caller, a: NewAccount) -> Result<User,
         None => None,
     };
     let organization_id = resolve_org(ctx, role, &a.organization).await?;
-    let id = ctx
-        .store
-        .create_user(&NewUser {
-            email,
-            name: a.name.filter(|n| !n.trim().is_empty()),
-            role,
-            organization_id,
-            password_hash,
-        })
-        .await?;
-    let user = ctx.store.user(id).await?;
-    crate::audit::record(
+    let name = a.name.filter(|n| !n.trim().is_empty());
+    let asked =
+        json!({"email": email, "name": name, "role": role, "organization_id": organization_id});
+    let id = crate::audit::within(
         ctx,
         caller,
         "create",
         "user",
-        Some(id),
         None,
-        Some(&json!(user)),
+        None,
+        Some(&asked),
+        ctx.store.create_user(&NewUser {
+            email,
+            name,
+            role,
+            organization_id,
+            password_hash,
+        }),
     )
-    .await;
-    Ok(user)
+    .await?;
+    Ok(ctx.store.user(id).await?)
 }
 
 /// Changes the caller's own password (the current one is needed); other sessions end.
@@ -195,8 +194,7 @@ pub async fn change_password(
         Via::Session { id_hash, .. } => Some(id_hash.as_str()),
         _ => None,
     };
-    ctx.store.set_password(user.id, &hash, keep).await?;
-    crate::audit::record(
+    crate::audit::within(
         ctx,
         caller,
         "change_password",
@@ -204,8 +202,9 @@ pub async fn change_password(
         Some(user.id),
         None,
         None,
+        ctx.store.set_password(user.id, &hash, keep),
     )
-    .await;
+    .await?;
     Ok(())
 }
 
@@ -248,20 +247,17 @@ pub async fn token_for(
         ));
     }
     let (token, hash, prefix) = auth::new_token()?;
-    let record = ctx
-        .store
-        .create_token(user_id, name, &hash, &prefix)
-        .await?;
-    crate::audit::record(
+    let record = crate::audit::within(
         ctx,
         caller,
         "create_token",
         "user",
         Some(user_id),
         None,
-        Some(&json!({"token_id": record.id, "name": record.name, "prefix": record.prefix})),
+        Some(&json!({"name": name, "prefix": prefix})),
+        ctx.store.create_token(user_id, name, &hash, &prefix),
     )
-    .await;
+    .await?;
     Ok((token, record))
 }
 
@@ -283,8 +279,7 @@ pub async fn active_user_by_email(ctx: &App, email: &str) -> Result<User, AppErr
 /// Revokes one of the caller's tokens.
 pub async fn revoke_token(ctx: &App, caller: &Caller, id: i64) -> Result<(), AppError> {
     let user = caller.require()?;
-    ctx.store.revoke_token(user.id, id).await?;
-    crate::audit::record(
+    crate::audit::within(
         ctx,
         caller,
         "revoke_token",
@@ -292,8 +287,9 @@ pub async fn revoke_token(ctx: &App, caller: &Caller, id: i64) -> Result<(), App
         Some(user.id),
         None,
         Some(&json!({"token_id": id})),
+        ctx.store.revoke_token(user.id, id),
     )
-    .await;
+    .await?;
     Ok(())
 }
 
@@ -381,19 +377,19 @@ pub async fn update_user(
         }
     };
     let disabled = change.disabled.unwrap_or(before.disabled);
-    ctx.store.update_user(id, role, org, disabled).await?;
-    let after = ctx.store.user(id).await?;
-    crate::audit::record(
+    let asked = json!({"role": role, "organization_id": org, "disabled": disabled});
+    crate::audit::within(
         ctx,
         caller,
         "update",
         "user",
         Some(id),
         Some(&json!(before)),
-        Some(&json!(after)),
+        Some(&asked),
+        ctx.store.update_user(id, role, org, disabled),
     )
-    .await;
-    Ok(after)
+    .await?;
+    Ok(ctx.store.user(id).await?)
 }
 
 /// The audit log, newest first, optionally of one kind of record (and one record), for

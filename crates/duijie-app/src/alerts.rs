@@ -339,29 +339,30 @@ pub async fn create(
         }
     }
     let secret = format!("whsec_{}", crate::auth::random_hex(24)?);
-    let s = ctx
-        .store
-        .create_subscription(&NewSubscription {
-            user_id: user.id,
-            kind: input.kind,
-            need_id: input.need_id,
-            industry: input.industry,
-            min_score: input.min_score,
-            webhook_url: input.webhook_url,
-            // sealed at rest; shown in clear in this answer only
-            secret: ctx.secrets.seal(&secret)?,
-        })
-        .await?;
-    crate::audit::record(
+    let asked = json!({"kind": input.kind, "need_id": input.need_id, "industry": input.industry,
+                       "min_score": input.min_score, "webhook_url": input.webhook_url});
+    let new = NewSubscription {
+        user_id: user.id,
+        kind: input.kind,
+        need_id: input.need_id,
+        industry: input.industry,
+        min_score: input.min_score,
+        webhook_url: input.webhook_url,
+        // sealed at rest; shown in clear in this answer only
+        secret: ctx.secrets.seal(&secret)?,
+    };
+    let create = ctx.store.create_subscription(&new);
+    let s = crate::audit::within(
         ctx,
         caller,
         "create",
         "alert",
-        Some(s.id),
         None,
-        Some(&to_json(&s)),
+        None,
+        Some(&asked),
+        create,
     )
-    .await;
+    .await?;
     Ok((s, secret))
 }
 
@@ -400,8 +401,7 @@ pub async fn owned(ctx: &App, caller: &Caller, id: i64) -> Result<Subscription, 
 /// Deletes a subscription (its deliveries go with it; notifications stay).
 pub async fn delete(ctx: &App, caller: &Caller, id: i64) -> Result<(), AppError> {
     let s = owned(ctx, caller, id).await?;
-    ctx.store.delete_subscription(id).await?;
-    crate::audit::record(
+    crate::audit::within(
         ctx,
         caller,
         "delete",
@@ -409,8 +409,9 @@ pub async fn delete(ctx: &App, caller: &Caller, id: i64) -> Result<(), AppError>
         Some(id),
         Some(&to_json(&s)),
         None,
+        ctx.store.delete_subscription(id),
     )
-    .await;
+    .await?;
     Ok(())
 }
 

@@ -236,20 +236,19 @@ pub async fn record(
     };
     let outcome = rules::parse_outcome(&body).map_err(AppError::Validation)?;
     let before = ctx.store.ledger_entry(id).await?;
-    let after = ctx
-        .store
-        .record_outcome(id, &outcome, &actor(caller), expected.as_deref())
-        .await?;
-    crate::audit::record(
+    let asked = Value::Object(body.clone());
+    let after = crate::audit::within(
         ctx,
         caller,
         "outcome",
         "ledger",
         Some(id),
         Some(&json!(before)),
-        Some(&json!(after)),
+        Some(&asked),
+        ctx.store
+            .record_outcome(id, &outcome, &actor(caller), expected.as_deref()),
     )
-    .await;
+    .await?;
     Ok(view(ctx, after))
 }
 
@@ -295,21 +294,19 @@ pub async fn create(
 ) -> Result<EntryView, AppError> {
     authz::authorize(ctx, caller, Action::ManageLedger).await?;
     let draft = validate_draft(ctx, body).await?;
-    let id = ctx
-        .store
-        .create_ledger_entry(&draft, &actor(caller))
-        .await?;
-    let e = ctx.store.ledger_entry(id).await?;
-    crate::audit::record(
+    let asked = Value::Object(body.clone());
+    let id = crate::audit::within(
         ctx,
         caller,
         "create",
         "ledger",
-        Some(id),
         None,
-        Some(&json!(e)),
+        None,
+        Some(&asked),
+        ctx.store.create_ledger_entry(&draft, &actor(caller)),
     )
-    .await;
+    .await?;
+    let e = ctx.store.ledger_entry(id).await?;
     Ok(view(ctx, e))
 }
 

@@ -194,19 +194,19 @@ pub async fn create(
         }
     }
     let draft = validate(ctx, entity, &rec)?;
-    let id = ctx.store.create(&draft).await?;
-    ctx.make_searchable().await?;
-    let after = record(ctx, entity, id, Viewer::SignedIn).await?;
-    crate::audit::record(
+    let after = Value::Object(rec.clone());
+    let id = crate::audit::within(
         ctx,
         caller,
         "create",
         audit_name(entity),
-        Some(id),
+        None,
         None,
         Some(&after),
+        ctx.store.create(&draft),
     )
-    .await;
+    .await?;
+    ctx.make_searchable().await?;
     record(ctx, entity, id, caller.viewer()).await
 }
 
@@ -269,10 +269,9 @@ pub async fn patch(
         }
     }
     let draft = validate(ctx, entity, &base)?;
-    ctx.store.update(id, &draft).await?;
-    ctx.make_searchable().await?;
-    let after = record(ctx, entity, id, Viewer::SignedIn).await?;
-    crate::audit::record(
+    // after: the record as written, in the shape of input (what the patch made of it)
+    let after = Value::Object(base.clone());
+    crate::audit::within(
         ctx,
         caller,
         "update",
@@ -280,8 +279,10 @@ pub async fn patch(
         Some(id),
         Some(&before),
         Some(&after),
+        ctx.store.update(id, &draft),
     )
-    .await;
+    .await?;
+    ctx.make_searchable().await?;
     record(ctx, entity, id, caller.viewer()).await
 }
 
@@ -293,12 +294,7 @@ pub async fn delete(ctx: &App, caller: &Caller, entity: Entity, id: i64) -> Resu
     };
     authz::authorize(ctx, caller, action).await?;
     let before = record(ctx, entity, id, Viewer::SignedIn).await?;
-    match entity {
-        Entity::Organization => ctx.store.delete_organization(id).await?,
-        Entity::Listing(k) => ctx.store.delete_listing(k, id).await?,
-    }
-    ctx.make_searchable().await?;
-    crate::audit::record(
+    crate::audit::within(
         ctx,
         caller,
         "delete",
@@ -306,8 +302,15 @@ pub async fn delete(ctx: &App, caller: &Caller, entity: Entity, id: i64) -> Resu
         Some(id),
         Some(&before),
         None,
+        async {
+            match entity {
+                Entity::Organization => ctx.store.delete_organization(id).await,
+                Entity::Listing(k) => ctx.store.delete_listing(k, id).await,
+            }
+        },
     )
-    .await;
+    .await?;
+    ctx.make_searchable().await?;
     Ok(())
 }
 

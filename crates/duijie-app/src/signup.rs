@@ -488,26 +488,21 @@ pub async fn approve(ctx: &App, caller: &Caller, id: i64) -> Result<User, AppErr
         subject: "注册申请已通过 · 校企对接平台".into(),
         vars: json!({"name": before.name, "organization": org_name}),
     };
-    let after = ctx
-        .store
-        .decide_applicant(
-            id,
-            &Decision::Approve {
-                organization_id: org,
-            },
-            &mail::compose(ctx, letter).await?,
-        )
-        .await?;
-    crate::audit::record(
+    let mail = mail::compose(ctx, letter).await?;
+    let decision = Decision::Approve {
+        organization_id: org,
+    };
+    let after = crate::audit::within(
         ctx,
         caller,
         "approve",
         "user",
         Some(id),
         Some(&json!(before)),
-        Some(&json!(after)),
+        Some(&json!({"status": duijie_store::STATUS_ACTIVE, "organization_id": org})),
+        ctx.store.decide_applicant(id, &decision, &mail),
     )
-    .await;
+    .await?;
     Ok(after)
 }
 
@@ -542,26 +537,21 @@ pub async fn reject(ctx: &App, caller: &Caller, id: i64, rec: &Record) -> Result
         subject: "注册申请未通过 · 校企对接平台".into(),
         vars: json!({"name": before.name, "reason": reason}),
     };
-    let after = ctx
-        .store
-        .decide_applicant(
-            id,
-            &Decision::Reject {
-                reason: reason.clone(),
-            },
-            &mail::compose(ctx, letter).await?,
-        )
-        .await?;
-    crate::audit::record(
+    let mail = mail::compose(ctx, letter).await?;
+    let decision = Decision::Reject {
+        reason: reason.clone(),
+    };
+    let after = crate::audit::within(
         ctx,
         caller,
         "reject",
         "user",
         Some(id),
         Some(&json!(before)),
-        Some(&json!({"status": after.status, "reason": reason})),
+        Some(&json!({"status": duijie_store::STATUS_REJECTED, "reason": reason})),
+        ctx.store.decide_applicant(id, &decision, &mail),
     )
-    .await;
+    .await?;
     Ok(after)
 }
 
@@ -667,10 +657,8 @@ pub async fn invite(ctx: &App, caller: &Caller, rec: &Record) -> Result<Invitati
         ),
         expires_at: expires_at.clone(),
     };
-    ctx.store
-        .issue_link(&link, &mail::compose(ctx, letter).await?)
-        .await?;
-    crate::audit::record(
+    let mail = mail::compose(ctx, letter).await?;
+    crate::audit::within(
         ctx,
         caller,
         "invite",
@@ -678,8 +666,9 @@ pub async fn invite(ctx: &App, caller: &Caller, rec: &Record) -> Result<Invitati
         None,
         None,
         Some(&json!({"email": email, "role": role.code(), "organization_id": org_id, "event_id": event_id})),
+        ctx.store.issue_link(&link, &mail),
     )
-    .await;
+    .await?;
     Ok(InvitationSent {
         email,
         role,

@@ -10,9 +10,12 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use duijie_app::App;
 use duijie_app::authz::{Action, authorize};
+use serde_json::Value;
 
 /// Guards every write (any method but GET and HEAD) of a router with one action, and
-/// writes an audit entry for each successful one.
+/// audits each successful one in the transaction that makes it: the entry names the method
+/// and path, holds the event as it was before (event routes) and the JSON the caller sent
+/// (what it asked to change).
 pub async fn guard_writes(
     State((ctx, action, entity)): State<(App, Action, &'static str)>,
     Who(caller): Who,
@@ -27,11 +30,65 @@ pub async fn guard_writes(
     }
     let what = format!("{} {}", req.method(), req.uri().path());
     let id = id_after(req.uri().path(), entity);
-    let resp = next.run(req).await;
-    if resp.status().is_success() {
-        duijie_app::audit::record(&ctx, &caller, &what, entity, id, None, None).await;
+    let before = match (entity, id) {
+        ("event", Some(id)) => duijie_app::events::load(&ctx, id)
+            .await
+            .ok()
+            .map(|e| serde_json::json!(e)),
+        _ => None,
+    };
+    let (req, asked) = match json_body(req, ctx.settings.server.max_json_bytes).await {
+        Ok(r) => r,
+        Err(resp) => return resp,
+    };
+    let out = duijie_app::audit::within(
+        &ctx,
+        &caller,
+        &what,
+        entity,
+        id,
+        before.as_ref(),
+        asked.as_ref(),
+        async {
+            let resp = next.run(req).await;
+            if resp.status().is_success() {
+                Ok(resp)
+            } else {
+                Err(resp)
+            }
+        },
+    )
+    .await;
+    match out {
+        Ok(r) | Err(r) => r,
     }
-    resp
+}
+
+/// A JSON request's body, read (within the JSON limit) so the audit entry can hold it, and
+/// the request rebuilt around it; other bodies (uploads, imports) are left streaming.
+async fn json_body(req: Request, limit: usize) -> Result<(Request, Option<Value>), Response> {
+    let json = req
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| ct.starts_with("application/json"));
+    if !json {
+        return Ok((req, None));
+    }
+    let (parts, body) = req.into_parts();
+    let bytes = axum::body::to_bytes(body, limit).await.map_err(|e| {
+        ApiError::bad_request(
+            duijie_app::Code::BODY_TOO_LARGE,
+            format!("请求体过大或无法读取：{e}"),
+            format!("the request body is too large or cannot be read: {e}"),
+        )
+        .into_response()
+    })?;
+    let asked = serde_json::from_slice::<Value>(&bytes).ok();
+    Ok((
+        Request::from_parts(parts, axum::body::Body::from(bytes)),
+        asked,
+    ))
 }
 
 /// The number following `/{plural}/` in a path (`/api/v1/events/3/pairings` → 3).

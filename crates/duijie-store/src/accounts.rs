@@ -150,6 +150,7 @@ impl Store {
     pub async fn create_user(&self, u: &NewUser) -> Result<i64, StoreError> {
         let _g = self.write_lock.lock().await;
         let ts = now();
+        let mut tx = self.begin_tx().await?;
         let row = sqlx::query(
             "INSERT INTO users (email, name, role, organization_id, password_hash, disabled, created_at, updated_at) \
              VALUES ($1, $2, $3, $4, $5, 0, $6, $6) RETURNING id",
@@ -160,7 +161,7 @@ impl Store {
         .bind(u.organization_id)
         .bind(u.password_hash.as_deref())
         .bind(ts.as_str())
-        .fetch_one(&self.pool)
+        .fetch_one(&mut *tx)
         .await
         .map_err(|e| {
             if StoreError::is_unique_violation(&e) {
@@ -175,7 +176,10 @@ impl Store {
                 e.into()
             }
         })?;
-        Ok(row.try_get("id")?)
+        let id: i64 = row.try_get("id")?;
+        crate::audit_created(id);
+        crate::commit(tx).await?;
+        Ok(id)
     }
 
     /// One user.
@@ -263,7 +267,7 @@ impl Store {
             .bind(keep_session.unwrap_or(""))
             .execute(&mut *tx)
             .await?;
-        tx.commit().await?;
+        crate::commit(tx).await?;
         Ok(())
     }
 
@@ -300,7 +304,7 @@ impl Store {
                 .execute(&mut *tx)
                 .await?;
         }
-        tx.commit().await?;
+        crate::commit(tx).await?;
         Ok(())
     }
 
@@ -369,6 +373,7 @@ impl Store {
         prefix: &str,
     ) -> Result<ApiToken, StoreError> {
         let _g = self.write_lock.lock().await;
+        let mut tx = self.begin_tx().await?;
         let row = sqlx::query(
             "INSERT INTO api_tokens (user_id, name, token_hash, prefix, created_at) VALUES ($1, $2, $3, $4, $5) \
              RETURNING id, user_id, name, prefix, created_at, last_used_at, revoked_at",
@@ -378,9 +383,11 @@ impl Store {
         .bind(token_hash)
         .bind(prefix)
         .bind(now().as_str())
-        .fetch_one(&self.pool)
+        .fetch_one(&mut *tx)
         .await?;
-        token_row(&row)
+        let token = token_row(&row)?;
+        crate::commit(tx).await?;
+        Ok(token)
     }
 
     /// The enabled user owning a live token, recording its use.
@@ -427,13 +434,14 @@ impl Store {
     /// Revokes one of a user's tokens; someone else's token is "not found".
     pub async fn revoke_token(&self, user_id: i64, id: i64) -> Result<(), StoreError> {
         let _g = self.write_lock.lock().await;
+        let mut tx = self.begin_tx().await?;
         let n = sqlx::query(
             "UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND user_id = $3 AND revoked_at IS NULL",
         )
         .bind(now().as_str())
         .bind(id)
         .bind(user_id)
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await?
         .rows_affected();
         if n == 0 {
@@ -442,6 +450,7 @@ impl Store {
                 id: id.to_string(),
             });
         }
+        crate::commit(tx).await?;
         Ok(())
     }
 
@@ -477,7 +486,7 @@ impl Store {
             .bind(forget_before)
             .execute(&mut *tx)
             .await?;
-        tx.commit().await?;
+        crate::commit(tx).await?;
         Ok(())
     }
 
@@ -491,23 +500,13 @@ impl Store {
         Ok(())
     }
 
-    /// Records a change.
+    /// Records a change on its own (a change made outside a store transaction; see
+    /// [`crate::audited`] for the rest).
     pub async fn audit(&self, e: &AuditEntry) -> Result<(), StoreError> {
         let _g = self.write_lock.lock().await;
-        sqlx::query(
-            "INSERT INTO audit_log (at, user_id, actor, action, entity, entity_id, before, after) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-        )
-        .bind(now().as_str())
-        .bind(e.user_id)
-        .bind(e.actor.as_str())
-        .bind(e.action.as_str())
-        .bind(e.entity.as_str())
-        .bind(e.entity_id)
-        .bind(e.before.as_deref())
-        .bind(e.after.as_deref())
-        .execute(&self.pool)
-        .await?;
+        let mut tx = self.begin_tx().await?;
+        insert_audit(&mut tx, e).await?;
+        tx.commit().await?;
         Ok(())
     }
 
@@ -681,4 +680,27 @@ mod tests {
             accounts_roundtrip(&store).await;
         }
     }
+}
+
+/// Writes an audit entry inside a transaction.
+pub(crate) async fn insert_audit(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    e: &AuditEntry,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO audit_log (at, user_id, actor, action, entity, entity_id, before, after) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .persistent(false) // optional parameters: a prepared statement would fix their types
+    .bind(now().as_str())
+    .bind(e.user_id)
+    .bind(e.actor.as_str())
+    .bind(e.action.as_str())
+    .bind(e.entity.as_str())
+    .bind(e.entity_id)
+    .bind(e.before.as_deref())
+    .bind(e.after.as_deref())
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
 }

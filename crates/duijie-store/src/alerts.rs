@@ -261,6 +261,7 @@ impl Store {
         s: &NewSubscription,
     ) -> Result<Subscription, StoreError> {
         let _g = self.write_lock.lock().await;
+        let mut tx = self.begin_tx().await?;
         let row = sqlx::query(
             "INSERT INTO alert_subscriptions (user_id, kind, need_id, industry, min_score, webhook_url, secret, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
@@ -276,9 +277,12 @@ impl Store {
         .bind(s.webhook_url.as_deref())
         .bind(s.secret.as_str())
         .bind(now().as_str())
-        .fetch_one(&self.pool)
+        .fetch_one(&mut *tx)
         .await?;
-        self.subscription(row.try_get("id")?).await
+        let id: i64 = row.try_get("id")?;
+        crate::audit_created(id);
+        crate::commit(tx).await?;
+        self.subscription(id).await
     }
 
     /// Replaces a subscription's (sealed) secret.
@@ -341,14 +345,16 @@ impl Store {
     /// Deletes a subscription with its deliveries (its notifications stay).
     pub async fn delete_subscription(&self, id: i64) -> Result<(), StoreError> {
         let _g = self.write_lock.lock().await;
+        let mut tx = self.begin_tx().await?;
         let n = sqlx::query("DELETE FROM alert_subscriptions WHERE id = $1")
             .bind(id)
-            .execute(&self.pool)
+            .execute(&mut *tx)
             .await?
             .rows_affected();
         if n == 0 {
             return Err(not_found("alert", id));
         }
+        crate::commit(tx).await?;
         Ok(())
     }
 
@@ -420,7 +426,7 @@ impl Store {
         if let Some(m) = &a.mail {
             crate::mail::enqueue(&mut tx, std::slice::from_ref(m)).await?;
         }
-        tx.commit().await?;
+        crate::commit(tx).await?;
         Ok(true)
     }
 
@@ -592,7 +598,7 @@ impl Store {
         .bind(delivery_id)
         .execute(&mut *tx)
         .await?;
-        tx.commit().await?;
+        crate::commit(tx).await?;
         self.delivery(delivery_id).await
     }
 

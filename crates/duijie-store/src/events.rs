@@ -523,7 +523,8 @@ impl Store {
     pub async fn create_event(&self, d: &EventDraft) -> Result<i64, StoreError> {
         let (_g, mut tx) = self.begin_event_write().await?;
         let id = write_event(&mut tx, None, d).await?;
-        tx.commit().await?;
+        crate::audit_created(id);
+        crate::commit(tx).await?;
         Ok(id)
     }
 
@@ -531,7 +532,7 @@ impl Store {
     pub async fn update_event(&self, id: i64, d: &EventDraft) -> Result<(), StoreError> {
         let (_g, mut tx) = self.begin_event_write().await?;
         write_event(&mut tx, Some(id), d).await?;
-        tx.commit().await?;
+        crate::commit(tx).await?;
         Ok(())
     }
 
@@ -571,7 +572,7 @@ impl Store {
         if n == 0 {
             return Err(not_found("event", id));
         }
-        tx.commit().await?;
+        crate::commit(tx).await?;
         Ok(())
     }
 
@@ -650,7 +651,7 @@ impl Store {
     ) -> Result<(i64, bool), StoreError> {
         let (_g, mut tx) = self.begin_event_write().await?;
         let out = add_participant_tx(&mut tx, event_id, organization_id, listings).await?;
-        tx.commit().await?;
+        crate::commit(tx).await?;
         Ok(out)
     }
 
@@ -666,7 +667,7 @@ impl Store {
         for (org, listings) in items {
             out.push(add_participant_tx(&mut tx, event_id, *org, listings).await?);
         }
-        tx.commit().await?;
+        crate::commit(tx).await?;
         Ok(out)
     }
 
@@ -778,7 +779,7 @@ impl Store {
             .await?;
         mark_stale(&mut tx, event_id).await?;
         crate::ledger::sync_event_ledger(&mut tx, event_id).await?;
-        tx.commit().await?;
+        crate::commit(tx).await?;
         Ok(())
     }
 
@@ -836,7 +837,7 @@ impl Store {
             }
         };
         mark_stale(&mut tx, event_id).await?;
-        tx.commit().await?;
+        crate::commit(tx).await?;
         Ok(out)
     }
 
@@ -877,7 +878,7 @@ impl Store {
             return Err(not_found("preference", id));
         }
         mark_stale(&mut tx, event_id).await?;
-        tx.commit().await?;
+        crate::commit(tx).await?;
         Ok(())
     }
 
@@ -913,6 +914,7 @@ impl Store {
         .await?
         .rows_affected()
             == 1;
+        // the lock is no change of its own: an audit entry waits for the pairing it guards
         tx.commit().await?;
         Ok(taken)
     }
@@ -971,7 +973,7 @@ impl Store {
             insert_pairing(&mut tx, event_id, m, &ts).await?;
         }
         crate::ledger::sync_event_ledger(&mut tx, event_id).await?;
-        tx.commit().await?;
+        crate::commit(tx).await?;
         self.pairings(event_id).await
     }
 
@@ -1066,7 +1068,7 @@ impl Store {
             }
         }
         crate::ledger::sync_event_ledger(&mut tx, event_id).await?;
-        tx.commit().await?;
+        crate::commit(tx).await?;
         Ok(inserted)
     }
 }

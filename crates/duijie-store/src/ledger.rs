@@ -471,7 +471,8 @@ impl Store {
             &ts,
         )
         .await?;
-        tx.commit().await?;
+        crate::audit_created(id);
+        crate::commit(tx).await?;
         Ok(id)
     }
 
@@ -550,7 +551,7 @@ impl Store {
                 &ts,
             )
             .await?;
-            tx.commit().await?;
+            crate::commit(tx).await?;
         }
         self.ledger_entry(id).await
     }

@@ -202,6 +202,54 @@ pub fn redact_url(url: &str) -> String {
     }
 }
 
+tokio::task_local! {
+    /// The audit entry of the change being made (see [`audited`]).
+    static PENDING_AUDIT: std::cell::RefCell<Option<AuditEntry>>;
+}
+
+/// Runs `f` with `entry` pending: the first store transaction that commits inside `f`
+/// writes the entry in that same transaction, so a change and its audit entry commit
+/// together or not at all. A creation fills the entry's `entity_id` with the id it made.
+/// Returns `f`'s output and the entry when no transaction took it (a write outside one, or
+/// none at all): the caller records it on its own after a success.
+pub async fn audited<F: std::future::Future>(
+    entry: AuditEntry,
+    f: F,
+) -> (F::Output, Option<AuditEntry>) {
+    let cell = std::cell::RefCell::new(Some(entry));
+    PENDING_AUDIT
+        .scope(cell, async move {
+            let out = f.await;
+            let left = PENDING_AUDIT.with(|c| c.borrow_mut().take());
+            (out, left)
+        })
+        .await
+}
+
+/// Names the record a creation made, for the pending audit entry.
+pub(crate) fn audit_created(id: i64) {
+    let _ = PENDING_AUDIT.try_with(|c| {
+        if let Some(e) = c.borrow_mut().as_mut()
+            && e.entity_id.is_none()
+        {
+            e.entity_id = Some(id);
+        }
+    });
+}
+
+/// Commits a write transaction, writing the pending audit entry (if any) in it first.
+pub(crate) async fn commit(mut tx: sqlx::Transaction<'_, sqlx::Any>) -> Result<(), StoreError> {
+    let pending = PENDING_AUDIT
+        .try_with(|c| c.borrow_mut().take())
+        .ok()
+        .flatten();
+    if let Some(e) = pending {
+        accounts::insert_audit(&mut tx, &e).await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
 pub(crate) fn now() -> String {
     chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }

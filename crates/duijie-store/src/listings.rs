@@ -521,7 +521,8 @@ impl Store {
     pub async fn create(&self, d: &Draft) -> Result<i64, StoreError> {
         let (_g, mut tx) = self.begin_write().await?;
         let id = write_draft(&mut tx, None, d).await?;
-        tx.commit().await?;
+        crate::audit_created(id);
+        crate::commit(tx).await?;
         Ok(id)
     }
 
@@ -530,7 +531,7 @@ impl Store {
     pub async fn update(&self, id: i64, d: &Draft) -> Result<(), StoreError> {
         let (_g, mut tx) = self.begin_write().await?;
         write_draft(&mut tx, Some(id), d).await?;
-        tx.commit().await?;
+        crate::commit(tx).await?;
         Ok(())
     }
 
@@ -549,7 +550,7 @@ impl Store {
             return Err(not_found(kind.code(), id));
         }
         log_change(&mut tx, kind, id).await?;
-        tx.commit().await?;
+        crate::commit(tx).await?;
         Ok(())
     }
 
@@ -585,7 +586,7 @@ impl Store {
         if n == 0 {
             return Err(not_found("organization", id));
         }
-        tx.commit().await?;
+        crate::commit(tx).await?;
         Ok(())
     }
 
@@ -614,7 +615,7 @@ impl Store {
                 }
             }
             if ok {
-                tx.commit().await?;
+                crate::commit(tx).await?;
                 return Ok(out);
             }
             tx.rollback().await?;
@@ -625,7 +626,7 @@ impl Store {
             let existing = existing_for_import(&mut tx, d).await?;
             match write_draft(&mut tx, existing, d).await {
                 Ok(id) => {
-                    tx.commit().await?;
+                    crate::commit(tx).await?;
                     out.push(if existing.is_some() {
                         ImportOutcome::Updated(id)
                     } else {
@@ -952,7 +953,7 @@ impl Store {
             .bind(top)
             .execute(&mut *tx)
             .await?;
-        tx.commit().await?;
+        crate::commit(tx).await?;
         Ok(n)
     }
 

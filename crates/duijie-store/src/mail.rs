@@ -385,7 +385,7 @@ impl Store {
             return Ok(false); // rolled back
         }
         enqueue(&mut tx, std::slice::from_ref(mail)).await?;
-        tx.commit().await?;
+        crate::commit(tx).await?;
         Ok(true)
     }
 
@@ -394,7 +394,7 @@ impl Store {
         let _g = self.write_lock.lock().await;
         let mut tx = self.begin_tx().await?;
         let n = enqueue(&mut tx, mails).await?;
-        tx.commit().await?;
+        crate::commit(tx).await?;
         Ok(n)
     }
 
@@ -404,7 +404,7 @@ impl Store {
         let mut tx = self.begin_tx().await?;
         insert_link(&mut tx, link).await?;
         enqueue(&mut tx, std::slice::from_ref(mail)).await?;
-        tx.commit().await?;
+        crate::commit(tx).await?;
         Ok(())
     }
 
@@ -451,7 +451,7 @@ impl Store {
         let mut mail = mail.clone();
         mail.user_id = Some(id);
         enqueue(&mut tx, std::slice::from_ref(&mail)).await?;
-        tx.commit().await?;
+        crate::commit(tx).await?;
         Ok(id)
     }
 
@@ -477,7 +477,7 @@ impl Store {
             .execute(&mut *tx)
             .await?;
             enqueue(&mut tx, then).await?;
-            tx.commit().await?;
+            crate::commit(tx).await?;
             id
         };
         self.user(id).await
@@ -542,7 +542,7 @@ impl Store {
                 });
             }
             enqueue(&mut tx, std::slice::from_ref(mail)).await?;
-            tx.commit().await?;
+            crate::commit(tx).await?;
         }
         self.user(user_id).await
     }
@@ -625,7 +625,7 @@ impl Store {
                 .bind(id)
                 .execute(&mut *tx)
                 .await?;
-            tx.commit().await?;
+            crate::commit(tx).await?;
             id
         };
         self.user(id).await
@@ -707,7 +707,7 @@ impl Store {
                 })
                 .collect();
             enqueue(&mut tx, &then).await?;
-            tx.commit().await?;
+            crate::commit(tx).await?;
             id
         };
         self.user(id).await
@@ -911,7 +911,7 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         }
-        tx.commit().await?;
+        crate::commit(tx).await?;
         Ok(())
     }
 

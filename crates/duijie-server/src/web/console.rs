@@ -120,20 +120,20 @@ async fn create_event(
     if !themes.is_empty() {
         rec.insert("themes".into(), json!(themes));
     }
-    match events::create(&ctx, &rec).await {
-        Ok(e) => {
-            duijie_app::audit::record(
-                &ctx,
-                &caller,
-                "create",
-                "event",
-                Some(e.id),
-                None,
-                Some(&events::event_json(&e)),
-            )
-            .await;
-            Ok(Redirect::to(&format!("/events/{}?done=created", e.id)).into_response())
-        }
+    let asked = Value::Object(rec.clone());
+    let created = duijie_app::audit::within(
+        &ctx,
+        &caller,
+        "create",
+        "event",
+        None,
+        None,
+        Some(&asked),
+        events::create(&ctx, &rec),
+    )
+    .await;
+    match created {
+        Ok(e) => Ok(Redirect::to(&format!("/events/{}?done=created", e.id)).into_response()),
         Err(AppError::Validation(e)) => {
             let (errors, summary) = super::field_errors(&e);
             let data = events_page(

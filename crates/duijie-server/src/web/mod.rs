@@ -405,13 +405,23 @@ pub(crate) async fn guard_pages(
     if let Err(e) = duijie_app::authz::authorize(&ctx, &caller, action).await {
         return WebError(e).into_response();
     }
-    let write = req.method() == axum::http::Method::POST;
-    let what = format!("{} {}", req.method(), req.uri().path());
-    let resp = next.run(req).await;
-    if write && (resp.status().is_success() || resp.status().is_redirection()) {
-        duijie_app::audit::record(&ctx, &caller, &what, entity, None, None, None).await;
+    if req.method() != axum::http::Method::POST {
+        return next.run(req).await;
     }
-    resp
+    let what = format!("{} {}", req.method(), req.uri().path());
+    // the change is audited in the transaction that makes it (see duijie_app::audit::within)
+    let out = duijie_app::audit::within(&ctx, &caller, &what, entity, None, None, None, async {
+        let resp = next.run(req).await;
+        if resp.status().is_success() || resp.status().is_redirection() {
+            Ok(resp)
+        } else {
+            Err(resp)
+        }
+    })
+    .await;
+    match out {
+        Ok(r) | Err(r) => r,
+    }
 }
 
 /// A redirect to the sign-in page that comes back to `uri` (a path on this site only).
