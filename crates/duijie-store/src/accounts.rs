@@ -561,6 +561,29 @@ impl Store {
     }
 }
 
+/// Writes an audit entry inside a transaction.
+pub(crate) async fn insert_audit(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    e: &AuditEntry,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO audit_log (at, user_id, actor, action, entity, entity_id, before, after) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .persistent(false) // optional parameters: a prepared statement would fix their types
+    .bind(now().as_str())
+    .bind(e.user_id)
+    .bind(e.actor.as_str())
+    .bind(e.action.as_str())
+    .bind(e.entity.as_str())
+    .bind(e.entity_id)
+    .bind(e.before.as_deref())
+    .bind(e.after.as_deref())
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use crate::Store;
@@ -680,27 +703,4 @@ mod tests {
             accounts_roundtrip(&store).await;
         }
     }
-}
-
-/// Writes an audit entry inside a transaction.
-pub(crate) async fn insert_audit(
-    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
-    e: &AuditEntry,
-) -> Result<(), StoreError> {
-    sqlx::query(
-        "INSERT INTO audit_log (at, user_id, actor, action, entity, entity_id, before, after) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-    )
-    .persistent(false) // optional parameters: a prepared statement would fix their types
-    .bind(now().as_str())
-    .bind(e.user_id)
-    .bind(e.actor.as_str())
-    .bind(e.action.as_str())
-    .bind(e.entity.as_str())
-    .bind(e.entity_id)
-    .bind(e.before.as_deref())
-    .bind(e.after.as_deref())
-    .execute(&mut **tx)
-    .await?;
-    Ok(())
 }
