@@ -7,6 +7,11 @@
 -- by id, or by name, kind, city and 统一社会信用代码) and a rejection's reason, as JSON.
 ALTER TABLE users ADD COLUMN status TEXT NOT NULL DEFAULT 'active';
 ALTER TABLE users ADD COLUMN application TEXT;
+-- The registered organisation an applicant asked to join (for its administrators' queue),
+-- and whether a member administers its organisation (approves who joins it; the first
+-- member approved into an organisation becomes one).
+ALTER TABLE users ADD COLUMN applied_organization_id BIGINT;
+ALTER TABLE users ADD COLUMN org_admin BIGINT NOT NULL DEFAULT 0;
 
 -- 统一社会信用代码 of an organisation (GB 32100-2015), unique when known.
 ALTER TABLE organizations ADD COLUMN credit_code TEXT;

@@ -640,3 +640,108 @@ async fn a_message_queued_before_a_kill_arrives_exactly_once_after_restart() {
     );
     assert_eq!(all[0].header("Message-ID"), m.header("Message-ID"));
 }
+
+/// Signs up, follows the verification link, and returns the applicant's id.
+async fn applicant(app: &TestApp, email: &str, organization: Value) -> i64 {
+    let (s, b) = answer(
+        app.anon.post(app.url("/api/v1/registrations")),
+        Some(
+            json!({"email": email, "password": "a long enough password", "name": "申请人",
+                    "role": "enterprise", "organization": organization}),
+        ),
+    )
+    .await;
+    assert_eq!(s, 202, "{b}");
+    let m = mail::wait_for(&outbox(app), email, "请确认您的邮箱").await;
+    let token = m.link_param("/verify?token=").unwrap();
+    let (s, v) = answer(
+        app.anon.post(app.url("/api/v1/registrations/verify")),
+        Some(json!({"token": token})),
+    )
+    .await;
+    assert_eq!(s, 200, "{v}");
+    v["user"]["id"].as_i64().unwrap()
+}
+
+#[tokio::test]
+async fn an_organisations_first_member_approves_who_joins_it_and_no_one_else() {
+    let app = spawn_mail().await;
+    let first = applicant(
+        &app,
+        "first@haiyang.example.cn",
+        json!({"name": "大连海洋装备有限公司", "city": "大连", "credit_code": "91210200MA0QC3XX1Q"}),
+    )
+    .await;
+    let (s, a) = app
+        .post(&format!("/api/v1/users/{first}/approve"), &json!({}))
+        .await;
+    assert_eq!(s, 200, "{a}");
+    assert_eq!(
+        a["user"]["org_admin"], true,
+        "the first member administers the organisation"
+    );
+    let org = a["user"]["organization_id"].as_i64().unwrap();
+    // a colleague joins by the credit code; someone else applies to another organisation
+    let colleague = applicant(
+        &app,
+        "second@haiyang.example.cn",
+        json!({"credit_code": "91210200MA0QC3XX1Q", "name": "海洋装备"}),
+    )
+    .await;
+    let stranger = applicant(
+        &app,
+        "x@other.example.cn",
+        json!({"name": "别的公司", "credit_code": "91210100MA0Y2B5L8K"}),
+    )
+    .await;
+    let cli = duijie_app::Caller::local("test");
+    let token = duijie_app::accounts::token_for(&app.ctx, &cli, first, "t")
+        .await
+        .map_err(|e| e.to_string())
+        .unwrap()
+        .0;
+    let first_client = client_with(&token);
+    let (s, queue) = answer(first_client.get(app.url("/api/v1/registrations")), None).await;
+    assert_eq!(s, 200, "{queue}");
+    let ids: Vec<i64> = queue["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|a| a["user"]["id"].as_i64())
+        .collect();
+    assert_eq!(
+        ids,
+        vec![colleague],
+        "only those asking to join their organisation"
+    );
+    let (s, e) = answer(
+        first_client.post(app.url(&format!("/api/v1/users/{stranger}/approve"))),
+        Some(json!({})),
+    )
+    .await;
+    assert_eq!(s, 403, "{e}");
+    let (s, ok) = answer(
+        first_client.post(app.url(&format!("/api/v1/users/{colleague}/approve"))),
+        Some(json!({})),
+    )
+    .await;
+    assert_eq!(s, 200, "{ok}");
+    assert_eq!(ok["user"]["organization_id"], org);
+    assert_eq!(
+        ok["user"]["org_admin"], false,
+        "later members do not administer"
+    );
+    mail::wait_for(&outbox(&app), "second@haiyang.example.cn", "注册申请已通过").await;
+    // a member who does not administer sees no queue
+    let token2 = duijie_app::accounts::token_for(&app.ctx, &cli, colleague, "t")
+        .await
+        .map_err(|e| e.to_string())
+        .unwrap()
+        .0;
+    let (s, _) = answer(
+        client_with(&token2).get(app.url("/api/v1/registrations")),
+        None,
+    )
+    .await;
+    assert_eq!(s, 403);
+}

@@ -352,6 +352,8 @@ pub struct UserChange {
     pub organization_id: Option<Option<i64>>,
     /// Disable or enable.
     pub disabled: Option<bool>,
+    /// Administers its organisation (approves who asks to join it), or not.
+    pub org_admin: Option<bool>,
 }
 
 /// Changes an account's role, organisation or disabled flag (administrators), audited
@@ -377,7 +379,9 @@ pub async fn update_user(
         }
     };
     let disabled = change.disabled.unwrap_or(before.disabled);
-    let asked = json!({"role": role, "organization_id": org, "disabled": disabled});
+    let org_admin = change.org_admin.unwrap_or(before.org_admin) && org.is_some();
+    let asked =
+        json!({"role": role, "organization_id": org, "disabled": disabled, "org_admin": org_admin});
     crate::audit::within(
         ctx,
         caller,
@@ -386,7 +390,7 @@ pub async fn update_user(
         Some(id),
         Some(&json!(before)),
         Some(&asked),
-        ctx.store.update_user(id, role, org, disabled),
+        ctx.store.update_user(id, role, org, disabled, org_admin),
     )
     .await?;
     Ok(ctx.store.user(id).await?)

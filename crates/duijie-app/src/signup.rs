@@ -348,7 +348,8 @@ pub async fn register(ctx: &App, rec: &Record, peer: Option<IpAddr>) -> Result<O
         email: email.clone(),
         name: Some(name),
         role,
-        organization_id: None,
+        // the registered organisation asked to join (the account's only at approval)
+        organization_id: org["organization_id"].as_i64(),
         password_hash: Some(hash),
     };
     match ctx
@@ -405,7 +406,35 @@ const QUEUE_STATUSES: &[&str] = &[
     duijie_store::STATUS_REJECTED,
 ];
 
-/// The approval queue (organisers and administrators).
+/// Whose queue the caller sees: everyone's (organisers and administrators, `None`) or its
+/// own organisation's (a member who administers it).
+async fn queue_of(ctx: &App, caller: &Caller) -> Result<Option<i64>, AppError> {
+    let u = caller.require()?;
+    if let (true, Some(org)) = (u.org_admin, u.organization_id)
+        && !u.role.keeps_programme()
+    {
+        return Ok(Some(org));
+    }
+    authz::authorize(ctx, caller, Action::RegisterUsers).await?;
+    Ok(None)
+}
+
+/// May the caller decide this applicant? Organisers and administrators: anyone; an
+/// organisation's administrator: those asking to join it.
+async fn may_decide(ctx: &App, caller: &Caller, id: i64) -> Result<(), AppError> {
+    if let Some(org) = queue_of(ctx, caller).await?
+        && ctx.store.applied_organization(id).await? != Some(org)
+    {
+        return Err(AppError::forbidden(
+            "只能审核申请加入本单位的账号",
+            "organisation administrators decide only on applicants to their own organisation",
+        ));
+    }
+    Ok(())
+}
+
+/// The approval queue (organisers and administrators: all of it; an organisation's
+/// administrators: those asking to join their organisation).
 pub async fn applicants(
     ctx: &App,
     caller: &Caller,
@@ -413,7 +442,7 @@ pub async fn applicants(
     limit: i64,
     offset: i64,
 ) -> Result<Page<Applicant>, AppError> {
-    authz::authorize(ctx, caller, Action::RegisterUsers).await?;
+    let org = queue_of(ctx, caller).await?;
     let status = status.unwrap_or(duijie_store::STATUS_PENDING_APPROVAL);
     if !QUEUE_STATUSES.contains(&status) {
         return Err(AppError::bad_request(
@@ -425,7 +454,7 @@ pub async fn applicants(
             ),
         ));
     }
-    Ok(ctx.store.applicants(status, limit, offset).await?)
+    Ok(ctx.store.applicants(status, org, limit, offset).await?)
 }
 
 /// The organisation an approved applicant belongs to: the one they named by id or credit
@@ -467,9 +496,10 @@ async fn organization_for(ctx: &App, app: &Value) -> Result<Option<i64>, AppErro
     Ok(Some(id))
 }
 
-/// Approves a verified applicant: they can sign in, and are told by mail.
+/// Approves a verified applicant: they can sign in, and are told by mail. The first member
+/// of an organisation becomes its administrator.
 pub async fn approve(ctx: &App, caller: &Caller, id: i64) -> Result<User, AppError> {
-    authz::authorize(ctx, caller, Action::RegisterUsers).await?;
+    may_decide(ctx, caller, id).await?;
     let before = ctx.store.user(id).await?;
     if before.status != duijie_store::STATUS_PENDING_APPROVAL {
         return Err(not_waiting(&before));
@@ -518,7 +548,7 @@ fn not_waiting(u: &User) -> AppError {
 
 /// Rejects a verified applicant with a reason they are told by mail.
 pub async fn reject(ctx: &App, caller: &Caller, id: i64, rec: &Record) -> Result<User, AppError> {
-    authz::authorize(ctx, caller, Action::RegisterUsers).await?;
+    may_decide(ctx, caller, id).await?;
     let mut r = Reader::new(rec);
     let reason = r.required_text("reason", 500, true);
     let errors = r.finish();

@@ -28,6 +28,8 @@ pub struct User {
     /// `active`, `pending_verification`, `pending_approval` or `rejected`: only active
     /// accounts sign in.
     pub status: String,
+    /// Administers its organisation: approves who asks to join it.
+    pub org_admin: bool,
     /// RFC 3339.
     pub created_at: String,
     /// RFC 3339.
@@ -112,7 +114,7 @@ pub struct AuditRecord {
     pub after: Option<serde_json::Value>,
 }
 
-pub(crate) const USER_COLUMNS: &str = "u.id, u.email, u.name, u.role, u.organization_id, o.name AS organization_name, u.disabled, u.status, u.created_at, u.updated_at";
+pub(crate) const USER_COLUMNS: &str = "u.id, u.email, u.name, u.role, u.organization_id, o.name AS organization_name, u.disabled, u.status, u.org_admin, u.created_at, u.updated_at";
 
 pub(crate) fn user_row(r: &AnyRow) -> Result<User, StoreError> {
     Ok(User {
@@ -124,6 +126,7 @@ pub(crate) fn user_row(r: &AnyRow) -> Result<User, StoreError> {
         organization_name: r.try_get("organization_name")?,
         disabled: r.try_get::<i64, _>("disabled")? != 0,
         status: r.try_get("status")?,
+        org_admin: r.try_get::<i64, _>("org_admin")? != 0,
         created_at: r.try_get("created_at")?,
         updated_at: r.try_get("updated_at")?,
     })
@@ -271,22 +274,26 @@ impl Store {
         Ok(())
     }
 
-    /// Changes a user's role, organisation or disabled flag; disabling ends their sessions.
+    /// Changes a user's role, organisation, disabled flag or whether it administers its
+    /// organisation; disabling ends their sessions.
     pub async fn update_user(
         &self,
         id: i64,
         role: Role,
         organization_id: Option<i64>,
         disabled: bool,
+        org_admin: bool,
     ) -> Result<(), StoreError> {
         let _g = self.write_lock.lock().await;
         let mut tx = self.begin_tx().await?;
         let n = sqlx::query(
-            "UPDATE users SET role = $1, organization_id = $2, disabled = $3, updated_at = $4 WHERE id = $5",
+            "UPDATE users SET role = $1, organization_id = $2, disabled = $3, org_admin = $4, updated_at = $5 WHERE id = $6",
         )
+        .persistent(false)
         .bind(role.code())
         .bind(organization_id)
         .bind(i64::from(disabled))
+        .bind(i64::from(org_admin))
         .bind(now().as_str())
         .bind(id)
         .execute(&mut *tx)
@@ -660,7 +667,7 @@ mod tests {
         // disabling a user ends sessions and tokens
         store.create_token(id, "b", "h3", "dj_x").await.unwrap();
         store
-            .update_user(id, Role::Enterprise, None, true)
+            .update_user(id, Role::Enterprise, None, true, false)
             .await
             .unwrap();
         assert!(store.session("s1").await.unwrap().is_none());

@@ -421,8 +421,9 @@ impl Store {
         let mut tx = self.begin_tx().await?;
         let ts = now();
         let row = sqlx::query(
-            "INSERT INTO users (email, name, role, organization_id, password_hash, disabled, status, application, created_at, updated_at) \
-             VALUES ($1, $2, $3, NULL, $4, 0, $5, $6, $7, $7) RETURNING id",
+            "INSERT INTO users (email, name, role, organization_id, password_hash, disabled, status, application, \
+             applied_organization_id, created_at, updated_at) \
+             VALUES ($1, $2, $3, NULL, $4, 0, $5, $6, $7, $8, $8) RETURNING id",
         )
         .persistent(false)
         .bind(user.email.as_str())
@@ -431,6 +432,7 @@ impl Store {
         .bind(user.password_hash.as_deref())
         .bind(STATUS_PENDING_VERIFICATION)
         .bind(application)
+        .bind(user.organization_id)
         .bind(ts.as_str())
         .fetch_one(&mut *tx)
         .await
@@ -531,6 +533,24 @@ impl Store {
                     .rows_affected()
                 }
             };
+            if let (
+                1,
+                Decision::Approve {
+                    organization_id: Some(org),
+                },
+            ) = (n, decision)
+            {
+                // the first member of an organisation administers it
+                sqlx::query(
+                    "UPDATE users SET org_admin = 1 WHERE id = $1 AND NOT EXISTS \
+                     (SELECT 1 FROM users WHERE organization_id = $2 AND status = $3 AND id <> $1)",
+                )
+                .bind(user_id)
+                .bind(*org)
+                .bind(STATUS_ACTIVE)
+                .execute(&mut *tx)
+                .await?;
+            }
             if n == 0 {
                 let user = self.user(user_id).await?;
                 return Err(StoreError::Conflict {
@@ -547,29 +567,37 @@ impl Store {
         self.user(user_id).await
     }
 
-    /// Applicants in one status, oldest first (the approval queue).
+    /// Applicants in one status, oldest first (the approval queue); with `org`, only those
+    /// asking to join that organisation.
     pub async fn applicants(
         &self,
         status: &str,
+        org: Option<i64>,
         limit: i64,
         offset: i64,
     ) -> Result<Page<Applicant>, StoreError> {
+        // -1 matches no organisation: the whole queue
+        let org = org.unwrap_or(-1);
         let q = format!(
             "SELECT {}, u.application FROM users u LEFT JOIN organizations o ON o.id = u.organization_id \
-             WHERE u.status = $1 ORDER BY u.id LIMIT $2 OFFSET $3",
+             WHERE u.status = $1 AND ($2 = -1 OR u.applied_organization_id = $2) ORDER BY u.id LIMIT $3 OFFSET $4",
             crate::accounts::USER_COLUMNS
         );
         let rows = sqlx::query(sqlx::AssertSqlSafe(q))
             .bind(status)
+            .bind(org)
             .bind(limit)
             .bind(offset)
             .fetch_all(&self.pool)
             .await?;
-        let total: i64 = sqlx::query("SELECT COUNT(*) AS n FROM users WHERE status = $1")
-            .bind(status)
-            .fetch_one(&self.pool)
-            .await?
-            .try_get("n")?;
+        let total: i64 = sqlx::query(
+            "SELECT COUNT(*) AS n FROM users WHERE status = $1 AND ($2 = -1 OR applied_organization_id = $2)",
+        )
+        .bind(status)
+        .bind(org)
+        .fetch_one(&self.pool)
+        .await?
+        .try_get("n")?;
         let mut items = Vec::with_capacity(rows.len());
         for r in &rows {
             let application: Option<String> = r.try_get("application")?;
@@ -586,6 +614,32 @@ impl Store {
             limit,
             offset,
         })
+    }
+
+    /// The registered organisation an applicant asked to join.
+    pub async fn applied_organization(&self, user_id: i64) -> Result<Option<i64>, StoreError> {
+        let row = sqlx::query("SELECT applied_organization_id FROM users WHERE id = $1")
+            .bind(user_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(match row {
+            Some(r) => r.try_get("applied_organization_id")?,
+            None => None,
+        })
+    }
+
+    /// Makes a member an administrator of its organisation, or not.
+    pub async fn set_org_admin(&self, user_id: i64, on: bool) -> Result<(), StoreError> {
+        let _g = self.write_lock.lock().await;
+        let mut tx = self.begin_tx().await?;
+        sqlx::query("UPDATE users SET org_admin = $1, updated_at = $2 WHERE id = $3")
+            .bind(i64::from(on))
+            .bind(now().as_str())
+            .bind(user_id)
+            .execute(&mut *tx)
+            .await?;
+        crate::commit(tx).await?;
+        Ok(())
     }
 
     /// What an applicant asked for.

@@ -1010,7 +1010,7 @@ fn account_operations(s: &Shared, ops: &mut Vec<Operation>) {
     );
     ops.push(
         Operation::new("patch", "/api/v1/users/{id}", ac, "修改账户的角色、单位或停用")
-            .json(json!({"type": "object", "properties": {"role": {"type": "string"}, "organization_id": {"type": ["integer", "null"]}, "disabled": {"type": "boolean"}}}))
+            .json(json!({"type": "object", "properties": {"role": {"type": "string"}, "organization_id": {"type": ["integer", "null"]}, "disabled": {"type": "boolean"}, "org_admin": {"type": "boolean"}}}))
             .ok(200, "账户", r("User")),
     );
     ops.push(

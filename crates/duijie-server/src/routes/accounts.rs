@@ -199,7 +199,7 @@ async fn update_user(
     Id(id): Id,
     JsonObject(body): JsonObject,
 ) -> Result<Json<Value>, ApiError> {
-    only(&body, &["role", "organization_id", "disabled"])?;
+    only(&body, &["role", "organization_id", "disabled", "org_admin"])?;
     let mut change = accounts::UserChange {
         role: text(&body, "role")?,
         ..Default::default()
@@ -223,6 +223,17 @@ async fn update_user(
                 Code::INVALID_PARAMETER,
                 "disabled 应为 true 或 false",
                 "disabled must be true or false",
+            ));
+        }
+    };
+    change.org_admin = match body.get("org_admin") {
+        None => None,
+        Some(Value::Bool(b)) => Some(*b),
+        Some(_) => {
+            return Err(ApiError::bad_request(
+                Code::INVALID_PARAMETER,
+                "org_admin 应为 true 或 false",
+                "org_admin must be true or false",
             ));
         }
     };

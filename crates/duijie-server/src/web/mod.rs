@@ -210,6 +210,7 @@ pub(crate) fn render(
             json!({"email": u.email, "name": u.name, "role": u.role, "role_label": role,
                    "is_admin": u.role == duijie_domain::Role::Admin,
                    "keeps_programme": u.role.keeps_programme(),
+                   "approves": u.role.keeps_programme() || (u.org_admin && u.organization_id.is_some()),
                    "organization_id": u.organization_id, "organization_name": u.organization_name}),
         );
     }
