@@ -276,7 +276,31 @@ async fn two_replicas_share_writes_and_never_pair_one_event_twice() {
             "{s}: {e}"
         );
     }
-    assert!(ra.0 == 200 || rb.0 == 200, "one of them paired");
+    let paired: Vec<&Value> = [&ra, &rb]
+        .into_iter()
+        .filter(|(s, _)| *s == 200)
+        .map(|(_, b)| b)
+        .collect();
+    assert!(!paired.is_empty(), "one of them paired");
+    // each success is a run of its own: two runs at once (the lock failing) would both be
+    // built on the same previous version and answer the same one; the stored pairing is
+    // the last of them
+    let versions: std::collections::BTreeSet<i64> = paired
+        .iter()
+        .map(|b| b["version"].as_i64().expect("a version"))
+        .collect();
+    assert_eq!(versions.len(), paired.len(), "{ra:?} {rb:?}");
+    let stored: i64 =
+        sqlx::query_scalar("SELECT version FROM event_pairing_runs WHERE event_id = $1")
+            .bind(event_id)
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert_eq!(
+        Some(&stored),
+        versions.iter().max(),
+        "the stored run is the newest answer"
+    );
     let left: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM pairing_locks")
         .fetch_one(&pool)
         .await
