@@ -657,7 +657,7 @@ async fn record(
             "name": s.user_email,
             "title": title,
             "body": body,
-            "link": format!("{}{link}", ctx.settings.public_url()),
+            "link": format!("{}{link}", ctx.public_url()),
         }),
     };
     let mail = Some(crate::mail::compose(ctx, letter).await?);

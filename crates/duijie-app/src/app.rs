@@ -126,6 +126,9 @@ pub struct App {
     pub(crate) secrets: Arc<crate::secrets::SecretBox>,
     /// Request, run and delivery counters (`/metrics`).
     pub metrics: Arc<crate::metrics::Metrics>,
+    /// The address the server listens on, once bound (links in mail use it when
+    /// `server.public_url` is empty).
+    pub(crate) bound: Arc<std::sync::OnceLock<std::net::SocketAddr>>,
 }
 
 /// How the index is wanted.
@@ -269,7 +272,22 @@ impl App {
             limiter: Arc::default(),
             secrets: Arc::new(secrets),
             metrics: Arc::default(),
+            bound: Arc::default(),
         })
+    }
+
+    /// Records the address the server is bound to (port 0 becomes a real port).
+    pub fn set_bound_addr(&self, addr: std::net::SocketAddr) {
+        let _ = self.bound.set(addr);
+    }
+
+    /// The site's address for links in mail, without a trailing slash:
+    /// `server.public_url`, or `http://` and the address the server listens on.
+    pub fn public_url(&self) -> String {
+        match self.bound.get() {
+            Some(a) if self.settings.server.public_url.is_empty() => format!("http://{a}"),
+            _ => self.settings.public_url(),
+        }
     }
 
     /// Builds the matching engine's semantic model again in the background (after a bulk

@@ -341,7 +341,7 @@ pub async fn register(ctx: &App, rec: &Record, peer: Option<IpAddr>) -> Result<O
         vars: json!({
             "name": name,
             "hours": ctx.settings.signup.verify_hours,
-            "link": format!("{}/verify?token={token}", ctx.settings.public_url()),
+            "link": format!("{}/verify?token={token}", ctx.public_url()),
         }),
     };
     let user = NewUser {
@@ -668,7 +668,7 @@ pub async fn invite(ctx: &App, caller: &Caller, rec: &Record) -> Result<Invitati
             "organization": org.as_ref().map(|o| o.name.clone()),
             "event": event.as_ref().map(|e| e.name.clone()),
             "days": days,
-            "link": format!("{}/register?invite={token}", ctx.settings.public_url()),
+            "link": format!("{}/register?invite={token}", ctx.public_url()),
         }),
     };
     let link = NewLink {
@@ -835,7 +835,7 @@ pub async fn request_reset(
         vars: json!({
             "name": user.name.clone().unwrap_or_else(|| user.email.clone()),
             "minutes": minutes,
-            "link": format!("{}/reset?token={token}", ctx.settings.public_url()),
+            "link": format!("{}/reset?token={token}", ctx.public_url()),
         }),
     };
     let link = NewLink {

@@ -67,6 +67,7 @@ impl Application {
         let addr = listener.local_addr().map_err(|e| {
             StartError::Settings(duijie_app::settings::SettingsError(e.to_string()))
         })?;
+        ctx.set_bound_addr(addr);
         let metrics = match ctx.settings.metrics.listen.as_str() {
             "" => None,
             m => {

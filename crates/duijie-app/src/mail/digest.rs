@@ -12,7 +12,7 @@ pub async fn queue_due(ctx: &App) -> Result<usize, AppError> {
     let cutoff = (chrono::Utc::now()
         - chrono::Duration::hours(ctx.settings.mail.digest_after_hours as i64))
     .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
-    let site = ctx.settings.public_url();
+    let site = ctx.public_url();
     let mut queued = 0;
     for due in ctx.store.digests_due(&cutoff).await? {
         let items = ctx.store.undigested(due.user_id).await?;

@@ -112,7 +112,7 @@ fn sender_domain(ctx: &App) -> String {
 
 /// Renders a letter into an outbox message with a fresh, stable Message-ID.
 pub async fn compose(ctx: &App, l: Letter) -> Result<NewMail, AppError> {
-    let site = ctx.settings.public_url();
+    let site = ctx.public_url();
     let unsubscribe_url = match (l.category, l.user_id) {
         (ACCOUNT, _) | (_, None) => None,
         (cat, Some(uid)) => Some(unsubscribe_link(ctx, uid, cat).await?),
@@ -170,7 +170,7 @@ pub async fn unsubscribe_link(ctx: &App, user_id: i64, category: &str) -> Result
     let key = link_key(ctx).await?;
     Ok(format!(
         "{}/unsubscribe?u={user_id}&c={category}&s={}",
-        ctx.settings.public_url(),
+        ctx.public_url(),
         signature(&key, user_id, category)
     ))
 }
