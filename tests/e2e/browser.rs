@@ -598,6 +598,8 @@ async fn sign_up_in_the_browser_then_an_organiser_approves() {
     // sign out through the account menu, sign in as the new member
     b.click("#me").await;
     b.click("#logout").await;
+    // signed out: the navigation offers to sign in again
+    b.css("#login-link").await;
     b.goto(&app.url("/login")).await;
     b.fill("#email", email).await;
     b.fill("#password", "a long enough password").await;
