@@ -932,4 +932,71 @@ async fn event_records_are_private_to_organisers_and_participants() {
         }
         assert_eq!(n(&none), 0, "another organisation sees nothing: {none}");
     }
+
+    // the public programme: when, where and who meets whom, without scores or reasons;
+    // the working data (pairings, exports) for the organisers and the participants
+    // (the conflict declared above goes, so the two meet)
+    let s = app
+        .delete(&format!("/api/v1/events/{ev}/preferences/{}", p["id"]))
+        .await;
+    assert_eq!(s, 204);
+    let (s, g) = app
+        .post(
+            &format!("/api/v1/events/{ev}/pairings:generate"),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(s, 200, "{g}");
+    let (s, public) = get(&app.anon, format!("/api/v1/events/{ev}/schedule")).await;
+    assert_eq!(s, 200, "{public}");
+    assert!(
+        public["meetings"].is_array() && public["event"]["name"].is_string(),
+        "{public}"
+    );
+    let text = public.to_string();
+    assert!(
+        !text.contains("\"score\"") && !text.contains("unplaced") && !text.contains("contact"),
+        "no scores, reasons or contacts in public: {public}"
+    );
+    let (_, theirs) = get(&other, format!("/api/v1/events/{ev}/schedule")).await;
+    assert!(
+        theirs.get("unplaced").is_none(),
+        "another organisation gets the public programme"
+    );
+    let (_, full) = get(&ent, format!("/api/v1/events/{ev}/schedule")).await;
+    assert!(
+        full.get("unplaced").is_some(),
+        "a participant gets the whole schedule: {full}"
+    );
+    let in_grid: usize = full["grid"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|r| r["cells"].as_array().unwrap())
+        .map(|c| c["meetings"].as_array().map_or(0, Vec::len))
+        .sum();
+    assert!(in_grid > 0, "the event has meetings: {full}");
+    assert_eq!(
+        public["meetings"].as_array().unwrap().len(),
+        in_grid,
+        "the public programme shows every meeting"
+    );
+    for path in [
+        format!("/api/v1/events/{ev}/pairings"),
+        format!("/api/v1/events/{ev}/export.csv"),
+    ] {
+        assert_eq!(get(&app.anon, path.clone()).await.0, 401, "{path}");
+        let (s, body) = get(&other, path.clone()).await;
+        assert_eq!(s, 403, "{path}: {body}");
+        assert!(
+            body["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("/schedule")
+        );
+        let r = ent.get(app.url(&path)).send().await.unwrap();
+        assert_eq!(r.status().as_u16(), 200, "a participant: {path}");
+        let r = org.get(app.url(&path)).send().await.unwrap();
+        assert_eq!(r.status().as_u16(), 200, "an organiser: {path}");
+    }
 }

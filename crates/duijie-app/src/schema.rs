@@ -42,6 +42,7 @@ pub fn views() -> Vec<Named> {
     add::<events::PairingView>(&mut out);
     add::<events::MeetingView>(&mut out);
     add::<events::ScheduleBody>(&mut out);
+    add::<events::PublicProgramme>(&mut out);
     add::<ledger::EntryView>(&mut out);
     add::<ledger::ChangeView>(&mut out);
     add::<ledger::ImportReport>(&mut out);

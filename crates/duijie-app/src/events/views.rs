@@ -493,6 +493,123 @@ impl ScheduleView {
     }
 }
 
+/// One meeting of the public programme: when, where, and which organisations meet about
+/// which listings (no scores, no reasons).
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PublicMeeting {
+    /// 0-based slot.
+    pub slot: i64,
+    /// `HH:MM`.
+    pub start: String,
+    /// `HH:MM`.
+    pub end: String,
+    /// Table name.
+    pub table_name: String,
+    /// The enterprise.
+    pub enterprise: String,
+    /// The need it comes with.
+    pub need_title: Option<String>,
+    /// The partner's organisation.
+    pub partner: Option<String>,
+    /// `result` or `expert`.
+    pub partner_kind: ListingKind,
+    /// The result's title or the expert's name.
+    pub partner_title: Option<String>,
+}
+
+/// An announced event as everyone may see it: name, date, place, format, themes, and the
+/// schedule with organisation names and listing titles. Scores, who was left out and why,
+/// participant contacts and wishes are for organisers and participants.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PublicProgramme {
+    /// The event.
+    pub event: EventView,
+    /// Slot times.
+    pub slots: Vec<SlotTime>,
+    /// Tables.
+    pub tables: Vec<TableView>,
+    /// Meetings by slot and table.
+    pub meetings: Vec<PublicMeeting>,
+}
+
+impl ScheduleView {
+    /// The public programme of this schedule.
+    pub fn public(&self) -> PublicProgramme {
+        let mut meetings: Vec<PublicMeeting> = self
+            .pairing
+            .items
+            .iter()
+            .map(|m| PublicMeeting {
+                slot: m.slot,
+                start: m.start.clone(),
+                end: m.end.clone(),
+                table_name: m.table_name.clone(),
+                enterprise: m.enterprise.organization_name.clone(),
+                need_title: m.enterprise.need_title.clone(),
+                partner: m.partner.organization_name.clone(),
+                partner_kind: m.partner.kind,
+                partner_title: m.partner.title.clone(),
+            })
+            .collect();
+        meetings.sort_by(|a, b| (a.slot, &a.table_name).cmp(&(b.slot, &b.table_name)));
+        PublicProgramme {
+            event: event_view(&self.event),
+            slots: self.pairing.slots.clone(),
+            tables: self.pairing.tables.clone(),
+            meetings,
+        }
+    }
+}
+
+/// Whether the caller sees an event's working data (scores, who was left out and why, the
+/// exports): its organisers and the members of its participating organisations. Everyone
+/// else sees the public programme.
+pub async fn sees_working_data(
+    ctx: &App,
+    caller: &crate::auth::Caller,
+    e: &Event,
+) -> Result<bool, AppError> {
+    if keeps_events(caller) {
+        return Ok(true);
+    }
+    let Some(org) = caller.user.as_ref().and_then(|u| u.organization_id) else {
+        return Ok(false);
+    };
+    Ok(ctx
+        .store
+        .participants(e.id)
+        .await?
+        .iter()
+        .any(|p| p.organization_id == org))
+}
+
+/// Refuses the working data of an event to the public: 401 asks an anonymous caller to
+/// sign in, 403 tells a member of another organisation where the public programme is.
+pub async fn require_working_data(
+    ctx: &App,
+    caller: &crate::auth::Caller,
+    e: &Event,
+) -> Result<(), AppError> {
+    if sees_working_data(ctx, caller, e).await? {
+        return Ok(());
+    }
+    if caller.user.is_none() {
+        return Err(AppError::unauthenticated());
+    }
+    Err(AppError::forbidden(
+        format!(
+            "对接会的评分、未安排情况和导出只对组织者和参会单位开放；公开日程见 /api/v1/events/{}/schedule",
+            e.id
+        ),
+        format!(
+            "scores, who was left out and the exports are for the organisers and the participating organisations; the public programme is at /api/v1/events/{}/schedule",
+            e.id
+        ),
+    ))
+}
+
 /// Builds the schedule of an event.
 pub async fn schedule(ctx: &App, e: &Event) -> Result<ScheduleView, AppError> {
     let l = load_pairing(ctx, e).await?;

@@ -615,11 +615,14 @@ fn pairing_operations(s: &Shared, ops: &mut Vec<Operation>) {
             .ok(200, "对接安排", r("PairingView")),
     );
     ops.push(
-        Operation::new("get", "/api/v1/events/{id}/pairings", ev, "对接安排").ok(
-            200,
-            "对接安排",
-            r("PairingView"),
-        ),
+        Operation::new(
+            "get",
+            "/api/v1/events/{id}/pairings",
+            ev,
+            "对接安排（评分、未安排原因；组织者和参会单位）",
+        )
+        .ok(200, "对接安排", r("PairingView"))
+        .also(&[401, 403]),
     );
     ops.push(
         Operation::new(
@@ -657,36 +660,43 @@ fn pairing_operations(s: &Shared, ops: &mut Vec<Operation>) {
             "get",
             "/api/v1/events/{id}/schedule",
             ev,
-            "时段 × 桌位日程与各单位行程",
+            "时段 × 桌位日程与各单位行程（其他人看到公开日程：无评分、无未安排原因）",
         )
-        .ok(200, "日程", r("ScheduleBody")),
+        .ok(
+            200,
+            "日程：组织者和参会单位得到完整日程，其他人得到公开日程",
+            json!({"anyOf": [r("ScheduleBody"), r("PublicProgramme")]}),
+        ),
     );
     ops.push(
         Operation::new(
             "get",
             "/api/v1/events/{id}/export.xlsx",
             ev,
-            "导出 XLSX（对接清单、日程、未安排）",
+            "导出 XLSX（对接清单、日程、未安排；组织者和参会单位）",
         )
-        .file(XLSX, "XLSX 文件"),
+        .file(XLSX, "XLSX 文件")
+        .also(&[401, 403]),
     );
     ops.push(
         Operation::new(
             "get",
             "/api/v1/events/{id}/export.csv",
             ev,
-            "导出 CSV（UTF-8 带 BOM）",
+            "导出 CSV（UTF-8 带 BOM；组织者和参会单位）",
         )
-        .file("text/csv", "CSV 文件"),
+        .file("text/csv", "CSV 文件")
+        .also(&[401, 403]),
     );
     ops.push(
         Operation::new(
             "get",
             "/api/v1/events/{id}/agenda.html",
             ev,
-            "可打印的行程单",
+            "可打印的行程单（组织者和参会单位）",
         )
-        .file("text/html", "HTML"),
+        .file("text/html", "HTML")
+        .also(&[401, 403]),
     );
 }
 

@@ -277,6 +277,7 @@ async fn pairings(
 ) -> Result<Json<Value>, ApiError> {
     p.finish()?;
     let e = events::load_for(&ctx, &caller, id).await?;
+    events::require_working_data(&ctx, &caller, &e).await?;
     Ok(Json(to_json(&events::pairing_view(&ctx, &e).await?)?))
 }
 
@@ -321,7 +322,13 @@ async fn schedule(
 ) -> Result<Json<Value>, ApiError> {
     p.finish()?;
     let e = events::load_for(&ctx, &caller, id).await?;
-    Ok(Json(to_json(&events::schedule(&ctx, &e).await?.body())?))
+    let s = events::schedule(&ctx, &e).await?;
+    if events::sees_working_data(&ctx, &caller, &e).await? {
+        Ok(Json(to_json(&s.body())?))
+    } else {
+        // everyone else: the public programme (no scores, no reasons)
+        Ok(Json(to_json(&s.public())?))
+    }
 }
 
 async fn load_schedule(
@@ -332,6 +339,7 @@ async fn load_schedule(
 ) -> Result<events::ScheduleView, ApiError> {
     p.finish()?;
     let e = events::load_for(ctx, caller, id).await?;
+    events::require_working_data(ctx, caller, &e).await?;
     Ok(events::schedule(ctx, &e).await?)
 }
 
