@@ -166,18 +166,7 @@ async fn two_replicas_share_writes_and_never_pair_one_event_twice() {
     let (_a, base_a) = start(dir_a.path(), &db);
     let (_b, base_b) = start(dir_b.path(), &db);
     let token = admin_token(dir_a.path(), &db);
-    duijie_app::alerts::install_tls_provider();
-    let client = reqwest::Client::builder()
-        .default_headers(
-            [(
-                reqwest::header::AUTHORIZATION,
-                format!("Bearer {token}").parse().unwrap(),
-            )]
-            .into_iter()
-            .collect(),
-        )
-        .build()
-        .unwrap();
+    let client = crate::helpers::client_with(&token);
 
     // written through A, found on B; and the other way round
     let r = client
@@ -380,18 +369,7 @@ async fn compaction_and_a_returning_replica(db: &str) {
     let token = admin_token(dir_a.path(), db);
     let (_a, base_a) = start_with(dir_a.path(), db, &env);
     let (b, base_b) = start_with(dir_b.path(), db, &env);
-    duijie_app::alerts::install_tls_provider();
-    let client = reqwest::Client::builder()
-        .default_headers(
-            [(
-                reqwest::header::AUTHORIZATION,
-                format!("Bearer {token}").parse().unwrap(),
-            )]
-            .into_iter()
-            .collect(),
-        )
-        .build()
-        .unwrap();
+    let client = crate::helpers::client_with(&token);
     let post = |base: String, title: &'static str| {
         let client = client.clone();
         async move {

@@ -41,17 +41,51 @@ pub async fn guard_writes(
         Ok(r) => r,
         Err(resp) => return resp,
     };
-    let out = duijie_app::audit::within(
-        &ctx,
-        &caller,
-        &what,
+    let entry = Entry {
+        what: &what,
         entity,
         id,
-        before.as_ref(),
-        asked.as_ref(),
+        before: before.as_ref(),
+        asked: asked.as_ref(),
+    };
+    run_audited(&ctx, &caller, entry, req, next, |s| s.is_success()).await
+}
+
+/// What an audited write records besides its caller.
+pub(crate) struct Entry<'a> {
+    /// Method and path.
+    pub what: &'a str,
+    /// The kind of record.
+    pub entity: &'a str,
+    /// Which record, when the path names one.
+    pub id: Option<i64>,
+    /// The record before.
+    pub before: Option<&'a Value>,
+    /// What the caller asked.
+    pub asked: Option<&'a Value>,
+}
+
+/// Runs the handler with its audit entry pending, so the entry commits in the handler's
+/// write transaction; `succeeded` tells from the status whether the write was made.
+pub(crate) async fn run_audited(
+    ctx: &App,
+    caller: &duijie_app::Caller,
+    e: Entry<'_>,
+    req: Request,
+    next: Next,
+    succeeded: fn(axum::http::StatusCode) -> bool,
+) -> Response {
+    let out = duijie_app::audit::within(
+        ctx,
+        caller,
+        e.what,
+        e.entity,
+        e.id,
+        e.before,
+        e.asked,
         async {
             let resp = next.run(req).await;
-            if resp.status().is_success() {
+            if succeeded(resp.status()) {
                 Ok(resp)
             } else {
                 Err(resp)

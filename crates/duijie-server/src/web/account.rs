@@ -52,18 +52,9 @@ fn login_form(
     email: &str,
     error: Option<String>,
 ) -> Response {
-    // a visitor gets a CSRF cookie with the form, so the sign-in form is protected too
-    let (caller, set) = match caller.csrf() {
-        Some(_) => (caller.clone(), None),
-        None => match auth::random_hex(16) {
-            Ok(t) => {
-                let mut c = caller.clone();
-                c.csrf_cookie = Some(t.clone());
-                let cookie = auth::csrf_cookie(&t, caller.secure);
-                (c, Some(cookie))
-            }
-            Err(e) => return WebError::from(e).into_response(),
-        },
+    let (caller, set) = match super::visitor_csrf(caller) {
+        Ok(v) => v,
+        Err(e) => return e.into_response(),
     };
     let mut r = render_status(
         status,

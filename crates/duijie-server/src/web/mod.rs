@@ -410,19 +410,32 @@ pub(crate) async fn guard_pages(
         return next.run(req).await;
     }
     let what = format!("{} {}", req.method(), req.uri().path());
-    // the change is audited in the transaction that makes it (see duijie_app::audit::within)
-    let out = duijie_app::audit::within(&ctx, &caller, &what, entity, None, None, None, async {
-        let resp = next.run(req).await;
-        if resp.status().is_success() || resp.status().is_redirection() {
-            Ok(resp)
-        } else {
-            Err(resp)
-        }
+    // the change is audited in the transaction that makes it; a form answers a redirect
+    let entry = crate::guard::Entry {
+        what: &what,
+        entity,
+        id: None,
+        before: None,
+        asked: None,
+    };
+    crate::guard::run_audited(&ctx, &caller, entry, req, next, |s| {
+        s.is_success() || s.is_redirection()
     })
-    .await;
-    match out {
-        Ok(r) | Err(r) => r,
+    .await
+}
+
+/// A visitor (not signed in) gets a CSRF cookie with a form page, so forms before sign-in
+/// (sign-in, sign-up, reset) are protected too: the caller to render with, and the cookie
+/// to set when a new one was made.
+pub(crate) fn visitor_csrf(caller: &Caller) -> Result<(Caller, Option<HeaderValue>), WebError> {
+    if caller.csrf().is_some() {
+        return Ok((caller.clone(), None));
     }
+    let t = crate::auth::random_hex(16)?;
+    let mut c = caller.clone();
+    c.csrf_cookie = Some(t.clone());
+    let cookie = crate::auth::csrf_cookie(&t, caller.secure);
+    Ok((c, Some(cookie)))
 }
 
 /// A redirect to the sign-in page that comes back to `uri` (a path on this site only).

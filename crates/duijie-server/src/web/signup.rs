@@ -45,17 +45,9 @@ fn visitor_page(
     title: &str,
     data: Value,
 ) -> Response {
-    let (caller, set) = match caller.csrf() {
-        Some(_) => (caller.clone(), None),
-        None => match auth::random_hex(16) {
-            Ok(t) => {
-                let mut c = caller.clone();
-                c.csrf_cookie = Some(t.clone());
-                let cookie = auth::csrf_cookie(&t, caller.secure);
-                (c, Some(cookie))
-            }
-            Err(e) => return WebError::from(e).into_response(),
-        },
+    let (caller, set) = match super::visitor_csrf(caller) {
+        Ok(v) => v,
+        Err(e) => return e.into_response(),
     };
     let mut r = render_status(status, ctx, &caller, template, "register", title, data);
     if let Some(c) = set {
