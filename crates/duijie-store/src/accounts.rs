@@ -152,34 +152,8 @@ impl Store {
     /// Creates a user; an e-mail address already in use is a conflict.
     pub async fn create_user(&self, u: &NewUser) -> Result<i64, StoreError> {
         let _g = self.write_lock.lock().await;
-        let ts = now();
         let mut tx = self.begin_tx().await?;
-        let row = sqlx::query(
-            "INSERT INTO users (email, name, role, organization_id, password_hash, disabled, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, 0, $6, $6) RETURNING id",
-        )
-        .bind(u.email.as_str())
-        .bind(u.name.as_deref())
-        .bind(u.role.code())
-        .bind(u.organization_id)
-        .bind(u.password_hash.as_deref())
-        .bind(ts.as_str())
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(|e| {
-            if StoreError::is_unique_violation(&e) {
-                StoreError::Conflict {
-                    code: "email_taken",
-                    message: format!(
-                        "邮箱 {} 已被注册 / the e-mail address {} is already registered",
-                        u.email, u.email
-                    ),
-                }
-            } else {
-                e.into()
-            }
-        })?;
-        let id: i64 = row.try_get("id")?;
+        let id = insert_user(&mut tx, u, crate::STATUS_ACTIVE).await?;
         crate::audit_created(id);
         crate::commit(tx).await?;
         Ok(id)
@@ -589,6 +563,42 @@ pub(crate) async fn insert_audit(
     .execute(&mut **tx)
     .await?;
     Ok(())
+}
+
+/// Inserts an account in a status; an e-mail address already in use is a conflict.
+pub(crate) async fn insert_user(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    u: &NewUser,
+    status: &str,
+) -> Result<i64, StoreError> {
+    let row = sqlx::query(
+        "INSERT INTO users (email, name, role, organization_id, password_hash, disabled, status, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, 0, $6, $7, $7) RETURNING id",
+    )
+    .persistent(false) // optional parameters: a prepared statement would fix their types
+    .bind(u.email.as_str())
+    .bind(u.name.as_deref())
+    .bind(u.role.code())
+    .bind(u.organization_id)
+    .bind(u.password_hash.as_deref())
+    .bind(status)
+    .bind(now().as_str())
+    .fetch_one(&mut **tx)
+    .await
+    .map_err(|e| {
+        if StoreError::is_unique_violation(&e) {
+            StoreError::Conflict {
+                code: "email_taken",
+                message: format!(
+                    "邮箱 {} 已被注册 / the e-mail address {} is already registered",
+                    u.email, u.email
+                ),
+            }
+        } else {
+            e.into()
+        }
+    })?;
+    Ok(row.try_get("id")?)
 }
 
 #[cfg(test)]

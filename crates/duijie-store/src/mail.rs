@@ -723,35 +723,7 @@ impl Store {
             let mut tx = self.begin_tx().await?;
             let used = use_link(&mut tx, token_hash, "invite").await?;
             let u = make(&used)?;
-            let ts = now();
-            let row = sqlx::query(
-                "INSERT INTO users (email, name, role, organization_id, password_hash, disabled, status, created_at, updated_at) \
-                 VALUES ($1, $2, $3, $4, $5, 0, $6, $7, $7) RETURNING id",
-            )
-            .persistent(false)
-            .bind(u.email.as_str())
-            .bind(u.name.as_deref())
-            .bind(u.role.code())
-            .bind(u.organization_id)
-            .bind(u.password_hash.as_deref())
-            .bind(STATUS_ACTIVE)
-            .bind(ts.as_str())
-            .fetch_one(&mut *tx)
-            .await
-            .map_err(|e| {
-                if StoreError::is_unique_violation(&e) {
-                    StoreError::Conflict {
-                        code: "email_taken",
-                        message: format!(
-                            "邮箱 {} 已有账号，请直接登录 / {} already has an account; sign in instead",
-                            u.email, u.email
-                        ),
-                    }
-                } else {
-                    e.into()
-                }
-            })?;
-            let id: i64 = row.try_get("id")?;
+            let id = crate::accounts::insert_user(&mut tx, &u, STATUS_ACTIVE).await?;
             let then: Vec<NewMail> = then
                 .iter()
                 .cloned()

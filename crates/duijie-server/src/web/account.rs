@@ -1,7 +1,7 @@
 //! Sign-in, sign-out, the caller's account (password, API tokens) and, for organisers and
 //! administrators, user registration and the audit log.
 
-use super::{FormPairs, WebError, options, render, render_status, zh};
+use super::{FormPairs, WebError, options, param, render, render_status, zh};
 use crate::auth::{self, Caller, Who};
 use crate::error::HttpStatus;
 use axum::Router;
@@ -26,14 +26,6 @@ pub fn router() -> Router<App> {
         .route("/account/tokens/{id}/revoke", post(revoke_token))
         .route("/admin", get(admin_page))
         .route("/admin/users", post(create_user))
-}
-
-fn param(raw: Option<&str>, name: &str) -> Option<String> {
-    serde_urlencoded::from_str::<Vec<(String, String)>>(raw.unwrap_or(""))
-        .unwrap_or_default()
-        .into_iter()
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v)
 }
 
 /// Where to go after signing in: a path on this site only (never `//host` or a URL).

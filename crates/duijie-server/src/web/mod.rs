@@ -438,6 +438,15 @@ pub(crate) fn visitor_csrf(caller: &Caller) -> Result<(Caller, Option<HeaderValu
     Ok((c, Some(cookie)))
 }
 
+/// One parameter of a raw query string (the first of that name).
+pub(crate) fn param(raw: Option<&str>, name: &str) -> Option<String> {
+    serde_urlencoded::from_str::<Vec<(String, String)>>(raw.unwrap_or(""))
+        .unwrap_or_default()
+        .into_iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v)
+}
+
 /// A redirect to the sign-in page that comes back to `uri` (a path on this site only).
 pub(crate) fn to_login(uri: &axum::http::Uri) -> axum::response::Redirect {
     let next = uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");

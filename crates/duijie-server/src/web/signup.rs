@@ -2,7 +2,7 @@
 //! that verifies it, forgotten passwords, the organisers' approval queue, one-click
 //! unsubscribe, and the mail categories on `/account`.
 
-use super::{FormPairs, WebError, field_errors, render_status, zh};
+use super::{FormPairs, WebError, field_errors, param, render_status, zh};
 use crate::auth::{self, Caller, Who};
 use crate::error::HttpStatus;
 use axum::Router;
@@ -26,14 +26,6 @@ pub fn router() -> Router<App> {
         .route("/approvals/{id}/reject", post(reject))
         .route("/unsubscribe", get(unsubscribe_page).post(unsubscribe))
         .route("/account/notifications", post(set_notifications))
-}
-
-fn param(raw: Option<&str>, name: &str) -> Option<String> {
-    serde_urlencoded::from_str::<Vec<(String, String)>>(raw.unwrap_or(""))
-        .unwrap_or_default()
-        .into_iter()
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v)
 }
 
 /// A page with a form for visitors: they get a CSRF cookie with it, as on the sign-in page.
