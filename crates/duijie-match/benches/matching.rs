@@ -1,5 +1,6 @@
 //! Matching benchmark: 100,000 listings (results, needs and experts) built by recombining
-//! the sentences of the CSL papers in /work/shared/eval/csl-dev.jsonl (generated text when
+//! the sentences of the CSL papers in `../shared/eval/csl-dev.jsonl` beside the checkout, or
+//! `CSL_FILE` (generated text when
 //! the file is absent), then need → top-20 results with breakdown, p50 and p99 latency.
 //! Prints the index build time and the corpus model build time too. Not a test: it never
 //! fails on time. Targets: p50 ≤ 5 ms, p99 ≤ 20 ms.
@@ -65,8 +66,14 @@ const MODES: &[&str] = &[
 
 /// Topics: (title, sentences) per discipline.
 fn topics() -> Vec<(Vec<String>, Vec<String>)> {
-    let file =
-        std::env::var("CSL_FILE").unwrap_or_else(|_| "/work/shared/eval/csl-dev.jsonl".into());
+    // the shared data sits beside the checkout: <checkout>/../shared/eval/csl-dev.jsonl
+    let file = std::env::var("CSL_FILE").unwrap_or_else(|_| {
+        concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../../shared/eval/csl-dev.jsonl"
+        )
+        .into()
+    });
     match read_jsonl(&PathBuf::from(&file)) {
         Ok(recs) if !recs.is_empty() => {
             let mut by: std::collections::BTreeMap<String, (Vec<String>, Vec<String>)> =

@@ -4,7 +4,7 @@
 //!
 //! ```text
 //! cargo run --release -p duijie-match --example csl_quality -- [FILE] [options]
-//!   FILE               default /work/shared/eval/csl-dev.jsonl
+//!   FILE               default ../shared/eval/csl-dev.jsonl beside the checkout
 //!   --distractors N    index only the titles of the last N papers (as extra needs)
 //!   --distractor-file F  also index the titles of F's papers as extra needs
 //!   --alpha X          share of the lexical cosine in the text component
@@ -60,7 +60,10 @@ fn print(name: &str, r: &CslReport) {
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
-    let mut file = PathBuf::from("/work/shared/eval/csl-dev.jsonl");
+    let mut file = PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../../shared/eval/csl-dev.jsonl"
+    ));
     let mut distractors = 0usize;
     let mut extra_file: Option<PathBuf> = None;
     let mut config = MatcherConfig::default();
