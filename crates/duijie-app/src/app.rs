@@ -129,6 +129,8 @@ pub struct App {
     /// The address the server listens on, once bound (links in mail use it when
     /// `server.public_url` is empty).
     pub(crate) bound: Arc<std::sync::OnceLock<std::net::SocketAddr>>,
+    /// Renders mail templates (given by the server; see [`crate::mail::Renderer`]).
+    pub(crate) mail_renderer: Arc<std::sync::OnceLock<Arc<dyn crate::mail::Renderer>>>,
 }
 
 /// How the index is wanted.
@@ -273,7 +275,13 @@ impl App {
             secrets: Arc::new(secrets),
             metrics: Arc::default(),
             bound: Arc::default(),
+            mail_renderer: Arc::default(),
         })
+    }
+
+    /// Gives the application the mail templates' renderer (the server does, at start).
+    pub fn set_mail_renderer(&self, r: Arc<dyn crate::mail::Renderer>) {
+        let _ = self.mail_renderer.set(r);
     }
 
     /// Records the address the server is bound to (port 0 becomes a real port).

@@ -500,10 +500,7 @@ async fn organization_for(ctx: &App, app: &Value) -> Result<Option<i64>, AppErro
 /// of an organisation becomes its administrator.
 pub async fn approve(ctx: &App, caller: &Caller, id: i64) -> Result<User, AppError> {
     may_decide(ctx, caller, id).await?;
-    let before = ctx.store.user(id).await?;
-    if before.status != duijie_store::STATUS_PENDING_APPROVAL {
-        return Err(not_waiting(&before));
-    }
+    let before = waiting(ctx, id).await?;
     let app = ctx.store.application(id).await?;
     let org = organization_for(ctx, &app).await?;
     let org_name = match org {
@@ -518,32 +515,52 @@ pub async fn approve(ctx: &App, caller: &Caller, id: i64) -> Result<User, AppErr
         subject: "注册申请已通过 · 校企对接平台".into(),
         vars: json!({"name": before.name, "organization": org_name}),
     };
-    let mail = mail::compose(ctx, letter).await?;
+    let asked = json!({"status": duijie_store::STATUS_ACTIVE, "organization_id": org});
     let decision = Decision::Approve {
         organization_id: org,
     };
-    let after = crate::audit::within(
-        ctx,
-        caller,
-        "approve",
-        "user",
-        Some(id),
-        Some(&json!(before)),
-        Some(&json!({"status": duijie_store::STATUS_ACTIVE, "organization_id": org})),
-        ctx.store.decide_applicant(id, &decision, &mail),
-    )
-    .await?;
-    Ok(after)
+    decide(ctx, caller, "approve", &before, decision, letter, &asked).await
 }
 
-fn not_waiting(u: &User) -> AppError {
-    AppError::Conflict {
-        code: Code::NOT_PENDING_APPROVAL,
-        message: format!(
-            "账号 {} 当前状态为 {}，不在待审核队列中 / account {} is {}, not waiting for approval",
-            u.email, u.status, u.email, u.status
-        ),
+/// The applicant `id`, when they wait for a decision.
+async fn waiting(ctx: &App, id: i64) -> Result<User, AppError> {
+    let u = ctx.store.user(id).await?;
+    if u.status != duijie_store::STATUS_PENDING_APPROVAL {
+        return Err(AppError::Conflict {
+            code: Code::NOT_PENDING_APPROVAL,
+            message: format!(
+                "账号 {} 当前状态为 {}，不在待审核队列中 / account {} is {}, not waiting for approval",
+                u.email, u.status, u.email, u.status
+            ),
+        });
     }
+    Ok(u)
+}
+
+/// Records a decision with the mail that tells the applicant and its audit entry, in one
+/// transaction.
+async fn decide(
+    ctx: &App,
+    caller: &Caller,
+    action: &str,
+    before: &User,
+    decision: Decision,
+    letter: Letter,
+    asked: &Value,
+) -> Result<User, AppError> {
+    let mail = mail::compose(ctx, letter).await?;
+    crate::audit::within(
+        ctx,
+        caller,
+        action,
+        "user",
+        Some(before.id),
+        Some(&json!(before)),
+        Some(asked),
+        ctx.store.decide_applicant(before.id, &decision, &mail),
+    )
+    .await
+    .map_err(AppError::from)
 }
 
 /// Rejects a verified applicant with a reason they are told by mail.
@@ -555,10 +572,7 @@ pub async fn reject(ctx: &App, caller: &Caller, id: i64, rec: &Record) -> Result
     if !errors.is_empty() {
         return Err(AppError::Validation(errors));
     }
-    let before = ctx.store.user(id).await?;
-    if before.status != duijie_store::STATUS_PENDING_APPROVAL {
-        return Err(not_waiting(&before));
-    }
+    let before = waiting(ctx, id).await?;
     let letter = Letter {
         template: "rejected",
         category: ACCOUNT,
@@ -567,22 +581,17 @@ pub async fn reject(ctx: &App, caller: &Caller, id: i64, rec: &Record) -> Result
         subject: "注册申请未通过 · 校企对接平台".into(),
         vars: json!({"name": before.name, "reason": reason}),
     };
-    let mail = mail::compose(ctx, letter).await?;
-    let decision = Decision::Reject {
-        reason: reason.clone(),
-    };
-    let after = crate::audit::within(
+    let asked = json!({"status": duijie_store::STATUS_REJECTED, "reason": reason});
+    decide(
         ctx,
         caller,
         "reject",
-        "user",
-        Some(id),
-        Some(&json!(before)),
-        Some(&json!({"status": duijie_store::STATUS_REJECTED, "reason": reason})),
-        ctx.store.decide_applicant(id, &decision, &mail),
+        &before,
+        Decision::Reject { reason },
+        letter,
+        &asked,
     )
-    .await?;
-    Ok(after)
+    .await
 }
 
 /// `POST /invitations {email, role, organization, event_id?}`: an organiser invites

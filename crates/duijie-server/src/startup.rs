@@ -23,6 +23,8 @@ impl Application {
         let bind = settings.server.bind.clone();
         let load_demo = settings.demo.load;
         let ctx = App::open(settings, IndexMode::Writer).await?;
+        // the application composes mail with the server's templates
+        ctx.set_mail_renderer(std::sync::Arc::new(crate::web::mail::MailTemplates));
         let demo = if load_demo && duijie_app::demo::store_is_empty(&ctx).await? {
             Some(
                 duijie_app::demo::load_demo(&ctx)

@@ -74,12 +74,7 @@ async fn login_page(State(ctx): State<App>, caller: Who, RawQuery(q): RawQuery) 
 async fn login(State(ctx): State<App>, caller: Who, form: FormPairs) -> Response {
     let next = safe_next(form.get("next"));
     let email = form.get("email").unwrap_or_default();
-    let password = form
-        .0
-        .iter()
-        .find(|(k, _)| k == "password")
-        .map(|(_, v)| v.clone())
-        .unwrap_or_default();
+    let password = form.raw("password").to_string();
     match auth::sign_in(&ctx, &email, &password, caller.peer).await {
         Ok(s) => {
             let max_age = ctx.settings.auth.session_hours * 3600;
@@ -142,13 +137,7 @@ async fn change_password(
     form: FormPairs,
 ) -> Result<Response, WebError> {
     caller.require()?;
-    let field = |k: &str| {
-        form.0
-            .iter()
-            .find(|(n, _)| n == k)
-            .map(|(_, v)| v.clone())
-            .unwrap_or_default()
-    };
+    let field = |k: &str| form.raw(k).to_string();
     let (current, new, confirm) = (
         field("current_password"),
         field("new_password"),
@@ -280,12 +269,7 @@ async fn create_user(
     form: FormPairs,
 ) -> Result<Response, WebError> {
     authz::authorize(&ctx, &caller, Action::RegisterUsers).await?;
-    let password = form
-        .0
-        .iter()
-        .find(|(k, _)| k == "password")
-        .map(|(_, v)| v.clone())
-        .filter(|v| !v.is_empty());
+    let password = Some(form.raw("password").to_string()).filter(|v| !v.is_empty());
     let a = NewAccount {
         email: form.get("email").unwrap_or_default(),
         name: form.get("name"),

@@ -10,6 +10,7 @@ mod alerts;
 mod console;
 mod forms;
 mod ledger;
+pub(crate) mod mail;
 mod pages;
 mod signup;
 
@@ -455,6 +456,14 @@ pub(crate) fn to_login(uri: &axum::http::Uri) -> axum::response::Redirect {
 }
 
 impl FormPairs {
+    /// The first value of a field as typed (passwords: never trimmed); `""` when absent.
+    pub fn raw(&self, name: &str) -> &str {
+        self.0
+            .iter()
+            .find(|(k, _)| k == name)
+            .map_or("", |(_, v)| v.as_str())
+    }
+
     /// The first value of a field, trimmed; empty counts as absent.
     pub fn get(&self, name: &str) -> Option<String> {
         self.0

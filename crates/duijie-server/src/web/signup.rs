@@ -134,13 +134,6 @@ async fn register_page(State(ctx): State<App>, caller: Who, RawQuery(q): RawQuer
 /// The sign-up form as the API's record: `organization` from its fields.
 fn registration_record(form: &FormPairs) -> Record {
     let mut rec = Record::new();
-    let raw = |k: &str| {
-        form.0
-            .iter()
-            .find(|(n, _)| n == k)
-            .map(|(_, v)| v.clone())
-            .unwrap_or_default()
-    };
     if let Some(invite) = form.get("invite") {
         rec.insert("invite".into(), json!(invite));
     } else {
@@ -167,7 +160,7 @@ fn registration_record(form: &FormPairs) -> Record {
     if let Some(v) = form.get("name") {
         rec.insert("name".into(), json!(v));
     }
-    rec.insert("password".into(), json!(raw("password")));
+    rec.insert("password".into(), json!(form.raw("password")));
     rec
 }
 
@@ -179,13 +172,7 @@ async fn register(State(ctx): State<App>, caller: Who, form: FormPairs) -> Respo
         "org_city": form.get("org_city"), "credit_code": form.get("credit_code"),
     });
     let invite = form.get("invite").unwrap_or_default();
-    let confirm = form
-        .0
-        .iter()
-        .find(|(k, _)| k == "password_confirm")
-        .map(|(_, v)| v.as_str());
-    let pw = rec.get("password").and_then(Value::as_str);
-    if confirm != pw {
+    if rec.get("password").and_then(Value::as_str) != Some(form.raw("password_confirm")) {
         let errors = json!({"password_confirm": "两次输入的密码不一致"});
         let summary = json!([{"field": "password_confirm", "message": "两次输入的密码不一致"}]);
         return register_form(
@@ -341,13 +328,6 @@ async fn reset_page(State(ctx): State<App>, caller: Who, RawQuery(q): RawQuery) 
 }
 
 async fn reset(State(ctx): State<App>, caller: Who, form: FormPairs) -> Response {
-    let raw = |k: &str| {
-        form.0
-            .iter()
-            .find(|(n, _)| n == k)
-            .map(|(_, v)| v.clone())
-            .unwrap_or_default()
-    };
     let token = form.get("token").unwrap_or_default();
     let again = |status: StatusCode, error: String| {
         visitor_page(
@@ -359,7 +339,7 @@ async fn reset(State(ctx): State<App>, caller: Who, form: FormPairs) -> Response
             json!({"token": token, "error": error}),
         )
     };
-    if raw("password") != raw("password_confirm") {
+    if form.raw("password") != form.raw("password_confirm") {
         return again(
             StatusCode::UNPROCESSABLE_ENTITY,
             "两次输入的密码不一致".into(),
@@ -367,7 +347,7 @@ async fn reset(State(ctx): State<App>, caller: Who, form: FormPairs) -> Response
     }
     let mut rec = Record::new();
     rec.insert("token".into(), json!(token));
-    rec.insert("password".into(), json!(raw("password")));
+    rec.insert("password".into(), json!(form.raw("password")));
     match signup::confirm_reset(&ctx, &rec).await {
         Ok(u) => {
             let mut r = notice(
