@@ -611,3 +611,124 @@ async fn sign_up_in_the_browser_then_an_organiser_approves() {
     b.shot("signed-in").await;
     b.close().await;
 }
+
+#[tokio::test]
+async fn request_a_meeting_from_a_listing_and_the_university_accepts() {
+    let Some(mut b) = browser("connections").await else {
+        return;
+    };
+    let app = spawn_with(|s| s.mail.poll_interval_ms = 50).await;
+    let outbox = app.ctx.settings.data.dir.join("outbox");
+    // the university's result, and the enterprise's need
+    let uni = client_with(
+        &user_token(
+            &app.ctx,
+            "li@dlut.example.edu.cn",
+            "researcher",
+            Some("大连理工大学"),
+        )
+        .await,
+    );
+    let (s, r) = send(
+        &uni,
+        "POST",
+        app.url("/api/v1/results"),
+        Some(serde_json::json!({
+        "title": "焊接残余应力与变形预测控制技术", "summary": "基于热弹塑性有限元的焊接变形预测。",
+        "contact": {"name": "李教授", "phone": "0411-84708888"}})),
+    )
+    .await;
+    assert_eq!(s, 201, "{r}");
+    let result = r["id"].as_i64().unwrap();
+    let ent_client = client_with(
+        &user_token(
+            &app.ctx,
+            "wang@zhonggong.example.cn",
+            "enterprise",
+            Some("沈阳中工机械有限公司"),
+        )
+        .await,
+    );
+    b.goto(&app.url("/login")).await;
+    b.fill("#email", "wang@zhonggong.example.cn").await;
+    b.fill("#password", "correct horse battery").await;
+    b.click("#login-button").await;
+    b.css("#me").await;
+    let (s, n) = send(
+        &ent_client,
+        "POST",
+        app.url("/api/v1/needs"),
+        Some(serde_json::json!({
+        "title": "高强度钢材焊接变形控制", "description": "大型结构件焊接后变形超差。"})),
+    )
+    .await;
+    assert_eq!(s, 201, "{n}");
+
+    // the result's page: contacts hidden until a request is accepted; the request button
+    b.goto(&app.url(&format!("/results/{result}"))).await;
+    assert!(b.text("#contact").await.contains("对接申请被接受后可查看"));
+    b.click("#request-connection").await;
+    b.wait_url("/connections/new").await;
+    b.fill("#note", "希望了解应用案例。").await;
+    b.shot("request-form").await;
+    b.click("#send-request").await;
+    b.wait_url("done=sent").await;
+    assert!(b.text("#status").await.contains("待答复"));
+    b.shot("sent").await;
+    let id: i64 = b
+        .url()
+        .await
+        .split("/connections/")
+        .nth(1)
+        .unwrap()
+        .split('?')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+
+    // the researcher answers from the inbox with a meeting
+    b.click("#me").await;
+    b.click("#logout").await;
+    b.css("#login-link").await;
+    b.goto(&app.url("/login")).await;
+    b.fill("#email", "li@dlut.example.edu.cn").await;
+    b.fill("#password", "correct horse battery").await;
+    b.click("#login-button").await;
+    b.css("#me").await;
+    b.click("#work-menu summary").await;
+    b.click("#nav-connections").await;
+    b.wait_url("/connections").await;
+    assert!(b.text("#connection-list").await.contains("待您答复"));
+    b.shot("inbox").await;
+    b.goto(&app.url(&format!("/connections/{id}"))).await;
+    let d =
+        (chrono::Utc::now() + chrono::Duration::hours(8) + chrono::Duration::days(30)).date_naive();
+    b.set_value("accept-start", &format!("{}T14:00", d.format("%Y-%m-%d")))
+        .await;
+    b.fill("#accept-place", "科技园 A 座 301").await;
+    b.shot("answer").await;
+    b.click("#accept-button").await;
+    b.wait_url("done=accepted").await;
+    assert!(b.text("#status").await.contains("已接受"));
+    let meeting = b.text("#meeting").await;
+    assert!(
+        meeting.contains(&format!("{} 14:00–15:00", d.format("%Y年%-m月%-d日")))
+            && meeting.contains("科技园 A 座 301"),
+        "{meeting}"
+    );
+    b.css("#ledger-link").await;
+    b.shot("accepted").await;
+    mail::wait_for(&outbox, "wang@zhonggong.example.cn", "对接申请已接受").await;
+    b.close().await;
+
+    // the enterprise now sees the contact details
+    let (_, r) = send(
+        &ent_client,
+        "GET",
+        app.url(&format!("/api/v1/results/{result}")),
+        None,
+    )
+    .await;
+    assert_eq!(r["contact"]["name"], "李教授", "{r}");
+}

@@ -13,6 +13,7 @@ mod audit;
 mod authz;
 mod browser;
 mod cli;
+mod connections;
 mod crash;
 mod demo;
 mod events;

@@ -82,7 +82,7 @@ async fn resolve_org(ctx: &App, role: Role, org: &OrgChoice) -> Result<Option<i6
             let kind = match role {
                 Role::Enterprise => "enterprise",
                 Role::Researcher => "university",
-                Role::Organizer | Role::Admin => "other",
+                Role::Organizer | Role::Broker | Role::Admin => "other",
             };
             let rec = json!({"name": name, "kind": kind});
             let draft = Draft::Organization(duijie_domain::input::organization(

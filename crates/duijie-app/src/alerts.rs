@@ -517,6 +517,7 @@ pub fn start(ctx: &App) -> AlertWorkers {
         tokio::spawn(alert_worker(ctx.clone(), rx.clone())),
         tokio::spawn(delivery_worker(ctx.clone(), rx.clone())),
         tokio::spawn(crate::mail::send::worker(ctx.clone(), rx.clone())),
+        tokio::spawn(crate::connections::worker(ctx.clone(), rx.clone())),
         tokio::spawn(crate::indexer::compaction_worker(ctx.clone(), rx)),
     ];
     AlertWorkers { stop, handles }

@@ -157,6 +157,14 @@ catalogue! {
     LEDGER_CHANGED = "ledger_changed", Conflict, "台账记录已被他人修改，请刷新", "the ledger entry changed meanwhile; reload it";
     INVALID_PROJECT = "invalid_project", Conflict, "校际合作项目无效", "the inter-university project is invalid";
     PROJECT_LIMIT = "project_limit", Conflict, "该类项目已达每校每年五项的上限", "the limit of five projects of a kind per university a year is reached";
+    // --- connection requests --------------------------------------------------------------
+    DUPLICATE_REQUEST = "duplicate_request", Conflict, "这两项之间已有待答复的对接申请", "the two listings already have an open request";
+    REQUEST_QUOTA = "request_quota", TooMany, "对接申请超出数量上限", "the limit on requests is reached";
+    REQUEST_CLOSED = "request_closed", Conflict, "对接申请已不能这样处理", "the request cannot take this step in its state";
+    REQUEST_CHANGED = "request_changed", Conflict, "对接申请已被他人处理，请刷新", "the request changed meanwhile; reload it";
+    NOT_YOUR_TURN = "not_your_turn", Conflict, "现在应由对方答复", "it is the other side's turn to answer";
+    FEEDBACK_RECORDED = "feedback_recorded", Conflict, "已回答过会谈反馈", "the meeting question is already answered";
+    NOT_ACCEPTED = "not_accepted", Conflict, "对接申请尚未被接受", "the request has not been accepted";
     // --- the service --------------------------------------------------------------------
     INDEX_BEHIND = "index_behind", Unavailable, "已保存，但检索索引未能及时更新，恢复写入后会自动补上", "saved, but the search index could not follow in time; it catches up by itself";
     STORAGE_UNAVAILABLE = "storage_unavailable", Unavailable, "存储空间已满或数据目录只读，本次写入未保存", "the storage is full or read-only: this write was not saved";
@@ -236,6 +244,10 @@ mod tests {
             (include_str!("../../duijie-store/src/alerts.rs"), "code: "),
             (include_str!("../../duijie-store/src/accounts.rs"), "code: "),
             (include_str!("../../duijie-store/src/mail.rs"), "code: "),
+            (
+                include_str!("../../duijie-store/src/connections.rs"),
+                "code: ",
+            ),
             (include_str!("../../duijie-match/src/edit.rs"), "reject("),
         ];
         // the solver's and the engine's errors: the arms of their `code()`

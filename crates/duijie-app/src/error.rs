@@ -135,6 +135,10 @@ impl AppError {
             AppError::Forbidden { .. } => ErrorKind::Forbidden,
             AppError::TooManyRequests(_) => ErrorKind::TooMany,
             AppError::NotFound(_) => ErrorKind::NotFound,
+            // a store refusal whose catalogue entry is a limit (request quotas) is a 429
+            AppError::Conflict { code, .. } if code.kind == ErrorKind::TooMany => {
+                ErrorKind::TooMany
+            }
             AppError::Conflict { .. } => ErrorKind::Conflict,
             AppError::UnsupportedMediaType(_) => ErrorKind::UnsupportedMedia,
             AppError::Unavailable(_) | AppError::Storage(_) | AppError::IndexBehind(_) => {

@@ -15,6 +15,7 @@ pub mod audit;
 pub mod auth;
 pub mod authz;
 pub mod codes;
+pub mod connections;
 pub mod demo;
 pub mod diagnostics;
 pub mod egress;

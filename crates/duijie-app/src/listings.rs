@@ -61,7 +61,7 @@ pub fn validate(ctx: &App, entity: Entity, rec: &input::Record) -> Result<Draft,
 /// them, and an unpublished listing only for its own organisation and the programme's
 /// keepers. For everyone else it does not exist (404, as for an unknown id).
 pub async fn get(ctx: &App, entity: Entity, id: i64, caller: &Caller) -> Result<Value, AppError> {
-    let (v, listed) = load(ctx, entity, id, caller.viewer()).await?;
+    let (mut v, listed) = load(ctx, entity, id, caller.viewer()).await?;
     if let Some((false, owner)) = listed
         && !authz::sees_unpublished(caller, owner)
     {
@@ -71,7 +71,42 @@ pub async fn get(ctx: &App, entity: Entity, id: i64, caller: &Caller) -> Result<
             id,
         ));
     }
+    hide_contacts(ctx, caller, &mut v).await?;
     Ok(v)
+}
+
+/// Drops the contact details `caller` may not see under `[privacy] contacts` (see
+/// [`crate::connections::ContactPolicy`]) from a record or a page of records, marking
+/// each such record `contact_hidden` so the interface can say how to get them.
+pub async fn hide_contacts(ctx: &App, caller: &Caller, v: &mut Value) -> Result<(), AppError> {
+    let policy = crate::connections::ContactPolicy::of(ctx, caller).await?;
+    let apply = |o: &mut Map<String, Value>| {
+        let Some(contact) = o.get("contact") else {
+            return;
+        };
+        let public = contact
+            .get("public")
+            .and_then(Value::as_bool)
+            .unwrap_or(false);
+        let owner = o
+            .get("organization")
+            .and_then(|x| x.get("id"))
+            .and_then(Value::as_i64);
+        if !policy.sees(owner, public) {
+            o.remove("contact");
+            o.insert("contact_hidden".into(), Value::Bool(true));
+        }
+    };
+    if let Some(items) = v.get_mut("items").and_then(Value::as_array_mut) {
+        for it in items {
+            if let Some(o) = it.as_object_mut() {
+                apply(o);
+            }
+        }
+    } else if let Some(o) = v.as_object_mut() {
+        apply(o);
+    }
+    Ok(())
 }
 
 /// Reads one record as JSON for `viewer`, whoever may see it (after a write, for the writer).
@@ -133,7 +168,9 @@ pub async fn list_for(
         }
         f.status = Some(duijie_domain::PUBLISHED.into());
     }
-    list(ctx, entity, &f, limit, offset, caller.viewer()).await
+    let mut v = list(ctx, entity, &f, limit, offset, caller.viewer()).await?;
+    hide_contacts(ctx, caller, &mut v).await?;
+    Ok(v)
 }
 
 /// Lists records as a JSON page.

@@ -64,6 +64,15 @@ pub fn views() -> Vec<Named> {
     add::<crate::signup::NotificationSetting>(&mut out);
     add::<duijie_store::Applicant>(&mut out);
     add::<duijie_store::Mail>(&mut out);
+    add::<duijie_store::Connection>(&mut out);
+    add::<duijie_store::ConnectionStep>(&mut out);
+    add::<crate::connections::ConnectionView>(&mut out);
+    add::<crate::connections::ConnectionDetail>(&mut out);
+    add::<crate::connections::FunnelStep>(&mut out);
+    add::<crate::connections::Funnel>(&mut out);
+    add::<crate::connections::FunnelReport>(&mut out);
+    add::<crate::connections::Responsiveness>(&mut out);
+    add::<duijie_store::LedgerEntry>(&mut out);
     out
 }
 

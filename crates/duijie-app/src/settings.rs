@@ -51,6 +51,68 @@ pub struct Settings {
     /// Who may read `/metrics`.
     #[serde(default)]
     pub metrics: MetricsSettings,
+    /// Connection requests and the follow-up after them.
+    #[serde(default)]
+    pub connections: ConnectionSettings,
+    /// Who sees contact details.
+    #[serde(default)]
+    pub privacy: PrivacySettings,
+}
+
+/// Connection requests (`[connections]`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct ConnectionSettings {
+    /// Open (unanswered) requests one user may have sent.
+    pub max_open_per_user: i64,
+    /// Requests one user may send in 24 hours.
+    pub max_per_day: i64,
+    /// Days a request waits for an answer before it expires.
+    pub expire_days: f64,
+    /// Days before expiry the recipient is reminded.
+    pub remind_days_before: f64,
+    /// Days after acceptance the meeting question is asked when no meeting was set.
+    pub feedback_days_without_meeting: f64,
+    /// Days after the meeting of the first follow-up (intention, contract).
+    pub first_follow_up_days: f64,
+    /// Days after the meeting of the second follow-up.
+    pub second_follow_up_days: f64,
+    /// Seconds between the sweeps that expire, remind, ask and follow up.
+    pub sweep_interval_secs: u64,
+}
+
+impl Default for ConnectionSettings {
+    fn default() -> Self {
+        ConnectionSettings {
+            max_open_per_user: 20,
+            max_per_day: 10,
+            expire_days: 14.0,
+            remind_days_before: 3.0,
+            feedback_days_without_meeting: 14.0,
+            first_follow_up_days: 90.0,
+            second_follow_up_days: 180.0,
+            sweep_interval_secs: 300,
+        }
+    }
+}
+
+/// Contact details (`[privacy]`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct PrivacySettings {
+    /// `accepted`: a listing's contact details are shown to members of another organisation
+    /// only once a connection request between the two is accepted (organisers and brokers
+    /// always see them; an owner can show a listing's to every member). `members`: every
+    /// signed-in member sees them.
+    pub contacts: String,
+}
+
+impl Default for PrivacySettings {
+    fn default() -> Self {
+        PrivacySettings {
+            contacts: "accepted".into(),
+        }
+    }
 }
 
 /// `/metrics` (`[metrics]`): not public. On the public listener it answers administrators
@@ -663,6 +725,32 @@ impl Settings {
         if !(p.is_empty() || p.starts_with("http://") || p.starts_with("https://")) {
             return Err(SettingsError(format!(
                 "server.public_url must start with http:// or https://, not '{p}'"
+            )));
+        }
+        let c = &self.connections;
+        let days = [
+            c.expire_days,
+            c.remind_days_before,
+            c.feedback_days_without_meeting,
+            c.first_follow_up_days,
+            c.second_follow_up_days,
+        ];
+        if c.max_open_per_user < 1
+            || c.max_per_day < 1
+            || c.sweep_interval_secs == 0
+            || days
+                .iter()
+                .any(|d| !d.is_finite() || *d < 0.0 || *d > 3660.0)
+            || c.expire_days <= 0.0
+        {
+            return Err(SettingsError(
+                "connections: max_open_per_user, max_per_day and sweep_interval_secs must be at least 1, the day counts from 0 to 3660 (expire_days above 0)".into(),
+            ));
+        }
+        if !["accepted", "members"].contains(&self.privacy.contacts.as_str()) {
+            return Err(SettingsError(format!(
+                "privacy.contacts must be \"accepted\" or \"members\", not '{}'",
+                self.privacy.contacts
             )));
         }
         let u = &self.signup;

@@ -407,6 +407,54 @@ pub fn progress_svg(s: &Stats) -> String {
     out
 }
 
+/// Gridlines for counts from 0 to `peak`: a whole-number step (1, 2, 5, 10, 20, 50 …) and
+/// how many steps (at most 5) reach at least `peak`, so no label repeats and none is a
+/// fraction.
+pub fn integer_ticks(peak: i64) -> (i64, i64) {
+    let peak = peak.max(1);
+    let mut base = 1i64;
+    loop {
+        for m in [1, 2, 5] {
+            let step = base * m;
+            let n = (peak + step - 1) / step;
+            if n <= 5 {
+                return (step, n.max(1));
+            }
+        }
+        base *= 10;
+    }
+}
+
+/// The connection funnel as horizontal bars: requests → accepted → met → intention →
+/// contract → transferred, with the conversion from the step before.
+pub fn funnel_svg(f: &crate::connections::Funnel) -> String {
+    let (w, row) = (640.0, 34.0);
+    let h = row * f.steps.len() as f64 + 8.0;
+    let mut out = format!(
+        r#"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {w} {h}" width="100%" role="img" aria-labelledby="funnel-title" id="funnel-chart"><title id="funnel-title">对接漏斗：申请 → 接受 → 洽谈 → 意向 → 签约 → 转化</title>"#
+    );
+    let first = f.steps.first().map(|s| s.count).unwrap_or(0).max(1) as f64;
+    for (i, s) in f.steps.iter().enumerate() {
+        let y = 4.0 + row * i as f64;
+        let bw = (s.count as f64 / first * 380.0).max(if s.count > 0 { 2.0 } else { 0.0 });
+        let conv = if i == 0 {
+            String::new()
+        } else {
+            format!("（{:.0}%）", s.conversion * 100.0)
+        };
+        out.push_str(&format!(
+            r##"<g class="funnel-step" data-step="{code}" data-count="{n}"><text x="0" y="{ty:.1}" font-size="13" fill="#222">{label}</text><rect x="96" y="{y:.1}" width="{bw:.1}" height="22" rx="3" fill="#1f5fbf"/><text x="{vx:.1}" y="{ty:.1}" font-size="13" fill="#222">{n}{conv}</text></g>"##,
+            code = s.step,
+            n = s.count,
+            ty = y + 16.0,
+            label = esc(s.label),
+            vx = 96.0 + bw + 8.0,
+        ));
+    }
+    out.push_str("</svg>");
+    out
+}
+
 /// The monthly trend: contracts as bars, meetings as a line, the last 24 months.
 pub fn trend_svg(s: &Stats) -> String {
     let months: Vec<&Group> = s.monthly.iter().rev().take(24).rev().collect();
@@ -418,19 +466,20 @@ pub fn trend_svg(s: &Stats) -> String {
         out.push_str(r##"<text x="320" y="120" text-anchor="middle" font-size="14" fill="#666">暂无按月数据：记录洽谈或签约后显示</text></svg>"##);
         return out;
     }
-    let max = months
+    let peak = months
         .iter()
         .map(|g| g.met.max(g.contracts))
         .max()
-        .unwrap_or(0)
-        .max(1) as f64;
+        .unwrap_or(0);
+    let (tick, ticks) = integer_ticks(peak);
+    let max = (tick * ticks) as f64;
     let plot_w = w - left - 10.0;
     let plot_h = h - bottom - top;
     let step = plot_w / months.len() as f64;
     let y_of = |v: f64| top + plot_h - v / max * plot_h;
-    // axis and gridlines
-    for i in 0..=4 {
-        let v = max * i as f64 / 4.0;
+    // axis and gridlines: whole numbers only, each label once
+    for i in 0..=ticks {
+        let v = (tick * i) as f64;
         let y = y_of(v);
         out.push_str(&format!(
             r##"<line x1="{left}" y1="{y:.1}" x2="{x2}" y2="{y:.1}" stroke="#e3e7ee"/><text x="{tx}" y="{ty:.1}" font-size="11" text-anchor="end" fill="#666">{v:.0}</text>"##,
@@ -495,6 +544,22 @@ pub fn heat_level(v: i64, max: i64) -> i64 {
 mod tests {
     use super::*;
 
+    #[test]
+    fn trend_axis_labels_are_whole_numbers_without_repeats() {
+        for peak in 0..=1000 {
+            let (step, n) = integer_ticks(peak);
+            assert!(step >= 1 && (1..=5).contains(&n), "{peak}: {step} × {n}");
+            assert!(step * n >= peak.max(1), "{peak}: the axis reaches the peak");
+            assert!(step * (n - 1) < peak.max(1), "{peak}: no empty step on top");
+        }
+        assert_eq!(
+            integer_ticks(3),
+            (1, 3),
+            "0, 1, 2, 3 — not 0, 1, 1, 2, 2, 3"
+        );
+        assert_eq!(integer_ticks(7), (2, 4));
+    }
+
     fn entry(id: i64, city: &str, industry: &str, status: &str, max_stage: i64) -> LedgerEntry {
         LedgerEntry {
             id,
@@ -523,6 +588,10 @@ mod tests {
             reason: None,
             met_on: (max_stage >= 2).then(|| "2026-05-02".into()),
             transferred_on: (max_stage >= 5).then(|| "2026-09-01".into()),
+            connection_id: None,
+            registration_no: None,
+            broker_id: None,
+            broker_name: None,
             created_by: "x".into(),
             created_at: "2026-04-25T00:00:00Z".into(),
             updated_at: "2026-04-25T00:00:00Z".into(),

@@ -464,6 +464,7 @@ impl<'a> Reader<'a> {
             name: flat.name.or(c.name),
             phone: flat.phone.or(c.phone),
             email: flat.email.or(c.email),
+            public: flat.public || c.public,
         }
     }
 
@@ -497,13 +498,51 @@ impl<'a> Reader<'a> {
                 );
             }
         }
-        Contact { name, phone, email }
+        let public = self.bool_or("contact_public", false);
+        Contact {
+            name,
+            phone,
+            email,
+            public,
+        }
     }
 
     /// An integer with a default for an absent field; an invalid one is an error and
     /// counts as the default.
     pub fn int_or(&mut self, name: &'static str, default: i64, min: i64, max: i64) -> i64 {
         self.int(name, min, max).unwrap_or(default)
+    }
+
+    /// A yes/no with a default for an absent field (`true`/`false`, `"true"`/`"false"`,
+    /// `"on"` from a checkbox, 1/0, 是/否); anything else is an error and counts as the default.
+    pub fn bool_or(&mut self, name: &'static str, default: bool) -> bool {
+        let Some(v) = self.raw(name) else {
+            return default;
+        };
+        let b = match v {
+            Value::Bool(b) => Some(*b),
+            Value::Number(n) => match n.as_i64() {
+                Some(1) => Some(true),
+                Some(0) => Some(false),
+                _ => None,
+            },
+            Value::String(s) => match s.trim() {
+                "true" | "on" | "1" | "是" => Some(true),
+                "false" | "off" | "0" | "否" | "" => Some(false),
+                _ => None,
+            },
+            Value::Null => Some(default),
+            _ => None,
+        };
+        b.unwrap_or_else(|| {
+            self.errors.push(
+                name,
+                "invalid_type",
+                format!("{name} 应为 true 或 false"),
+                format!("{name} must be true or false"),
+            );
+            default
+        })
     }
 
     /// A finite number with a default for an absent field; an invalid one is an error and

@@ -154,6 +154,9 @@ kinds! {
         Researcher = "researcher", "科研人员 / 技术转移机构";
         /// Runs events, imports and the ledger; registers participants.
         Organizer = "organizer", "组织者";
+        /// 技术经纪人: follows the connection requests and ledger entries assigned to them,
+        /// for an organisation or for the programme office.
+        Broker = "broker", "技术经纪人";
         /// Everything, including accounts and the audit log.
         Admin = "admin", "管理员";
     }
@@ -190,6 +193,47 @@ kinds! {
         No = "no", "不必会谈";
         /// A conflict of interest forbids it.
         Conflict = "conflict", "利益冲突";
+    }
+}
+
+kinds! {
+    /// Where a connection request stands.
+    ConnectionStatus {
+        /// Sent; the recipient has not answered.
+        Pending = "pending", "待答复";
+        /// One side proposed another meeting time; the other side answers.
+        Proposed = "proposed", "已提议新时间";
+        /// Accepted: a ledger entry follows it from here.
+        Accepted = "accepted", "已接受";
+        /// Declined with a reason.
+        Declined = "declined", "已谢绝";
+        /// Taken back by its sender.
+        Withdrawn = "withdrawn", "已撤回";
+        /// Not answered in time.
+        Expired = "expired", "已过期";
+    }
+}
+
+impl ConnectionStatus {
+    /// Whether the request still waits for an answer.
+    pub fn is_open(self) -> bool {
+        matches!(self, ConnectionStatus::Pending | ConnectionStatus::Proposed)
+    }
+}
+
+kinds! {
+    /// Why a request was declined.
+    DeclineReason {
+        /// The listing does not answer the request.
+        NotRelevant = "not_relevant", "方向不相关";
+        /// Not now.
+        Timing = "timing", "时机不合适";
+        /// Already working with someone on this.
+        AlreadyPartnered = "already_partnered", "已有合作方";
+        /// No capacity to take it on.
+        Capacity = "capacity", "精力或产能不足";
+        /// Something else (the note says what).
+        Other = "other", "其他原因";
     }
 }
 

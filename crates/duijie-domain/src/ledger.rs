@@ -149,6 +149,10 @@ pub struct Outcome {
     pub reason: Option<String>,
     /// Free note.
     pub note: Option<String>,
+    /// 技术合同登记号 of a contract (format-checked).
+    pub registration_no: Option<String>,
+    /// The broker (技术经纪人) credited, a user id (the application checks the role).
+    pub broker_id: Option<i64>,
 }
 
 /// True for `YYYY-MM-DD` dates that exist.
@@ -253,7 +257,7 @@ fn date_field(obj: &Map<String, Value>, key: &str, errors: &mut FieldErrors) -> 
 /// amount, date and mode, a drop needs a reason. Unknown fields are refused.
 pub fn parse_outcome(obj: &Map<String, Value>) -> Result<Outcome, FieldErrors> {
     let mut errors = FieldErrors::default();
-    const KNOWN: [&str; 7] = [
+    const KNOWN: [&str; 9] = [
         "status",
         "date",
         "amount_yuan",
@@ -261,6 +265,8 @@ pub fn parse_outcome(obj: &Map<String, Value>) -> Result<Outcome, FieldErrors> {
         "contract_mode",
         "reason",
         "note",
+        "registration_no",
+        "broker_id",
     ];
     for k in obj.keys() {
         if !KNOWN.contains(&k.as_str()) {
@@ -313,6 +319,32 @@ pub fn parse_outcome(obj: &Map<String, Value>) -> Result<Outcome, FieldErrors> {
     };
     let reason = text_field(obj, "reason", 500, &mut errors);
     let note = text_field(obj, "note", 2000, &mut errors);
+    let this_year = chrono::Datelike::year(&chrono::Utc::now());
+    let registration_no = text_field(obj, "registration_no", 40, &mut errors).and_then(|r| {
+        match crate::connection::check_registration_no(&r, this_year) {
+            Ok(n) => Some(n),
+            Err(m) => {
+                let (zh, en) = m.split_once(" / ").unwrap_or((m.as_str(), m.as_str()));
+                errors.push("registration_no", "invalid_format", zh, en);
+                None
+            }
+        }
+    });
+    let broker_id = match obj.get("broker_id") {
+        None | Some(Value::Null) => None,
+        Some(v) => match v.as_i64().filter(|n| *n > 0) {
+            Some(n) => Some(n),
+            None => {
+                errors.push(
+                    "broker_id",
+                    "invalid_type",
+                    "broker_id 应为技术经纪人的用户编号（正整数）",
+                    "broker_id must be the broker's user id (a positive integer)",
+                );
+                None
+            }
+        },
+    };
     if let Some(s) = status.as_deref() {
         if s == "contract" {
             if amount_yuan.is_none() && !errors.0.iter().any(|e| e.field == "amount_yuan") {
@@ -356,6 +388,8 @@ pub fn parse_outcome(obj: &Map<String, Value>) -> Result<Outcome, FieldErrors> {
         contract_mode,
         reason,
         note,
+        registration_no,
+        broker_id,
     })
 }
 

@@ -7,6 +7,7 @@
 //! them re-checks lengths or enum codes.
 #![warn(missing_docs)]
 
+pub mod connection;
 pub mod credit;
 pub mod geo;
 pub mod input;

@@ -65,6 +65,11 @@ pub struct Contact {
     /// E-mail address.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub email: Option<String>,
+    /// The owner shows these details to every signed-in member (otherwise, under the
+    /// default `[privacy] contacts = "accepted"`, only to members of an organisation whose
+    /// connection request with the owner was accepted, and to organisers and brokers).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub public: bool,
 }
 
 impl Contact {

@@ -73,6 +73,14 @@ pub struct LedgerEntry {
     pub met_on: Option<String>,
     /// When the result was transferred.
     pub transferred_on: Option<String>,
+    /// The connection request it grew from.
+    pub connection_id: Option<i64>,
+    /// 技术合同登记号 of the contract.
+    pub registration_no: Option<String>,
+    /// The broker (技术经纪人) credited.
+    pub broker_id: Option<i64>,
+    /// Their name.
+    pub broker_name: Option<String>,
     /// Who created the entry.
     pub created_by: String,
     /// RFC 3339.
@@ -158,6 +166,8 @@ pub struct LedgerFilter {
     pub industry: Option<String>,
     /// Entries an organisation takes part in (any side).
     pub organization_id: Option<i64>,
+    /// Entries credited to a broker.
+    pub broker_id: Option<i64>,
     /// Status code.
     pub status: Option<String>,
     /// Entry kind.
@@ -171,8 +181,10 @@ pub struct LedgerFilter {
 const ENTRY_SELECT: &str = "SELECT l.id, l.kind, l.event_id, ev.name AS event_name, l.enterprise_id, eo.name AS enterprise_name, \
      l.university_id, uo.name AS university_name, l.partner_university_id, po.name AS partner_university_name, \
      l.need_id, l.partner_kind, l.partner_id, l.project_kind, l.title, l.industry, l.city, l.year, l.status, l.max_stage, \
-     l.amount_yuan, l.contract_date, l.contract_mode, l.reason, l.met_on, l.transferred_on, l.created_by, l.created_at, l.updated_at \
+     l.amount_yuan, l.contract_date, l.contract_mode, l.reason, l.met_on, l.transferred_on, \
+     l.connection_id, l.registration_no, l.broker_id, COALESCE(bu.name, bu.email) AS broker_name, l.created_by, l.created_at, l.updated_at \
      FROM ledger_entries l \
+     LEFT JOIN users bu ON bu.id = l.broker_id \
      LEFT JOIN events ev ON ev.id = l.event_id \
      LEFT JOIN organizations eo ON eo.id = l.enterprise_id \
      LEFT JOIN organizations uo ON uo.id = l.university_id \
@@ -206,6 +218,10 @@ fn entry_row(r: &AnyRow) -> Result<LedgerEntry, StoreError> {
         reason: r.try_get("reason")?,
         met_on: r.try_get("met_on")?,
         transferred_on: r.try_get("transferred_on")?,
+        connection_id: r.try_get("connection_id")?,
+        registration_no: r.try_get("registration_no")?,
+        broker_id: r.try_get("broker_id")?,
+        broker_name: r.try_get("broker_name")?,
         created_by: r.try_get("created_by")?,
         created_at: r.try_get("created_at")?,
         updated_at: r.try_get("updated_at")?,
@@ -248,6 +264,10 @@ fn where_clause(f: &LedgerFilter) -> (String, Vec<Bind>) {
         conds.push(format!(
             "(l.enterprise_id = {p} OR l.university_id = {p} OR l.partner_university_id = {p})"
         ));
+    }
+    if let Some(b) = f.broker_id {
+        let p = next(Bind::I(b), &mut binds);
+        conds.push(format!("l.broker_id = {p}"));
     }
     if let Some(s) = &f.status {
         let p = next(Bind::T(s.clone()), &mut binds);
@@ -526,9 +546,11 @@ impl Store {
                 "UPDATE ledger_entries SET status = $1, max_stage = $2, \
                  amount_yuan = COALESCE($3, amount_yuan), contract_date = COALESCE($4, contract_date), \
                  contract_mode = COALESCE($5, contract_mode), reason = COALESCE($6, reason), \
-                 met_on = COALESCE(met_on, $7), transferred_on = COALESCE(transferred_on, $8), updated_at = $9 \
+                 met_on = COALESCE(met_on, $7), transferred_on = COALESCE(transferred_on, $8), updated_at = $9, \
+                 registration_no = COALESCE($11, registration_no), broker_id = COALESCE($12, broker_id) \
                  WHERE id = $10",
             )
+            .persistent(false)
             .bind(outcome.status.as_str())
             .bind(new_max)
             .bind(outcome.amount_yuan)
@@ -539,6 +561,8 @@ impl Store {
             .bind(transferred_on.as_deref())
             .bind(ts.as_str())
             .bind(id)
+            .bind(outcome.registration_no.as_deref())
+            .bind(outcome.broker_id)
             .execute(&mut *tx)
             .await?;
             insert_change(
@@ -575,7 +599,7 @@ async fn count_projects(
     .try_get("n")?)
 }
 
-async fn insert_change(
+pub(crate) async fn insert_change(
     tx: &mut Tx<'_>,
     entry_id: i64,
     from: Option<&str>,

@@ -14,6 +14,7 @@
 
 mod accounts;
 mod alerts;
+mod connections;
 mod error;
 mod events;
 mod ledger;
@@ -25,6 +26,10 @@ pub use accounts::{ApiToken, AuditEntry, AuditRecord, NewUser, User};
 pub use alerts::{
     Attempt, AttemptOutcome, DELIVERY_DELIVERED, DELIVERY_FAILED, DELIVERY_PENDING, Delivery,
     KIND_INDUSTRY_NEEDS, KIND_NEED_MATCHES, NewAlert, NewSubscription, Notification, Subscription,
+};
+pub use connections::{
+    Connection, ConnectionChange, ConnectionFact, ConnectionScope, ConnectionStep, EntryDraft,
+    Mark, NewConnection, Note, Outgoing, Quota,
 };
 pub use error::StoreError;
 pub use events::{

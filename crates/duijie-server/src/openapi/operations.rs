@@ -60,7 +60,150 @@ pub fn operations(v: &Vocabulary) -> Vec<Operation> {
     admin_operations(&s, &mut ops);
     account_operations(&s, &mut ops);
     signup_operations(&mut ops);
+    connection_operations(&s, &mut ops);
     ops
+}
+
+/// Connection requests (对接申请) and the loop after them.
+fn connection_operations(s: &Shared, ops: &mut Vec<Operation>) {
+    let tag = "对接申请";
+    let listing = json!({"type": "string", "pattern": "^(need|result|expert):[1-9][0-9]{0,17}$", "description": "类型:编号，如 need:12"});
+    let meeting = json!({"type": "object", "required": ["start", "end"], "properties": {
+        "start": {"type": "string", "description": "2026-12-10T14:00（北京时间）或 RFC 3339"},
+        "end": {"type": "string"}, "place": text(200), "online_url": text(500),
+    }});
+    let statuses = codes(duijie_domain::connection::ConnectionStatus::TABLE);
+    ops.push(
+        Operation::new("post", "/api/v1/connections", tag, "发起对接申请（需求 ↔ 成果或专家，双向）")
+            .json(json!({"type": "object", "required": ["from_listing_id", "to_listing_id"], "properties": {
+                "from_listing_id": listing.clone(), "to_listing_id": listing, "note": text(1000),
+            }}))
+            .ok(201, "已发出，等待对方答复", r("ConnectionView"))
+            .also(&[429]),
+    );
+    ops.push(
+        Operation::new(
+            "get",
+            "/api/v1/connections",
+            tag,
+            "我的对接申请（收到、发出、归档、经纪人案件、全部）",
+        )
+        .signed_in()
+        .page()
+        .query(
+            "box",
+            json!({"type": "string", "enum": ["received", "sent", "archived", "broker", "all"]}),
+            "信箱（默认 received）",
+        )
+        .query("status", statuses, "状态")
+        .ok(200, "对接申请", page_of("ConnectionView")),
+    );
+    ops.push(
+        Operation::new(
+            "get",
+            "/api/v1/connections/funnel",
+            tag,
+            "对接漏斗：申请 → 接受 → 洽谈 → 意向 → 签约 → 转化（按区域、行业、月份、经纪人）",
+        )
+        .signed_in()
+        .query(
+            "from",
+            json!({"type": "string", "format": "date"}),
+            "统计起始日期",
+        )
+        .ok(200, "漏斗", r("FunnelReport")),
+    );
+    ops.push(
+        Operation::new(
+            "get",
+            "/api/v1/connections/{id}",
+            tag,
+            "一条对接申请及其经过",
+        )
+        .signed_in()
+        .ok(200, "对接申请", r("ConnectionDetail")),
+    );
+    ops.push(
+        Operation::new("post", "/api/v1/connections/{id}/accept", tag, "接受（可附会谈安排）；接受后建立台账记录，双方可见联系方式")
+            .json(json!({"type": "object", "properties": {"message": text(1000), "meeting": meeting.clone()}}))
+            .ok(200, "已接受", r("ConnectionView")),
+    );
+    ops.push(
+        Operation::new("post", "/api/v1/connections/{id}/decline", tag, "说明原因谢绝")
+            .json(json!({"type": "object", "required": ["reason"], "properties": {
+                "reason": codes(duijie_domain::connection::DeclineReason::TABLE), "note": text(1000),
+            }}))
+            .ok(200, "已谢绝", r("ConnectionView")),
+    );
+    ops.push(
+        Operation::new("post", "/api/v1/connections/{id}/propose", tag, "提议其他会谈时间（由对方接受或谢绝）")
+            .json(json!({"type": "object", "required": ["meeting"], "properties": {"meeting": meeting, "message": text(1000)}}))
+            .ok(200, "已提议", r("ConnectionView")),
+    );
+    ops.push(
+        Operation::new(
+            "post",
+            "/api/v1/connections/{id}/withdraw",
+            tag,
+            "撤回（申请方）",
+        )
+        .json(json!({"type": "object", "properties": {"note": text(500)}}))
+        .ok(200, "已撤回", r("ConnectionView")),
+    );
+    ops.push(
+        Operation::new("post", "/api/v1/connections/{id}/assign", tag, "转交给本单位同事（单位管理员）")
+            .json(json!({"type": "object", "required": ["user_id"], "properties": {"user_id": s.id.clone()}}))
+            .ok(200, "已转交", r("ConnectionView")),
+    );
+    ops.push(
+        Operation::new("post", "/api/v1/connections/{id}/broker", tag, "指派技术经纪人（组织者）")
+            .json(json!({"type": "object", "required": ["broker_id"], "properties": {"broker_id": s.id.clone()}}))
+            .ok(200, "已指派", r("ConnectionView")),
+    );
+    ops.push(
+        Operation::new(
+            "post",
+            "/api/v1/connections/{id}/feedback",
+            tag,
+            "会谈后反馈：是否举行、是否有帮助（每人一次）",
+        )
+        .json(
+            json!({"type": "object", "required": ["answer"], "properties": {
+                "answer": {"type": "string", "enum": ["useful", "not_useful", "no_show"]},
+            }}),
+        )
+        .ok(200, "已记录", r("ConnectionView")),
+    );
+    ops.push(
+        Operation::new("post", "/api/v1/connections/{id}/outcome", tag, "登记合作进展：意向、签约（金额、日期、方式、技术合同登记号、经纪人）、转化")
+            .json(json!({"type": "object", "required": ["status"], "properties": {
+                "status": {"type": "string", "enum": ["intention", "contract", "transferred", "dropped"]},
+                "date": {"type": "string", "format": "date"}, "amount_yuan": {"type": "integer", "minimum": 0},
+                "contract_date": {"type": "string", "format": "date"}, "contract_mode": codes(vocab::TRANSFER_MODES),
+                "registration_no": {"type": "string", "maxLength": 40}, "broker_id": s.id.clone(),
+                "reason": text(500), "note": text(2000),
+            }}))
+            .ok(200, "台账记录", r("LedgerEntry")),
+    );
+    ops.push(
+        Operation::new(
+            "get",
+            "/api/v1/connections/{id}/meeting.ics",
+            tag,
+            "会谈日历文件（iCalendar，北京时间）",
+        )
+        .signed_in()
+        .file("text/calendar", "日历文件"),
+    );
+    ops.push(
+        Operation::new(
+            "get",
+            "/api/v1/organizations/{id}/responsiveness",
+            tag,
+            "单位答复情况：近 12 个月的答复率与答复用时中位数",
+        )
+        .ok(200, "答复情况", r("Responsiveness")),
+    );
 }
 
 /// Operations of self-service sign-up, invitations, password resets and mail.

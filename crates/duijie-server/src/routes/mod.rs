@@ -3,6 +3,7 @@
 mod accounts;
 mod admin;
 mod alerts;
+mod connections;
 mod events;
 mod import;
 pub(crate) mod ledger;
@@ -47,6 +48,7 @@ pub fn router(ctx: App) -> Router {
         .merge(accounts::router())
         .merge(alerts::router())
         .merge(signup::router())
+        .merge(connections::router())
         .fallback(|| async {
             ApiError(AppError::NotFound("接口不存在 / no such endpoint".into()))
         });

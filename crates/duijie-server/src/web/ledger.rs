@@ -469,8 +469,20 @@ async fn dashboard(
         .to_string()
         .parse()
         .unwrap_or(2026);
+    let funnel = if caller
+        .role()
+        .is_some_and(duijie_domain::Role::keeps_programme)
+    {
+        let from = year.as_deref().map(|y| format!("{y}-01-01"));
+        Some(duijie_app::connections::funnel(&ctx, &caller, from.as_deref()).await?)
+    } else {
+        None
+    };
+    let funnel_svg = funnel.as_ref().map(|f| stats::funnel_svg(&f.overall));
     let data = json!({
         "stats": s,
+        "funnel": funnel,
+        "funnel_svg": funnel_svg,
         "progress_svg": stats::progress_svg(&s),
         "trend_svg": stats::trend_svg(&s),
         "contract_value": stats::yuan(s.contract_value_yuan),

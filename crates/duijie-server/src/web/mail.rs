@@ -34,6 +34,8 @@ const TEMPLATES: &[(&str, &str)] = templates!(
     "match_alert.html",
     "digest.txt",
     "digest.html",
+    "connection.txt",
+    "connection.html",
 );
 
 /// Templates compiled once; `.html` auto-escaped, `.txt` as written.

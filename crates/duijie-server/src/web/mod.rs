@@ -7,6 +7,7 @@
 
 mod account;
 mod alerts;
+mod connections;
 mod console;
 mod forms;
 mod ledger;
@@ -38,6 +39,7 @@ pub fn router(ctx: &App) -> Router<App> {
         .merge(console::router(ctx.clone()))
         .merge(account::router())
         .merge(signup::router())
+        .merge(connections::router())
         .merge(alerts::router())
         .merge(ledger::router(ctx.clone()))
         .route("/api/docs", get(api_docs))
@@ -139,6 +141,19 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("forgot.html", include_str!("templates/forgot.html")),
     ("reset.html", include_str!("templates/reset.html")),
     ("approvals.html", include_str!("templates/approvals.html")),
+    (
+        "connections.html",
+        include_str!("templates/connections.html"),
+    ),
+    ("connection.html", include_str!("templates/connection.html")),
+    (
+        "connection_new.html",
+        include_str!("templates/connection_new.html"),
+    ),
+    (
+        "connection_feedback.html",
+        include_str!("templates/connection_feedback.html"),
+    ),
     (
         "unsubscribe.html",
         include_str!("templates/unsubscribe.html"),

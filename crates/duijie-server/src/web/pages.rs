@@ -434,12 +434,18 @@ async fn listing(
         .or(item["name"].as_str())
         .unwrap_or("")
         .to_string();
+    // 申请对接: on another organisation's published listing, and beside each match of one's own
+    let owner = item["organization"]["id"].as_i64();
+    let mine = caller.user.as_ref().and_then(|u| u.organization_id);
+    let can_request = live && mine.is_some() && owner.is_some() && owner != mine;
+    let own_listing = live && mine.is_some() && owner == mine;
     Ok(render(
         &ctx, &caller,
         "listing.html",
         kind.plural(),
         &title,
-        json!({"kind": kind.code(), "item": item, "sections": sections, "live": live, "notice": notice}),
+        json!({"kind": kind.code(), "item": item, "sections": sections, "live": live, "notice": notice,
+               "can_request": can_request, "own_listing": own_listing}),
     )?
     .into_response())
 }
@@ -473,6 +479,7 @@ async fn organization(
         json!({
             "org": org,
             "results": results, "needs": needs, "experts": experts,
+            "responsiveness": duijie_app::connections::responsiveness(&ctx, id).await?,
         }),
     )
 }
