@@ -1228,6 +1228,35 @@ pub async fn assign(
     .await
 }
 
+/// The colleagues a received request can be handed to: `(user id, name)` of the active
+/// members of the receiving organisation (for an organisation administrator's form).
+pub async fn colleagues(
+    ctx: &App,
+    caller: &Caller,
+    id: i64,
+) -> Result<Vec<(i64, String)>, AppError> {
+    let (c, p) = load(ctx, caller, id).await?;
+    let admin = caller.user.as_ref().is_some_and(|u| u.org_admin);
+    if !(p == Party::Programme || p == Party::Recipient && admin) {
+        return Ok(Vec::new());
+    }
+    let Some(org) = c.to_org_id else {
+        return Ok(Vec::new());
+    };
+    Ok(ctx
+        .store
+        .members(org)
+        .await?
+        .into_iter()
+        .map(|(uid, email, name, _)| {
+            (
+                uid,
+                name.map(|n| format!("{n}（{email}）")).unwrap_or(email),
+            )
+        })
+        .collect())
+}
+
 /// `POST /connections/{id}/broker {broker_id}`: an organiser assigns a broker (技术经纪人),
 /// who then sees and follows the request and its ledger entry.
 pub async fn set_broker(

@@ -117,14 +117,27 @@ pub fn sees_all(caller: &Caller) -> bool {
         || matches!(caller.via, crate::auth::Via::Local(_))
 }
 
-/// The organisation a caller is limited to (`None`: sees all); 401 when not signed in.
-fn scope(caller: &Caller) -> Result<Option<i64>, AppError> {
+/// What part of the ledger a caller sees.
+enum Scope {
+    /// Everything (organisers, administrators, the command line).
+    All,
+    /// The entries an organisation takes part in.
+    Org(i64),
+    /// The entries credited to a broker.
+    Broker(i64),
+}
+
+/// The part of the ledger a caller is limited to; 401 when not signed in.
+fn scope(caller: &Caller) -> Result<Scope, AppError> {
     if sees_all(caller) {
-        return Ok(None);
+        return Ok(Scope::All);
     }
     let user = caller.require()?;
+    if user.role == Role::Broker {
+        return Ok(Scope::Broker(user.id));
+    }
     match user.organization_id {
-        Some(o) => Ok(Some(o)),
+        Some(o) => Ok(Scope::Org(o)),
         None => Err(AppError::forbidden(
             "账号未关联单位，无法查看台账",
             "your account belongs to no organization, so it has no ledger entries",
@@ -144,8 +157,10 @@ pub async fn list(
     limit: i64,
     offset: i64,
 ) -> Result<Page<EntryView>, AppError> {
-    if let Some(own) = scope(caller)? {
-        match filter.organization_id {
+    match scope(caller)? {
+        Scope::All => {}
+        Scope::Broker(b) => filter.broker_id = Some(b),
+        Scope::Org(own) => match filter.organization_id {
             Some(o) if o != own => {
                 return Err(AppError::forbidden(
                     "只能查看本单位参与的台账记录",
@@ -153,7 +168,7 @@ pub async fn list(
                 ));
             }
             _ => filter.organization_id = Some(own),
-        }
+        },
     }
     let page = ctx.store.ledger(&filter, limit, offset).await?;
     Ok(Page {
@@ -170,8 +185,10 @@ pub async fn all(
     caller: &Caller,
     mut filter: LedgerFilter,
 ) -> Result<Vec<LedgerEntry>, AppError> {
-    if let Some(own) = scope(caller)? {
-        filter.organization_id = Some(own);
+    match scope(caller)? {
+        Scope::All => {}
+        Scope::Broker(b) => filter.broker_id = Some(b),
+        Scope::Org(own) => filter.organization_id = Some(own),
     }
     Ok(ctx.store.ledger_all(&filter).await?)
 }
@@ -184,9 +201,12 @@ pub async fn entry(
 ) -> Result<(EntryView, Vec<ChangeView>), AppError> {
     let own = scope(caller)?;
     let e = ctx.store.ledger_entry(id).await?;
-    if let Some(o) = own
-        && !takes_part(&e, o)
-    {
+    let visible = match own {
+        Scope::All => true,
+        Scope::Org(o) => takes_part(&e, o),
+        Scope::Broker(b) => e.broker_id == Some(b),
+    };
+    if !visible {
         return Err(AppError::not_found(
             "台账记录",
             "ledger entry",
@@ -235,6 +255,9 @@ pub async fn record(
         }
     };
     let outcome = rules::parse_outcome(&body).map_err(AppError::Validation)?;
+    if let Some(b) = outcome.broker_id {
+        crate::connections::check_broker(ctx, b).await?;
+    }
     let before = ctx.store.ledger_entry(id).await?;
     let asked = Value::Object(body.clone());
     let after = crate::audit::within(

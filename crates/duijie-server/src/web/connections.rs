@@ -226,6 +226,15 @@ async fn send(State(ctx): State<App>, caller: Who, form: FormPairs) -> Result<Re
 async fn detail_data(ctx: &App, caller: &Caller, id: i64, extra: Value) -> Result<Value, AppError> {
     let d = connections::get(ctx, caller, id).await?;
     let mut data = extra;
+    if d.view.actions.contains(&"assign") {
+        data["colleagues"] = json!(
+            connections::colleagues(ctx, caller, id)
+                .await?
+                .into_iter()
+                .map(|(id, name)| json!({"id": id, "name": name}))
+                .collect::<Vec<_>>()
+        );
+    }
     data["c"] = json!(d);
     data["reasons"] = super::options(DeclineReason::TABLE);
     data["answers"] = super::options(connections::ANSWERS);
