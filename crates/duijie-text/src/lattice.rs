@@ -15,7 +15,9 @@
 //! * **Compounds by their own segmentation.** A kept word of three or more characters is
 //!   segmented again without its whole-word edge (`中国农业发展银行` → `中国/农业/发展/银行`),
 //!   keeping the inner words that are near certain ([`INNER_MIN_PROB`]) and the domain
-//!   terms of the user dictionary ([`DOMAIN_INNER_MIN_PROB`]), recursively. A sub-word
+//!   terms of the user dictionary ([`DOMAIN_INNER_MIN_PROB`]), recursively. A word's
+//!   probability counts the paths where it is a word at any level of nesting (`铁路` in
+//!   `京沪|高速铁路` as well as in `京沪|高速|铁路`). A sub-word
 //!   that straddles the compound's own inner boundaries (`国农`, `业发`) is not kept, nor
 //!   is either half of a close call (`大力` or `力气` in `大力气`).
 //!
