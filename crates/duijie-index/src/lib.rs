@@ -44,7 +44,9 @@ const DOCSTORE_BLOCK_SIZE: usize = 4096;
 /// used by matching.
 /// 3: index tokens are the likely words of the segmentation lattice, not every dictionary
 /// sub-word (duijie-text).
-const SCHEMA_VERSION: u32 = 3;
+/// 4: a word inside a compound is indexed when it is likely at any level of the
+/// compound's segmentation (`铁路` in `京沪高速铁路`), not only at the first.
+const SCHEMA_VERSION: u32 = 4;
 
 /// What the index remembers of the store in its commit payload.
 #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize, PartialEq)]

@@ -550,3 +550,92 @@ fn a_synonym_piece_is_never_highlighted_alone() {
         r.hits[0].highlights
     );
 }
+
+/// The README's example, `search?q=氢能`, on the demo data with the shipped synonyms: no
+/// highlight marks the 氢能 of 产氢能力 (产氢|能力, hydrogen output capacity), and a
+/// listing whose only 氢能 is that one is not a hit; 钢材 finds 高强度钢材焊接变形控制.
+#[test]
+fn readme_hydrogen_energy_search_on_demo_data_has_no_hit_across_a_boundary() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = analyzer();
+    let shipped = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../config/dict/synonyms.txt"
+    ))
+    .expect("synonyms");
+    let syn = Arc::new(Synonyms::parse(&shipped, &a).expect("synonyms"));
+    let idx = SearchIndex::open(
+        dir.path(),
+        a,
+        syn,
+        &IndexOptions {
+            writer_threads: 1,
+            writer_memory: 32 << 20,
+            ..Default::default()
+        },
+    )
+    .expect("open");
+    let demo = duijie_demo::generate();
+    let mut docs: Vec<ListingText> = Vec::new();
+    for r in &demo.results {
+        docs.push(ListingText {
+            keywords: r.keywords.clone(),
+            ..listing(
+                ListingKind::Result,
+                docs.len() as i64 + 1,
+                &r.title,
+                &r.summary,
+            )
+        });
+    }
+    for n in &demo.needs {
+        docs.push(ListingText {
+            keywords: n.keywords.clone(),
+            ..listing(
+                ListingKind::Need,
+                docs.len() as i64 + 1,
+                &n.title,
+                &n.description,
+            )
+        });
+    }
+    let title = "高强度钢材焊接变形控制";
+    docs.push(listing(ListingKind::Need, docs.len() as i64 + 1, title, ""));
+    idx.apply(&[], &docs, 1).unwrap();
+
+    let with_capacity = docs.iter().filter(|d| d.body.contains("产氢能力")).count();
+    assert!(with_capacity > 0, "the demo data no longer says 产氢能力");
+    let r = idx
+        .search(&SearchRequest {
+            limit: 1000,
+            ..req("氢能")
+        })
+        .unwrap();
+    assert!(r.total > 0 && r.hits.len() == r.total, "{}", r.total);
+    for h in &r.hits {
+        let doc = &docs[h.id as usize - 1];
+        let marked = [
+            &h.highlights.title,
+            &h.highlights.summary,
+            &h.highlights.keywords,
+        ];
+        for m in marked {
+            assert!(!m.contains("产<mark>氢能"), "氢能 marked in 产氢能力: {m}");
+            assert!(!m.contains("<mark>氢</mark>"), "a lone 氢 marked: {m}");
+        }
+        // every hit says 氢能 (or its synonym 氢能源) somewhere other than in 产氢能力
+        let said = |s: &str| s.replace("产氢能力", "").contains("氢能");
+        assert!(
+            said(&doc.title) || said(&doc.body) || doc.keywords.iter().any(|k| said(k)),
+            "{} is a 氢能 hit only through 产氢能力",
+            doc.title
+        );
+    }
+    let r = idx.search(&req("钢材")).unwrap();
+    assert!(
+        r.hits
+            .iter()
+            .any(|h| h.highlights.title.contains("<mark>钢材</mark>")),
+        "{r:?}"
+    );
+}

@@ -3,6 +3,7 @@
 //!
 //! ```text
 //! cargo run --release -p duijie-text --example segmentation -- GOLD [--details] [--audit]
+//!     [--leave-one-out] [--user-dict=PATH]
 //! ```
 //!
 //! For duijie's analyzer (user dictionary, HMM off) and for plain jieba (default
@@ -31,9 +32,13 @@
 //!   indexes, as in the index, so this is exactly what a single-term or phrase query on
 //!   the indexed sentences matches.
 //!
-//! With `--details`, it lists duijie's misses and false hits. With `--audit`, it also lists the user dictionary entries that duijie's exact
-//! segmentation produces in the gold sentences, with how often the token is a whole gold
-//! word and how often it straddles a gold boundary (a false join).
+//! With `--details`, it lists duijie's misses and false hits. With `--audit`, it also
+//! lists the user dictionary entries that duijie's exact segmentation produces in the gold
+//! sentences, with how often the token is a whole gold word and how often it straddles a
+//! gold boundary (a false join). With `--leave-one-out`, it measures duijie again without
+//! each user dictionary entry that occurs among the index tokens, one at a time, and lists
+//! the entries whose removal changes the figures. `--user-dict=PATH` measures another user
+//! dictionary than `config/dict/user.dict` (to try a change before making it).
 
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
@@ -256,7 +261,7 @@ fn search(
     sentences: &[Sentence],
     cases: &Cases,
     details: bool,
-) -> (f64, f64, usize, usize) {
+) -> SearchFigures {
     let index: Vec<HashSet<(String, usize)>> = sentences
         .iter()
         .map(|s| (seg.index)(&s.text).into_iter().collect())
@@ -292,12 +297,30 @@ fn search(
             }
         }
     }
-    (
-        hit as f64 / n_find.max(1) as f64,
-        false_hit as f64 / n_avoid.max(1) as f64,
-        n_find,
-        n_avoid,
-    )
+    SearchFigures {
+        hits: hit,
+        must_find: n_find,
+        false_hits: false_hit,
+        must_not_find: n_avoid,
+    }
+}
+
+/// Pairs found of the must-find and of the must-not-find pairs.
+struct SearchFigures {
+    hits: usize,
+    must_find: usize,
+    false_hits: usize,
+    must_not_find: usize,
+}
+
+impl SearchFigures {
+    fn recall(&self) -> f64 {
+        self.hits as f64 / self.must_find.max(1) as f64
+    }
+
+    fn false_hit_rate(&self) -> f64 {
+        self.false_hits as f64 / self.must_not_find.max(1) as f64
+    }
 }
 
 /// The sentence with its gold words separated by `|`.
@@ -353,10 +376,55 @@ fn audit(a: &Analyzer, sentences: &[Sentence], dict: &str) {
     }
 }
 
+/// The effect of each user dictionary entry that appears among duijie's index tokens of
+/// the gold sentences: word F1, recall and false hits with the entry left out, beside
+/// the figures with the whole dictionary. Entries whose removal raises F1 or lowers false
+/// hits are the ones to check.
+fn leave_one_out(sentences: &[Sentence], cases: &Cases, dict: &str) {
+    let full = Analyzer::with_user_dict_text(false, dict).expect("analyzer");
+    let entries: HashSet<&str> = dict
+        .lines()
+        .filter(|l| !l.trim_start().starts_with('#'))
+        .filter_map(|l| l.split_whitespace().next())
+        .collect();
+    let mut used: Vec<String> = sentences
+        .iter()
+        .flat_map(|s| full.index_tokens(&s.text))
+        .map(|t| t.text)
+        .filter(|t| entries.contains(t.as_str()))
+        .collect::<HashSet<_>>()
+        .into_iter()
+        .collect();
+    used.sort();
+    let figures = |a: &Analyzer| {
+        let seg = duijie(a);
+        let (_, _, f1) = word_f1(&seg, sentences);
+        let s = search(&seg, sentences, cases, false);
+        (f1, s.hits, s.false_hits)
+    };
+    let (f1, hits, false_hits) = figures(&full);
+    println!("\nuser dictionary entries left out one at a time (F1, found, false hits):");
+    println!("  (all)\t{f1:.5}\t{hits}\t{false_hits}");
+    for word in used {
+        let without: String = dict
+            .lines()
+            .filter(|l| l.split_whitespace().next() != Some(word.as_str()))
+            .map(|l| format!("{l}\n"))
+            .collect();
+        let a = Analyzer::with_user_dict_text(false, &without).expect("analyzer");
+        let (f, h, x) = figures(&a);
+        if (f, h, x) != (f1, hits, false_hits) {
+            println!("  {word}\t{f:.5}\t{h}\t{x}");
+        }
+    }
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let Some(gold_path) = args.iter().find(|a| !a.starts_with("--")) else {
-        eprintln!("usage: segmentation GOLD_FILE [--details] [--audit]");
+        eprintln!(
+            "usage: segmentation GOLD_FILE [--details] [--audit] [--leave-one-out] [--user-dict=PATH]"
+        );
         std::process::exit(2);
     };
     let sentences = read_gold(gold_path);
@@ -372,10 +440,17 @@ fn main() {
         n_avoid
     );
 
-    let dict_path = PathBuf::from(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../config/dict/user.dict"
-    ));
+    // the project's user dictionary unless another one is given (to try a change)
+    let dict_path = args
+        .iter()
+        .find_map(|a| a.strip_prefix("--user-dict="))
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            PathBuf::from(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/../../config/dict/user.dict"
+            ))
+        });
     let analyzer = Analyzer::new(&AnalyzerConfig {
         hmm: false,
         user_dict: Some(dict_path.clone()),
@@ -391,15 +466,19 @@ fn main() {
         jieba(&plain, "jieba search, HMM", true, true),
     ];
     println!(
-        "\n{:<20} {:>7} {:>7} {:>7} {:>8} {:>10}",
-        "segmenter", "P", "R", "F1", "recall", "false hits"
+        "\n{:<20} {:>7} {:>7} {:>7} {:>8} {:>10} {:>7} {:>7}",
+        "segmenter", "P", "R", "F1", "recall", "false hits", "found", "false"
     );
     for seg in &segmenters {
         let (p, r, f1) = word_f1(seg, &sentences);
-        let (recall, false_hits, _, _) = search(seg, &sentences, &cases, false);
+        let s = search(seg, &sentences, &cases, false);
         println!(
-            "{:<20} {p:>7.3} {r:>7.3} {f1:>7.3} {recall:>8.3} {false_hits:>10.3}",
-            seg.name
+            "{:<20} {p:>7.3} {r:>7.3} {f1:>7.3} {:>8.3} {:>10.3} {:>7} {:>7}",
+            seg.name,
+            s.recall(),
+            s.false_hit_rate(),
+            s.hits,
+            s.false_hits
         );
     }
     if args.iter().any(|a| a == "--details") {
@@ -411,8 +490,11 @@ fn main() {
             search(seg, &sentences, &cases, true);
         }
     }
+    let dict = || std::fs::read_to_string(&dict_path).expect("user dictionary");
     if args.iter().any(|a| a == "--audit") {
-        let dict = std::fs::read_to_string(&dict_path).expect("user dictionary");
-        audit(&analyzer, &sentences, &dict);
+        audit(&analyzer, &sentences, &dict());
+    }
+    if args.iter().any(|a| a == "--leave-one-out") {
+        leave_one_out(&sentences, &cases, &dict());
     }
 }

@@ -15,7 +15,9 @@
 //! * **Compounds by their own segmentation.** A kept word of three or more characters is
 //!   segmented again without its whole-word edge (`中国农业发展银行` → `中国/农业/发展/银行`),
 //!   keeping the inner words that are near certain ([`INNER_MIN_PROB`]) and the domain
-//!   terms of the user dictionary ([`DOMAIN_INNER_MIN_PROB`]), recursively. A sub-word
+//!   terms of the user dictionary ([`DOMAIN_INNER_MIN_PROB`]), recursively. A word's
+//!   probability counts the paths where it is a word at any level of nesting (`铁路` in
+//!   `京沪|高速铁路` as well as in `京沪|高速|铁路`). A sub-word
 //!   that straddles the compound's own inner boundaries (`国农`, `业发`) is not kept, nor
 //!   is either half of a close call (`大力` or `力气` in `大力气`).
 //!
@@ -237,33 +239,23 @@ pub(crate) fn likely_words(
         }
     }
     let mut done: Vec<Span> = Vec::new();
+    let mut memo = HashMap::new();
     while let Some(c) = compounds.pop() {
         if done.contains(&c) || c.end - c.start > MAX_COMPOUND_CHARS {
             continue;
         }
         done.push(c);
-        // the run's graph already holds every word inside the compound
-        let inner: Vec<Edge> = all
-            .iter()
-            .filter(|e| e.start >= c.start && e.end <= c.end && e.end - e.start < c.end - c.start)
-            .copied()
-            .collect();
-        let probs = marginals(&inner, c.start, c.end);
-        for (e, p) in inner.iter().zip(&probs) {
+        for (e, p) in nested_marginals(&all, c, &mut memo) {
             let word = &text[starts[e.start]..starts[e.end]];
             let min = if is_domain(word) {
                 DOMAIN_INNER_MIN_PROB
             } else {
                 INNER_MIN_PROB
             };
-            if *p >= min {
-                let span = Span {
-                    start: e.start,
-                    end: e.end,
-                };
-                out.push(span);
+            if p >= min {
+                out.push(e);
                 if e.end - e.start >= MIN_COMPOUND_CHARS {
-                    compounds.push(span);
+                    compounds.push(e);
                 }
             }
         }
@@ -271,4 +263,55 @@ pub(crate) fn likely_words(
     out.sort_unstable();
     out.dedup();
     out
+}
+
+/// For every word inside the compound `c` (the run's graph cut to `c`, without `c`'s own
+/// edge): the probability that it is a word at some level of the compound's
+/// segmentation, either directly (its marginal in `c`'s lattice) or inside a longer inner
+/// word that is segmented again (the longer word's marginal times the word's nested
+/// probability inside it). `铁路` in `京沪高速铁路` is a close call between
+/// `京沪/高速铁路` and `京沪/高速/铁路` at the first level, but a word either way.
+fn nested_marginals(
+    all: &[Edge],
+    c: Span,
+    memo: &mut HashMap<Span, Vec<(Span, f64)>>,
+) -> Vec<(Span, f64)> {
+    if let Some(v) = memo.get(&c) {
+        return v.clone();
+    }
+    // the run's graph already holds every word inside the compound
+    let inner: Vec<Edge> = all
+        .iter()
+        .filter(|e| e.start >= c.start && e.end <= c.end && e.end - e.start < c.end - c.start)
+        .copied()
+        .collect();
+    let probs = marginals(&inner, c.start, c.end);
+    let mut out: HashMap<Span, f64> = inner
+        .iter()
+        .zip(&probs)
+        .map(|(e, p)| {
+            let span = Span {
+                start: e.start,
+                end: e.end,
+            };
+            (span, *p)
+        })
+        .collect();
+    for (e, p) in inner.iter().zip(&probs) {
+        let len = e.end - e.start;
+        if *p <= 0.0 || !(MIN_COMPOUND_CHARS..=MAX_COMPOUND_CHARS).contains(&len) {
+            continue;
+        }
+        let span = Span {
+            start: e.start,
+            end: e.end,
+        };
+        for (x, q) in nested_marginals(all, span, memo) {
+            *out.entry(x).or_insert(0.0) += p * q;
+        }
+    }
+    let mut v: Vec<(Span, f64)> = out.into_iter().map(|(x, p)| (x, p.min(1.0))).collect();
+    v.sort_by_key(|(x, _)| *x);
+    memo.insert(c, v.clone());
+    v
 }
