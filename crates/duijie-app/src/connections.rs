@@ -439,11 +439,6 @@ fn facts_of(c: &Connection) -> Vec<(String, String)> {
 pub async fn create(ctx: &App, caller: &Caller, rec: &Record) -> Result<ConnectionView, AppError> {
     let user = caller.require()?.clone();
     let mut errors = FieldErrors::default();
-    for k in rec.keys() {
-        if !["from_listing_id", "to_listing_id", "note"].contains(&k.as_str()) {
-            errors.push(k.as_str(), "unknown_field", "未知字段", "unknown field");
-        }
-    }
     let from = listing_ref(rec.get("from_listing_id"), "from_listing_id", &mut errors);
     let to = listing_ref(rec.get("to_listing_id"), "to_listing_id", &mut errors);
     let mut r = Reader::new(rec);
@@ -780,14 +775,6 @@ fn answerer(c: &Connection, p: Party) -> Result<(), AppError> {
     }
 }
 
-fn check_fields(rec: &Record, known: &[&str], errors: &mut FieldErrors) {
-    for k in rec.keys() {
-        if !known.contains(&k.as_str()) {
-            errors.push(k.as_str(), "unknown_field", "未知字段", "unknown field");
-        }
-    }
-}
-
 fn meeting_field(rec: &Record, required: bool, errors: &mut FieldErrors) -> Option<Meeting> {
     match rec.get("meeting") {
         None | Some(Value::Null) => {
@@ -903,7 +890,6 @@ pub async fn accept(
     let (c, p) = load(ctx, caller, id).await?;
     answerer(&c, p)?;
     let mut errors = FieldErrors::default();
-    check_fields(rec, &["message", "meeting"], &mut errors);
     let mut r = Reader::new(rec);
     let message = r.text("message", 1000, true);
     errors.0.extend(r.finish_ignoring(&["meeting"]).0);
@@ -982,7 +968,6 @@ pub async fn decline(
     let (c, p) = load(ctx, caller, id).await?;
     answerer(&c, p)?;
     let mut errors = FieldErrors::default();
-    check_fields(rec, &["reason", "note"], &mut errors);
     let mut r = Reader::new(rec);
     let reason = r.choice_or("reason", DeclineReason::TABLE, None);
     let note = r.text("note", 1000, true);
@@ -1049,7 +1034,6 @@ pub async fn propose(
     let (c, p) = load(ctx, caller, id).await?;
     answerer(&c, p)?;
     let mut errors = FieldErrors::default();
-    check_fields(rec, &["meeting", "message"], &mut errors);
     let mut r = Reader::new(rec);
     let message = r.text("message", 1000, true);
     errors.0.extend(r.finish_ignoring(&["meeting"]).0);
@@ -1104,7 +1088,6 @@ pub async fn withdraw(
 ) -> Result<ConnectionView, AppError> {
     let (c, p) = load(ctx, caller, id).await?;
     let mut errors = FieldErrors::default();
-    check_fields(rec, &["note"], &mut errors);
     let mut r = Reader::new(rec);
     let note = r.text("note", 500, true);
     errors.0.extend(r.finish().0);
@@ -1155,7 +1138,6 @@ pub async fn assign(
 ) -> Result<ConnectionView, AppError> {
     let (c, p) = load(ctx, caller, id).await?;
     let mut errors = FieldErrors::default();
-    check_fields(rec, &["user_id"], &mut errors);
     let mut r = Reader::new(rec);
     let uid = r.int("user_id", 1, i64::MAX);
     errors.0.extend(r.finish().0);
@@ -1273,7 +1255,6 @@ pub async fn set_broker(
         ));
     }
     let mut errors = FieldErrors::default();
-    check_fields(rec, &["broker_id"], &mut errors);
     let mut r = Reader::new(rec);
     let bid = r.int("broker_id", 1, i64::MAX);
     errors.0.extend(r.finish().0);
@@ -1484,7 +1465,6 @@ pub async fn feedback(
 ) -> Result<ConnectionView, AppError> {
     let (c, p) = load(ctx, caller, id).await?;
     let mut errors = FieldErrors::default();
-    check_fields(rec, &["answer"], &mut errors);
     let mut r = Reader::new(rec);
     let answer = r.choice_or("answer", ANSWERS, None);
     errors.0.extend(r.finish().0);
