@@ -203,7 +203,7 @@ async fn demo_mode_comes_with_an_account_per_role() {
             .join(duijie_app::demo::DEMO_ACCOUNTS_FILE),
     )
     .expect("demo accounts are written to the data directory");
-    for role in ["enterprise", "researcher", "organizer", "admin"] {
+    for role in ["enterprise", "researcher", "organizer", "broker", "admin"] {
         assert!(file.contains(role), "{file}");
     }
     // the printed enterprise password signs in, as an enterprise member of a demo company
@@ -227,6 +227,27 @@ async fn demo_mode_comes_with_an_account_per_role() {
     let body: serde_json::Value = r.json().await.unwrap();
     assert_eq!(body["user"]["role"], "enterprise");
     assert!(body["user"]["organization_id"].as_i64().is_some());
+    // its inbox is not empty: one request waits for the demo researcher's organisation, one
+    // was accepted with a meeting and opened a ledger entry
+    let (_, all) = app.get("/api/v1/connections?box=all").await;
+    let statuses: Vec<&str> = all["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["status"].as_str().unwrap())
+        .collect();
+    assert!(
+        statuses.contains(&"pending") && statuses.contains(&"accepted"),
+        "{all}"
+    );
+    assert!(
+        all["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["ledger_entry_id"].as_i64().is_some()),
+        "{all}"
+    );
     // outside demo mode there are none
     let plain = spawn_app().await;
     let (_, users) = plain.get("/api/v1/users").await;

@@ -190,6 +190,7 @@ pub async fn create_demo_accounts(ctx: &App) -> Result<Vec<DemoAccount>, String>
             "organizer",
             Some("辽宁省教育厅".to_string()),
         ),
+        ("jingjiren@demo.example", "broker", None),
         ("admin@demo.example", "admin", None),
     ];
     let caller = crate::auth::Caller::local("demo");
@@ -217,6 +218,11 @@ pub async fn create_demo_accounts(ctx: &App) -> Result<Vec<DemoAccount>, String>
         });
     }
     ctx.make_searchable().await.map_err(|e| e.to_string())?;
+    // a few connection requests, so the inboxes are not empty either; the demo stays
+    // usable without them
+    if let Err(e) = create_demo_connections(ctx).await {
+        tracing::warn!(error = %e, "the demo connection requests could not be created");
+    }
     let text = describe_accounts(&out);
     let path = ctx.settings.data.dir.join(DEMO_ACCOUNTS_FILE);
     std::fs::write(&path, &text).map_err(|e| format!("{}: {e}", path.display()))?;
@@ -226,6 +232,152 @@ pub async fn create_demo_accounts(ctx: &App) -> Result<Vec<DemoAccount>, String>
         let _ = std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600));
     }
     Ok(out)
+}
+
+/// Two connection requests between the demo accounts' organisations: one the researcher's
+/// organisation has yet to answer, and one from the same need that another university
+/// accepted with a meeting next week (its ledger entry opened). Written straight to the
+/// store: demo data sends no mail.
+async fn create_demo_connections(ctx: &App) -> Result<(), String> {
+    use duijie_store::{ConnectionChange, EntryDraft, LedgerActor, NewConnection, Outgoing, Quota};
+    let err = |e: duijie_store::StoreError| e.to_string();
+    let (Some((ent, _)), Some((res, _))) = (
+        ctx.store
+            .user_by_email("qiye@demo.example")
+            .await
+            .map_err(err)?,
+        ctx.store
+            .user_by_email("keyan@demo.example")
+            .await
+            .map_err(err)?,
+    ) else {
+        return Ok(());
+    };
+    let (Some(ent_org), Some(res_org)) = (ent.organization_id, res.organization_id) else {
+        return Ok(());
+    };
+    let of = |org: Option<i64>| duijie_store::ListFilter {
+        organization_id: org,
+        status: Some("published".into()),
+        ..Default::default()
+    };
+    let needs = ctx
+        .store
+        .needs(&of(Some(ent_org)), 1, 0)
+        .await
+        .map_err(err)?;
+    let results = ctx
+        .store
+        .results(&of(Some(res_org)), 1, 0)
+        .await
+        .map_err(err)?;
+    let others = ctx.store.results(&of(None), 50, 0).await.map_err(err)?;
+    let (Some(need), Some(result)) = (needs.items.first(), results.items.first()) else {
+        return Ok(());
+    };
+    let other = others.items.iter().find(|r| {
+        r.organization
+            .as_ref()
+            .is_some_and(|o| o.id != res_org && o.id != ent_org)
+    });
+    let actor = LedgerActor {
+        user_id: Some(ent.id),
+        name: ent.email.clone(),
+    };
+    let quota = Quota {
+        max_open: i64::MAX,
+        max_per_day: i64::MAX,
+    };
+    let expires = (chrono::Utc::now() + chrono::Duration::days(14))
+        .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+    let request = |to_id: i64, to_org: i64, note: &str| NewConnection {
+        from_kind: "need".into(),
+        from_id: need.id,
+        from_org_id: ent_org,
+        to_kind: "result".into(),
+        to_id,
+        to_org_id: to_org,
+        sender_id: ent.id,
+        note: note.into(),
+        expires_at: expires.clone(),
+        open_key: format!("need:{}|result:{to_id}", need.id),
+    };
+    ctx.store
+        .create_connection(
+            &request(
+                result.id,
+                res_org,
+                "我们正在寻找这方面的技术合作，希望约时间详细交流应用场景和转化方式。",
+            ),
+            quota,
+            &actor,
+            &Outgoing::default(),
+        )
+        .await
+        .map_err(err)?;
+    let Some(other) = other else {
+        return Ok(());
+    };
+    let other_org = other
+        .organization
+        .as_ref()
+        .map(|o| o.id)
+        .unwrap_or_default();
+    let id = ctx
+        .store
+        .create_connection(
+            &request(other.id, other_org, "希望了解该成果的中试情况。"),
+            quota,
+            &actor,
+            &Outgoing::default(),
+        )
+        .await
+        .map_err(err)?;
+    let day = (chrono::Utc::now() + chrono::Duration::hours(8) + chrono::Duration::days(7))
+        .date_naive()
+        .format("%Y-%m-%d")
+        .to_string();
+    let meeting = duijie_domain::connection::Meeting {
+        start: format!("{day}T14:00:00+08:00"),
+        end: format!("{day}T15:00:00+08:00"),
+        place: Some("沈阳市浑南区科技大厦 3 楼会议室".into()),
+        online_url: None,
+    };
+    let accept = ConnectionChange {
+        status: Some("accepted".into()),
+        message: Some("欢迎来访，届时由课题组负责人介绍。".into()),
+        meeting: Some(json!(meeting).to_string()),
+        close: true,
+        answers: true,
+        feedback_due_at: Some(format!("{day}T07:00:00.000Z")),
+        open_entry: Some(EntryDraft {
+            enterprise_id: Some(ent_org),
+            university_id: Some(other_org),
+            need_id: Some(need.id),
+            partner_kind: "result".into(),
+            partner_id: other.id,
+            title: format!("{} ↔ {}", need.title, other.title),
+            industry: need.industry.clone(),
+            city: need.organization.as_ref().and_then(|o| o.city.clone()),
+            year: chrono::Datelike::year(&chrono::Utc::now()) as i64,
+        }),
+        action: "accepted".into(),
+        detail: Some(meeting.describe_zh()),
+        ..Default::default()
+    };
+    let uni = LedgerActor {
+        user_id: None,
+        name: other
+            .organization
+            .as_ref()
+            .map(|o| o.name.clone())
+            .unwrap_or_default(),
+    };
+    ctx.store
+        .change_connection(id, &["pending"], None, &accept, &uni, &Outgoing::default())
+        .await
+        .map_err(err)?;
+    Ok(())
 }
 
 /// The accounts as printed at start.
