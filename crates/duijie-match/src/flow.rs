@@ -397,15 +397,19 @@ impl Ssp<'_> {
     }
 
     /// Relax the arcs leaving the hall `h` at distance `d`: `H → T` while seats are left,
-    /// and `H → r` back to every result holding a seat (cost 0).
+    /// and `H → r` back to every result holding a seat (cost 0). A result no closer than
+    /// the sink through `H → T` could not be on a shortest path (the search stops at the
+    /// sink), so it is not pushed: while seats are left this skips nearly all of them.
     fn relax_hall(&mut self, h: usize, d: i64) -> Result<(), PairError> {
         let pu = self.pot[h];
+        let mut bound = i64::MAX;
         if self.hall_spare > 0 {
             let w = pu - self.pot[self.t];
             if w < 0 {
                 return Err(internal("negative reduced cost on the hall arc"));
             }
             self.dij.relax(self.t, d + w);
+            bound = w;
         }
         for r in 0..self.cap_r.len() {
             if self.spare[r] < self.cap_r[r] {
@@ -414,7 +418,9 @@ impl Ssp<'_> {
                 if w < 0 {
                     return Err(internal("negative reduced cost on a seat given back"));
                 }
-                self.dij.relax(v, d + w);
+                if w < bound {
+                    self.dij.relax(v, d + w);
+                }
             }
         }
         Ok(())
