@@ -187,7 +187,19 @@ fn main() {
         sparsify: Some((30, 10)),
         target_ms: 2000.0,
     };
+    // Not a target: the programme with half the tables, so the seats bind (about 4,000
+    // meetings wanted, 12 x 250 = 3,000 seats) and the flow routes through the hall.
+    let seats_short = Scale {
+        name: "programme, seats short (1,000 x 7,000, 12 slots x 250 tables)",
+        params: SynthParams {
+            tables: 250,
+            ..programme.params
+        },
+        sparsify: Some((30, 10)),
+        target_ms: 2000.0,
+    };
     run(&launch, 5);
     run(&programme, 3);
     run(&contended, 1);
+    run(&seats_short, 3);
 }

@@ -433,12 +433,9 @@ fn recompute(
                 .map(|u| (&u.enterprise, &u.result, u.score)),
         )
         .filter_map(|(e, r, score)| {
-            idx.pair(e, r, "solution").ok().map(|(e, r)| Meeting {
-                e,
-                r,
-                score,
-                forced: false,
-            })
+            idx.pair(e, r, "solution")
+                .ok()
+                .map(|(e, r)| Meeting { e, r, score })
         })
         .collect();
     sol.unplaced = explain_shortfalls(instance, idx, &meetings, forbidden);

@@ -7,7 +7,10 @@
 //! * source `S` → enterprise `e`: a first unit arc of cost `−BIG` (only if `e` is not already
 //!   served by a forced pair) and the remaining capacity at cost 0;
 //! * enterprise `e` → result `r`: capacity 1, cost `−gain(e, r)` for every candidate edge;
-//! * result `r` → sink `T`: the result's capacity, cost 0;
+//! * result `r` → sink `T`: the result's capacity, cost 0 — or, when the problem limits the
+//!   total number of selected edges ([`AssignProblem::total_capacity`], the seats of an event:
+//!   slots × tables), result `r` → hall `H` (the result's capacity, cost 0) and `H` → `T`
+//!   (the limit, cost 0);
 //!
 //! and the optimal flow is a minimum-cost flow *of any value* (the flow stops growing when the
 //! cheapest augmenting path no longer lowers the cost). `BIG` exceeds the largest possible
@@ -33,7 +36,12 @@
 //!   only (`π(v) += d(v) − d(T)`), then augments along as many zero-reduced-cost paths as it
 //!   finds by DFS (several shortest paths per Dijkstra round);
 //! * augmenting along shortest paths keeps the flow optimal for the supply routed so far, so
-//!   after the last enterprise the flow is a minimum-cost flow.
+//!   after the last enterprise the flow is a minimum-cost flow;
+//! * with a total limit that binds, units reach `T` from the results through the hall `H`;
+//!   once `H → T` is full, a later unit can still take a seat through the residual arc
+//!   `H → r` (a result gives back a unit, whose enterprise then skips or goes elsewhere), so
+//!   seats move to whoever gains most, exactly like capacities. When the limit cannot bind
+//!   (it is at least the total supply or the total result capacity) the hall is left out.
 //!
 //! Arcs leaving `T` are never needed: a shortest path to `T` does not pass through `T`.
 
@@ -67,6 +75,10 @@ pub struct AssignProblem {
     pub result_capacity: Vec<u32>,
     /// Candidate edges; parallel edges are allowed and treated as distinct.
     pub edges: Vec<FlowEdge>,
+    /// At most this many edges selected in total (`None`: no limit). [`crate::solve()`] sets
+    /// it to the seats that forced pairs leave (`slots × tables − forced`), which makes the
+    /// assignment optimal *with* seating rather than seated greedily afterwards.
+    pub total_capacity: Option<u64>,
 }
 
 /// The output of [`assign`].
@@ -267,11 +279,23 @@ enum Step {
     Sink(u32),
     /// Enterprise skips a unit (enterprise → sink).
     Skip(u32),
+    /// Result → hall (with a total limit).
+    Hall(u32),
+    /// Hall → sink (takes a seat).
+    HallOut,
+    /// Hall → result (the result gives back a seat).
+    Unhall(u32),
 }
 
 struct Ssp<'a> {
     n: usize,
     t: usize,
+    /// The hall node `H` (`t + 1`) when the total limit can bind.
+    hall: Option<usize>,
+    /// Seats left on `H → T`.
+    hall_spare: u64,
+    /// Initial `spare` of each result (its arc capacity into `T` or `H`).
+    cap_r: Vec<u32>,
     edges: &'a [FlowEdge],
     by_e: Csr,
     by_r: Csr,
@@ -321,6 +345,10 @@ impl Ssp<'_> {
                 return Ok(d);
             }
             let pu = self.pot[u];
+            if Some(u) == self.hall {
+                self.relax_hall(u, d)?;
+                continue;
+            }
             if u < n {
                 for idx in self.by_e.range(u) {
                     let k = self.by_e.adj[idx] as usize;
@@ -344,11 +372,12 @@ impl Ssp<'_> {
             } else {
                 let r = u - n;
                 if self.spare[r] > 0 {
-                    let w = pu - self.pot[t];
+                    let out = self.hall.unwrap_or(t);
+                    let w = pu - self.pot[out];
                     if w < 0 {
                         return Err(internal("negative reduced cost on a sink arc"));
                     }
-                    self.dij.relax(t, d + w);
+                    self.dij.relax(out, d + w);
                 }
                 for idx in self.by_r.range(r) {
                     let k = self.by_r.adj[idx] as usize;
@@ -365,6 +394,36 @@ impl Ssp<'_> {
             }
         }
         Err(internal("sink unreachable"))
+    }
+
+    /// Relax the arcs leaving the hall `h` at distance `d`: `H → T` while seats are left,
+    /// and `H → r` back to every result holding a seat (cost 0). A result no closer than
+    /// the sink through `H → T` could not be on a shortest path (the search stops at the
+    /// sink), so it is not pushed: while seats are left this skips nearly all of them.
+    fn relax_hall(&mut self, h: usize, d: i64) -> Result<(), PairError> {
+        let pu = self.pot[h];
+        let mut bound = i64::MAX;
+        if self.hall_spare > 0 {
+            let w = pu - self.pot[self.t];
+            if w < 0 {
+                return Err(internal("negative reduced cost on the hall arc"));
+            }
+            self.dij.relax(self.t, d + w);
+            bound = w;
+        }
+        for r in 0..self.cap_r.len() {
+            if self.spare[r] < self.cap_r[r] {
+                let v = self.n + r;
+                let w = pu - self.pot[v];
+                if w < 0 {
+                    return Err(internal("negative reduced cost on a seat given back"));
+                }
+                if w < bound {
+                    self.dij.relax(v, d + w);
+                }
+            }
+        }
+        Ok(())
     }
 
     /// `π(v) += d(v) − d(T)` for every node settled before the sink.
@@ -401,7 +460,28 @@ impl Ssp<'_> {
             let mut a = self.cur[u] as usize;
             let pu = self.pot[u];
             let mut found: Option<(Step, usize)> = None;
-            if u < n {
+            if Some(u) == self.hall {
+                let m = self.cap_r.len();
+                while a <= m {
+                    if a == 0 {
+                        if self.hall_spare > 0 && pu - self.pot[t] == 0 {
+                            found = Some((Step::HallOut, t));
+                            break;
+                        }
+                    } else {
+                        let r = a - 1;
+                        let v = n + r;
+                        if self.spare[r] < self.cap_r[r]
+                            && self.usable(v, att, phase, dt)
+                            && pu - self.pot[v] == 0
+                        {
+                            found = Some((Step::Unhall(r as u32), v));
+                            break;
+                        }
+                    }
+                    a += 1;
+                }
+            } else if u < n {
                 let range = self.by_e.range(u);
                 let deg = range.len();
                 while a <= deg {
@@ -430,9 +510,20 @@ impl Ssp<'_> {
                 let deg = range.len();
                 while a <= deg {
                     if a == 0 {
-                        if self.spare[r] > 0 && pu - self.pot[t] == 0 {
-                            found = Some((Step::Sink(r as u32), t));
-                            break;
+                        if self.spare[r] > 0 {
+                            match self.hall {
+                                None if pu - self.pot[t] == 0 => {
+                                    found = Some((Step::Sink(r as u32), t));
+                                    break;
+                                }
+                                Some(h)
+                                    if self.usable(h, att, phase, dt) && pu - self.pot[h] == 0 =>
+                                {
+                                    found = Some((Step::Hall(r as u32), h));
+                                    break;
+                                }
+                                _ => {}
+                            }
                         }
                     } else {
                         let k = self.by_r.adj[range.start + a - 1] as usize;
@@ -490,6 +581,9 @@ impl Ssp<'_> {
                 Step::Select(_) | Step::Unselect(_) => 1,
                 Step::Sink(r) => self.spare[r as usize],
                 Step::Skip(e) => self.skip_arc(e as usize).map_or(0, |(_, c)| c),
+                Step::Hall(r) => self.spare[r as usize],
+                Step::HallOut => self.hall_spare.min(u32::MAX as u64) as u32,
+                Step::Unhall(r) => self.cap_r[r as usize] - self.spare[r as usize],
             };
             amount = amount.min(cap);
         }
@@ -506,6 +600,9 @@ impl Ssp<'_> {
                         self.skip_big[e] -= amount;
                     }
                 }
+                Step::Hall(r) => self.spare[r as usize] -= amount,
+                Step::HallOut => self.hall_spare -= amount as u64,
+                Step::Unhall(r) => self.spare[r as usize] += amount,
             }
         }
         amount
@@ -524,14 +621,13 @@ pub fn assign(problem: &AssignProblem, opts: &SolveOptions) -> Result<Assignment
     let n = problem.enterprise_capacity.len();
     let m = problem.result_capacity.len();
     let t = n + m;
-    let nodes = n + m + 1;
     let edges = &problem.edges[..];
     let by_e = Csr::build(n, |k| edges[k].enterprise as usize, edges.len());
     let by_r = Csr::build(m, |k| edges[k].result as usize, edges.len());
 
     // Initial potentials: shortest distances in the DAG from a virtual root joined to every
     // enterprise at cost 0.
-    let mut pot = vec![0i64; nodes];
+    let mut pot = vec![0i64; n + m + 1];
     for j in 0..m {
         pot[n + j] = by_r
             .range(j)
@@ -541,17 +637,33 @@ pub fn assign(problem: &AssignProblem, opts: &SolveOptions) -> Result<Assignment
     }
     pot[t] = pot[n..t].iter().copied().min().unwrap_or(0).min(0);
 
-    let spare = (0..m)
+    let spare: Vec<u32> = (0..m)
         .map(|j| problem.result_capacity[j].min(by_r.range(j).len() as u32))
         .collect();
     let supply: Vec<u32> = (0..n)
         .map(|i| problem.enterprise_capacity[i].min(by_e.range(i).len() as u32))
         .collect();
     let total: u64 = supply.iter().map(|&s| s as u64).sum();
+    let room: u64 = spare.iter().map(|&s| s as u64).sum();
+    // The hall only when the limit can bind: otherwise the network (and every tie) is
+    // exactly the one without a limit.
+    let (hall, hall_spare) = match problem.total_capacity {
+        Some(limit) if limit < total.min(room) => (Some(t + 1), limit),
+        _ => (None, 0),
+    };
+    let nodes = if hall.is_some() { n + m + 2 } else { n + m + 1 };
+    pot.resize(nodes, 0);
+    if let Some(h) = hall {
+        // π(H) between the results and the sink keeps r → H and H → T non-negative.
+        pot[h] = pot[t];
+    }
 
     let mut s = Ssp {
         n,
         t,
+        hall,
+        hall_spare,
+        cap_r: spare.clone(),
         edges,
         by_e,
         by_r,
@@ -659,6 +771,14 @@ pub enum OptimalityError {
         /// Its capacity.
         capacity: u32,
     },
+    /// The selection has more edges than [`AssignProblem::total_capacity`].
+    #[error("{used} edges selected but the total limit is {limit}")]
+    TotalExceeded {
+        /// Selected edges.
+        used: u64,
+        /// The limit.
+        limit: u64,
+    },
     /// The residual graph has an improving cycle.
     #[error("the residual graph has a negative-cost {kind} of cost {cost} with {arcs} arcs")]
     NegativeCycle {
@@ -673,7 +793,8 @@ pub enum OptimalityError {
 }
 
 /// Certificate check: build the residual graph of `selected` in the reference network
-/// (module docs) plus the return arc `T → S` of cost 0, and prove with Bellman–Ford
+/// (module docs, with the hall when there is a total limit) plus the return arc `T → S` of
+/// cost 0, and prove with Bellman–Ford
 /// (queue-based, with path-length cycle detection) that it has no negative-cost cycle.
 ///
 /// A negative cycle through the return arc is a negative-cost source→sink path (augmenting
@@ -701,7 +822,11 @@ pub fn verify_optimality(
     let m = problem.result_capacity.len();
     let src = n + m;
     let snk = n + m + 1;
-    let nn = n + m + 2;
+    // With a total limit the results reach the sink through the hall.
+    let (hall, nn) = match problem.total_capacity {
+        Some(_) => (n + m + 2, n + m + 3),
+        None => (snk, n + m + 2),
+    };
     let mut used_e = vec![0u64; n];
     let mut used_r = vec![0u64; m];
     for (e, _) in problem.edges.iter().zip(selected).filter(|(_, x)| **x) {
@@ -759,10 +884,22 @@ pub fn verify_optimality(
             });
         }
         if used < cap as u64 {
-            arcs.push(((n + j) as u32, snk as u32, 0, 0));
+            arcs.push(((n + j) as u32, hall as u32, 0, 0));
         }
         if used > 0 {
-            arcs.push((snk as u32, (n + j) as u32, 0, 0));
+            arcs.push((hall as u32, (n + j) as u32, 0, 0));
+        }
+    }
+    if let Some(limit) = problem.total_capacity {
+        let used: u64 = used_r.iter().sum();
+        if used > limit {
+            return Err(OptimalityError::TotalExceeded { used, limit });
+        }
+        if used < limit {
+            arcs.push((hall as u32, snk as u32, 0, 0));
+        }
+        if used > 0 {
+            arcs.push((snk as u32, hall as u32, 0, 0));
         }
     }
     arcs.push((snk as u32, src as u32, 0, 1));

@@ -12,13 +12,19 @@
 //!    codes ([`PairError::code`]) and messages in English and Chinese.
 //! 2. [`assign`]: a min-cost flow that maximises, lexicographically, (1) the number of
 //!    enterprises with at least one meeting and (2) the total score, under enterprise and
-//!    result capacities, each pair at most once.
+//!    result capacities, each pair at most once — and under the seats: at most
+//!    `min(capacity, slots)` meetings per participant, at most `slots × tables` in all. Those
+//!    are exactly the assignments that fit (step 3), so the schedule is optimal *with*
+//!    seating, not an optimal assignment seated greedily.
 //! 3. [`schedule`]: slots by bipartite edge colouring (König: Δ slots suffice, Δ = most
-//!    meetings of one participant), rebalanced so that slot sizes differ by at most one.
+//!    meetings of one participant), rebalanced so that slot sizes differ by at most one
+//!    (an equitable colouring exists with any k ≥ Δ colours, so `max(Δ, ⌈meetings/tables⌉)`
+//!    ≤ `slots` slots each fit into the tables).
 //! 4. [`seat`]: tables within each slot, keeping participants at the same table across
 //!    consecutive slots when possible.
 //! 5. [`solve()`] runs it all and reports `unplaced` participants (reason codes `capacity`,
-//!    `no_candidate`, `conflicts`) and `unseated` meetings (too few slots or tables).
+//!    `slots`, `tables`, `no_candidate`, `conflicts`); it leaves no meeting `unseated` (that
+//!    list is for layouts built on top, and edits).
 //! 6. [`apply_edit`]: organiser edits (add, move, remove, swap tables), validated against the
 //!    same constraints.
 //!
@@ -26,17 +32,18 @@
 //!
 //! Network: source → enterprise (a first unit arc of cost `−BIG` and the remaining capacity
 //! at cost 0), enterprise → result (capacity 1, cost `−round(score · 10⁶)`), result → sink
-//! (the result's capacity). A minimum-cost flow (of whatever value is cheapest) has cost
+//! (the result's capacity; through a hall node whose arc to the sink holds the seats left
+//! when those can run short). A minimum-cost flow (of whatever value is cheapest) has cost
 //! `−BIG · served − score`, where `served` counts enterprises using their first unit arc.
 //! `BIG` is larger than any achievable total score ([`AssignProblem::bonus`]), so one more
 //! served enterprise always outweighs any score difference: the minimum cost is reached
 //! exactly at the lexicographic optimum (most enterprises served, then highest score). All
 //! costs are `i64`, so there are no floating-point ties or drift.
 //!
-//! Forced pairs are placed before the flow: they use up capacity, and an enterprise with a
-//! forced pair is already served (no bonus arc). Forbidden pairs, unscored pairs and pairs
-//! scoring below `min_score` are not edges of the network (a forced pair is placed whatever
-//! its score; without a score entry its score is 0).
+//! Forced pairs are placed before the flow: they use up capacity and seats, and an
+//! enterprise with a forced pair is already served (no bonus arc). Forbidden pairs, unscored
+//! pairs and pairs scoring below `min_score` are not edges of the network (a forced pair is
+//! placed whatever its score; without a score entry its score is 0).
 //!
 //! The flow is computed by successive shortest paths with Dijkstra and Johnson potentials
 //! (initialised from the DAG structure since costs start negative), several augmenting paths

@@ -91,14 +91,17 @@ pub struct Unplaced {
     pub wanted: u64,
     /// Meetings it was assigned (placed or unseated).
     pub got: u64,
-    /// `capacity`, `no_candidate` or `conflicts` (and `manual` only after an organiser edit
-    /// left a usable candidate unused).
+    /// `capacity`, `slots` (its own or its candidates' time slots are all taken), `tables`
+    /// (every seat holds a better or fairer meeting), `no_candidate` or `conflicts` (and
+    /// `manual` only after an organiser edit left a usable candidate unused).
     pub reason_code: String,
     /// Chinese sentence, `" / "`, English sentence.
     pub reason: String,
 }
 
-/// A meeting that was assigned but could not get a slot or a table.
+/// A meeting that was assigned but could not get a slot or a table. [`crate::solve()`]
+/// never leaves one (the seats are constraints of its flow); grouped layouts built on top
+/// of it (parlours, roundtables) and solutions stored by earlier versions may.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Unseated {
     /// Enterprise id.

@@ -1,10 +1,10 @@
-//! The full pipeline: validate, assign (min-cost flow), choose what fits into the slots and
-//! tables, colour into slots, seat, and explain who got fewer meetings than wanted.
+//! The full pipeline: validate, assign (one min-cost flow that already respects the slots
+//! and tables), colour into slots, seat, and explain who got fewer meetings than wanted.
 
 use crate::colour::{max_degree, schedule, seat};
 use crate::error::{PairError, Side};
 use crate::flow::{AssignProblem, FlowEdge, assign};
-use crate::model::{Index, Instance, PlacedPair, Solution, Stats, Unplaced, Unseated};
+use crate::model::{Index, Instance, PlacedPair, Solution, Stats, Unplaced};
 use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::sync::Arc;
@@ -73,7 +73,6 @@ pub(crate) struct Meeting {
     pub(crate) e: usize,
     pub(crate) r: usize,
     pub(crate) score: f64,
-    pub(crate) forced: bool,
 }
 
 /// Solve an instance: validate it, compute the exact optimal assignment (lexicographically:
@@ -82,13 +81,16 @@ pub(crate) struct Meeting {
 ///
 /// * Forced pairs are always assigned (their score comes from `scores`, else 0), forbidden
 ///   pairs and unscored pairs never, pairs scoring below `min_score` only when forced.
-/// * Meetings are then fitted into `slots` × `tables`: if some participant has more
-///   meetings than there are slots, the best subset with at most `slots` meetings per
-///   participant is kept (exactly, by the same min-cost flow, forced pairs first); if more
-///   meetings remain than `slots × tables` seats, forced pairs, then each enterprise's best
-///   meeting, then the best-scoring others are kept. The rest are listed in `unseated`.
-/// * The kept meetings use Δ slots (Δ = most meetings of one participant) when every slot
-///   then fits into `tables`, else the fewest slots that fit, balanced to within one meeting.
+/// * The seats are constraints of the same flow, so the optimum is over schedules, not over
+///   assignments seated afterwards: each participant has at most `min(capacity, slots)`
+///   meetings and all of them together at most `slots × tables`. That is exactly what fits:
+///   a bipartite graph of maximum degree Δ ≤ `slots` has, for every k ≥ Δ, a proper edge
+///   colouring with k colours whose classes differ in size by at most one (de Werra), so with
+///   k = max(Δ, ⌈meetings / tables⌉) ≤ `slots` every slot fits into `tables`. Nothing the
+///   solver assigns is left `unseated`; who got fewer meetings for lack of slots or tables
+///   says so in `unplaced` (reason codes `slots`, `tables`).
+/// * The meetings use Δ slots (Δ = most meetings of one participant) when every slot then
+///   fits into `tables`, else the fewest slots that fit, balanced to within one meeting.
 ///
 /// Deterministic for the same input: ties follow input order, never hash order.
 pub fn solve(instance: &Instance, opts: &SolveOptions) -> Result<Solution, PairError> {
@@ -108,12 +110,7 @@ pub fn solve(instance: &Instance, opts: &SolveOptions) -> Result<Solution, PairE
     let mut meetings = std::mem::take(&mut pairs.forced_meetings);
     for (k, &((e, r), score)) in cand.iter().enumerate() {
         if selected[k] {
-            meetings.push(Meeting {
-                e,
-                r,
-                score,
-                forced: false,
-            });
+            meetings.push(Meeting { e, r, score });
         }
     }
     meetings.sort_by_key(|x| (x.e, x.r));
@@ -139,16 +136,13 @@ pub fn solve(instance: &Instance, opts: &SolveOptions) -> Result<Solution, PairE
     }
 
     let unplaced = explain_shortfalls(instance, &idx, &meetings, &pairs.forbidden);
-    let plan = fit_and_place(instance, &meetings, opts)?;
+    let plan = place(instance, &meetings, opts)?;
     opts.report("done", 1, 1);
     Ok(to_solution(instance, &meetings, &plan, unplaced, stats))
 }
 
 /// A pair by (enterprise, result) index, with its score.
 type ScoredPair = ((usize, usize), f64);
-
-/// A meeting left without a slot or table: (meeting index, reason).
-type Dropped = (usize, String);
 
 /// The instance's pairs resolved to indices once, so the optimiser and the shortfall
 /// explanation work on integers rather than ids.
@@ -196,7 +190,6 @@ fn index_pairs(instance: &Instance, idx: &Index<'_>) -> Result<IndexedPairs, Pai
             e: key.0,
             r: key.1,
             score: score_of.get(&key).copied().unwrap_or(0.0),
-            forced: true,
         });
     }
     Ok(IndexedPairs {
@@ -210,9 +203,10 @@ fn index_pairs(instance: &Instance, idx: &Index<'_>) -> Result<IndexedPairs, Pai
 }
 
 /// The candidate pairs (scored, not forbidden, not forced, at or above `min_score`) and the
-/// flow problem over them. Capacities are what the forced pairs leave, capped by the number
-/// of candidates (more can never be used, and it keeps the flow small); enterprises with a
-/// forced pair already count as served.
+/// flow problem over them. Capacities are `min(capacity, slots)` less the forced pairs,
+/// capped by the number of candidates (more can never be used, and it keeps the flow small);
+/// the total is capped by the seats the forced pairs leave; enterprises with a forced pair
+/// already count as served.
 fn assignment_problem(
     instance: &Instance,
     pairs: &IndexedPairs,
@@ -233,8 +227,10 @@ fn assignment_problem(
         deg_r[key.1] += 1;
         cand.push((key, score));
     }
+    let slots = instance.slots.max(0) as u64;
     let rest = |cap: i64, forced: u64, deg: u64| -> u32 {
         (cap.max(0) as u64)
+            .min(slots)
             .saturating_sub(forced)
             .min(deg)
             .min(u32::MAX as u64 - 1) as u32
@@ -261,11 +257,18 @@ fn assignment_problem(
                 gain: scaled(s),
             })
             .collect(),
+        total_capacity: Some(seats(instance).saturating_sub(pairs.forced_meetings.len() as u64)),
     };
     (cand, problem)
 }
 
-/// Select, in edge order, every unselected edge whose both ends still have room.
+/// `slots × tables` (validated ≥ 1 each; saturating, so any size is safe).
+fn seats(instance: &Instance) -> u64 {
+    (instance.slots.max(0) as u64).saturating_mul(instance.tables.max(0) as u64)
+}
+
+/// Select, in edge order, every unselected edge whose both ends still have room, while the
+/// total limit allows.
 ///
 /// The optimiser has no reason to take zero-gain edges; adding them changes neither the
 /// served enterprises nor the score, but makes "capacity" (or "slots") the true reason for
@@ -273,12 +276,17 @@ fn assignment_problem(
 fn fill_spare_capacity(problem: &AssignProblem, selected: &mut [bool]) {
     let mut used_e: Vec<u64> = vec![0; problem.enterprise_capacity.len()];
     let mut used_r: Vec<u64> = vec![0; problem.result_capacity.len()];
+    let mut left = problem.total_capacity.unwrap_or(u64::MAX);
     for (k, _) in selected.iter().enumerate().filter(|(_, s)| **s) {
         used_e[problem.edges[k].enterprise as usize] += 1;
         used_r[problem.edges[k].result as usize] += 1;
+        left = left.saturating_sub(1);
     }
     for (k, e) in problem.edges.iter().enumerate() {
         let (i, j) = (e.enterprise as usize, e.result as usize);
+        if left == 0 {
+            break;
+        }
         if !selected[k]
             && used_e[i] < problem.enterprise_capacity[i] as u64
             && used_r[j] < problem.result_capacity[j] as u64
@@ -286,6 +294,7 @@ fn fill_spare_capacity(problem: &AssignProblem, selected: &mut [bool]) {
             selected[k] = true;
             used_e[i] += 1;
             used_r[j] += 1;
+            left -= 1;
         }
     }
 }
@@ -300,7 +309,6 @@ fn to_solution(
     mut stats: Stats,
 ) -> Solution {
     let mut pairs: Vec<PlacedPair> = plan
-        .placed
         .iter()
         .map(|&(k, slot, table)| {
             let x = meetings[k];
@@ -314,27 +322,14 @@ fn to_solution(
         })
         .collect();
     pairs.sort_by_key(|p| (p.slot, p.table));
-    let unseated: Vec<Unseated> = plan
-        .dropped
-        .iter()
-        .map(|(k, reason)| {
-            let x = meetings[*k];
-            Unseated {
-                enterprise: instance.enterprises[x.e].id.clone(),
-                result: instance.results[x.r].id.clone(),
-                score: x.score,
-                reason: reason.clone(),
-            }
-        })
-        .collect();
     stats.meetings_placed = pairs.len() as u64;
-    stats.meetings_unseated = unseated.len() as u64;
+    stats.meetings_unseated = 0;
     let mut solution = Solution {
         pairs,
         total_score: 0.0,
         enterprises_served: 0,
         unplaced,
-        unseated,
+        unseated: Vec::new(),
         slots_used: 0,
         stats,
     };
@@ -360,17 +355,14 @@ pub(crate) fn summarise(sol: &mut Solution) {
     sol.stats.meetings_unseated = sol.unseated.len() as u64;
 }
 
-/// Result of fitting the meetings into slots and tables.
-struct Plan {
-    /// (meeting index, slot, table).
-    placed: Vec<(usize, usize, usize)>,
-    /// (meeting index, reason).
-    dropped: Vec<Dropped>,
-}
+/// The meetings with their slots and tables: (meeting index, slot, table).
+type Plan = Vec<(usize, usize, usize)>;
 
-/// Fit the assigned meetings into the instance's slots and tables: first respect the slots
-/// per participant, then the seats, then colour and seat what is kept.
-fn fit_and_place(
+/// Colour the meetings with the fewest slots that fit the tables (at least Δ, at least
+/// ⌈meetings / tables⌉), balanced, then give each meeting a table in its slot. The flow kept
+/// Δ ≤ `slots` and meetings ≤ `slots × tables`, so that number of slots is at most `slots`
+/// (see [`solve`]); anything else is an internal error, never a silent cut.
+fn place(
     instance: &Instance,
     meetings: &[Meeting],
     opts: &SolveOptions,
@@ -378,234 +370,39 @@ fn fit_and_place(
     let total = meetings.len();
     opts.report("schedule", 0, total as u64);
     if total == 0 {
-        return Ok(Plan {
-            placed: Vec::new(),
-            dropped: Vec::new(),
+        return Ok(Vec::new());
+    }
+    let n = instance.enterprises.len();
+    let m = instance.results.len();
+    // Validated ≥ 1; more than `total` tables are never needed.
+    let tables = (instance.tables.max(1) as u64).min(total as u64) as usize;
+    let ends: Vec<(usize, usize)> = meetings.iter().map(|x| (x.e, x.r)).collect();
+    let needed = max_degree(n, m, &ends).max(total.div_ceil(tables));
+    if needed as u64 > instance.slots.max(1) as u64 {
+        return Err(PairError::InvalidProblem {
+            detail: format!(
+                "internal invariant failed: {total} meetings need {needed} slots but there are {}",
+                instance.slots
+            ),
         });
     }
-    // Validated ≥ 1; more than `total` slots or tables are never needed.
-    let slots = (instance.slots.max(1) as u64).min(total as u64) as usize;
-    let tables = (instance.tables.max(1) as u64).min(total as u64) as usize;
-    let (mut keep, mut dropped) = fit_slots(instance, meetings, slots, opts)?;
-    opts.check_cancel()?;
-    fit_seats(
-        meetings,
-        instance.enterprises.len(),
-        &mut keep,
-        &mut dropped,
-        slots,
-        tables,
-    );
-    colour_and_seat(instance, meetings, keep, dropped, tables, opts)
-}
-
-/// Step 1: when some participant has more meetings than there are slots, keep the best
-/// subset with at most `slots` meetings per participant (forced meetings always), exactly,
-/// by the same min-cost flow as the assignment. Returns the kept meeting indices in order
-/// and the dropped ones with their reason.
-fn fit_slots(
-    instance: &Instance,
-    meetings: &[Meeting],
-    slots: usize,
-    opts: &SolveOptions,
-) -> Result<(Vec<usize>, Vec<Dropped>), PairError> {
-    let n = instance.enterprises.len();
-    let m = instance.results.len();
-    let total = meetings.len();
-    let mut dropped: Vec<Dropped> = Vec::new();
-    let mut keep: Vec<usize> = (0..total).collect();
-    let mut deg_e = vec![0u64; n];
-    let mut deg_r = vec![0u64; m];
-    for x in meetings {
-        deg_e[x.e] += 1;
-        deg_r[x.r] += 1;
-    }
-    let delta = deg_e.iter().chain(&deg_r).copied().max().unwrap_or(0) as usize;
-    if delta <= slots {
-        return Ok((keep, dropped));
-    }
-    let s = slots as u64;
-    let (free, problem) = slot_problem(meetings, &deg_e, &deg_r, s);
-    let sub = assign(
-        &problem,
-        &SolveOptions {
-            cancel: opts.cancel.clone(),
-            progress: None,
-        },
-    )?;
-    // As in `solve`, zero-gain meetings that still fit are kept, so every dropped
-    // meeting has a participant whose slots are really used up.
-    let mut sel = sub.selected;
-    fill_spare_capacity(&problem, &mut sel);
-    let mut chosen = vec![false; total];
-    for (k, x) in meetings.iter().enumerate() {
-        chosen[k] = x.forced;
-    }
-    for (f, &k) in free.iter().enumerate() {
-        chosen[k] = sel[f];
-    }
-    keep.clear();
-    for (k, x) in meetings.iter().enumerate() {
-        if chosen[k] {
-            keep.push(k);
-            continue;
-        }
-        let (side, id, count) = if deg_e[x.e] > s {
-            (Side::Enterprise, &instance.enterprises[x.e].id, deg_e[x.e])
-        } else {
-            (Side::Result, &instance.results[x.r].id, deg_r[x.r])
-        };
-        dropped.push((
-            k,
-            format!(
-                "时段不足：{}“{id}”有 {count} 场会谈，但只有 {slots} 个时段 / not enough time slots: {side} \"{id}\" has {count} meetings but only {slots} slots",
-                side.zh()
-            ),
-        ));
-    }
-    Ok((keep, dropped))
-}
-
-/// The flow problem of step 1 over the non-forced meetings (returned by index, in order):
-/// each participant may keep `min(degree, slots)` meetings, less the forced ones, which
-/// are kept regardless; enterprises with a forced meeting already count as served.
-fn slot_problem(
-    meetings: &[Meeting],
-    deg_e: &[u64],
-    deg_r: &[u64],
-    s: u64,
-) -> (Vec<usize>, AssignProblem) {
-    let mut fe = vec![0u64; deg_e.len()];
-    let mut fr = vec![0u64; deg_r.len()];
-    let mut free: Vec<usize> = Vec::new();
-    for (k, x) in meetings.iter().enumerate() {
-        if x.forced {
-            fe[x.e] += 1;
-            fr[x.r] += 1;
-        } else {
-            free.push(k);
-        }
-    }
-    let problem = AssignProblem {
-        enterprise_capacity: (0..deg_e.len())
-            .map(|i| (deg_e[i].min(s) - fe[i].min(s)) as u32)
-            .collect(),
-        enterprise_served: fe.iter().map(|&f| f > 0).collect(),
-        result_capacity: (0..deg_r.len())
-            .map(|j| (deg_r[j].min(s) - fr[j].min(s)) as u32)
-            .collect(),
-        edges: free
-            .iter()
-            .map(|&k| FlowEdge {
-                enterprise: meetings[k].e as u32,
-                result: meetings[k].r as u32,
-                gain: scaled(meetings[k].score),
-            })
-            .collect(),
-    };
-    (free, problem)
-}
-
-/// Step 2: when more meetings are kept than `slots × tables` seats, keep forced meetings,
-/// then each enterprise's best meeting (if it has no forced one, so as many enterprises as
-/// possible stay served), then the best-scoring others; ties by meeting order. The cut
-/// meetings join `dropped`, which stays ordered by meeting index.
-fn fit_seats(
-    meetings: &[Meeting],
-    n: usize,
-    keep: &mut Vec<usize>,
-    dropped: &mut Vec<Dropped>,
-    slots: usize,
-    tables: usize,
-) {
-    let seats = slots.saturating_mul(tables);
-    if keep.len() <= seats {
-        return;
-    }
-    let mut has_forced = vec![false; n];
-    let mut best: Vec<Option<usize>> = vec![None; n];
-    for &k in keep.iter() {
-        let x = meetings[k];
-        if x.forced {
-            has_forced[x.e] = true;
-        }
-        // `keep` is in (enterprise, result) order, so the first maximum wins ties.
-        match best[x.e] {
-            Some(b) if meetings[b].score >= x.score => {}
-            _ => best[x.e] = Some(k),
-        }
-    }
-    let rank = |k: usize| -> u8 {
-        let x = meetings[k];
-        if x.forced {
-            0
-        } else if !has_forced[x.e] && best[x.e] == Some(k) {
-            1
-        } else {
-            2
-        }
-    };
-    let mut order = keep.clone();
-    order.sort_by(|&a, &b| {
-        rank(a)
-            .cmp(&rank(b))
-            .then(meetings[b].score.total_cmp(&meetings[a].score))
-            .then(a.cmp(&b))
-    });
-    let n_kept = keep.len();
-    let mut cut = vec![false; meetings.len()];
-    for &k in &order[seats..] {
-        cut[k] = true;
-    }
-    keep.retain(|&k| !cut[k]);
-    for k in order[seats..].iter().copied() {
-        dropped.push((
-            k,
-            format!(
-                "桌位不足：共 {n_kept} 场会谈，但 {slots} 个时段 × {tables} 张桌只能安排 {seats} 场 / not enough tables: {n_kept} meetings but only {slots} slots x {tables} tables = {seats} seats"
-            ),
-        ));
-    }
-    dropped.sort_by_key(|d| d.0);
-}
-
-/// Step 3: colour the kept meetings with the fewest slots that fit the tables (at least Δ,
-/// at least ⌈meetings / tables⌉), balanced, then give each meeting a table in its slot.
-fn colour_and_seat(
-    instance: &Instance,
-    meetings: &[Meeting],
-    keep: Vec<usize>,
-    dropped: Vec<Dropped>,
-    tables: usize,
-    opts: &SolveOptions,
-) -> Result<Plan, PairError> {
-    let n = instance.enterprises.len();
-    let m = instance.results.len();
-    let total = meetings.len();
-    let ends: Vec<(usize, usize)> = keep
-        .iter()
-        .map(|&k| (meetings[k].e, meetings[k].r))
-        .collect();
-    let delta_k = max_degree(n, m, &ends);
-    let needed = delta_k.max(ends.len().div_ceil(tables));
     let colours = schedule(n, m, &ends, needed)?;
     opts.report("schedule", total as u64, total as u64);
     opts.check_cancel()?;
-    opts.report("seat", 0, ends.len() as u64);
+    opts.report("seat", 0, total as u64);
     let table = seat(n, m, &ends, &colours, tables)?;
-    opts.report("seat", ends.len() as u64, ends.len() as u64);
-    Ok(Plan {
-        placed: keep
-            .iter()
-            .enumerate()
-            .map(|(i, &k)| (k, colours[i], table[i]))
-            .collect(),
-        dropped,
-    })
+    opts.report("seat", total as u64, total as u64);
+    Ok((0..total).map(|k| (k, colours[k], table[k])).collect())
 }
 
 /// List every participant with fewer assigned meetings than its capacity, with the binding
 /// reason. `meetings` are all assigned meetings (placed or unseated).
+///
+/// The seats are constraints of the solve, so they are reasons too: a participant whose
+/// meetings fill every slot is short for lack of `slots`; one whose remaining candidates
+/// have their slots filled likewise; one with a candidate that has room on both sides while
+/// every seat is taken is short for lack of `tables` (after organiser edits with seats left,
+/// that is `manual`).
 pub(crate) fn explain_shortfalls(
     instance: &Instance,
     idx: &Index<'_>,
@@ -622,6 +419,12 @@ pub(crate) fn explain_shortfalls(
         got_r[x.r] += 1;
         paired.insert((x.e, x.r));
     }
+    let slots = instance.slots.max(0) as u64;
+    let seating = Seats {
+        slots,
+        tables: instance.tables.max(0) as u64,
+        full: meetings.len() as u64 >= seats(instance),
+    };
     let cap = |c: i64| c.max(0) as u64;
     let short_e: Vec<bool> = (0..n)
         .map(|i| got_e[i] < cap(instance.enterprises[i].capacity))
@@ -629,9 +432,18 @@ pub(crate) fn explain_shortfalls(
     let short_r: Vec<bool> = (0..m)
         .map(|j| got_r[j] < cap(instance.results[j].capacity))
         .collect();
-    // Per participant: [eligible with partner full, eligible with partner not full, forbidden].
-    let mut tally_e = vec![[0u64; 3]; n];
-    let mut tally_r = vec![[0u64; 3]; m];
+    // Where the partner of an eligible pair stands: at capacity, out of slots, or with room.
+    let state = |got: u64, capacity: i64| -> usize {
+        if got >= cap(capacity) {
+            FULL
+        } else if got >= slots {
+            NO_SLOTS
+        } else {
+            OPEN
+        }
+    };
+    let mut tally_e = vec![Tally::default(); n];
+    let mut tally_r = vec![Tally::default(); m];
     for s in &instance.scores {
         let Ok(key) = idx.pair(&s.enterprise, &s.result, "scores") else {
             continue;
@@ -641,14 +453,12 @@ pub(crate) fn explain_shortfalls(
             continue;
         }
         if forbidden.contains(&key) {
-            tally_e[i][2] += 1;
-            tally_r[j][2] += 1;
+            tally_e[i][BANNED] += 1;
+            tally_r[j][BANNED] += 1;
             continue;
         }
-        let r_full = got_r[j] >= cap(instance.results[j].capacity);
-        let e_full = got_e[i] >= cap(instance.enterprises[i].capacity);
-        tally_e[i][usize::from(!r_full)] += 1;
-        tally_r[j][usize::from(!e_full)] += 1;
+        tally_e[i][state(got_r[j], instance.results[j].capacity)] += 1;
+        tally_r[j][state(got_e[i], instance.enterprises[i].capacity)] += 1;
     }
     let mut out = Vec::new();
     let sides = [
@@ -666,8 +476,7 @@ pub(crate) fn explain_shortfalls(
             if !short[i] {
                 continue;
             }
-            let [full, open, banned] = tally[i];
-            let (code, reason) = reason_text(side, got[i], full, open, banned, instance.min_score);
+            let (code, reason) = reason_text(side, got[i], &tally[i], &seating, instance.min_score);
             out.push(Unplaced {
                 kind: side,
                 id: p.id.clone(),
@@ -681,12 +490,30 @@ pub(crate) fn explain_shortfalls(
     out
 }
 
+/// Eligible candidates of a short participant by where the partner stands (indices below).
+type Tally = [u64; 4];
+/// The partner is at its capacity.
+const FULL: usize = 0;
+/// The partner has capacity left but every slot of it holds a meeting.
+const NO_SLOTS: usize = 1;
+/// The partner has room.
+const OPEN: usize = 2;
+/// The pair is forbidden.
+const BANNED: usize = 3;
+
+/// The instance's seating, for the reasons.
+struct Seats {
+    slots: u64,
+    tables: u64,
+    /// Every seat (`slots × tables`) holds a meeting.
+    full: bool,
+}
+
 fn reason_text(
     side: Side,
     got: u64,
-    full: u64,
-    open: u64,
-    banned: u64,
+    tally: &Tally,
+    seats: &Seats,
     min_score: f64,
 ) -> (&'static str, String) {
     let other = match side {
@@ -698,7 +525,24 @@ fn reason_text(
     } else {
         ("", "")
     };
-    if open > 0 {
+    let (slots, tables) = (seats.slots, seats.tables);
+    let [full, no_slots, open, banned] = *tally;
+    if got >= slots {
+        (
+            "slots",
+            format!(
+                "全部 {slots} 个时段都已安排会谈 / all {slots} time slots already hold a meeting"
+            ),
+        )
+    } else if open > 0 && seats.full {
+        (
+            "tables",
+            format!(
+                "{slots} 个时段 × {tables} 张桌已被更优或更公平的会谈占满，{open} 个候选{}未能安排 / all {slots} slots x {tables} tables are taken by better or fairer meetings; {open} candidate {other}s with room could not be seated",
+                other.zh()
+            ),
+        )
+    } else if open > 0 {
         (
             "manual",
             format!(
@@ -711,6 +555,14 @@ fn reason_text(
             "capacity",
             format!(
                 "其余 {full} 个候选{}的名额已被更优或更公平的配对占满 / all {full} remaining candidate {other}s are at capacity with better or fairer pairs",
+                other.zh()
+            ),
+        )
+    } else if no_slots > 0 {
+        (
+            "slots",
+            format!(
+                "其余 {no_slots} 个候选{}的全部时段已被更优或更公平的会谈占满 / every time slot of the {no_slots} remaining candidate {other}s holds a better or fairer meeting",
                 other.zh()
             ),
         )

@@ -1,8 +1,10 @@
-//! Exhaustive comparison with `solve` on many small random instances.
+//! Exhaustive comparison with `solve` on many small random instances: the assignment alone
+//! where seats are ample, and assignment *and* placement into slots and tables where they
+//! are short.
 
 use crate::common::{Shape, check_solution, objective, random_instance};
 use duijie_match::synth::SplitMix64;
-use duijie_match::{Instance, SolveOptions, scaled, solve};
+use duijie_match::{Instance, Solution, SolveOptions, scaled, solve};
 use std::collections::{HashMap, HashSet};
 
 /// Best (served, scaled score) over all feasible edge subsets, by exhaustive search.
@@ -109,8 +111,9 @@ fn solve_matches_exhaustive_search_on_small_instances() {
             density: [0.5, 0.8, 1.0][rng.below(3) as usize],
             forbidden: 0.1,
             forced: 0.08,
-            slots: (1, 4),
-            tables: (1, 5),
+            // Ample seats (capacities are at most 3): here the assignment alone decides.
+            slots: (3, 4),
+            tables: (12, 12),
         };
         let inst = random_instance(&mut rng, &shape);
         inst.validate()
@@ -135,6 +138,209 @@ fn solve_matches_exhaustive_search_on_small_instances() {
         }
     }
     assert!(nontrivial > 300, "generator too weak: {nontrivial}");
+}
+
+/// Best (served, scaled score) over every schedule, by exhaustive search: each forced pair
+/// must get, and each candidate pair may get, a slot and a table such that nobody is in two
+/// meetings of one slot, no table holds two meetings at once, and capacities hold. Slots
+/// and tables are interchangeable, so a meeting goes to an already used slot or the first
+/// unused one, and to the next free table of its slot (symmetry breaking only: every
+/// schedule is reached up to renaming slots and tables).
+fn brute_force_seated(inst: &Instance) -> (usize, i64) {
+    let ei: HashMap<&str, usize> = inst
+        .enterprises
+        .iter()
+        .enumerate()
+        .map(|(i, p)| (p.id.as_str(), i))
+        .collect();
+    let ri: HashMap<&str, usize> = inst
+        .results
+        .iter()
+        .enumerate()
+        .map(|(j, p)| (p.id.as_str(), j))
+        .collect();
+    let pair = |e: &String, r: &String| (ei[e.as_str()], ri[r.as_str()]);
+    let forbidden: HashSet<(usize, usize)> =
+        inst.forbidden.iter().map(|(e, r)| pair(e, r)).collect();
+    let forced: Vec<(usize, usize)> = inst.forced.iter().map(|(e, r)| pair(e, r)).collect();
+    let score: HashMap<(usize, usize), f64> = inst
+        .scores
+        .iter()
+        .map(|s| (pair(&s.enterprise, &s.result), s.score))
+        .collect();
+    // (enterprise, result, gain, must): forced pairs first.
+    let mut meetings: Vec<(usize, usize, i64, bool)> = forced
+        .iter()
+        .map(|&(e, r)| {
+            (
+                e,
+                r,
+                scaled(score.get(&(e, r)).copied().unwrap_or(0.0)),
+                true,
+            )
+        })
+        .collect();
+    for s in &inst.scores {
+        let (e, r) = pair(&s.enterprise, &s.result);
+        if !forbidden.contains(&(e, r)) && !forced.contains(&(e, r)) && s.score >= inst.min_score {
+            meetings.push((e, r, scaled(s.score), false));
+        }
+    }
+
+    struct Search<'a> {
+        meetings: &'a [(usize, usize, i64, bool)],
+        slots: usize,
+        tables: usize,
+        cap_e: Vec<i64>,
+        cap_r: Vec<i64>,
+        /// Busy (enterprise, slot) and (result, slot).
+        busy_e: Vec<Vec<bool>>,
+        busy_r: Vec<Vec<bool>>,
+        /// Tables taken in each slot.
+        at: Vec<usize>,
+        count_e: Vec<usize>,
+        best: (usize, i64),
+    }
+    impl Search<'_> {
+        fn go(&mut self, k: usize, score: i64) {
+            if k == self.meetings.len() {
+                let served = self.count_e.iter().filter(|&&c| c > 0).count();
+                self.best = self.best.max((served, score));
+                return;
+            }
+            let (e, r, g, must) = self.meetings[k];
+            if !must {
+                self.go(k + 1, score);
+            }
+            if self.cap_e[e] == 0 || self.cap_r[r] == 0 {
+                return;
+            }
+            let opened = self.at.iter().filter(|&&t| t > 0).count();
+            for s in 0..self.slots.min(opened + 1) {
+                if self.busy_e[e][s] || self.busy_r[r][s] || self.at[s] >= self.tables {
+                    continue;
+                }
+                // The meeting sits at table `self.at[s]` of slot `s`.
+                self.busy_e[e][s] = true;
+                self.busy_r[r][s] = true;
+                self.at[s] += 1;
+                self.cap_e[e] -= 1;
+                self.cap_r[r] -= 1;
+                self.count_e[e] += 1;
+                self.go(k + 1, score + g);
+                self.busy_e[e][s] = false;
+                self.busy_r[r][s] = false;
+                self.at[s] -= 1;
+                self.cap_e[e] += 1;
+                self.cap_r[r] += 1;
+                self.count_e[e] -= 1;
+            }
+        }
+    }
+    let slots = inst.slots as usize;
+    let mut s = Search {
+        meetings: &meetings,
+        slots,
+        tables: inst.tables as usize,
+        cap_e: inst.enterprises.iter().map(|p| p.capacity).collect(),
+        cap_r: inst.results.iter().map(|p| p.capacity).collect(),
+        busy_e: vec![vec![false; slots]; inst.enterprises.len()],
+        busy_r: vec![vec![false; slots]; inst.results.len()],
+        at: vec![0; slots],
+        count_e: vec![0; inst.enterprises.len()],
+        best: (0, i64::MIN),
+    };
+    s.go(0, 0);
+    s.best
+}
+
+/// (served enterprises, total scaled score) of the placed meetings.
+fn placed_objective(sol: &Solution) -> (usize, i64) {
+    let served: HashSet<&str> = sol.pairs.iter().map(|p| p.enterprise.as_str()).collect();
+    (
+        served.len(),
+        sol.pairs.iter().map(|p| scaled(p.score)).sum(),
+    )
+}
+
+#[test]
+fn solve_matches_exhaustive_schedules_when_seats_are_short() {
+    let mut rng = SplitMix64::new(0x5eed_0020);
+    let (mut compared, mut short) = (0, 0);
+    for case in 0..600 {
+        let shape = Shape {
+            enterprises: 1 + rng.below(4) as usize,
+            results: 1 + rng.below(4) as usize,
+            cap_e: (0, 3),
+            cap_r: (0, 3),
+            density: [0.5, 0.8, 1.0][rng.below(3) as usize],
+            forbidden: 0.1,
+            forced: 0.08,
+            slots: (1, 3),
+            tables: (1, 2),
+        };
+        let inst = random_instance(&mut rng, &shape);
+        inst.validate()
+            .unwrap_or_else(|e| panic!("case {case}: generator made {e}"));
+        let json = serde_json::to_string(&inst).unwrap_or_default();
+        let sol =
+            solve(&inst, &SolveOptions::default()).unwrap_or_else(|e| panic!("case {case}: {e}"));
+        check_solution(&inst, &sol).unwrap_or_else(|m| panic!("case {case}: {m}\n{json}"));
+        let expected = brute_force_seated(&inst);
+        assert_eq!(
+            placed_objective(&sol),
+            expected,
+            "case {case}: solve vs exhaustive schedules\n{json}"
+        );
+        compared += 1;
+        // Seats bind when the best assignment without them does not fit.
+        let unseated = brute_force(&inst);
+        if unseated != expected {
+            short += 1;
+        }
+    }
+    assert_eq!(compared, 600);
+    assert!(short > 100, "seats bind in only {short} cases");
+}
+
+#[test]
+fn the_seat_shortage_example_seats_the_best_meeting() {
+    // Seating the optimal assignment (e0–r0, e1–r1) afterwards would keep 0.9; the best
+    // single meeting that fits one slot with one table is e0–r1 at 0.95.
+    let inst = duijie_match::parse_instance(
+        r#"{"enterprises": [{"id": "e0", "capacity": 1}, {"id": "e1", "capacity": 1}],
+            "results": [{"id": "r0", "capacity": 1}, {"id": "r1", "capacity": 1}],
+            "scores": [{"enterprise": "e0", "result": "r0", "score": 0.9},
+                       {"enterprise": "e1", "result": "r1", "score": 0.8},
+                       {"enterprise": "e0", "result": "r1", "score": 0.95}],
+            "slots": 1, "tables": 1}"#,
+    )
+    .expect("parse");
+    let sol = solve(&inst, &SolveOptions::default()).expect("solve");
+    check_solution(&inst, &sol).expect("feasible");
+    let got: Vec<(&str, &str, f64, u32, u32)> = sol
+        .pairs
+        .iter()
+        .map(|p| {
+            (
+                p.enterprise.as_str(),
+                p.result.as_str(),
+                p.score,
+                p.slot,
+                p.table,
+            )
+        })
+        .collect();
+    assert_eq!(got, vec![("e0", "r1", 0.95, 0, 0)]);
+    assert!(sol.unseated.is_empty());
+    assert_eq!(brute_force_seated(&inst), placed_objective(&sol));
+    // e1's only candidate went to e0.
+    let e1 = sol
+        .unplaced
+        .iter()
+        .find(|u| u.id == "e1")
+        .expect("e1 short");
+    assert_eq!(e1.reason_code, "capacity", "{}", e1.reason);
 }
 
 #[test]

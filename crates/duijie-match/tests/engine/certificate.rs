@@ -32,6 +32,7 @@ fn random_problem(
         enterprise_served: (0..n).map(|_| rng.chance(0.05)).collect(),
         result_capacity: (0..m).map(|_| rng.range(0, 3) as u32).collect(),
         edges,
+        total_capacity: None,
     }
 }
 
@@ -46,6 +47,32 @@ fn certificate_passes_on_large_random_instances() {
             p.cost(&a.selected).ok(),
             Some(-(a.gain as i128) - a.bonus as i128 * a.newly_served as i128)
         );
+    }
+}
+
+#[test]
+fn certificate_passes_with_a_binding_total_limit() {
+    let mut rng = SplitMix64::new(0xc0ff_ee04);
+    for (n, m, d) in [(300, 2000, 30), (300, 2000, 8), (200, 150, 40)] {
+        let free = random_problem(&mut rng, n, m, d);
+        let unlimited = assign(&free, &SolveOptions::default()).expect("assign");
+        let count = unlimited.selected.iter().filter(|s| **s).count() as u64;
+        for limit in [0, count / 3, count * 2 / 3, count - 1] {
+            let p = AssignProblem {
+                total_capacity: Some(limit),
+                ..free.clone()
+            };
+            let a = assign(&p, &SolveOptions::default()).expect("assign");
+            let used = a.selected.iter().filter(|s| **s).count() as u64;
+            assert!(used <= limit, "{used} > {limit}");
+            verify_optimality(&p, &a.selected)
+                .unwrap_or_else(|e| panic!("limit {limit} of {count}: {e}"));
+            // The unlimited optimum breaks the limit and is refused as such.
+            assert!(matches!(
+                verify_optimality(&p, &unlimited.selected),
+                Err(OptimalityError::TotalExceeded { .. })
+            ));
+        }
     }
 }
 
@@ -92,6 +119,7 @@ fn certificate_fails_on_greedy_and_rerouting_counterexamples() {
                 gain: 85,
             },
         ],
+        total_capacity: None,
     };
     let greedy = vec![true, false, false];
     assert!(matches!(
@@ -129,6 +157,7 @@ fn certificate_fails_on_greedy_and_rerouting_counterexamples() {
                 gain: 50,
             },
         ],
+        total_capacity: None,
     };
     match verify_optimality(&q, &[true, false, false, true]) {
         Err(OptimalityError::NegativeCycle { kind, cost, .. }) => {
@@ -158,6 +187,7 @@ fn certificate_rejects_capacity_violations_and_malformed_input() {
                 gain: 3,
             },
         ],
+        total_capacity: None,
     };
     assert!(matches!(
         verify_optimality(&p, &[true, true]),
@@ -205,6 +235,7 @@ fn checker_accepts_exactly_the_optimal_selections_of_small_problems() {
             enterprise_served: (0..n).map(|_| rng.chance(0.2)).collect(),
             result_capacity: (0..m).map(|_| rng.range(0, 3) as u32).collect(),
             edges,
+            total_capacity: rng.chance(0.5).then(|| rng.range(0, 4) as u64),
         };
         let k = p.edges.len();
         let feasible = |sel: &[bool]| {
@@ -216,6 +247,8 @@ fn checker_accepts_exactly_the_optimal_selections_of_small_problems() {
             }
             ue.iter().zip(&p.enterprise_capacity).all(|(u, c)| u <= c)
                 && ur.iter().zip(&p.result_capacity).all(|(u, c)| u <= c)
+                && p.total_capacity
+                    .is_none_or(|t| sel.iter().filter(|s| **s).count() as u64 <= t)
         };
         let subsets: Vec<Vec<bool>> = (0..1u32 << k)
             .map(|mask| (0..k).map(|b| mask >> b & 1 == 1).collect())

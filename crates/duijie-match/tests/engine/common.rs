@@ -182,7 +182,10 @@ pub fn check_solution(inst: &Instance, sol: &Solution) -> Result<(), String> {
         }
     }
 
-    // Slots and tables.
+    // Slots and tables: the seats are part of the optimum, nothing is left unseated.
+    if !sol.unseated.is_empty() {
+        return Err(format!("unseated meetings: {:?}", sol.unseated));
+    }
     let mut busy = HashSet::new();
     let mut seat = HashSet::new();
     let mut per_slot: HashMap<u32, usize> = HashMap::new();
@@ -271,7 +274,9 @@ pub fn check_solution(inst: &Instance, sol: &Solution) -> Result<(), String> {
         ));
     }
     for u in &sol.unplaced {
-        if !["capacity", "no_candidate", "conflicts"].contains(&u.reason_code.as_str()) {
+        if !["capacity", "slots", "tables", "no_candidate", "conflicts"]
+            .contains(&u.reason_code.as_str())
+        {
             return Err(format!("unexpected reason code {}", u.reason_code));
         }
         if !u.reason.contains(" / ") {

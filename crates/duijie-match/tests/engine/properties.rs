@@ -26,7 +26,7 @@ fn medium_shape(rng: &mut SplitMix64) -> Shape {
 #[test]
 fn medium_instances_satisfy_every_constraint() {
     let mut rng = SplitMix64::new(0xfeed_0002);
-    let mut with_unseated = 0;
+    let mut seats_short = 0;
     let mut tables_bound = 0;
     for case in 0..60 {
         let shape = medium_shape(&mut rng);
@@ -36,8 +36,12 @@ fn medium_instances_satisfy_every_constraint() {
         if let Err(msg) = check_solution(&inst, &sol) {
             panic!("case {case}: {msg}");
         }
-        if !sol.unseated.is_empty() {
-            with_unseated += 1;
+        if sol
+            .unplaced
+            .iter()
+            .any(|u| u.reason_code == "slots" || u.reason_code == "tables")
+        {
+            seats_short += 1;
         }
         if sol.slots_used as u64 > sol.stats.max_degree {
             tables_bound += 1;
@@ -52,8 +56,8 @@ fn medium_instances_satisfy_every_constraint() {
     }
     // The generator must exercise both slot/table shortages and the table-bound case.
     assert!(
-        with_unseated > 5,
-        "only {with_unseated} cases with unseated meetings"
+        seats_short > 5,
+        "only {seats_short} cases short of slots or tables"
     );
     assert!(
         tables_bound > 2,
@@ -98,8 +102,12 @@ fn json_round_trip_and_determinism_on_a_synthetic_market() {
         serde_json::to_string(&b).ok()
     );
     check_solution(&inst, &a).expect("feasible");
-    let sol_back: duijie_match::Solution =
+    let mut sol_back: duijie_match::Solution =
         serde_json::from_str(&serde_json::to_string(&a).expect("json")).expect("solution json");
+    // serde_json parses floats fast rather than always bit-exactly (no `float_roundtrip`),
+    // so a sum of many scores may come back one ulp off.
+    assert!((sol_back.total_score - a.total_score).abs() < 1e-9);
+    sol_back.total_score = a.total_score;
     assert_eq!(sol_back, a);
 }
 

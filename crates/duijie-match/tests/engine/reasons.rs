@@ -57,7 +57,7 @@ fn unplaced_reasons() {
 }
 
 #[test]
-fn unseated_for_lack_of_slots_names_the_participant() {
+fn short_of_slots_keeps_the_best_meetings_and_says_why() {
     let inst = parse_instance(
         r#"{"enterprises": [{"id": "busy", "capacity": 3}],
             "results": [{"id": "a", "capacity": 1}, {"id": "b", "capacity": 1}, {"id": "c", "capacity": 1}],
@@ -69,18 +69,23 @@ fn unseated_for_lack_of_slots_names_the_participant() {
     .expect("parse");
     let sol = solve(&inst, &SolveOptions::default()).expect("solve");
     check_solution(&inst, &sol).expect("feasible");
-    assert_eq!(sol.pairs.len(), 2);
-    assert_eq!(sol.unseated.len(), 1);
-    let u = &sol.unseated[0];
-    assert_eq!(u.result, "a", "the worst meeting is the one left out");
-    assert!(u.reason.contains("时段不足") && u.reason.contains("not enough time slots"));
-    assert!(u.reason.contains("busy") && u.reason.contains('3') && u.reason.contains('2'));
-    // Unseated meetings still count as assigned: nobody is reported short.
-    assert!(sol.unplaced.is_empty());
+    let mut got: Vec<&str> = sol.pairs.iter().map(|p| p.result.as_str()).collect();
+    got.sort();
+    assert_eq!(got, vec!["b", "c"], "the worst meeting is the one left out");
+    assert!(sol.unseated.is_empty());
+    assert_eq!(reason(&sol, "enterprise", "busy"), Some("slots"));
+    assert_eq!(reason(&sol, "result", "a"), Some("slots"));
+    let busy = sol.unplaced.iter().find(|u| u.id == "busy").expect("busy");
+    assert_eq!((busy.wanted, busy.got), (3, 2));
+    assert!(
+        busy.reason.contains("时段") && busy.reason.contains("time slots"),
+        "{}",
+        busy.reason
+    );
 }
 
 #[test]
-fn unseated_for_lack_of_tables_keeps_forced_and_fairness() {
+fn short_of_tables_keeps_forced_and_fairness_and_says_why() {
     let inst = parse_instance(
         r#"{"enterprises": [{"id": "e1", "capacity": 2}, {"id": "e2", "capacity": 1}, {"id": "e3", "capacity": 1}],
             "results": [{"id": "r1", "capacity": 1}, {"id": "r2", "capacity": 1}, {"id": "r3", "capacity": 1}, {"id": "r4", "capacity": 1}],
@@ -98,16 +103,19 @@ fn unseated_for_lack_of_tables_keeps_forced_and_fairness() {
         sol.enterprises_served, 3,
         "every enterprise keeps one meeting"
     );
-    assert_eq!(sol.unseated.len(), 1);
-    assert_eq!(
-        (
-            sol.unseated[0].enterprise.as_str(),
-            sol.unseated[0].result.as_str()
-        ),
-        ("e1", "r2")
-    );
+    let mut got: Vec<(&str, &str)> = sol
+        .pairs
+        .iter()
+        .map(|p| (p.enterprise.as_str(), p.result.as_str()))
+        .collect();
+    got.sort();
+    assert_eq!(got, vec![("e1", "r1"), ("e2", "r3"), ("e3", "r4")]);
+    assert_eq!(reason(&sol, "enterprise", "e1"), Some("tables"));
+    assert_eq!(reason(&sol, "result", "r2"), Some("tables"));
+    let e1 = sol.unplaced.iter().find(|u| u.id == "e1").expect("e1");
     assert!(
-        sol.unseated[0].reason.contains("桌位不足")
-            && sol.unseated[0].reason.contains("not enough tables")
+        e1.reason.contains("桌") && e1.reason.contains("tables"),
+        "{}",
+        e1.reason
     );
 }
