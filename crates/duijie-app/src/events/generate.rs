@@ -249,6 +249,14 @@ fn rows_of(placed: &[PlacedPair], built: &Built) -> Result<Vec<PairingDraft>, Ap
     Ok(rows)
 }
 
+/// Labels a reason of the grouped layouts (`中文 / English`) as the heuristic's: unlike a
+/// fair's seating, which the solver makes optimal, these layouts are greedy and another
+/// arrangement might seat the meeting.
+fn heuristic_reason(reason: &str) -> String {
+    let (zh, en) = reason.split_once(" / ").unwrap_or((reason, reason));
+    format!("{zh}（启发式排座，未必最优） / {en} (heuristic layout, not necessarily optimal)")
+}
+
 /// Places the solution's meetings according to the event's format; returns the placed
 /// meetings, the unseated ones and table names made by the layout.
 pub(super) fn lay_out(
@@ -365,7 +373,7 @@ pub(super) fn lay_out(
                 enterprise: instance.enterprises[a].id.clone(),
                 result: instance.results[b].id.clone(),
                 score: s,
-                reason,
+                reason: heuristic_reason(&reason),
             }
         })
         .collect();

@@ -22,21 +22,25 @@
 //!
 //! ## Formats
 //!
-//! * **fair** (对接会): one-to-one meetings; slots and tables are the solver's (bipartite
-//!   edge colouring, then seating).
-//! * **parlour** (会客厅): the same assignment, then each enterprise *hosts* its visitors
+//! * **fair** (对接会): one-to-one meetings; slots and tables are the solver's, and exact:
+//!   the seats are constraints of its min-cost flow (at most `min(capacity, slots)` meetings
+//!   per party, at most `slots × tables` in all), then bipartite edge colouring and seating.
+//! * **parlour** (会客厅), a *heuristic* layout: the same assignment (solved with unbounded
+//!   slots and tables, so exact only before seating), then each enterprise *hosts* its visitors
 //!   (experts and result teams) together: a visit is one (slot, table) holding all of the
 //!   enterprise's visitors who are free then; visitors busy elsewhere get a second visit in
 //!   another slot. Enterprises with most visitors are placed first, each in the slot where
 //!   most of its visitors are free.
-//! * **roundtable** (圆桌论坛): results and experts are grouped by industry onto theme tables
+//! * **roundtable** (圆桌论坛), a *heuristic* layout like the parlour's: results and
+//!   experts are grouped by industry onto theme tables
 //!   (the event's themes first, then other industries by size, then the rest); each
 //!   enterprise visits, one slot per table, the tables of the partners it was assigned, with
 //!   at most `seats_per_table` enterprises at a table in a slot.
 //!
 //! What does not fit is reported, never an error: `unplaced` (who got fewer meetings than
-//! its capacity, with the solver's reason), `unseated` (assigned meetings without slot or
-//! table, with the reason) and `ignored_forced`.
+//! its capacity, with the solver's reason), `unseated` (assigned meetings the parlour or
+//! roundtable layout could not seat, with the reason, labelled as the heuristic's; a fair
+//! has none) and `ignored_forced`.
 
 use crate::app::App;
 use crate::error::{AppError, ErrorKind};

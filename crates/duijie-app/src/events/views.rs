@@ -80,7 +80,7 @@ pub struct UnplacedView {
     pub wanted: u64,
     /// Meetings assigned.
     pub got: u64,
-    /// `capacity`, `no_candidate`, `conflicts` or `manual`.
+    /// `capacity`, `slots`, `tables`, `no_candidate`, `conflicts` or `manual`.
     pub reason_code: String,
     /// `中文 / English`.
     pub reason: String,
