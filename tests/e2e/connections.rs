@@ -655,3 +655,111 @@ async fn the_one_tap_question_moves_the_entry_once() {
         .count();
     assert_eq!(moves, 1, "met once: {e}");
 }
+
+#[tokio::test]
+async fn brokers_follow_the_requests_and_entries_they_are_given() {
+    let app = spawn_with(|_| {}).await;
+    let w = world(&app).await;
+    let broker_token = user_token(&app.ctx, "zhou@broker.example.cn", "broker", None).await;
+    let broker = client_with(&broker_token);
+    let (_, me) = send(&broker, "GET", app.url("/api/v1/me"), None).await;
+    let broker_id = me["user"]["id"].as_i64().unwrap();
+    let (_, c) = call(&app, &w.ent, "POST", "/api/v1/connections", Some(json!({"from_listing_id": format!("need:{}", w.need), "to_listing_id": format!("result:{}", w.result)}))).await;
+    let id = c["id"].as_i64().unwrap();
+    // before being assigned, the broker sees nothing of it
+    let (s, _) = send(
+        &broker,
+        "GET",
+        app.url(&format!("/api/v1/connections/{id}")),
+        None,
+    )
+    .await;
+    assert_eq!(s, 404);
+    // only organisers assign, and only brokers can be assigned
+    let (s, _) = call(
+        &app,
+        &w.ent,
+        "POST",
+        &format!("/api/v1/connections/{id}/broker"),
+        Some(json!({"broker_id": broker_id})),
+    )
+    .await;
+    assert_eq!(s, 403);
+    let (_, ent_me) = call(&app, &w.ent, "GET", "/api/v1/me", None).await;
+    let (s, e) = app
+        .post(
+            &format!("/api/v1/connections/{id}/broker"),
+            &json!({"broker_id": ent_me["user"]["id"]}),
+        )
+        .await;
+    assert_eq!(s, 422, "{e}");
+    let (s, b) = app
+        .post(
+            &format!("/api/v1/connections/{id}/broker"),
+            &json!({"broker_id": broker_id}),
+        )
+        .await;
+    assert_eq!((s, b["broker_id"].as_i64()), (200, Some(broker_id)), "{b}");
+    let (s, cases) = send(
+        &broker,
+        "GET",
+        app.url("/api/v1/connections?box=broker"),
+        None,
+    )
+    .await;
+    assert_eq!((s, cases["total"].as_i64()), (200, Some(1)), "{cases}");
+    // accepted: the entry is credited to the broker, who sees it (and no other) in the ledger
+    let (_, a) = call(
+        &app,
+        &w.uni,
+        "POST",
+        &format!("/api/v1/connections/{id}/accept"),
+        Some(json!({})),
+    )
+    .await;
+    let entry = a["ledger_entry_id"].as_i64().unwrap();
+    let (s, l) = send(&broker, "GET", app.url("/api/v1/ledger"), None).await;
+    assert_eq!(s, 200, "{l}");
+    assert_eq!(l["total"], 1, "{l}");
+    assert_eq!(l["items"][0]["id"], entry);
+    // an organiser can credit an entry directly, or clear the credit
+    let (s, e) = app
+        .post(
+            &format!("/api/v1/ledger/{entry}/broker"),
+            &json!({"broker_id": null}),
+        )
+        .await;
+    assert_eq!((s, e["broker_id"].clone()), (200, Value::Null), "{e}");
+    let (_, l) = send(&broker, "GET", app.url("/api/v1/ledger"), None).await;
+    assert_eq!(l["total"], 0, "{l}");
+    let (s, _) = call(
+        &app,
+        &w.ent,
+        "POST",
+        &format!("/api/v1/ledger/{entry}/broker"),
+        Some(json!({"broker_id": broker_id})),
+    )
+    .await;
+    assert_eq!(s, 403);
+    let (s, e) = app
+        .post(
+            &format!("/api/v1/ledger/{entry}/broker"),
+            &json!({"broker_id": broker_id, "x": 1}),
+        )
+        .await;
+    assert_eq!(s, 422, "{e}");
+    let (s, e) = app
+        .post(
+            &format!("/api/v1/ledger/{entry}/broker"),
+            &json!({"broker_id": broker_id}),
+        )
+        .await;
+    assert_eq!(
+        (s, e["broker_name"].as_str()),
+        (200, Some("zhou@broker.example.cn")),
+        "{e}"
+    );
+    // the dashboard's funnel counts the broker's case
+    let (_, f) = app.get("/api/v1/connections/funnel").await;
+    assert_eq!(f["by_broker"][0]["cases"], 1, "{f}");
+}

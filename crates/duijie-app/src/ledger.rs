@@ -275,6 +275,54 @@ pub async fn record(
     Ok(view(ctx, after))
 }
 
+/// `POST /ledger/{id}/broker {broker_id}`: an organiser credits a broker (技术经纪人) with
+/// an entry (`null` clears it); the broker then sees and follows it.
+pub async fn set_broker(
+    ctx: &App,
+    caller: &Caller,
+    id: i64,
+    body: &Map<String, Value>,
+) -> Result<EntryView, AppError> {
+    authz::authorize(ctx, caller, Action::ManageLedger).await?;
+    let mut errors = FieldErrors::default();
+    if let Some(k) = body.keys().find(|k| k.as_str() != "broker_id") {
+        errors.push(
+            k.as_str(),
+            "unknown_field",
+            format!("未知字段“{k}”"),
+            format!("unknown field '{k}'"),
+        );
+    }
+    if !body.contains_key("broker_id") {
+        errors.push(
+            "broker_id",
+            "required",
+            "请选择技术经纪人（null 表示取消）",
+            "broker_id is required (null clears it)",
+        );
+    }
+    let broker = opt_id(body, "broker_id", &mut errors);
+    if !errors.is_empty() {
+        return Err(AppError::Validation(errors));
+    }
+    if let Some(b) = broker {
+        crate::connections::check_broker(ctx, b).await?;
+    }
+    let before = ctx.store.ledger_entry(id).await?;
+    let after = crate::audit::within(
+        ctx,
+        caller,
+        "broker",
+        "ledger",
+        Some(id),
+        Some(&json!({"broker_id": before.broker_id})),
+        Some(&json!({"broker_id": broker})),
+        ctx.store.set_ledger_broker(id, broker),
+    )
+    .await?;
+    Ok(view(ctx, after))
+}
+
 fn opt_id(body: &Map<String, Value>, key: &str, errors: &mut FieldErrors) -> Option<i64> {
     match body.get(key) {
         None | Some(Value::Null) => None,

@@ -966,6 +966,14 @@ async fn open_entry(
     .fetch_one(&mut **tx)
     .await?;
     let id: i64 = r.try_get("id")?;
+    // a broker following the request is credited with its entry from the start
+    sqlx::query(
+        "UPDATE ledger_entries SET broker_id = (SELECT broker_id FROM connections WHERE id = $1) WHERE id = $2",
+    )
+    .bind(connection_id)
+    .bind(id)
+    .execute(&mut **tx)
+    .await?;
     let o = Outcome {
         status: "accepted".into(),
         note: Some(format!(

@@ -581,6 +581,35 @@ impl Store {
     }
 }
 
+impl Store {
+    /// Credits a broker (技术经纪人) with an entry, or clears the credit (`None`).
+    pub async fn set_ledger_broker(
+        &self,
+        id: i64,
+        broker_id: Option<i64>,
+    ) -> Result<LedgerEntry, StoreError> {
+        {
+            let _g = self.write_lock.lock().await;
+            let mut tx = self.begin_tx().await?;
+            let n = sqlx::query("UPDATE ledger_entries SET broker_id = $1 WHERE id = $2")
+                .persistent(false)
+                .bind(broker_id)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            if n == 0 {
+                return Err(StoreError::NotFound {
+                    entity: "ledger entry",
+                    id: id.to_string(),
+                });
+            }
+            crate::commit(tx).await?;
+        }
+        self.ledger_entry(id).await
+    }
+}
+
 async fn count_projects(
     conn: &mut sqlx::AnyConnection,
     university_id: i64,

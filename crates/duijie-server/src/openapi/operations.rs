@@ -952,6 +952,20 @@ fn ledger_operations(s: &Shared, ops: &mut Vec<Operation>) {
     );
     ops.push(
         Operation::new(
+            "post",
+            "/api/v1/ledger/{id}/broker",
+            lg,
+            "指派技术经纪人（组织者；null 取消）",
+        )
+        .json(
+            json!({"type": "object", "required": ["broker_id"], "properties": {
+                "broker_id": {"type": ["integer", "null"], "minimum": 1},
+            }}),
+        )
+        .ok(200, "条目", r("EntryView")),
+    );
+    ops.push(
+        Operation::new(
             "get",
             "/api/v1/stats",
             "进展看板",

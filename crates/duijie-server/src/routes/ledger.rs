@@ -26,6 +26,7 @@ pub fn router() -> Router<App> {
         .route("/ledger/import", post(import))
         .route("/ledger/{id}", get(entry))
         .route("/ledger/{id}/outcomes", post(record))
+        .route("/ledger/{id}/broker", post(broker))
         .route("/stats", get(statistics))
 }
 
@@ -80,6 +81,18 @@ async fn record(
     JsonObject(body): JsonObject,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     Ok(Json(json!(ledger::record(&ctx, &caller, id, &body).await?)))
+}
+
+/// `POST /ledger/{id}/broker {broker_id}` (`null` clears it)
+async fn broker(
+    State(ctx): State<App>,
+    caller: Who,
+    Id(id): Id,
+    JsonObject(body): JsonObject,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    Ok(Json(json!(
+        ledger::set_broker(&ctx, &caller, id, &body).await?
+    )))
 }
 
 /// `GET /ledger/export?format=xlsx|csv&...filters`
