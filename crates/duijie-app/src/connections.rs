@@ -367,6 +367,21 @@ async fn sender_people(ctx: &App, c: &Connection) -> Result<Vec<(i64, String, St
     }
 }
 
+/// The people of both sides: the sender and the recipient organisation's (see
+/// [`recipients`]).
+async fn both_sides(ctx: &App, c: &Connection) -> Result<Vec<(i64, String, String)>, AppError> {
+    let mut people = sender_people(ctx, c).await?;
+    people.extend(recipients(ctx, c.to_org_id, c.assignee_id).await?);
+    Ok(people)
+}
+
+/// Whether the caller may hand a request on: an organiser, or an administrator of the
+/// receiving organisation.
+fn may_assign(caller: &Caller, p: Party) -> bool {
+    let admin = caller.user.as_ref().is_some_and(|u| u.org_admin);
+    p == Party::Programme || p == Party::Recipient && admin
+}
+
 /// One letter per person, and the same news on their bell.
 #[allow(clippy::too_many_arguments)]
 async fn tell(
@@ -1141,8 +1156,7 @@ pub async fn assign(
     let mut r = Reader::new(rec);
     let uid = r.int("user_id", 1, i64::MAX);
     errors.0.extend(r.finish().0);
-    let admin = caller.user.as_ref().is_some_and(|u| u.org_admin);
-    if !(p == Party::Programme || p == Party::Recipient && admin) {
+    if !may_assign(caller, p) {
         return Err(AppError::forbidden(
             "只有被申请单位的管理员可以转交申请",
             "only an administrator of the receiving organization hands a request on",
@@ -1218,8 +1232,7 @@ pub async fn colleagues(
     id: i64,
 ) -> Result<Vec<(i64, String)>, AppError> {
     let (c, p) = load(ctx, caller, id).await?;
-    let admin = caller.user.as_ref().is_some_and(|u| u.org_admin);
-    if !(p == Party::Programme || p == Party::Recipient && admin) {
+    if !may_assign(caller, p) {
         return Ok(Vec::new());
     }
     let Some(org) = c.to_org_id else {
@@ -1944,27 +1957,26 @@ pub async fn sweep(ctx: &App) -> Result<Sweep, AppError> {
     }
     // expiry
     for c in ctx.store.connections_expiring(&now, false, 200).await? {
-        let mut people = sender_people(ctx, &c).await?;
-        people.extend(recipients(ctx, c.to_org_id, c.assignee_id).await?);
+        let people = both_sides(ctx, &c).await?;
         let subject = format!("对接申请已过期：{}", c.to_title.clone().unwrap_or_default());
         let headline = format!(
             "这条对接申请在 {} 天内没有得到答复，已自动过期。申请方可以重新发起。",
             s.expire_days.round()
         );
-        let mut out = Outgoing::default();
-        for (uid, email, name) in &people {
-            let letter = Letter {
-                template: "connection",
-                category: CATEGORY,
-                to: email.clone(),
-                user_id: Some(*uid),
-                subject: subject.clone(),
-                vars: json!({"name": name, "headline": headline, "facts": facts_of(&c),
-                    "link": format!("{}/connections/{}", ctx.public_url(), c.id), "button_label": "查看申请"}),
-            };
-            out.mails.push(mail::compose(ctx, letter).await?);
-        }
-        out.notes = notes_for(&people, &c, "expired", &subject, &headline);
+        let out = Outgoing {
+            mails: sweep_letters(
+                ctx,
+                &people,
+                &c,
+                subject.clone(),
+                headline.clone(),
+                false,
+                "查看申请",
+                None,
+            )
+            .await?,
+            notes: notes_for(&people, &c, "expired", &subject, &headline),
+        };
         let ch = ConnectionChange {
             status: Some("expired".into()),
             close: true,
@@ -1998,8 +2010,7 @@ pub async fn sweep(ctx: &App) -> Result<Sweep, AppError> {
         .connections_due(Mark::FeedbackAsked, &now, 200)
         .await?
     {
-        let mut people = sender_people(ctx, &c).await?;
-        people.extend(recipients(ctx, c.to_org_id, c.assignee_id).await?);
+        let people = both_sides(ctx, &c).await?;
         let subject = format!("会谈举行了吗？{}", c.to_title.clone().unwrap_or_default());
         let headline = "你们约定的对接会谈时间已过。会谈举行了吗，对您有帮助吗？点一下即可回答，这会帮助平台改进推荐。".to_string();
         let mails = sweep_letters(
@@ -2045,8 +2056,7 @@ pub async fn sweep(ctx: &App) -> Result<Sweep, AppError> {
                     .await?;
                 continue;
             }
-            let mut people = sender_people(ctx, &c).await?;
-            people.extend(recipients(ctx, c.to_org_id, c.assignee_id).await?);
+            let people = both_sides(ctx, &c).await?;
             let subject = format!("合作进展如何？{}", c.to_title.clone().unwrap_or_default());
             let headline = format!(
                 "双方会谈已过去约{months}。合作有进展吗？请在平台上登记：达成意向、签订技术合同（金额、日期、方式、技术合同登记号），或成果已转化。"
