@@ -23,6 +23,7 @@ mod mail;
 mod matching;
 mod metrics;
 mod openapi;
+mod participation;
 mod pg_restart;
 mod replicas;
 mod storage;

@@ -165,6 +165,16 @@ catalogue! {
     NOT_YOUR_TURN = "not_your_turn", Conflict, "现在应由对方答复", "it is the other side's turn to answer";
     FEEDBACK_RECORDED = "feedback_recorded", Conflict, "已回答过会谈反馈", "the meeting question is already answered";
     NOT_ACCEPTED = "not_accepted", Conflict, "对接申请尚未被接受", "the request has not been accepted";
+    // --- taking part in events -----------------------------------------------------------
+    REGISTRATION_CLOSED = "registration_closed", Conflict, "对接会未开放报名或报名已截止", "the event does not take registrations now";
+    INVITE_ONLY = "invite_only", Forbidden, "本次对接会仅限受邀单位报名", "only invited organisations may register for this event";
+    ALREADY_REGISTERED = "already_registered", Conflict, "本单位已报名", "the organisation has already registered";
+    REGISTRATION_DECIDED = "registration_decided", Conflict, "该报名已审核", "the registration was already decided";
+    NOT_PARTICIPANT = "not_participant", Forbidden, "本单位未参加该对接会", "your organisation does not take part in this event";
+    WISHES_CLOSED = "wishes_closed", Conflict, "意向征集已截止", "wishes are no longer taken for this event";
+    NO_PAIRING = "no_pairing", Conflict, "尚未生成对接安排", "the event has no pairing yet";
+    PAIRING_STALE = "pairing_stale", Conflict, "参会单位或意向已变化，请先重新生成对接安排", "participants or wishes changed since the pairing was generated; generate it again first";
+    NOT_YOUR_MEETING = "not_your_meeting", Forbidden, "这不是本单位的会谈", "this meeting is not your organisation's";
     // --- the service --------------------------------------------------------------------
     INDEX_BEHIND = "index_behind", Unavailable, "已保存，但检索索引未能及时更新，恢复写入后会自动补上", "saved, but the search index could not follow in time; it catches up by itself";
     STORAGE_UNAVAILABLE = "storage_unavailable", Unavailable, "存储空间已满或数据目录只读，本次写入未保存", "the storage is full or read-only: this write was not saved";

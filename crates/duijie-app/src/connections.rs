@@ -280,9 +280,9 @@ async fn listing(ctx: &App, kind: ListingKind, id: i64) -> Result<Option<Listing
 }
 
 /// Parses `need:12` (or `{kind, id}`) for `field`.
-fn listing_ref(
+pub(crate) fn listing_ref(
     v: Option<&Value>,
-    field: &'static str,
+    field: &str,
     errors: &mut FieldErrors,
 ) -> Option<(ListingKind, i64)> {
     let bad = |errors: &mut FieldErrors| {
@@ -1373,7 +1373,7 @@ pub async fn ics(ctx: &App, caller: &Caller, id: i64) -> Result<String, AppError
     Ok(rules::ics(&[ev], chrono::Utc::now()))
 }
 
-fn url_host(u: &str) -> String {
+pub(crate) fn url_host(u: &str) -> String {
     u.split("://")
         .nth(1)
         .unwrap_or(u)

@@ -217,7 +217,7 @@ pub async fn entry(
     Ok((view(ctx, e), history))
 }
 
-fn actor(caller: &Caller) -> LedgerActor {
+pub(crate) fn actor(caller: &Caller) -> LedgerActor {
     LedgerActor {
         user_id: caller.user.as_ref().map(|u| u.id),
         name: caller.actor(),

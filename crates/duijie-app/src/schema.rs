@@ -43,6 +43,11 @@ pub fn views() -> Vec<Named> {
     add::<events::MeetingView>(&mut out);
     add::<events::ScheduleBody>(&mut out);
     add::<events::PublicProgramme>(&mut out);
+    add::<events::RegistrationView>(&mut out);
+    add::<events::WishSet>(&mut out);
+    add::<events::Catalogue>(&mut out);
+    add::<events::MyAgenda>(&mut out);
+    add::<events::Published>(&mut out);
     add::<ledger::EntryView>(&mut out);
     add::<ledger::ChangeView>(&mut out);
     add::<ledger::ImportReport>(&mut out);

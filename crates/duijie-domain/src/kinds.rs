@@ -197,6 +197,52 @@ kinds! {
 }
 
 kinds! {
+    /// How participants join an event.
+    RegistrationMode {
+        /// Only the organisers add participants.
+        Closed = "closed", "不开放报名";
+        /// A member's registration is accepted at once.
+        Open = "open", "开放报名";
+        /// A registration waits for an organiser's approval.
+        Approval = "approval", "报名需审核";
+        /// Only organisations the organisers invited (added or approved) take part.
+        Invite = "invite", "仅限邀请";
+    }
+}
+
+kinds! {
+    /// Where a registration for an event stands.
+    RegistrationStatus {
+        /// Waiting for an organiser.
+        Pending = "pending", "待审核";
+        /// The organisation takes part.
+        Approved = "approved", "已通过";
+        /// Refused, with a reason.
+        Rejected = "rejected", "未通过";
+    }
+}
+
+kinds! {
+    /// A participant's answer to a proposed meeting of its agenda.
+    MeetingAnswer {
+        /// Kept where it is when the schedule is regenerated.
+        Confirmed = "confirmed", "已确认";
+        /// Not proposed again.
+        Declined = "declined", "已谢绝";
+    }
+}
+
+kinds! {
+    /// Whether a scheduled meeting took place.
+    Attendance {
+        /// It took place.
+        Held = "held", "已会谈";
+        /// One side did not come.
+        NoShow = "no_show", "缺席";
+    }
+}
+
+kinds! {
     /// Where a connection request stands.
     ConnectionStatus {
         /// Sent; the recipient has not answered.

@@ -20,7 +20,10 @@ mod error;
 
 pub use error::{FieldError, FieldErrors};
 pub use geo::{Zone, zones_of_city};
-pub use kinds::{EventFormat, EventStatus, PreferenceKind, Role, Side};
+pub use kinds::{
+    Attendance, EventFormat, EventStatus, MeetingAnswer, PreferenceKind, RegistrationMode,
+    RegistrationStatus, Role, Side,
+};
 pub use model::*;
 pub use vocab::{Vocabulary, label};
 

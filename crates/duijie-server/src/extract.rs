@@ -16,25 +16,72 @@ impl<S: Send + Sync> FromRequest<S> for JsonObject {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let bytes = axum::body::Bytes::from_request(req, state)
-            .await
-            .map_err(|e| {
-                if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
-                    ApiError::bad_request(
-                        Code::BODY_TOO_LARGE,
-                        "请求体过大",
-                        "request body is too large",
-                    )
-                } else {
-                    ApiError::bad_request(
-                        Code::INVALID_BODY,
-                        format!("无法读取请求体：{e}"),
-                        format!("cannot read the request body: {e}"),
-                    )
-                }
-            })?;
-        parse_object(&bytes).map(JsonObject)
+        parse_object(&body_bytes(req, state).await?).map(JsonObject)
     }
+}
+
+/// A JSON object body that may be left out (an empty body reads as `{}`).
+pub struct MaybeObject(pub Record);
+
+impl<S: Send + Sync> FromRequest<S> for MaybeObject {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let bytes = body_bytes(req, state).await?;
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            return Ok(MaybeObject(Record::new()));
+        }
+        parse_object(&bytes).map(MaybeObject)
+    }
+}
+
+/// A JSON body that may be any value (a list, for endpoints that replace a set).
+pub struct JsonBody(pub serde_json::Value);
+
+impl<S: Send + Sync> FromRequest<S> for JsonBody {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let bytes = body_bytes(req, state).await?;
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            return Err(ApiError::bad_request(
+                Code::EMPTY_BODY,
+                "请求体为空，应为 JSON",
+                "the request body is empty; JSON is expected",
+            ));
+        }
+        serde_json::from_slice(&bytes).map(JsonBody).map_err(|e| {
+            ApiError::bad_request(
+                Code::INVALID_JSON,
+                format!("JSON 格式错误：{e}"),
+                format!("invalid JSON: {e}"),
+            )
+        })
+    }
+}
+
+/// The whole body, within the router's limit.
+async fn body_bytes<S: Send + Sync>(
+    req: Request,
+    state: &S,
+) -> Result<axum::body::Bytes, ApiError> {
+    axum::body::Bytes::from_request(req, state)
+        .await
+        .map_err(|e| {
+            if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+                ApiError::bad_request(
+                    Code::BODY_TOO_LARGE,
+                    "请求体过大",
+                    "request body is too large",
+                )
+            } else {
+                ApiError::bad_request(
+                    Code::INVALID_BODY,
+                    format!("无法读取请求体：{e}"),
+                    format!("cannot read the request body: {e}"),
+                )
+            }
+        })
 }
 
 /// Parses bytes as one JSON object.

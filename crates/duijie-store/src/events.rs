@@ -11,12 +11,14 @@
 use crate::listings::Page;
 use crate::rows::to_json;
 use crate::{Store, StoreError, now};
-use duijie_domain::{EventFormat, EventStatus, ListingKind, PreferenceKind, Side};
+use duijie_domain::{
+    EventFormat, EventStatus, ListingKind, PreferenceKind, RegistrationMode, Side,
+};
 use serde::{Deserialize, Serialize};
 use sqlx::any::AnyRow;
 use sqlx::{Any, AssertSqlSafe, Row, Transaction};
 
-type Tx<'a> = Transaction<'a, Any>;
+pub(crate) type Tx<'a> = Transaction<'a, Any>;
 
 /// A break between two time slots.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -29,6 +31,39 @@ pub struct EventBreak {
     /// What it is for (茶歇, 午餐…).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub label: Option<String>,
+}
+
+/// How participants take part in an event themselves: registration and wishes. Stored as one JSON object; absent fields take their defaults.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(default)]
+pub struct SelfService {
+    /// `closed` (organisers add participants), `open`, `approval` or `invite`.
+    pub registration: RegistrationMode,
+    /// Registrations are refused after this instant (RFC 3339); `None`: until the event.
+    pub registration_closes_at: Option<String>,
+    /// Wishes are refused after this instant (RFC 3339); `None`: until the schedule is
+    /// published.
+    pub wishes_close_at: Option<String>,
+    /// Most "must" wishes of one participant.
+    pub max_must: i64,
+    /// Most "like" wishes of one participant.
+    pub max_like: i64,
+    /// A participant's "must" is honoured only when the other side wished the pair too.
+    pub mutual_only: bool,
+}
+
+impl Default for SelfService {
+    fn default() -> Self {
+        SelfService {
+            registration: RegistrationMode::Closed,
+            registration_closes_at: None,
+            wishes_close_at: None,
+            max_must: 3,
+            max_like: 10,
+            mutual_only: false,
+        }
+    }
 }
 
 /// A validated event, as written.
@@ -70,6 +105,8 @@ pub struct EventDraft {
     pub min_score: f64,
     /// `draft`, `open`, `published` or `closed`.
     pub status: EventStatus,
+    /// Registration, wishes and caps.
+    pub self_service: SelfService,
 }
 
 /// A stored event.
@@ -114,6 +151,9 @@ pub struct Event {
     pub min_score: f64,
     /// Status code.
     pub status: EventStatus,
+    /// Registration, wishes and caps.
+    #[serde(flatten)]
+    pub self_service: SelfService,
     /// RFC 3339.
     pub created_at: String,
     /// RFC 3339.
@@ -142,6 +182,7 @@ impl Event {
             max_per_expert: self.max_per_expert,
             min_score: self.min_score,
             status: self.status,
+            self_service: self.self_service.clone(),
         }
     }
 }
@@ -334,7 +375,7 @@ pub enum PairingChange {
 }
 
 const EVENT_COLUMNS: &str = "id, name, format, event_date, venue, description, themes, start_time, slot_minutes, slot_count, breaks, \
-     table_count, table_names, seats_per_table, max_per_enterprise, max_per_result, max_per_expert, min_score, status, created_at, updated_at";
+     table_count, table_names, seats_per_table, max_per_enterprise, max_per_result, max_per_expert, min_score, status, self_service, created_at, updated_at";
 
 const PAIRING_COLUMNS: &str = "id, event_id, enterprise_id, need_id, partner_kind, partner_id, score, base_score, slot, table_no, forced, origin, created_at";
 
@@ -345,7 +386,7 @@ fn json<T: serde::de::DeserializeOwned>(row: &AnyRow, col: &str) -> Result<T, St
     serde_json::from_str(&s).map_err(|e| StoreError::Corrupt(format!("{col}: {e}")))
 }
 
-fn kind_of(row: &AnyRow, col: &str) -> Result<ListingKind, StoreError> {
+pub(crate) fn kind_of(row: &AnyRow, col: &str) -> Result<ListingKind, StoreError> {
     let s: String = row.try_get(col)?;
     ListingKind::parse(&s)
         .ok_or_else(|| StoreError::Corrupt(format!("{col}: unknown listing kind {s}")))
@@ -372,6 +413,7 @@ fn event_row(row: &AnyRow) -> Result<Event, StoreError> {
         max_per_expert: row.try_get("max_per_expert")?,
         min_score: row.try_get("min_score")?,
         status: code_of(row, "status")?,
+        self_service: json(row, "self_service")?,
         created_at: row.try_get("created_at")?,
         updated_at: row.try_get("updated_at")?,
     })
@@ -420,7 +462,7 @@ fn not_found(entity: &'static str, id: i64) -> StoreError {
 }
 
 /// Marks the event's pairing (if any) as made from other participants or preferences.
-async fn mark_stale(tx: &mut Tx<'_>, event_id: i64) -> Result<(), StoreError> {
+pub(crate) async fn mark_stale(tx: &mut Tx<'_>, event_id: i64) -> Result<(), StoreError> {
     sqlx::query("UPDATE event_pairing_runs SET stale = 1 WHERE event_id = $1")
         .bind(event_id)
         .execute(&mut **tx)
@@ -509,7 +551,7 @@ impl Store {
         Ok(row.map(|r| r.try_get("id")).transpose()?)
     }
 
-    async fn begin_event_write(
+    pub(crate) async fn begin_event_write(
         &self,
     ) -> Result<(tokio::sync::MutexGuard<'_, ()>, Tx<'_>), StoreError> {
         // the same lock as listing writes: SQLite refuses a read transaction that upgrades
@@ -1079,14 +1121,14 @@ async fn write_event(tx: &mut Tx<'_>, id: Option<i64>, d: &EventDraft) -> Result
         None => {
             "INSERT INTO events (name, format, event_date, venue, description, themes, start_time, slot_minutes, slot_count, breaks, \
                  table_count, table_names, seats_per_table, max_per_enterprise, max_per_result, max_per_expert, min_score, status, \
-                 created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $19) \
+                 created_at, updated_at, self_service) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $19, $21) \
                  RETURNING id"
         }
         Some(_) => {
             "UPDATE events SET name = $1, format = $2, event_date = $3, venue = $4, description = $5, themes = $6, start_time = $7, \
                  slot_minutes = $8, slot_count = $9, breaks = $10, table_count = $11, table_names = $12, seats_per_table = $13, \
-                 max_per_enterprise = $14, max_per_result = $15, max_per_expert = $16, min_score = $17, status = $18, updated_at = $19 \
-                 WHERE id = $20 RETURNING id"
+                 max_per_enterprise = $14, max_per_result = $15, max_per_expert = $16, min_score = $17, status = $18, updated_at = $19, \
+                 self_service = $21 WHERE id = $20 RETURNING id"
         }
     };
     let row = sqlx::query(sql)
@@ -1110,6 +1152,7 @@ async fn write_event(tx: &mut Tx<'_>, id: Option<i64>, d: &EventDraft) -> Result
         .bind(d.status.code())
         .bind(ts.as_str())
         .bind(id.unwrap_or(0))
+        .bind(to_json(&d.self_service))
         .fetch_optional(&mut **tx)
         .await?;
     Ok(row
@@ -1117,7 +1160,7 @@ async fn write_event(tx: &mut Tx<'_>, id: Option<i64>, d: &EventDraft) -> Result
         .try_get("id")?)
 }
 
-async fn add_participant_tx(
+pub(crate) async fn add_participant_tx(
     tx: &mut Tx<'_>,
     event_id: i64,
     organization_id: i64,

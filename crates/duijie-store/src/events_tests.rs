@@ -44,6 +44,7 @@ pub(crate) fn draft(name: &str) -> EventDraft {
         max_per_expert: 2,
         min_score: 0.25,
         status: EventStatus::Draft,
+        self_service: Default::default(),
     }
 }
 

@@ -16,6 +16,7 @@ mod accounts;
 mod alerts;
 mod connections;
 mod error;
+mod event_self;
 mod events;
 mod ledger;
 mod listings;
@@ -32,9 +33,12 @@ pub use connections::{
     Mark, NewConnection, Note, Outgoing, Quota,
 };
 pub use error::StoreError;
+pub use event_self::{
+    ListingRef, MeetingAnswerRow, MeetingPlace, PairKey, Registration, WishDraft,
+};
 pub use events::{
     Event, EventBreak, EventDraft, EventFilter, PairingChange, PairingDraft, PairingRow,
-    PairingRun, Participant, ParticipantListing, Preference, PreferenceDraft,
+    PairingRun, Participant, ParticipantListing, Preference, PreferenceDraft, SelfService,
 };
 pub use ledger::{LedgerActor, LedgerChange, LedgerDraft, LedgerEntry, LedgerFilter};
 pub use listings::{Draft, ImportOutcome, ListFilter, Page};

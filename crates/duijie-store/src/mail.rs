@@ -44,6 +44,8 @@ pub struct NewMail {
     pub html: String,
     /// One-click unsubscribe link for the category, when it can be unsubscribed.
     pub unsubscribe_url: Option<String>,
+    /// A calendar file sent as an attachment (`agenda.ics`).
+    pub calendar: Option<String>,
 }
 
 /// A message in the outbox.
@@ -71,6 +73,9 @@ pub struct Mail {
     /// One-click unsubscribe link.
     #[serde(skip)]
     pub unsubscribe_url: Option<String>,
+    /// Calendar attachment.
+    #[serde(skip)]
+    pub calendar: Option<String>,
     /// `pending`, `sent` or `failed`.
     pub status: String,
     /// Attempts made.
@@ -157,7 +162,7 @@ pub enum Decision {
     },
 }
 
-const MAIL_COLUMNS: &str = "id, message_id, category, user_id, to_addr, subject, body_text, body_html, unsubscribe_url, status, attempts, next_attempt_at, last_error, sent_at, created_at";
+const MAIL_COLUMNS: &str = "id, message_id, category, user_id, to_addr, subject, body_text, body_html, unsubscribe_url, calendar, status, attempts, next_attempt_at, last_error, sent_at, created_at";
 
 fn mail_row(r: &AnyRow) -> Result<Mail, StoreError> {
     Ok(Mail {
@@ -170,6 +175,7 @@ fn mail_row(r: &AnyRow) -> Result<Mail, StoreError> {
         text: r.try_get("body_text")?,
         html: r.try_get("body_html")?,
         unsubscribe_url: r.try_get("unsubscribe_url")?,
+        calendar: r.try_get("calendar")?,
         status: r.try_get("status")?,
         attempts: r.try_get("attempts")?,
         next_attempt_at: r.try_get("next_attempt_at")?,
@@ -226,8 +232,8 @@ pub(crate) async fn enqueue(tx: &mut Tx, mails: &[NewMail]) -> Result<usize, Sto
         }
         sqlx::query(
             "INSERT INTO mail_outbox (message_id, category, user_id, to_addr, subject, body_text, body_html, \
-             unsubscribe_url, status, attempts, next_attempt_at, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 0, $10, $10)",
+             unsubscribe_url, status, attempts, next_attempt_at, created_at, calendar) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 0, $10, $10, $11)",
         )
         .persistent(false) // optional parameters: a prepared statement would fix their types
         .bind(m.message_id.as_str())
@@ -240,6 +246,7 @@ pub(crate) async fn enqueue(tx: &mut Tx, mails: &[NewMail]) -> Result<usize, Sto
         .bind(m.unsubscribe_url.as_deref())
         .bind(MAIL_PENDING)
         .bind(ts.as_str())
+        .bind(m.calendar.as_deref())
         .execute(&mut **tx)
         .await?;
         n += 1;

@@ -19,6 +19,8 @@ pub struct Mail {
     pub text: String,
     /// The HTML part.
     pub html: String,
+    /// Calendar attachments (text/calendar parts), decoded.
+    pub calendars: Vec<String>,
 }
 
 impl Mail {
@@ -143,33 +145,45 @@ pub fn parse(raw: &str) -> Mail {
     let raw = raw.replace("\r\n", "\n");
     let (head, body) = split_head(&raw);
     let hs = headers(head);
-    let ctype = find(&hs, "Content-Type").to_string();
-    let mut text = String::new();
-    let mut html = String::new();
+    let mut m = Mail {
+        subject: decode_words(find(&hs, "Subject")),
+        headers: Vec::new(),
+        text: String::new(),
+        html: String::new(),
+        calendars: Vec::new(),
+    };
+    parts(&hs, body, &mut m);
+    m.headers = hs;
+    m
+}
+
+/// Collects the text, HTML and calendar parts of a body, descending into nested
+/// multiparts (an agenda mail is mixed: the alternative text/HTML, then the calendar).
+fn parts(hs: &[(String, String)], body: &str, m: &mut Mail) {
+    let ctype = find(hs, "Content-Type").to_string();
+    let lower = ctype.to_ascii_lowercase();
     if let Some(b) = ctype.split("boundary=").nth(1) {
-        let boundary = format!("--{}", b.trim_matches('"').split(';').next().unwrap_or(""));
+        let boundary = format!(
+            "--{}",
+            b.trim_matches('"')
+                .split(';')
+                .next()
+                .unwrap_or("")
+                .trim_matches('"')
+        );
         for part in body.split(boundary.as_str()).skip(1) {
             if part.starts_with("--") {
                 break;
             }
             let (ph, pb) = split_head(part.trim_start_matches('\n'));
-            let phs = headers(ph);
-            let ct = find(&phs, "Content-Type").to_ascii_lowercase();
-            let decoded = decode_body(&phs, pb.trim_end());
-            if ct.starts_with("text/plain") {
-                text = decoded;
-            } else if ct.starts_with("text/html") {
-                html = decoded;
-            }
+            parts(&headers(ph), pb.trim_end(), m);
         }
-    } else {
-        text = decode_body(&hs, body);
-    }
-    Mail {
-        subject: decode_words(find(&hs, "Subject")),
-        headers: hs,
-        text,
-        html,
+    } else if lower.starts_with("text/html") {
+        m.html = decode_body(hs, body);
+    } else if lower.starts_with("text/calendar") {
+        m.calendars.push(decode_body(hs, body));
+    } else if lower.starts_with("text/plain") || lower.is_empty() {
+        m.text = decode_body(hs, body);
     }
 }
 

@@ -100,9 +100,25 @@ pub(super) async fn generate_run(
         tokio::task::spawn_blocking(move || event_scores(&ctx, &need_texts, &partner_texts))
             .await??
     };
-    let built = build_instance(&e, &enterprises, &partners, &need_scores, &prefs);
-
-    let solution = solve_with_deadline(event_id, built.instance.clone()).await?;
+    let mut built = build_instance(&e, &enterprises, &partners, &need_scores, &prefs);
+    // what participants answered about the provisional agenda: declined pairs are
+    // forbidden, confirmed meetings keep their place and the rest is solved around them
+    let answers = ctx.store.meeting_answers(event_id).await?;
+    apply_declined(&mut built, &answers);
+    let (solver_instance, pinned) = pin_confirmed(&e, &built.instance, &answers);
+    if e.format.is_grouped() {
+        built.instance.forced = solver_instance.forced.clone();
+    }
+    let solution = solve_with_deadline(event_id, solver_instance).await?;
+    let solution = {
+        let scores: HashMap<(String, String), f64> = built
+            .instance
+            .scores
+            .iter()
+            .map(|s| ((s.enterprise.clone(), s.result.clone()), s.score))
+            .collect();
+        seat_around(&built.instance, &pinned, &scores, solution)
+    };
 
     let (placed, unseated, layout_tables) = lay_out(&e, &built.instance, &partners, &solution);
     let rows = rows_of(&placed, &built)?;

@@ -183,6 +183,7 @@ pub fn parse_event(ctx: &App, rec: &Record) -> Result<EventDraft, FieldErrors> {
             );
         }
     }
+    let self_service = read_self_service(&mut r);
     let errors = r.finish_ignoring(EVENT_READ_ONLY);
     errors.into_result(EventDraft {
         name,
@@ -203,7 +204,47 @@ pub fn parse_event(ctx: &App, rec: &Record) -> Result<EventDraft, FieldErrors> {
         max_per_expert,
         min_score,
         status,
+        self_service,
     })
+}
+
+/// A deadline: RFC 3339, or programme time without an offset (`2026-12-10T18:00`); stored
+/// as RFC 3339 with the +08:00 offset.
+fn read_deadline(r: &mut In<'_>, name: &'static str) -> Option<String> {
+    let raw = r.text(name, 40, false)?;
+    match duijie_domain::connection::parse_time(&raw) {
+        Some(t) => Some(t.to_rfc3339_opts(chrono::SecondsFormat::Secs, false)),
+        None => {
+            r.error(
+                name,
+                "invalid_time",
+                format!("时间“{raw}”无效，应为 2026-12-10T18:00（北京时间）或 RFC 3339"),
+                format!("'{raw}' is not a time like 2026-12-10T18:00 (Beijing time) or RFC 3339"),
+            );
+            None
+        }
+    }
+}
+
+/// The self-service settings: registration mode and deadline, wish quotas and deadline,
+/// and `mutual_only`.
+fn read_self_service(r: &mut In<'_>) -> duijie_store::SelfService {
+    let d = duijie_store::SelfService::default();
+    duijie_store::SelfService {
+        registration: r
+            .choice_or(
+                "registration",
+                duijie_domain::RegistrationMode::TABLE,
+                Some("closed"),
+            )
+            .and_then(duijie_domain::RegistrationMode::parse)
+            .unwrap_or(d.registration),
+        registration_closes_at: read_deadline(r, "registration_closes_at"),
+        wishes_close_at: read_deadline(r, "wishes_close_at"),
+        max_must: r.int_or("max_must", d.max_must, 0, 20),
+        max_like: r.int_or("max_like", d.max_like, 0, 100),
+        mutual_only: r.bool_or("mutual_only", d.mutual_only),
+    }
 }
 
 pub(super) fn draft_record(d: &EventDraft) -> Record {
@@ -213,6 +254,9 @@ pub(super) fn draft_record(d: &EventDraft) -> Record {
         "breaks": d.breaks, "table_count": d.table_count, "table_names": d.table_names, "seats_per_table": d.seats_per_table,
         "max_per_enterprise": d.max_per_enterprise, "max_per_result": d.max_per_result, "max_per_expert": d.max_per_expert,
         "min_score": d.min_score, "status": d.status,
+        "registration": d.self_service.registration, "registration_closes_at": d.self_service.registration_closes_at,
+        "wishes_close_at": d.self_service.wishes_close_at, "max_must": d.self_service.max_must,
+        "max_like": d.self_service.max_like, "mutual_only": d.self_service.mutual_only,
     });
     v.as_object().cloned().unwrap_or_default()
 }

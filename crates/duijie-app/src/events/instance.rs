@@ -92,9 +92,13 @@ pub struct Built {
 #[derive(Debug, Default)]
 pub(super) struct Agg {
     pub(super) forbid: bool,
+    /// The honoured "must": the oldest one's id and need.
     pub(super) must: Option<(i64, Option<i64>)>,
     pub(super) ent_like: bool,
     pub(super) uni_like: bool,
+    /// A participant's "must" set aside because the other side did not wish the pair
+    /// (the event's `mutual_only`); it counts as a like.
+    pub(super) one_sided: bool,
 }
 
 /// A candidate pair: the enterprise's organisation, the partner's kind and id.
@@ -124,13 +128,24 @@ fn best_needs(
     best
 }
 
-/// What the preferences say of each pair, oldest first so the first "must" wins.
-fn aggregate_preferences(
+/// What the preferences say of each pair, oldest first so the first honoured "must" wins.
+/// With `mutual_only`, a participant's "must" is honoured only when the other side wished
+/// the pair too (must or like); otherwise it counts as a like and is marked one-sided. The
+/// organisers' "must" is always honoured.
+pub(super) fn aggregate_preferences(
     prefs: &[Preference],
     ent_set: &HashSet<i64>,
     partner_org: &HashMap<(ListingKind, i64), i64>,
+    mutual_only: bool,
 ) -> BTreeMap<PairKey, Agg> {
+    #[derive(Default)]
+    struct Musts {
+        organizer: Option<(i64, Option<i64>)>,
+        enterprise: Option<(i64, Option<i64>)>,
+        university: Option<(i64, Option<i64>)>,
+    }
     let mut agg: BTreeMap<(i64, ListingKind, i64), Agg> = BTreeMap::new();
+    let mut musts: BTreeMap<PairKey, Musts> = BTreeMap::new();
     let mut prefs: Vec<&Preference> = prefs.iter().collect();
     prefs.sort_by_key(|p| p.id);
     for p in &prefs {
@@ -139,16 +154,42 @@ fn aggregate_preferences(
         {
             continue;
         }
-        let a = agg
-            .entry((p.enterprise_id, p.partner_kind, p.partner_id))
-            .or_default();
+        let k = (p.enterprise_id, p.partner_kind, p.partner_id);
+        let a = agg.entry(k).or_default();
         match p.preference {
             PreferenceKind::No | PreferenceKind::Conflict => a.forbid = true,
-            PreferenceKind::Must if a.must.is_none() => a.must = Some((p.id, p.need_id)),
+            PreferenceKind::Must => {
+                let m = musts.entry(k).or_default();
+                let slot = match p.side {
+                    Side::Organizer => &mut m.organizer,
+                    Side::Enterprise => &mut m.enterprise,
+                    Side::University => &mut m.university,
+                };
+                slot.get_or_insert((p.id, p.need_id));
+            }
             PreferenceKind::Like if p.side == Side::Enterprise => a.ent_like = true,
             PreferenceKind::Like => a.uni_like = true,
-            _ => {}
         }
+    }
+    for (k, m) in musts {
+        let a = agg.entry(k).or_default();
+        let ent_wish = a.ent_like || m.enterprise.is_some();
+        let uni_wish = a.uni_like || m.university.is_some();
+        let mut honoured = Vec::new();
+        honoured.extend(m.organizer);
+        for (own, other_wished, like) in [
+            (m.enterprise, uni_wish, &mut a.ent_like),
+            (m.university, ent_wish, &mut a.uni_like),
+        ] {
+            let Some(own) = own else { continue };
+            if !mutual_only || other_wished {
+                honoured.push(own);
+            } else {
+                *like = true;
+                a.one_sided = true;
+            }
+        }
+        a.must = honoured.into_iter().min_by_key(|m| m.0);
     }
     agg
 }
@@ -256,7 +297,7 @@ pub fn build_instance(
         .collect();
 
     let best = best_needs(need_scores, &need_org, &partner_org);
-    let agg = aggregate_preferences(prefs, &ent_set, &partner_org);
+    let agg = aggregate_preferences(prefs, &ent_set, &partner_org, e.self_service.mutual_only);
     let same_org =
         |org: i64, kind: ListingKind, pid: i64| partner_org.get(&(kind, pid)) == Some(&org);
     let forbidden = |k: &(i64, ListingKind, i64)| {

@@ -58,7 +58,7 @@ use duijie_store::{
     Participant, Preference, PreferenceDraft,
 };
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
+use serde_json::{Value, json};
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -115,12 +115,16 @@ mod instance;
 pub use instance::*;
 mod layout;
 pub use layout::*;
+mod answers;
+pub use answers::*;
 mod generate;
 pub use generate::*;
 mod views;
 pub use views::*;
 mod edits;
 pub use edits::*;
+mod selfservice;
+pub use selfservice::*;
 
 // ---------------------------------------------------------------------------------------
 // Names of everything an event shows

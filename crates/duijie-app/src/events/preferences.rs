@@ -32,7 +32,8 @@ pub(super) fn preference_view(p: Preference, names: &Names) -> PreferenceView {
 
 /// The preferences `caller` may see: all for those who keep the programme (conflicts of
 /// interest among them); for a participating organisation the rows it declared or that name
-/// it (its enterprise, or one of its results or experts); anonymous callers 401.
+/// it (its enterprise, or one of its results or experts), but another side's "no" only to
+/// whoever said it; anonymous callers 401.
 pub async fn preferences_for(
     ctx: &App,
     caller: &crate::auth::Caller,
@@ -55,12 +56,19 @@ pub async fn preferences_for(
         .filter(|p| p.organization_id == org)
         .flat_map(|p| p.listings.into_iter().map(|l| (l.kind, l.id)))
         .collect();
+    // a "no" is private to whoever said it (and the organisers)
+    let declared_by_us = |p: &Preference| match p.side {
+        Side::Enterprise => p.enterprise_id == org,
+        Side::University => mine.contains(&(p.partner_kind, p.partner_id)),
+        Side::Organizer => false,
+    };
     Ok(all
         .into_iter()
         .filter(|v| {
             v.preference.enterprise_id == org
                 || mine.contains(&(v.preference.partner_kind, v.preference.partner_id))
         })
+        .filter(|v| v.preference.preference != PreferenceKind::No || declared_by_us(&v.preference))
         .collect())
 }
 

@@ -58,6 +58,7 @@ mod service_tests {
             max_per_expert: 1,
             min_score: 0.1,
             status: EventStatus::Open,
+            self_service: Default::default(),
             created_at: String::new(),
             updated_at: String::new(),
         }
@@ -287,6 +288,95 @@ mod service_tests {
         assert_eq!(b.ignored_forced[0].enterprise, "e11");
         assert_eq!(b.ignored_forced[0].reason_code, "capacity");
         b.instance.validate().unwrap();
+    }
+
+    #[test]
+    fn mutual_only_honours_a_participant_must_only_when_the_other_side_wished_the_pair() {
+        let mut e = event("fair");
+        e.self_service.mutual_only = true;
+        let ents = vec![
+            EnterpriseIn {
+                org_id: 10,
+                needs: vec![1],
+            },
+            EnterpriseIn {
+                org_id: 11,
+                needs: vec![2],
+            },
+        ];
+        let partners = vec![
+            PartnerIn {
+                kind: ListingKind::Result,
+                id: 100,
+                org_id: 20,
+                industry: None,
+            },
+            PartnerIn {
+                kind: ListingKind::Result,
+                id: 101,
+                org_id: 20,
+                industry: None,
+            },
+        ];
+        let prefs = vec![
+            // one-sided: enterprise 10 insists on result 100, the university said nothing
+            pref(
+                1,
+                10,
+                Some(1),
+                ListingKind::Result,
+                100,
+                "enterprise",
+                "must",
+            ),
+            // two-sided: enterprise 11 insists on result 101, which likes it back
+            pref(
+                2,
+                11,
+                Some(2),
+                ListingKind::Result,
+                101,
+                "enterprise",
+                "must",
+            ),
+            pref(
+                3,
+                11,
+                Some(2),
+                ListingKind::Result,
+                101,
+                "university",
+                "like",
+            ),
+            // the organisers' must is always honoured
+            pref(4, 10, None, ListingKind::Result, 101, "organizer", "must"),
+        ];
+        let b = build_instance(&e, &ents, &partners, &[], &prefs);
+        let forced: Vec<(&str, &str)> = b
+            .instance
+            .forced
+            .iter()
+            .map(|(a, b)| (a.as_str(), b.as_str()))
+            .collect();
+        assert!(!forced.contains(&("e10", "r100")), "{forced:?}");
+        assert!(forced.contains(&("e11", "r101")), "{forced:?}");
+        assert!(forced.contains(&("e10", "r101")), "{forced:?}");
+        // the one-sided must still counts as the enterprise's like
+        let one_sided = b
+            .instance
+            .scores
+            .iter()
+            .find(|s| s.enterprise == "e10" && s.result == "r100")
+            .map(|s| s.score);
+        assert_eq!(one_sided, Some(LIKE_BONUS));
+        // without mutual_only the same must is forced
+        e.self_service.mutual_only = false;
+        let b = build_instance(&e, &ents, &partners, &[], &prefs);
+        assert!(
+            b.instance
+                .forced
+                .contains(&("e10".to_string(), "r100".to_string()))
+        );
     }
 
     #[test]

@@ -106,6 +106,7 @@ pub async fn compose(ctx: &App, l: Letter) -> Result<NewMail, AppError> {
         text,
         html,
         unsubscribe_url,
+        calendar: None,
     })
 }
 

@@ -9,7 +9,7 @@ use crate::app::App;
 use crate::error::AppError;
 use duijie_store::Mail;
 use lettre::message::header::{HeaderName, HeaderValue};
-use lettre::message::{Mailbox, MultiPart, header};
+use lettre::message::{Attachment, Mailbox, MultiPart, header};
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::transport::smtp::client::{Tls, TlsParameters};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
@@ -74,10 +74,19 @@ pub fn build(from: &str, m: &Mail) -> Result<Message, String> {
             .header(ListUnsubscribe(u.clone()))
             .header(ListUnsubscribePost);
     }
-    b.multipart(MultiPart::alternative_plain_html(
-        m.text.clone(),
-        m.html.clone(),
-    ))
+    let body = MultiPart::alternative_plain_html(m.text.clone(), m.html.clone());
+    match &m.calendar {
+        None => b.multipart(body),
+        Some(ics) => {
+            let kind = header::ContentType::parse("text/calendar; charset=utf-8; method=PUBLISH")
+                .map_err(|e| e.to_string())?;
+            b.multipart(
+                MultiPart::mixed()
+                    .multipart(body)
+                    .singlepart(Attachment::new("agenda.ics".into()).body(ics.clone(), kind)),
+            )
+        }
+    }
     .map_err(|e| e.to_string())
 }
 
@@ -272,6 +281,7 @@ mod tests {
             text: "正文".into(),
             html: "<p>正文</p>".into(),
             unsubscribe_url: unsub.map(str::to_string),
+            calendar: None,
             status: "pending".into(),
             attempts: 0,
             next_attempt_at: String::new(),

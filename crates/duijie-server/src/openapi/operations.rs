@@ -61,7 +61,152 @@ pub fn operations(v: &Vocabulary) -> Vec<Operation> {
     account_operations(&s, &mut ops);
     signup_operations(&mut ops);
     connection_operations(&s, &mut ops);
+    participation_operations(&mut ops);
     ops
+}
+
+/// Taking part in an event: registration, catalogue, wishes, agenda, publishing, attendance.
+fn participation_operations(ops: &mut Vec<Operation>) {
+    let tag = "参会";
+    let listing = json!({"type": "string", "pattern": "^(need|result|expert):[1-9][0-9]{0,17}$", "description": "类型:编号，如 need:12"});
+    ops.push(
+        Operation::new("post", "/api/v1/events/{id}/registrations", tag, "本单位报名参会（开放报名即时生效，需审核则等待组织者）")
+            .json(json!({"type": "object", "required": ["listing_ids"], "properties": {
+                "listing_ids": {"type": "array", "minItems": 1, "maxItems": 50, "items": listing.clone()},
+            }}))
+            .ok(201, "已报名（status: approved 或 pending）", r("RegistrationView")),
+    );
+    ops.push(
+        Operation::new(
+            "get",
+            "/api/v1/events/{id}/registrations",
+            tag,
+            "报名（组织者看全部，参会单位看本单位的）",
+        )
+        .signed_in()
+        .query(
+            "status",
+            codes(duijie_domain::RegistrationStatus::TABLE),
+            "状态",
+        )
+        .ok(200, "报名", items_of("RegistrationView")),
+    );
+    ops.push(
+        Operation::new(
+            "post",
+            "/api/v1/events/{id}/registrations/{rid}/approve",
+            tag,
+            "通过报名（组织者）",
+        )
+        .json(json!({"type": "object", "properties": {"reason": text(500)}}))
+        .ok(200, "已通过，单位成为参会方", r("RegistrationView")),
+    );
+    ops.push(
+        Operation::new(
+            "post",
+            "/api/v1/events/{id}/registrations/{rid}/reject",
+            tag,
+            "拒绝报名并说明原因（组织者）",
+        )
+        .json(
+            json!({"type": "object", "required": ["reason"], "properties": {"reason": text(500)}}),
+        )
+        .ok(200, "已拒绝", r("RegistrationView")),
+    );
+    ops.push(
+        Operation::new(
+            "get",
+            "/api/v1/events/{id}/catalogue",
+            tag,
+            "对方参会项目，按与本单位项目的匹配度排序（附解释）",
+        )
+        .signed_in()
+        .page()
+        .query(
+            "industry",
+            json!({"type": "string"}),
+            "行业（代码或中文名）",
+        )
+        .query("city", json!({"type": "string"}), "城市")
+        .ok(200, "一页", r("Catalogue")),
+    );
+    ops.push(
+        Operation::new(
+            "get",
+            "/api/v1/events/{id}/wishes",
+            tag,
+            "本单位的会谈意向与配额（组织者看全部）",
+        )
+        .signed_in()
+        .ok(200, "意向", r("WishSet")),
+    );
+    ops.push(
+        Operation::new("put", "/api/v1/events/{id}/wishes", tag, "替换本单位的会谈意向（必须会谈、希望会谈、不必会谈）")
+            .json(json!({"type": "array", "maxItems": 200, "items": {"type": "object", "required": ["listing_id", "partner_listing_id", "kind"], "properties": {
+                "listing_id": listing.clone(), "partner_listing_id": listing, "kind": {"type": "string", "enum": ["must", "like", "no"]},
+            }}}))
+            .ok(200, "意向", r("WishSet")),
+    );
+    let org = json!({"type": "integer", "minimum": 1});
+    ops.push(
+        Operation::new(
+            "get",
+            "/api/v1/events/{id}/my-agenda",
+            tag,
+            "本单位的日程（暂定或已发布）、会谈理由与未安排意向的原因",
+        )
+        .signed_in()
+        .query("organization_id", org.clone(), "组织者查看某参会单位")
+        .ok(200, "日程", r("MyAgenda")),
+    );
+    ops.push(
+        Operation::new(
+            "get",
+            "/api/v1/events/{id}/my-agenda.ics",
+            tag,
+            "本单位日程的日历文件（每场会谈一个 VEVENT，北京时间）",
+        )
+        .signed_in()
+        .query("organization_id", org, "组织者查看某参会单位")
+        .file("text/calendar", "iCalendar"),
+    );
+    ops.push(
+        Operation::new(
+            "post",
+            "/api/v1/events/{id}/my-agenda/{pid}/confirm",
+            tag,
+            "确认一场会谈（重新生成时保留其时段和桌位）",
+        )
+        .json(json!({"type": "object"}))
+        .ok(200, "日程", r("MyAgenda")),
+    );
+    ops.push(
+        Operation::new(
+            "post",
+            "/api/v1/events/{id}/my-agenda/{pid}/decline",
+            tag,
+            "谢绝一场会谈并说明原因（不再安排这对）",
+        )
+        .json(
+            json!({"type": "object", "required": ["reason"], "properties": {"reason": text(500)}}),
+        )
+        .ok(200, "日程", r("MyAgenda")),
+    );
+    ops.push(
+        Operation::new(
+            "post",
+            "/api/v1/events/{id}/schedule:publish",
+            tag,
+            "发布日程：每个参会单位的成员收到日程邮件和日历附件（组织者）",
+        )
+        .ok(200, "已发布", r("Published"))
+        .also(&[409]),
+    );
+    ops.push(
+        Operation::new("post", "/api/v1/events/{id}/pairings/{pid}/attendance", tag, "登记会谈是否进行（组织者）；已进行的会谈台账记为已洽谈")
+            .json(json!({"type": "object", "required": ["status"], "properties": {"status": {"type": "string", "enum": ["held", "no_show"]}}}))
+            .ok(200, "已登记", json!({"type": "object"})),
+    );
 }
 
 /// Connection requests (对接申请) and the loop after them.

@@ -48,7 +48,9 @@ pub fn router() -> Router<App> {
             "/events/{id}/pairings/{pid}",
             patch(patch_pairing).delete(delete_pairing),
         )
+        .route("/events/{id}/pairings/{pid}/attendance", post(attendance))
         .route("/events/{id}/schedule", get(schedule))
+        .route("/events/{id}/schedule:publish", post(publish))
         .route("/events/{id}/export.xlsx", get(export_xlsx))
         .route("/events/{id}/export.csv", get(export_csv))
         .route("/events/{id}/agenda.html", get(agenda_html))
@@ -396,5 +398,20 @@ async fn agenda_html(
         "text/html; charset=utf-8",
         None,
         export::agenda_html(&s).into_bytes(),
+    ))
+}
+
+async fn publish(State(ctx): State<App>, caller: Who, Id(id): Id) -> Result<Json<Value>, ApiError> {
+    Ok(Json(json!(events::publish(&ctx, &caller, id).await?)))
+}
+
+async fn attendance(
+    State(ctx): State<App>,
+    caller: Who,
+    Ids(id, pid): Ids,
+    JsonObject(body): JsonObject,
+) -> Result<Json<Value>, ApiError> {
+    Ok(Json(
+        events::set_attendance(&ctx, &caller, id, pid, &body).await?,
     ))
 }

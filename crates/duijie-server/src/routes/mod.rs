@@ -9,6 +9,7 @@ mod import;
 pub(crate) mod ledger;
 mod listings;
 mod matching;
+mod participation;
 pub(crate) mod search;
 mod signup;
 
@@ -49,6 +50,7 @@ pub fn router(ctx: App) -> Router {
         .merge(alerts::router())
         .merge(signup::router())
         .merge(connections::router())
+        .merge(participation::router())
         .fallback(|| async {
             ApiError(AppError::NotFound("接口不存在 / no such endpoint".into()))
         });
