@@ -19,6 +19,11 @@ use duijie_store::{
     ListingRef as Brought, MeetingAnswerRow, MeetingPlace, PairKey, Registration, User, WishDraft,
 };
 
+/// A listing by kind and id.
+type Key = (ListingKind, i64);
+/// Each listing's best score and the participant's listing that gives it.
+type Best = HashMap<Key, (f64, Option<Key>)>;
+
 /// Mail category of event notices.
 const CATEGORY: &str = "events";
 /// Most listings one registration brings.
@@ -427,7 +432,7 @@ pub struct WishSet {
 }
 
 /// Which organisation declared a participant wish, and its own listing and the other's.
-fn wish_of(p: &Preference, names: &Names) -> Option<(i64, (ListingKind, i64), (ListingKind, i64))> {
+fn wish_of(p: &Preference, names: &Names) -> Option<(i64, Key, Key)> {
     if !matches!(
         p.preference,
         PreferenceKind::Must | PreferenceKind::Like | PreferenceKind::No
@@ -804,7 +809,7 @@ pub async fn catalogue(
         tokio::task::spawn_blocking(move || rank_catalogue(&ctx, &own_texts, &other_texts))
             .await??
     };
-    let best: HashMap<(ListingKind, i64), (f64, Option<(ListingKind, i64)>)> = ranked;
+    let best: Best = ranked;
     let mut rows: Vec<CatalogueItem> = others
         .iter()
         .map(|(kind, id, p, ind)| {
@@ -884,7 +889,7 @@ fn rank_catalogue(
     ctx: &App,
     own: &[ListingText],
     others: &[ListingText],
-) -> Result<HashMap<(ListingKind, i64), (f64, Option<(ListingKind, i64)>)>, AppError> {
+) -> Result<Best, AppError> {
     let matcher = &ctx.matcher;
     let weights = ctx.settings.matching.weights;
     let prepared_own = own
