@@ -44,6 +44,15 @@ CREATE TABLE event_meeting_answers (
     PRIMARY KEY (event_id, enterprise_id, partner_kind, partner_id)
 );
 
+-- Notices sent once per event (the reminder the day before): the row is inserted in the
+-- transaction that queues the mail, so a sweep running twice, or on two servers, sends once.
+CREATE TABLE event_notices (
+    event_id BIGINT NOT NULL REFERENCES events(id) ON DELETE CASCADE,
+    kind TEXT NOT NULL,
+    sent_at TEXT NOT NULL,
+    PRIMARY KEY (event_id, kind)
+);
+
 -- A calendar file (text/calendar) sent with a message as an attachment: the agenda of a
 -- published event.
 ALTER TABLE mail_outbox ADD COLUMN calendar TEXT;

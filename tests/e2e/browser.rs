@@ -732,3 +732,122 @@ async fn request_a_meeting_from_a_listing_and_the_university_accepts() {
     .await;
     assert_eq!(r["contact"]["name"], "李教授", "{r}");
 }
+
+#[tokio::test]
+async fn register_for_an_event_wish_and_confirm_the_agenda_in_the_browser() {
+    let Some(mut b) = browser("participation").await else {
+        return;
+    };
+    let app = spawn_with(|s| s.mail.poll_interval_ms = 50).await;
+    let outbox = app.ctx.settings.data.dir.join("outbox");
+    // the university brings a result through the API; the enterprise has a need
+    let uni = client_with(
+        &user_token(
+            &app.ctx,
+            "li@dlut.example.edu.cn",
+            "researcher",
+            Some("大连理工大学"),
+        )
+        .await,
+    );
+    let (s, r) = send(
+        &uni,
+        "POST",
+        app.url("/api/v1/results"),
+        Some(serde_json::json!({
+        "title": "焊接残余应力与变形预测控制技术", "summary": "焊接变形预测与焊接顺序优化，控制大型结构件残余应力。"})),
+    )
+    .await;
+    assert_eq!(s, 201, "{r}");
+    let result = r["id"].as_i64().unwrap();
+    let ent = client_with(
+        &user_token(
+            &app.ctx,
+            "wang@zhonggong.example.cn",
+            "enterprise",
+            Some("沈阳中工机械有限公司"),
+        )
+        .await,
+    );
+    let (s, n) = send(
+        &ent,
+        "POST",
+        app.url("/api/v1/needs"),
+        Some(serde_json::json!({
+        "title": "高强度钢材焊接变形控制", "description": "大型结构件焊接后变形超差，需要焊接顺序优化与残余应力控制。"})),
+    )
+    .await;
+    assert_eq!(s, 201, "{n}");
+    let (s, ev) = app
+        .post(
+            "/api/v1/events",
+            &serde_json::json!({"name": "焊接技术专场对接会", "date": "2026-12-20", "venue": "沈阳国际展览中心",
+                "status": "open", "registration": "open", "slot_count": 2, "table_count": 2}),
+        )
+        .await;
+    assert_eq!(s, 201, "{ev}");
+    let id = ev["id"].as_i64().unwrap();
+    let (s, reg) = send(
+        &uni,
+        "POST",
+        app.url(&format!("/api/v1/events/{id}/registrations")),
+        Some(serde_json::json!({"listing_ids": [format!("result:{result}")]})),
+    )
+    .await;
+    assert_eq!(s, 201, "{reg}");
+
+    // the enterprise finds the event, registers and wishes to meet the result
+    b.goto(&app.url("/login")).await;
+    b.fill("#email", "wang@zhonggong.example.cn").await;
+    b.fill("#password", "correct horse battery").await;
+    b.click("#login-button").await;
+    b.css("#me").await;
+    b.goto(&app.url("/events")).await;
+    b.click(&format!("a[href='/participate/{id}']")).await;
+    b.wait_url(&format!("/participate/{id}")).await;
+    assert!(b.text("#registration-mode").await.contains("开放报名"));
+    b.shot("event-page").await;
+    b.click("#register-button").await;
+    b.wait_url("done=registered").await;
+    assert!(b.text("#catalogue-list").await.contains("焊接残余应力"));
+    b.click("#catalogue-list li:first-child button[value='must']")
+        .await;
+    b.wait_url("done=wish").await;
+    assert_eq!(b.text("#must-left").await, "2");
+    assert!(b.text(".wish-state").await.contains("必须会谈"));
+    b.shot("wished").await;
+    mail::wait_for(&outbox, "wang@zhonggong.example.cn", "报名成功").await;
+
+    // the organiser generates; the enterprise confirms its meeting in 我的日程
+    let (s, p) = app
+        .post(
+            &format!("/api/v1/events/{id}/pairings:generate"),
+            &serde_json::json!({}),
+        )
+        .await;
+    assert_eq!(s, 200, "{p}");
+    b.click("#agenda-link").await;
+    b.wait_url("/agenda").await;
+    assert!(b.text("#agenda-state").await.contains("暂定"));
+    let row = b.text("#meeting-list").await;
+    assert!(
+        row.contains("大连理工大学") && row.contains("希望"),
+        "{row}"
+    );
+    b.css("#ics-download").await;
+    b.click(".confirm-button").await;
+    b.wait_url("done=confirmed").await;
+    assert!(b.text(".answer").await.contains("已确认"));
+    // at phone width the agenda still reads
+    b.client
+        .set_window_size(390, 844)
+        .await
+        .expect("window size");
+    b.shot("agenda-phone").await;
+
+    // the help page for the role says how an event works
+    b.goto(&app.url("/help/enterprise")).await;
+    let help = b.text("#help-text").await;
+    assert!(help.contains("报名") && help.contains("我的日程"), "{help}");
+    b.close().await;
+}

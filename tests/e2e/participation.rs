@@ -554,7 +554,7 @@ async fn self_service(app: &TestApp) {
         )
         .await;
     assert_eq!(s, 200, "{r}");
-    assert_eq!(r["ledger_entry"]["status"], "met", "{r}");
+    assert_eq!(r["ledger_status"], "met", "{r}");
     let (s, l) = app.get(&format!("/api/v1/ledger?event={id}")).await;
     assert_eq!(s, 200, "{l}");
     assert!(
@@ -753,4 +753,65 @@ async fn registration_closed_invite_only_and_deadlines_are_refused_clearly() {
     .await;
     assert_eq!(s, 422, "{e}");
     let _ = (&w.e2, &w.n2, &w.r_heat);
+}
+
+#[tokio::test]
+async fn participants_are_reminded_once_the_day_before_with_their_agenda() {
+    let app = spawn_with(|s| {
+        s.mail.poll_interval_ms = 50;
+        s.connections.sweep_interval_secs = 1;
+    })
+    .await;
+    let w = world(&app).await;
+    let outbox = app.ctx.settings.data.dir.join("outbox");
+    // tomorrow at 00:00 Beijing time is always less than 24 hours away
+    let tomorrow = (chrono::Utc::now() + chrono::Duration::hours(8) + chrono::Duration::days(1))
+        .date_naive()
+        .format("%Y-%m-%d")
+        .to_string();
+    let id = open_event(
+        &app,
+        json!({"status": "open", "registration": "open", "date": tomorrow, "start_time": "00:00"}),
+    )
+    .await;
+    let ev = format!("/api/v1/events/{id}");
+    for (m, ids) in [
+        (&w.e1, vec![format!("need:{}", w.n1)]),
+        (&w.u1, vec![format!("result:{}", w.r_weld)]),
+    ] {
+        let (s, r) = call(
+            &app,
+            m,
+            "POST",
+            &format!("{ev}/registrations"),
+            Some(json!({"listing_ids": ids})),
+        )
+        .await;
+        assert_eq!(s, 201, "{r}");
+    }
+    let (s, _) = app
+        .post(&format!("{ev}/pairings:generate"), &json!({}))
+        .await;
+    assert_eq!(s, 200);
+    let (s, p) = app
+        .post(&format!("{ev}/schedule:publish"), &json!({}))
+        .await;
+    assert_eq!(s, 200, "{p}");
+    let m = mail::wait_for(&outbox, &w.e1.email, "明天参会提醒").await;
+    assert_eq!(m.calendars.len(), 1);
+    assert_eq!(
+        m.calendars[0].matches("BEGIN:VEVENT").count(),
+        1,
+        "{}",
+        m.calendars[0]
+    );
+    assert!(m.text.contains("焊接残余应力"), "{}", m.text);
+    // the sweep runs every second: the reminder still goes out once
+    tokio::time::sleep(std::time::Duration::from_millis(2500)).await;
+    let reminders = mail::to(&outbox, &w.e1.email)
+        .into_iter()
+        .filter(|m| m.subject.contains("明天参会提醒"))
+        .count();
+    assert_eq!(reminders, 1);
+    let _ = (&w.e2, &w.u2, &w.n2, &w.r_heat, &w.r_weld2, &w.x_weld);
 }

@@ -48,6 +48,7 @@ pub fn views() -> Vec<Named> {
     add::<events::Catalogue>(&mut out);
     add::<events::MyAgenda>(&mut out);
     add::<events::Published>(&mut out);
+    add::<events::AttendanceMarked>(&mut out);
     add::<ledger::EntryView>(&mut out);
     add::<ledger::ChangeView>(&mut out);
     add::<ledger::ImportReport>(&mut out);

@@ -517,4 +517,31 @@ impl Store {
             .map(|r| Ok((r.try_get("id")?, r.try_get("status")?)))
             .transpose()
     }
+
+    /// Queues `mails` as the event's notice of `kind` unless it was sent before; true when
+    /// this call sent it.
+    pub async fn send_event_notice(
+        &self,
+        event_id: i64,
+        kind: &str,
+        mails: &[crate::NewMail],
+    ) -> Result<bool, StoreError> {
+        let _g = self.write_lock.lock().await;
+        let mut tx = self.begin_tx().await?;
+        let inserted = sqlx::query(
+            "INSERT INTO event_notices (event_id, kind, sent_at) VALUES ($1, $2, $3) ON CONFLICT (event_id, kind) DO NOTHING",
+        )
+        .bind(event_id)
+        .bind(kind)
+        .bind(now())
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if inserted == 0 {
+            return Ok(false);
+        }
+        crate::mail::enqueue(&mut tx, mails).await?;
+        crate::commit(tx).await?;
+        Ok(true)
+    }
 }

@@ -407,6 +407,22 @@ pub struct WishView {
     pub partner_organization: Option<String>,
     /// Who wished (organisers' view).
     pub organization_id: i64,
+    /// `enterprise` or `university`: the side that wished.
+    pub side: Side,
+    /// Whether the pairing schedules the pair (absent before a pairing is generated).
+    pub met: Option<bool>,
+}
+
+/// How many of one side's must and like wishes the pairing meets.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct WishesMet {
+    /// `enterprise` or `university`.
+    pub side: Side,
+    /// Must and like wishes.
+    pub wished: i64,
+    /// Of which scheduled.
+    pub met: i64,
 }
 
 /// A participant's wishes with its quotas.
@@ -429,6 +445,8 @@ pub struct WishSet {
     pub open: bool,
     /// A "must" is honoured only when the other side wished the pair too.
     pub mutual_only: bool,
+    /// Per side, the must and like wishes the current pairing meets (empty before one).
+    pub met_by_side: Vec<WishesMet>,
 }
 
 /// Which organisation declared a participant wish, and its own listing and the other's.
@@ -454,7 +472,26 @@ fn wishes_open(e: &Event) -> bool {
 
 fn wish_set(e: &Event, wishes: Vec<WishView>) -> WishSet {
     let count = |k| wishes.iter().filter(|w| w.kind == k).count() as i64;
+    let met_by_side = if wishes.iter().any(|w| w.met.is_some()) {
+        [Side::Enterprise, Side::University]
+            .into_iter()
+            .map(|side| {
+                let of_side: Vec<&WishView> = wishes
+                    .iter()
+                    .filter(|w| w.side == side && w.kind != PreferenceKind::No)
+                    .collect();
+                WishesMet {
+                    side,
+                    wished: of_side.len() as i64,
+                    met: of_side.iter().filter(|w| w.met == Some(true)).count() as i64,
+                }
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
     WishSet {
+        met_by_side,
         must_used: count(PreferenceKind::Must),
         like_used: count(PreferenceKind::Like),
         wishes,
@@ -477,6 +514,18 @@ pub async fn wishes(ctx: &App, caller: &Caller, event_id: i64) -> Result<WishSet
     };
     let participants = ctx.store.participants(event_id).await?;
     let names = Names::of(&participants);
+    let scheduled: Option<HashSet<(i64, ListingKind, i64)>> =
+        match ctx.store.pairing_run(event_id).await? {
+            Some(_) => Some(
+                ctx.store
+                    .pairings(event_id)
+                    .await?
+                    .iter()
+                    .map(|r| (r.enterprise_id, r.partner_kind, r.partner_id))
+                    .collect(),
+            ),
+            None => None,
+        };
     let mut out = Vec::new();
     for p in ctx.store.preferences(event_id).await? {
         let Some((who, own, other)) = wish_of(&p, &names) else {
@@ -492,6 +541,10 @@ pub async fn wishes(ctx: &App, caller: &Caller, event_id: i64) -> Result<WishSet
             partner_title: names.title(other.0, other.1),
             partner_organization: names.owner(other.0, other.1).map(|o| names.org(o)),
             organization_id: who,
+            side: p.side,
+            met: scheduled
+                .as_ref()
+                .map(|s| s.contains(&(p.enterprise_id, p.partner_kind, p.partner_id))),
         });
     }
     Ok(wish_set(&e, out))
@@ -1606,6 +1659,22 @@ pub async fn publish(ctx: &App, caller: &Caller, event_id: i64) -> Result<Publis
     })
 }
 
+/// A meeting marked held or no-show, and the ledger entry it moved.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AttendanceMarked {
+    /// The meeting.
+    pub pairing_id: i64,
+    /// `held` or `no_show`.
+    pub attendance: Attendance,
+    /// Its Chinese name.
+    pub attendance_label: &'static str,
+    /// The pairing's ledger entry, when it was moved to `met`.
+    pub ledger_entry_id: Option<i64>,
+    /// Its status now.
+    pub ledger_status: Option<String>,
+}
+
 /// The organisers (or a table host) mark a meeting held or no-show; a held meeting moves
 /// its ledger entry to `met` (when it is still before that stage).
 pub async fn set_attendance(
@@ -1614,7 +1683,7 @@ pub async fn set_attendance(
     event_id: i64,
     pairing_id: i64,
     rec: &Record,
-) -> Result<Value, AppError> {
+) -> Result<AttendanceMarked, AppError> {
     let e = load(ctx, event_id).await?;
     let mut r = In::new(rec);
     let status = r
@@ -1661,7 +1730,7 @@ pub async fn set_attendance(
         .store
         .set_attendance(event_id, key, place, status)
         .await?;
-    let mut ledger = Value::Null;
+    let mut ledger = None;
     if status == Attendance::Held
         && let Some((id, from)) = entry
         && matches!(from.as_str(), "proposed" | "accepted")
@@ -1682,10 +1751,143 @@ pub async fn set_attendance(
             .store
             .record_outcome(id, &outcome, &actor, Some(&from))
             .await?;
-        ledger = json!({"id": moved.id, "status": moved.status});
+        ledger = Some((moved.id, moved.status));
     }
-    Ok(json!({
-        "pairing_id": pairing_id, "attendance": status, "attendance_label": status.label_zh(),
-        "ledger_entry": ledger,
-    }))
+    Ok(AttendanceMarked {
+        pairing_id,
+        attendance: status,
+        attendance_label: status.label_zh(),
+        ledger_entry_id: ledger.as_ref().map(|l| l.0),
+        ledger_status: ledger.map(|l| l.1),
+    })
+}
+
+/// The meetings marked held or no-show, by meeting id (as text, for pages).
+pub async fn attendance_marks(
+    ctx: &App,
+    event_id: i64,
+) -> Result<BTreeMap<String, Attendance>, AppError> {
+    let marks: HashMap<PairKey, Attendance> = ctx
+        .store
+        .meeting_answers(event_id)
+        .await?
+        .into_iter()
+        .filter_map(|a| Some((a.key, a.attendance?)))
+        .collect();
+    if marks.is_empty() {
+        return Ok(BTreeMap::new());
+    }
+    Ok(ctx
+        .store
+        .pairings(event_id)
+        .await?
+        .into_iter()
+        .filter_map(|r| {
+            let key = PairKey {
+                enterprise_id: r.enterprise_id,
+                partner_kind: r.partner_kind,
+                partner_id: r.partner_id,
+            };
+            marks.get(&key).map(|a| (r.id.to_string(), *a))
+        })
+        .collect())
+}
+
+/// How long before an event its participants are reminded.
+pub const REMINDER_HOURS: i64 = 24;
+
+/// When the event's first slot starts, as an instant.
+fn starts_at(e: &Event) -> Option<chrono::DateTime<chrono::FixedOffset>> {
+    chrono::DateTime::parse_from_rfc3339(&format!("{}T{}:00+08:00", e.date, e.start_time)).ok()
+}
+
+/// Reminds every member of every participating organisation of each published event that
+/// starts within [`REMINDER_HOURS`], once per event, with its agenda and calendar file.
+/// Returns how many events were reminded.
+pub async fn remind_due(ctx: &App) -> Result<usize, AppError> {
+    let now = chrono::Utc::now();
+    let f = EventFilter {
+        status: Some(EventStatus::Published),
+        ..Default::default()
+    };
+    let mut reminded = 0;
+    let mut offset = 0;
+    loop {
+        let page = ctx.store.events(&f, 100, offset).await?;
+        for e in &page.items {
+            let Some(start) = starts_at(e) else {
+                continue;
+            };
+            let ahead = start.with_timezone(&chrono::Utc) - now;
+            if ahead <= chrono::Duration::zero() || ahead > chrono::Duration::hours(REMINDER_HOURS)
+            {
+                continue;
+            }
+            if remind(ctx, e).await? {
+                reminded += 1;
+            }
+        }
+        offset += page.items.len() as i64;
+        if page.items.is_empty() || offset >= page.total {
+            break;
+        }
+    }
+    Ok(reminded)
+}
+
+/// Queues the reminder of one event unless it was sent; true when this call sent it.
+async fn remind(ctx: &App, e: &Event) -> Result<bool, AppError> {
+    let organiser = Caller::local("reminder");
+    let mut mails = Vec::new();
+    for p in ctx.store.participants(e.id).await? {
+        let agenda = my_agenda(ctx, &organiser, e.id, Some(p.organization_id)).await?;
+        let live: Vec<&MyMeeting> = agenda
+            .meetings
+            .iter()
+            .filter(|m| m.my_answer != Some(MeetingAnswer::Declined))
+            .collect();
+        if live.is_empty() {
+            continue;
+        }
+        let ics = agenda_calendar(ctx, e, &agenda);
+        let facts: Vec<(String, String)> = live
+            .iter()
+            .map(|m| {
+                (
+                    format!("{}–{} {}", m.item.start, m.item.end, m.item.table_name),
+                    format!(
+                        "{}：{}",
+                        m.item.counterpart_organization,
+                        m.item.counterpart_title.clone().unwrap_or_default()
+                    ),
+                )
+            })
+            .collect();
+        for (uid, email, name, _) in ctx.store.members(p.organization_id).await? {
+            let letter = Letter {
+                template: "connection",
+                category: CATEGORY,
+                to: email.clone(),
+                user_id: Some(uid),
+                subject: format!("明天参会提醒：{}", e.name),
+                vars: json!({
+                    "name": name.unwrap_or(email),
+                    "headline": format!(
+                        "“{}”将于 {} {} 在{}举行，贵单位共 {} 场会谈，日程如下（附日历文件 agenda.ics）。",
+                        e.name, e.date, e.start_time, e.venue.clone().unwrap_or_else(|| "会场".into()), live.len()
+                    ),
+                    "facts": facts,
+                    "link": format!("{}/participate/{}/agenda", ctx.public_url(), e.id),
+                    "button_label": "查看我的日程",
+                }),
+            };
+            let mut m = mail::compose(ctx, letter).await?;
+            m.calendar = Some(ics.clone());
+            mails.push(m);
+        }
+    }
+    Ok(ctx
+        .store
+        .send_event_notice(e.id, "reminder", &mails)
+        .await?)
 }

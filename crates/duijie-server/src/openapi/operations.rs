@@ -205,7 +205,7 @@ fn participation_operations(ops: &mut Vec<Operation>) {
     ops.push(
         Operation::new("post", "/api/v1/events/{id}/pairings/{pid}/attendance", tag, "登记会谈是否进行（组织者）；已进行的会谈台账记为已洽谈")
             .json(json!({"type": "object", "required": ["status"], "properties": {"status": {"type": "string", "enum": ["held", "no_show"]}}}))
-            .ok(200, "已登记", json!({"type": "object"})),
+            .ok(200, "已登记", r("AttendanceMarked")),
     );
 }
 

@@ -411,7 +411,7 @@ async fn attendance(
     Ids(id, pid): Ids,
     JsonObject(body): JsonObject,
 ) -> Result<Json<Value>, ApiError> {
-    Ok(Json(
-        events::set_attendance(&ctx, &caller, id, pid, &body).await?,
-    ))
+    Ok(Json(json!(
+        events::set_attendance(&ctx, &caller, id, pid, &body).await?
+    )))
 }

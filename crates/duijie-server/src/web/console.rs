@@ -169,6 +169,10 @@ fn done_message(code: &str) -> Option<&'static str> {
         "moved" => "会谈已调整。",
         "status" => "状态已更新。",
         "imported" => "参会单位已导入。",
+        "self-service" => "报名与意向设置已保存。",
+        "decided" => "报名已审核，报名人会收到邮件。",
+        "published" => "日程已发布：每个参会单位的成员都会收到日程邮件和日历文件。",
+        "attendance" => "会谈情况已登记。",
         _ => return None,
     })
 }
@@ -252,6 +256,19 @@ async fn event_data(ctx: &App, id: i64, mut extra: Value) -> Result<Value, AppEr
     extra["sides"] = options(events::SIDES);
     extra["prefs_options"] = options(events::PREFERENCES);
     extra["statuses"] = options(events::STATUSES);
+    extra["registration_modes"] = options(duijie_domain::RegistrationMode::TABLE);
+    let organiser = duijie_app::Caller::local("console");
+    let registrations = events::registrations(ctx, &organiser, id, None).await?;
+    extra["pending_registrations"] = json!(
+        registrations
+            .iter()
+            .filter(|r| r.registration.status == duijie_domain::RegistrationStatus::Pending)
+            .collect::<Vec<_>>()
+    );
+    extra["registrations"] = json!(registrations);
+    extra["wishes"] = json!(events::wishes(ctx, &organiser, id).await?);
+    let answers = events::attendance_marks(ctx, id).await?;
+    extra["attendance"] = json!(answers);
     Ok(extra)
 }
 
@@ -312,6 +329,58 @@ async fn event_action(
         "generate" => events::generate(&ctx, id)
             .await
             .map(|_| ("generated", "schedule")),
+        "self-service" => {
+            let mut rec = Map::new();
+            for k in [
+                "registration",
+                "registration_closes_at",
+                "wishes_close_at",
+                "max_must",
+                "max_like",
+            ] {
+                match form.get(k) {
+                    Some(v) if !v.trim().is_empty() => rec.insert(k.into(), json!(v)),
+                    _ => rec.insert(k.into(), Value::Null),
+                };
+            }
+            rec.insert(
+                "mutual_only".into(),
+                json!(form.get("mutual_only").is_some()),
+            );
+            events::patch(&ctx, id, rec)
+                .await
+                .map(|_| ("self-service", "registrations"))
+        }
+        "approve" | "reject" => {
+            let rid = form
+                .get("registration_id")
+                .and_then(|r| r.parse::<i64>().ok())
+                .unwrap_or(0);
+            let mut rec = Map::new();
+            if let Some(r) = form.get("reason") {
+                rec.insert("reason".into(), json!(r));
+            }
+            events::decide_registration(&ctx, &caller, id, rid, action == "approve", &rec)
+                .await
+                .map(|_| ("decided", "registrations"))
+        }
+        "publish" => events::publish(&ctx, &caller, id)
+            .await
+            .map(|_| ("published", "schedule")),
+        "attendance" => {
+            let pid = form
+                .get("pairing_id")
+                .and_then(|r| r.parse::<i64>().ok())
+                .unwrap_or(0);
+            let mut rec = Map::new();
+            rec.insert(
+                "status".into(),
+                json!(form.get("status").unwrap_or_default()),
+            );
+            events::set_attendance(&ctx, &caller, id, pid, &rec)
+                .await
+                .map(|_| ("attendance", "schedule"))
+        }
         "status" => {
             let mut rec = Map::new();
             rec.insert(

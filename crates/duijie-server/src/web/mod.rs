@@ -13,6 +13,7 @@ mod forms;
 mod ledger;
 pub(crate) mod mail;
 mod pages;
+mod participation;
 mod signup;
 
 use crate::auth::{Caller, Who};
@@ -40,6 +41,7 @@ pub fn router(ctx: &App) -> Router<App> {
         .merge(account::router())
         .merge(signup::router())
         .merge(connections::router())
+        .merge(participation::router())
         .merge(alerts::router())
         .merge(ledger::router(ctx.clone()))
         .route("/api/docs", get(api_docs))
@@ -118,6 +120,12 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("form.html", include_str!("templates/form.html")),
     ("events.html", include_str!("templates/events.html")),
     ("event.html", include_str!("templates/event.html")),
+    (
+        "participate.html",
+        include_str!("templates/participate.html"),
+    ),
+    ("my_agenda.html", include_str!("templates/my_agenda.html")),
+    ("help.html", include_str!("templates/help.html")),
     ("import.html", include_str!("templates/import.html")),
     ("error.html", include_str!("templates/error.html")),
     ("login.html", include_str!("templates/login.html")),
