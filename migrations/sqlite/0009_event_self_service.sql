@@ -9,7 +9,8 @@
 -- * event_meeting_answers: what each side said about a proposed meeting of its agenda
 --   (confirmed or declined, with a reason), and whether it took place. Keyed by the pair,
 --   not by the meeting row, so regenerating the schedule keeps what people confirmed
---   (slot and table) and never proposes a declined pair again.
+--   (slot and table) and never proposes a declined pair again. The morning after the
+--   event each side answers the one-tap question (useful, not useful, did not take place).
 ALTER TABLE events ADD COLUMN self_service TEXT NOT NULL DEFAULT '{}';
 
 CREATE TABLE event_registrations (
@@ -40,6 +41,8 @@ CREATE TABLE event_meeting_answers (
     table_no INTEGER NOT NULL,
     need_id INTEGER NOT NULL,
     attendance TEXT,
+    enterprise_feedback TEXT,
+    partner_feedback TEXT,
     updated_at TEXT NOT NULL,
     PRIMARY KEY (event_id, enterprise_id, partner_kind, partner_id)
 );

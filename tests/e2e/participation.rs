@@ -815,3 +815,115 @@ async fn participants_are_reminded_once_the_day_before_with_their_agenda() {
     assert_eq!(reminders, 1);
     let _ = (&w.e2, &w.u2, &w.n2, &w.r_heat, &w.r_weld2, &w.x_weld);
 }
+
+#[tokio::test]
+async fn the_morning_after_each_participant_answers_with_one_tap_and_the_ledger_follows() {
+    let app = spawn_with(|s| {
+        s.mail.poll_interval_ms = 50;
+        s.connections.sweep_interval_secs = 1;
+        s.server.public_url = "https://duijie.example.org".into();
+    })
+    .await;
+    let w = world(&app).await;
+    let outbox = app.ctx.settings.data.dir.join("outbox");
+    // an event held two days ago (Beijing time)
+    let day = (chrono::Utc::now() + chrono::Duration::hours(8) - chrono::Duration::days(2))
+        .date_naive()
+        .format("%Y-%m-%d")
+        .to_string();
+    let id = open_event(
+        &app,
+        json!({"status": "open", "registration": "open", "date": day}),
+    )
+    .await;
+    let ev = format!("/api/v1/events/{id}");
+    for (m, ids) in [
+        (&w.e1, vec![format!("need:{}", w.n1)]),
+        (&w.u1, vec![format!("result:{}", w.r_weld)]),
+    ] {
+        let (s, r) = call(
+            &app,
+            m,
+            "POST",
+            &format!("{ev}/registrations"),
+            Some(json!({"listing_ids": ids})),
+        )
+        .await;
+        assert_eq!(s, 201, "{r}");
+    }
+    let (s, _) = app
+        .post(&format!("{ev}/pairings:generate"), &json!({}))
+        .await;
+    assert_eq!(s, 200);
+    let (s, p) = app
+        .post(&format!("{ev}/schedule:publish"), &json!({}))
+        .await;
+    assert_eq!(s, 200, "{p}");
+    let m = mail::wait_for(&outbox, &w.u1.email, "会谈举行了吗").await;
+    let at = m
+        .text
+        .find("/participate/")
+        .unwrap_or_else(|| panic!("{}", m.text));
+    let link: String = m.text[at..]
+        .chars()
+        .take_while(|c| !c.is_whitespace())
+        .collect();
+    assert!(
+        link.contains("a=useful"),
+        "the first answer offered is 'useful': {link}"
+    );
+    // opening the link answers nothing: it shows one button
+    let r = app.anon.get(app.url(&link)).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(r.text().await.unwrap().contains("很有帮助"));
+    let (_, l) = app.get(&format!("/api/v1/ledger?event={id}")).await;
+    assert_eq!(l["items"][0]["status"], "proposed", "{l}");
+    // a forged link changes nothing
+    let forged = link.replace("a=useful", "a=no_show");
+    let r = app.anon.post(app.url(&forged)).send().await.unwrap();
+    assert_eq!(r.status(), 400);
+    // the tap: recorded, the meeting is held, the ledger entry met
+    let r = app.anon.post(app.url(&link)).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(r.text().await.unwrap().contains("已记录"));
+    let (_, l) = app.get(&format!("/api/v1/ledger?event={id}")).await;
+    assert_eq!(l["items"][0]["status"], "met", "{l}");
+    // once per side: the same link again is a 409
+    let r = app.anon.post(app.url(&link)).send().await.unwrap();
+    assert_eq!(r.status(), 409);
+    // the enterprise answers through the API; its answer keeps the organisers' mark
+    let (_, a) = call(&app, &w.e1, "GET", &format!("{ev}/my-agenda"), None).await;
+    let pid = a["meetings"][0]["pairing_id"].as_i64().unwrap();
+    assert_eq!(a["meetings"][0]["attendance"], "held", "{a}");
+    let (s, e) = call(
+        &app,
+        &w.e1,
+        "POST",
+        &format!("{ev}/my-agenda/{pid}/feedback"),
+        Some(json!({"answer": "maybe"})),
+    )
+    .await;
+    assert_eq!(s, 422, "{e}");
+    let (s, r) = call(
+        &app,
+        &w.e1,
+        "POST",
+        &format!("{ev}/my-agenda/{pid}/feedback"),
+        Some(json!({"answer": "not_useful"})),
+    )
+    .await;
+    assert_eq!((s, r["attendance"].as_str()), (200, Some("held")), "{r}");
+    let (s, _) = call(
+        &app,
+        &w.u2,
+        "POST",
+        &format!("{ev}/my-agenda/{pid}/feedback"),
+        Some(json!({"answer": "useful"})),
+    )
+    .await;
+    assert_eq!(
+        s, 403,
+        "an organisation that does not take part cannot answer"
+    );
+    let _ = (&w.e2, &w.n2, &w.r_heat, &w.r_weld2, &w.x_weld);
+}

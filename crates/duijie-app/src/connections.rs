@@ -2110,11 +2110,18 @@ pub async fn worker(ctx: App, mut stop: tokio::sync::watch::Receiver<bool>) {
             Ok(_) => {}
             Err(e) => tracing::warn!(error = %e, "connection sweep failed; retrying next time"),
         }
-        // the day-before reminders of published events share this sweep
+        // the day-before reminders and the morning-after question of events share this sweep
         match crate::events::remind_due(&ctx).await {
             Ok(n) if n > 0 => tracing::info!(events = n, "event reminders queued"),
             Ok(_) => {}
             Err(e) => tracing::warn!(error = %e, "event reminders failed; retrying next time"),
+        }
+        match crate::events::ask_feedback_due(&ctx).await {
+            Ok(n) if n > 0 => tracing::info!(events = n, "event feedback questions queued"),
+            Ok(_) => {}
+            Err(e) => {
+                tracing::warn!(error = %e, "event feedback questions failed; retrying next time")
+            }
         }
         tokio::select! {
             _ = tokio::time::sleep(every) => {}

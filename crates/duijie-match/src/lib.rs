@@ -82,6 +82,7 @@ pub mod error;
 pub mod eval;
 pub mod flow;
 pub mod model;
+pub mod pinned;
 pub mod solve;
 pub mod sparsify;
 pub mod synth;
@@ -94,5 +95,6 @@ pub use model::{
     Instance, MAX_SCORE, Party, PlacedPair, ScoreEntry, Solution, Stats, Unplaced, Unseated,
     parse_instance,
 };
+pub use pinned::{pin, seat_around};
 pub use solve::{Progress, ProgressFn, SCALE, SolveOptions, scaled, solve};
 pub use sparsify::sparsify;

@@ -544,4 +544,63 @@ impl Store {
         crate::commit(tx).await?;
         Ok(true)
     }
+
+    /// Records one side's answer to "did the meeting take place, was it useful" (`useful`,
+    /// `not_useful`, `no_show`), once per side (`feedback_recorded` the second time).
+    /// Returns the meeting's attendance mark before this answer.
+    pub async fn record_meeting_feedback(
+        &self,
+        event_id: i64,
+        key: PairKey,
+        place: MeetingPlace,
+        enterprise: bool,
+        answer: &str,
+    ) -> Result<Option<Attendance>, StoreError> {
+        let (_g, mut tx) = self.begin_event_write().await?;
+        let col = if enterprise {
+            "enterprise_feedback"
+        } else {
+            "partner_feedback"
+        };
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {col} AS answered, attendance FROM event_meeting_answers WHERE event_id = $1 AND enterprise_id = $2 \
+             AND partner_kind = $3 AND partner_id = $4"
+        )))
+        .bind(event_id)
+        .bind(key.enterprise_id)
+        .bind(key.partner_kind.code())
+        .bind(key.partner_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let mut before = None;
+        if let Some(row) = &row {
+            let answered: Option<String> = row.try_get("answered")?;
+            if answered.is_some() {
+                return Err(StoreError::Conflict {
+                    code: "feedback_recorded",
+                    message: "贵单位已回答过这场会谈的反馈 / your organization already answered about this meeting".into(),
+                });
+            }
+            before = opt_code(row, "attendance")?;
+        }
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "INSERT INTO event_meeting_answers (event_id, enterprise_id, partner_kind, partner_id, {col}, slot, table_no, \
+             need_id, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+             ON CONFLICT (event_id, enterprise_id, partner_kind, partner_id) DO UPDATE SET {col} = excluded.{col}, \
+             updated_at = excluded.updated_at"
+        )))
+        .bind(event_id)
+        .bind(key.enterprise_id)
+        .bind(key.partner_kind.code())
+        .bind(key.partner_id)
+        .bind(answer)
+        .bind(place.slot)
+        .bind(place.table)
+        .bind(place.need_id)
+        .bind(now())
+        .execute(&mut *tx)
+        .await?;
+        crate::commit(tx).await?;
+        Ok(before)
+    }
 }

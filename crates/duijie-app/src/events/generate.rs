@@ -110,15 +110,7 @@ pub(super) async fn generate_run(
         built.instance.forced = solver_instance.forced.clone();
     }
     let solution = solve_with_deadline(event_id, solver_instance).await?;
-    let solution = {
-        let scores: HashMap<(String, String), f64> = built
-            .instance
-            .scores
-            .iter()
-            .map(|s| ((s.enterprise.clone(), s.result.clone()), s.score))
-            .collect();
-        seat_around(&built.instance, &pinned, &scores, solution)
-    };
+    let solution = duijie_match::seat_around(&built.instance, &pinned, solution);
 
     let (placed, unseated, layout_tables) = lay_out(&e, &built.instance, &partners, &solution);
     let rows = rows_of(&placed, &built)?;

@@ -1074,11 +1074,10 @@ async fn agenda_org(
 ) -> Result<Participant, AppError> {
     if keeps_events(caller) {
         let Some(org) = organization_id else {
-            return Err(field_error(
-                "organization_id",
-                "required",
-                "组织者查看日程时请给出 organization_id",
-                "organisers name the participant with organization_id",
+            return Err(AppError::bad_request(
+                Code::MISSING_PARAMETER,
+                "组织者查看日程时请给出参数 organization_id（参会单位编号）",
+                "organisers name the participant with the organization_id parameter",
             ));
         };
         return ctx
@@ -1522,34 +1521,9 @@ pub async fn answer_meeting(
             "the event is closed",
         ));
     }
-    let row = ctx
-        .store
-        .pairings(event_id)
-        .await?
-        .into_iter()
-        .find(|p| p.id == pairing_id)
-        .ok_or_else(|| AppError::not_found("会谈", "meeting", pairing_id))?;
-    let enterprise = row.enterprise_id == me.organization_id;
-    let partner = Names::of(std::slice::from_ref(&me))
-        .owner(row.partner_kind, row.partner_id)
-        .is_some();
-    if !enterprise && !partner {
-        return Err(refused(
-            Code::NOT_YOUR_MEETING,
-            "这场会谈不属于本单位",
-            "this meeting is not your organization's",
-        ));
-    }
-    let key = PairKey {
-        enterprise_id: row.enterprise_id,
-        partner_kind: row.partner_kind,
-        partner_id: row.partner_id,
-    };
-    let place = MeetingPlace {
-        slot: row.slot,
-        table: row.table,
-        need_id: row.need_id,
-    };
+    let row = meeting_row(ctx, event_id, pairing_id).await?;
+    let enterprise = enterprise_side(&me, &row)?;
+    let (key, place) = key_place(&row);
     let answer = if confirm {
         MeetingAnswer::Confirmed
     } else {
@@ -1709,27 +1683,65 @@ pub async fn set_attendance(
             "the event has not been opened or published",
         ));
     }
-    let row = ctx
-        .store
+    let row = meeting_row(ctx, event_id, pairing_id).await?;
+    mark_attendance(ctx, caller, &e, &row, status).await
+}
+
+/// One meeting of the event's pairing (404 when there is none with this id).
+async fn meeting_row(ctx: &App, event_id: i64, pairing_id: i64) -> Result<PairingRow, AppError> {
+    ctx.store
         .pairings(event_id)
         .await?
         .into_iter()
         .find(|p| p.id == pairing_id)
-        .ok_or_else(|| AppError::not_found("会谈", "meeting", pairing_id))?;
-    let key = PairKey {
-        enterprise_id: row.enterprise_id,
-        partner_kind: row.partner_kind,
-        partner_id: row.partner_id,
-    };
-    let place = MeetingPlace {
-        slot: row.slot,
-        table: row.table,
-        need_id: row.need_id,
-    };
-    let entry = ctx
-        .store
-        .set_attendance(event_id, key, place, status)
-        .await?;
+        .ok_or_else(|| AppError::not_found("会谈", "meeting", pairing_id))
+}
+
+/// Whether the participant is the meeting's enterprise (else its result or expert side);
+/// 403 `not_your_meeting` when it is neither.
+fn enterprise_side(me: &Participant, row: &PairingRow) -> Result<bool, AppError> {
+    if row.enterprise_id == me.organization_id {
+        return Ok(true);
+    }
+    if me
+        .listings
+        .iter()
+        .any(|l| l.kind == row.partner_kind && l.id == row.partner_id)
+    {
+        return Ok(false);
+    }
+    Err(refused(
+        Code::NOT_YOUR_MEETING,
+        "这场会谈不属于本单位",
+        "this meeting is not your organization's",
+    ))
+}
+
+fn key_place(row: &PairingRow) -> (PairKey, MeetingPlace) {
+    (
+        PairKey {
+            enterprise_id: row.enterprise_id,
+            partner_kind: row.partner_kind,
+            partner_id: row.partner_id,
+        },
+        MeetingPlace {
+            slot: row.slot,
+            table: row.table,
+            need_id: row.need_id,
+        },
+    )
+}
+
+/// Marks a meeting; a held one moves its ledger entry to `met` when it is not there yet.
+async fn mark_attendance(
+    ctx: &App,
+    caller: &Caller,
+    e: &Event,
+    row: &PairingRow,
+    status: Attendance,
+) -> Result<AttendanceMarked, AppError> {
+    let (key, place) = key_place(row);
+    let entry = ctx.store.set_attendance(e.id, key, place, status).await?;
     let mut ledger = None;
     if status == Attendance::Held
         && let Some((id, from)) = entry
@@ -1754,7 +1766,7 @@ pub async fn set_attendance(
         ledger = Some((moved.id, moved.status));
     }
     Ok(AttendanceMarked {
-        pairing_id,
+        pairing_id: row.id,
         attendance: status,
         attendance_label: status.label_zh(),
         ledger_entry_id: ledger.as_ref().map(|l| l.0),
@@ -1889,5 +1901,275 @@ async fn remind(ctx: &App, e: &Event) -> Result<bool, AppError> {
     Ok(ctx
         .store
         .send_event_notice(e.id, "reminder", &mails)
+        .await?)
+}
+
+// ---------------------------------------------------------------------------------------
+// The morning after: "did the meeting take place, was it useful"
+// ---------------------------------------------------------------------------------------
+
+/// The answers of the one-tap question, with their labels (those of connection requests).
+pub const FEEDBACK_ANSWERS: &[(&str, &str)] = crate::connections::ANSWERS;
+
+fn feedback_signature(
+    key: &str,
+    event_id: i64,
+    meeting: &str,
+    user_id: i64,
+    answer: &str,
+) -> String {
+    use hmac::{Hmac, Mac};
+    let mut mac = <Hmac<sha2::Sha256> as Mac>::new_from_slice(key.as_bytes())
+        .unwrap_or_else(|_| unreachable!("HMAC takes keys of any length"));
+    mac.update(format!("event-feedback:{event_id}:{meeting}:{user_id}:{answer}").as_bytes());
+    mac.finalize()
+        .into_bytes()
+        .iter()
+        .take(16)
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// A meeting named in a link: `{enterprise}-{kind}-{partner}`.
+fn meeting_code(key: PairKey) -> String {
+    format!(
+        "{}-{}-{}",
+        key.enterprise_id,
+        key.partner_kind.code(),
+        key.partner_id
+    )
+}
+
+fn parse_meeting_code(s: &str) -> Option<PairKey> {
+    let mut it = s.splitn(3, '-');
+    let enterprise_id = it.next()?.parse().ok()?;
+    let partner_kind = ListingKind::parse(it.next()?)?;
+    let partner_id = it.next()?.parse().ok()?;
+    Some(PairKey {
+        enterprise_id,
+        partner_kind,
+        partner_id,
+    })
+}
+
+async fn feedback_key(ctx: &App) -> Result<String, AppError> {
+    Ok(ctx
+        .store
+        .server_key("feedback", &crate::auth::random_hex(32)?)
+        .await?)
+}
+
+/// The signed one-tap link of an answer about a meeting.
+pub async fn feedback_link(
+    ctx: &App,
+    event_id: i64,
+    key: PairKey,
+    user_id: i64,
+    answer: &str,
+) -> Result<String, AppError> {
+    let k = feedback_key(ctx).await?;
+    let m = meeting_code(key);
+    Ok(format!(
+        "{}/participate/{event_id}/feedback?m={m}&u={user_id}&a={answer}&s={}",
+        ctx.public_url(),
+        feedback_signature(&k, event_id, &m, user_id, answer)
+    ))
+}
+
+/// Records an answer from a signed link (no sign-in): a forged or altered link is refused
+/// and changes nothing; a second answer from the same side is a 409.
+pub async fn feedback_signed(
+    ctx: &App,
+    event_id: i64,
+    meeting: &str,
+    user_id: i64,
+    answer: &str,
+    sig: &str,
+) -> Result<Attendance, AppError> {
+    let refused = || {
+        AppError::bad_request(
+            Code::INVALID_PARAMETER,
+            "链接无效，请从邮件中完整打开，或登录后在“我的日程”中回答",
+            "this link is not valid; open it whole from the mail, or sign in and answer in your agenda",
+        )
+    };
+    let k = feedback_key(ctx).await?;
+    if !crate::auth::same_secret(
+        &feedback_signature(&k, event_id, meeting, user_id, answer),
+        sig,
+    ) {
+        return Err(refused());
+    }
+    let key = parse_meeting_code(meeting).ok_or_else(refused)?;
+    let user = ctx.store.user(user_id).await.map_err(|_| refused())?;
+    let as_user = Caller {
+        user: Some(user),
+        ..Caller::anonymous()
+    };
+    let row = ctx
+        .store
+        .pairings(event_id)
+        .await?
+        .into_iter()
+        .find(|r| key_place(r).0 == key)
+        .ok_or_else(refused)?;
+    record_feedback(ctx, &as_user, event_id, &row, answer).await
+}
+
+/// A signed-in participant answers about one of its meetings: `{answer: "useful" |
+/// "not_useful" | "no_show"}`.
+pub async fn meeting_feedback(
+    ctx: &App,
+    caller: &Caller,
+    event_id: i64,
+    pairing_id: i64,
+    rec: &Record,
+) -> Result<Attendance, AppError> {
+    let mut r = In::new(rec);
+    let answer = r.choice_or("answer", FEEDBACK_ANSWERS, None);
+    let mut errors = r.finish_ignoring(&[]);
+    let Some(answer) = answer.filter(|_| errors.is_empty()) else {
+        if errors.is_empty() {
+            errors.push(
+                "answer",
+                "required",
+                "请选择：useful（已举行，很有帮助）、not_useful（已举行，帮助不大）或 no_show（没有举行）",
+                "answer is required: useful, not_useful or no_show",
+            );
+        }
+        return Err(AppError::Validation(errors));
+    };
+    load_for(ctx, caller, event_id).await?;
+    let row = meeting_row(ctx, event_id, pairing_id).await?;
+    record_feedback(ctx, caller, event_id, &row, answer).await
+}
+
+/// Stores a side's answer; the first answer that the meeting took place marks it held (and
+/// moves the ledger), a no-show marks it so, unless the organisers already marked it.
+async fn record_feedback(
+    ctx: &App,
+    caller: &Caller,
+    event_id: i64,
+    row: &PairingRow,
+    answer: &str,
+) -> Result<Attendance, AppError> {
+    let e = load(ctx, event_id).await?;
+    let (_, me) = participant_of(ctx, caller, &e).await?;
+    let enterprise = enterprise_side(&me, &row)?;
+    let (key, place) = key_place(row);
+    let before = ctx
+        .store
+        .record_meeting_feedback(event_id, key, place, enterprise, answer)
+        .await?;
+    let status = if answer == "no_show" {
+        Attendance::NoShow
+    } else {
+        Attendance::Held
+    };
+    match before {
+        Some(marked) => Ok(marked),
+        None => Ok(mark_attendance(ctx, caller, &e, row, status)
+            .await?
+            .attendance),
+    }
+}
+
+/// Asks every member of every participant of each event held one to seven days ago, once
+/// per event, "did the meeting take place, was it useful" with one-tap links per meeting.
+/// Returns how many events were asked.
+pub async fn ask_feedback_due(ctx: &App) -> Result<usize, AppError> {
+    let now = chrono::Utc::now();
+    let mut asked = 0;
+    for status in [EventStatus::Published, EventStatus::Closed] {
+        let f = EventFilter {
+            status: Some(status),
+            ..Default::default()
+        };
+        let mut offset = 0;
+        loop {
+            let page = ctx.store.events(&f, 100, offset).await?;
+            for e in &page.items {
+                // the next morning at 08:00 Beijing time, for a week
+                let Some(morning) =
+                    chrono::DateTime::parse_from_rfc3339(&format!("{}T08:00:00+08:00", e.date))
+                        .ok()
+                        .map(|d| d + chrono::Duration::days(1))
+                else {
+                    continue;
+                };
+                let since = now - morning.with_timezone(&chrono::Utc);
+                if since < chrono::Duration::zero() || since > chrono::Duration::days(7) {
+                    continue;
+                }
+                if ask_feedback(ctx, e).await? {
+                    asked += 1;
+                }
+            }
+            offset += page.items.len() as i64;
+            if page.items.is_empty() || offset >= page.total {
+                break;
+            }
+        }
+    }
+    Ok(asked)
+}
+
+async fn ask_feedback(ctx: &App, e: &Event) -> Result<bool, AppError> {
+    let organiser = Caller::local("feedback");
+    let mut mails = Vec::new();
+    for p in ctx.store.participants(e.id).await? {
+        let agenda = my_agenda(ctx, &organiser, e.id, Some(p.organization_id)).await?;
+        let rows: HashMap<i64, PairingRow> = ctx
+            .store
+            .pairings(e.id)
+            .await?
+            .into_iter()
+            .map(|r| (r.id, r))
+            .collect();
+        let live: Vec<(&MyMeeting, PairKey)> = agenda
+            .meetings
+            .iter()
+            .filter(|m| m.my_answer != Some(MeetingAnswer::Declined))
+            .filter_map(|m| Some((m, key_place(rows.get(&m.item.pairing_id)?).0)))
+            .collect();
+        if live.is_empty() {
+            continue;
+        }
+        for (uid, email, name, _) in ctx.store.members(p.organization_id).await? {
+            let mut answers = Vec::new();
+            for (m, key) in &live {
+                for (code, label) in FEEDBACK_ANSWERS {
+                    answers.push((
+                        format!(
+                            "{} {}：{label}",
+                            m.item.start, m.item.counterpart_organization
+                        ),
+                        feedback_link(ctx, e.id, *key, uid, code).await?,
+                    ));
+                }
+            }
+            let letter = Letter {
+                template: "connection",
+                category: CATEGORY,
+                to: email.clone(),
+                user_id: Some(uid),
+                subject: format!("会谈举行了吗：{}", e.name),
+                vars: json!({
+                    "name": name.unwrap_or(email),
+                    "headline": format!(
+                        "感谢参加“{}”。每场会谈请点一下：举行了吗、有没有帮助？您的回答会帮助组织者跟进后续合作。",
+                        e.name
+                    ),
+                    "answers": answers,
+                    "link": format!("{}/participate/{}/agenda", ctx.public_url(), e.id),
+                    "button_label": "查看我的日程",
+                }),
+            };
+            mails.push(mail::compose(ctx, letter).await?);
+        }
+    }
+    Ok(ctx
+        .store
+        .send_event_notice(e.id, "feedback", &mails)
         .await?)
 }

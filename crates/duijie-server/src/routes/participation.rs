@@ -31,6 +31,7 @@ pub fn router() -> Router<App> {
         .route("/events/{id}/my-agenda.ics", get(my_agenda_ics))
         .route("/events/{id}/my-agenda/{pid}/confirm", post(confirm))
         .route("/events/{id}/my-agenda/{pid}/decline", post(decline))
+        .route("/events/{id}/my-agenda/{pid}/feedback", post(feedback))
 }
 
 /// The event and a sub-resource id from the path.
@@ -217,4 +218,16 @@ async fn decline(
     Ok(Json(json!(
         events::answer_meeting(&ctx, &caller, id, pid, false, &body).await?
     )))
+}
+
+async fn feedback(
+    State(ctx): State<App>,
+    caller: Who,
+    Pair(id, pid): Pair,
+    JsonObject(body): JsonObject,
+) -> Result<Json<Value>, ApiError> {
+    let a = events::meeting_feedback(&ctx, &caller, id, pid, &body).await?;
+    Ok(Json(
+        json!({"pairing_id": pid, "attendance": a, "attendance_label": a.label_zh()}),
+    ))
 }

@@ -7,7 +7,7 @@ use crate::auth::{Caller, Who};
 use crate::error::HttpStatus;
 use axum::Router;
 use axum::extract::{Path, RawQuery, State};
-use axum::http::{StatusCode, Uri, header};
+use axum::http::Uri;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use duijie_app::connections::{self, InboxBox};
@@ -430,32 +430,16 @@ async fn feedback_page(
     Path(raw): Path<String>,
     RawQuery(q): RawQuery,
 ) -> Response {
-    let label = tap_params(q.as_deref()).and_then(|t| {
-        connections::ANSWERS
-            .iter()
-            .find(|(c, _)| *c == t.answer)
-            .map(|(_, l)| *l)
-    });
-    let ok = label.is_some() && page_id(&raw).is_ok();
-    let status = if ok {
-        StatusCode::OK
-    } else {
-        StatusCode::BAD_REQUEST
-    };
-    let mut r = render_status(
-        status,
-        &ctx,
-        &caller,
-        "connection_feedback.html",
-        "connections",
-        "会谈反馈",
-        json!({"ok": ok, "label": label, "action": format!("/connections/{raw}/feedback?{}", q.unwrap_or_default())}),
-    );
-    r.headers_mut().insert(
-        header::CACHE_CONTROL,
-        header::HeaderValue::from_static("no-store"),
-    );
-    r
+    let label = tap_params(q.as_deref())
+        .and_then(|t| {
+            connections::ANSWERS
+                .iter()
+                .find(|(c, _)| *c == t.answer)
+                .map(|(_, l)| *l)
+        })
+        .filter(|_| page_id(&raw).is_ok());
+    let action = format!("/connections/{raw}/feedback?{}", q.unwrap_or_default());
+    super::tap_page(&ctx, &caller, "connections", label, action)
 }
 
 /// The tap itself: the signed link is the only credential (no cookie, no CSRF token).
@@ -475,23 +459,5 @@ async fn feedback_tap(
             "the link is incomplete",
         )),
     };
-    let (status, title, text, ok) = match result {
-        Ok(_) => (
-            StatusCode::OK,
-            "感谢反馈",
-            "您的回答已记录。".to_string(),
-            true,
-        ),
-        Err(e) if e.status().is_client_error() => (e.status(), "未能记录", zh_message(&e), false),
-        Err(e) => return WebError::from(e).into_response(),
-    };
-    render_status(
-        status,
-        &ctx,
-        &caller,
-        "notice.html",
-        "connections",
-        title,
-        json!({"title": title, "text": text, "ok": ok}),
-    )
+    super::tap_outcome(&ctx, &caller, "connections", result)
 }

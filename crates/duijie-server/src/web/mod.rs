@@ -448,6 +448,68 @@ pub(crate) async fn guard_pages(
     .await
 }
 
+/// The page a one-tap link in a mail opens: the chosen answer and one button, so mail
+/// scanners that open links never answer for anyone (`ok` false: the link is malformed).
+pub(crate) fn tap_page(
+    ctx: &App,
+    caller: &crate::auth::Caller,
+    nav: &str,
+    label: Option<&str>,
+    action: String,
+) -> Response {
+    let ok = label.is_some();
+    let status = if ok {
+        StatusCode::OK
+    } else {
+        StatusCode::BAD_REQUEST
+    };
+    let mut r = render_status(
+        status,
+        ctx,
+        caller,
+        "connection_feedback.html",
+        nav,
+        "会谈反馈",
+        json!({"ok": ok, "label": label, "action": action}),
+    );
+    r.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    r
+}
+
+/// What a one-tap answer shows: thanks, or why it was not recorded (its 4xx kept).
+pub(crate) fn tap_outcome<T>(
+    ctx: &App,
+    caller: &crate::auth::Caller,
+    nav: &str,
+    result: Result<T, AppError>,
+) -> Response {
+    let (status, title, text, ok) = match result {
+        Ok(_) => (
+            StatusCode::OK,
+            "感谢反馈",
+            "您的回答已记录。".to_string(),
+            true,
+        ),
+        Err(e) if crate::error::HttpStatus::status(&e).is_client_error() => (
+            crate::error::HttpStatus::status(&e),
+            "未能记录",
+            zh(e.body()["error"]["message"].as_str().unwrap_or("")).to_string(),
+            false,
+        ),
+        Err(e) => return WebError::from(e).into_response(),
+    };
+    render_status(
+        status,
+        ctx,
+        caller,
+        "notice.html",
+        nav,
+        title,
+        json!({"title": title, "text": text, "ok": ok}),
+    )
+}
+
 /// A visitor (not signed in) gets a CSRF cookie with a form page, so forms before sign-in
 /// (sign-in, sign-up, reset) are protected too: the caller to render with, and the cookie
 /// to set when a new one was made.

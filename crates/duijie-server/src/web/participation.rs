@@ -25,6 +25,10 @@ pub fn router() -> Router<App> {
             get(agenda_page).post(agenda_post),
         )
         .route("/participate/{id}/agenda.ics", get(agenda_ics))
+        .route(
+            "/participate/{id}/feedback",
+            get(feedback_page).post(feedback_tap),
+        )
         .route("/help", get(help_index))
         .route("/help/{role}", get(help_role))
 }
@@ -352,4 +356,48 @@ async fn help_role(
         json!({"roles": super::options(HELP_ROLES), "role": code}),
     )?
     .into_response())
+}
+
+/// `m`, `u`, `a` and `s` of a one-tap link.
+fn tap(q: Option<&str>) -> Option<(String, i64, String, String)> {
+    let q: Vec<(String, String)> = serde_urlencoded::from_str(q.unwrap_or("")).ok()?;
+    let get = |k: &str| q.iter().find(|(a, _)| a == k).map(|(_, v)| v.clone());
+    Some((get("m")?, get("u")?.parse().ok()?, get("a")?, get("s")?))
+}
+
+/// The link in the mail opens a page with the chosen answer and one button.
+async fn feedback_page(
+    State(ctx): State<App>,
+    caller: Who,
+    Path(raw): Path<String>,
+    RawQuery(q): RawQuery,
+) -> Response {
+    let label = tap(q.as_deref())
+        .and_then(|t| {
+            events::FEEDBACK_ANSWERS
+                .iter()
+                .find(|(c, _)| *c == t.2)
+                .map(|(_, l)| *l)
+        })
+        .filter(|_| page_id(&raw).is_ok());
+    let action = format!("/participate/{raw}/feedback?{}", q.unwrap_or_default());
+    super::tap_page(&ctx, &caller, "events", label, action)
+}
+
+/// The tap itself: the signed link is the only credential (no cookie, no CSRF token).
+async fn feedback_tap(
+    State(ctx): State<App>,
+    caller: Who,
+    Path(raw): Path<String>,
+    RawQuery(q): RawQuery,
+) -> Response {
+    let result = match (page_id(&raw), tap(q.as_deref())) {
+        (Ok(id), Some((m, u, a, s))) => events::feedback_signed(&ctx, id, &m, u, &a, &s).await,
+        _ => Err(AppError::bad_request(
+            duijie_app::Code::MISSING_PARAMETER,
+            "链接不完整",
+            "the link is incomplete",
+        )),
+    };
+    super::tap_outcome(&ctx, &caller, "events", result)
 }
