@@ -2055,7 +2055,7 @@ async fn record_feedback(
 ) -> Result<Attendance, AppError> {
     let e = load(ctx, event_id).await?;
     let (_, me) = participant_of(ctx, caller, &e).await?;
-    let enterprise = enterprise_side(&me, &row)?;
+    let enterprise = enterprise_side(&me, row)?;
     let (key, place) = key_place(row);
     let before = ctx
         .store
