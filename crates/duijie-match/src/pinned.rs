@@ -90,62 +90,108 @@ pub fn seat_around(instance: &Instance, pinned: &[PlacedPair], mut solution: Sol
         return solution;
     }
     let (slots, tables) = (instance.slots.max(0) as u32, instance.tables.max(0) as u32);
-    let mut busy: HashSet<(String, u32)> = HashSet::new();
-    let mut seats: HashSet<(u32, u32)> = HashSet::new();
-    let mut pairs = Vec::new();
-    for p in pinned {
-        busy.insert((p.enterprise.clone(), p.slot));
-        busy.insert((p.result.clone(), p.slot));
-        seats.insert((p.slot, p.table));
+    let ns = slots as usize;
+    let todo = std::mem::take(&mut solution.pairs);
+    // parties by index, and who is busy in which slot
+    let mut index: HashMap<String, usize> = HashMap::new();
+    fn id(s: &str, index: &mut HashMap<String, usize>) -> usize {
+        let next = index.len();
+        *index.entry(s.to_string()).or_insert(next)
+    }
+    let ends: Vec<(usize, usize)> = todo
+        .iter()
+        .map(|m| (id(&m.enterprise, &mut index), id(&m.result, &mut index)))
+        .collect();
+    let pinned_ends: Vec<(usize, usize)> = pinned
+        .iter()
+        .map(|p| (id(&p.enterprise, &mut index), id(&p.result, &mut index)))
+        .collect();
+    let mut busy = vec![false; index.len() * ns];
+    let mut taken: HashSet<(u32, u32)> = HashSet::new();
+    let mut free = vec![i64::from(tables); ns];
+    let mut pairs = Vec::with_capacity(pinned.len() + todo.len());
+    for (p, &(e, r)) in pinned.iter().zip(&pinned_ends) {
+        if p.slot < slots {
+            let s = p.slot as usize;
+            busy[e * ns + s] = true;
+            busy[r * ns + s] = true;
+            if taken.insert((p.slot, p.table)) {
+                free[s] -= 1;
+            }
+        }
         pairs.push(p.clone());
     }
+    let mut by_party: Vec<Vec<usize>> = vec![Vec::new(); index.len()];
+    for (k, &(e, r)) in ends.iter().enumerate() {
+        by_party[e].push(k);
+        by_party[r].push(k);
+    }
     // most constrained first (fewest slots both sides have free with a table left), then
-    // best score; the solver's own slot is preferred when it is free
-    let mut todo = std::mem::take(&mut solution.pairs);
-    while !todo.is_empty() {
-        let options =
-            |m: &PlacedPair, busy: &HashSet<(String, u32)>, seats: &HashSet<(u32, u32)>| {
-                (0..slots)
-                    .filter(|s| {
-                        !busy.contains(&(m.enterprise.clone(), *s))
-                            && !busy.contains(&(m.result.clone(), *s))
-                            && (0..tables).any(|t| !seats.contains(&(*s, t)))
-                    })
-                    .collect::<Vec<u32>>()
-            };
-        let (k, opts) = todo
-            .iter()
-            .enumerate()
-            .map(|(k, m)| (k, options(m, &busy, &seats)))
-            .min_by(|(a, oa), (b, ob)| {
-                oa.len()
-                    .cmp(&ob.len())
-                    .then_with(|| todo[*b].score.total_cmp(&todo[*a].score))
-                    .then_with(|| a.cmp(b))
-            })
-            .unwrap_or_else(|| unreachable!("todo is not empty"));
-        let m = todo.swap_remove(k);
-        let slot = if opts.contains(&m.slot) {
-            Some(m.slot)
+    // best score; a min-heap whose keys are refreshed whenever a meeting loses a slot
+    let options = |k: usize, busy: &[bool], free: &[i64]| -> u32 {
+        let (e, r) = ends[k];
+        (0..ns)
+            .filter(|&s| free[s] > 0 && !busy[e * ns + s] && !busy[r * ns + s])
+            .count() as u32
+    };
+    type Key = std::cmp::Reverse<(u32, std::cmp::Reverse<u64>, usize)>;
+    let key = |c: u32, k: usize| -> Key {
+        std::cmp::Reverse((c, std::cmp::Reverse(todo[k].score.max(0.0).to_bits()), k))
+    };
+    let mut stored: Vec<u32> = (0..todo.len()).map(|k| options(k, &busy, &free)).collect();
+    let mut heap: std::collections::BinaryHeap<Key> =
+        (0..todo.len()).map(|k| key(stored[k], k)).collect();
+    let mut done = vec![false; todo.len()];
+    let mut next_table = vec![0u32; ns];
+    let mut seated: Vec<Option<(u32, u32)>> = vec![None; todo.len()];
+    while let Some(std::cmp::Reverse((c, _, k))) = heap.pop() {
+        if done[k] || c != stored[k] {
+            continue; // placed already, or a fresher entry is in the heap
+        }
+        done[k] = true;
+        let (e, r) = ends[k];
+        let open = |s: usize| free[s] > 0 && !busy[e * ns + s] && !busy[r * ns + s];
+        let own = todo[k].slot as usize;
+        let slot = if own < ns && open(own) {
+            Some(own)
         } else {
-            opts.first().copied()
+            (0..ns).find(|&s| open(s))
         };
-        let table = slot.and_then(|s| {
-            (0..tables)
-                .find(|t| !seats.contains(&(s, *t)))
-                .map(|t| (s, t))
-        });
-        match table {
-            Some((s, t)) => {
-                busy.insert((m.enterprise.clone(), s));
-                busy.insert((m.result.clone(), s));
-                seats.insert((s, t));
-                pairs.push(PlacedPair {
-                    slot: s,
-                    table: t,
-                    ..m
-                });
+        let Some(s) = slot else {
+            continue;
+        };
+        while taken.contains(&(s as u32, next_table[s])) {
+            next_table[s] += 1;
+        }
+        let t = next_table[s];
+        taken.insert((s as u32, t));
+        seated[k] = Some((s as u32, t));
+        busy[e * ns + s] = true;
+        busy[r * ns + s] = true;
+        free[s] -= 1;
+        // refresh the meetings that lost slot s: those sharing a party, or all once the
+        // slot is full
+        let affected: Vec<usize> = if free[s] == 0 {
+            (0..todo.len()).filter(|&j| !done[j]).collect()
+        } else {
+            by_party[e]
+                .iter()
+                .chain(&by_party[r])
+                .copied()
+                .filter(|&j| !done[j])
+                .collect()
+        };
+        for j in affected {
+            let now = options(j, &busy, &free);
+            if now != stored[j] {
+                stored[j] = now;
+                heap.push(key(now, j));
             }
+        }
+    }
+    for (m, place) in todo.into_iter().zip(seated) {
+        match place {
+            Some((slot, table)) => pairs.push(PlacedPair { slot, table, ..m }),
             None => solution.unseated.push(Unseated {
                 enterprise: m.enterprise,
                 result: m.result,
@@ -293,5 +339,65 @@ mod tests {
         let inst = instance();
         let sol = solve(&inst, &SolveOptions::default()).unwrap();
         assert_eq!(seat_around(&inst, &[], sol.clone()), sol);
+    }
+
+    #[test]
+    fn on_random_fairs_pinned_meetings_stay_and_nothing_is_double_booked_or_lost() {
+        use crate::synth::{SynthParams, synthetic_instance};
+        for seed in 0..200u64 {
+            let inst = synthetic_instance(&SynthParams {
+                enterprises: 6,
+                results: 8,
+                candidates: 5,
+                enterprise_capacity: (1, 3),
+                result_capacity: (1, 3),
+                slots: 3,
+                tables: 3 + (seed % 3) as i64,
+                seed,
+            });
+            let first = solve(&inst, &SolveOptions::default()).unwrap();
+            let fixed: Vec<PlacedPair> = first.pairs.iter().step_by(3).cloned().collect();
+            let (rest, pinned) = pin(&inst, &fixed);
+            assert_eq!(
+                pinned.len(),
+                fixed.len(),
+                "seed {seed}: a valid schedule pins whole"
+            );
+            let again = solve(&rest, &SolveOptions::default()).unwrap();
+            let assigned = again.pairs.len() + again.unseated.len();
+            let sol = seat_around(&inst, &pinned, again);
+            for f in &fixed {
+                assert!(
+                    sol.pairs.iter().any(|p| p.enterprise == f.enterprise
+                        && p.result == f.result
+                        && (p.slot, p.table) == (f.slot, f.table)),
+                    "seed {seed}: pinned {f:?} moved"
+                );
+            }
+            assert_eq!(
+                sol.pairs.len() + sol.unseated.len(),
+                fixed.len() + assigned,
+                "seed {seed}: a meeting was lost"
+            );
+            let mut seen = HashSet::new();
+            for p in &sol.pairs {
+                assert!(
+                    p.slot < 3 && i64::from(p.table) < inst.tables,
+                    "seed {seed}"
+                );
+                assert!(
+                    seen.insert((p.enterprise.clone(), p.slot)),
+                    "seed {seed}: {p:?}"
+                );
+                assert!(
+                    seen.insert((p.result.clone(), p.slot)),
+                    "seed {seed}: {p:?}"
+                );
+                assert!(
+                    seen.insert((format!("#{}", p.table), p.slot)),
+                    "seed {seed}: {p:?}"
+                );
+            }
+        }
     }
 }
