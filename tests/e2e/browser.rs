@@ -204,6 +204,12 @@ impl Browser {
     /// `correct horse battery`) and checks the navigation shows it.
     async fn sign_in(&mut self, app: &TestApp, email: &str, role: &str, org: Option<&str>) {
         user_token(&app.ctx, email, role, org).await;
+        self.log_in(app, email).await;
+    }
+
+    /// Signs in through the sign-in page as an existing user (password `correct horse
+    /// battery`).
+    async fn log_in(&mut self, app: &TestApp, email: &str) {
         self.goto(&app.url("/login")).await;
         self.fill("#email", email).await;
         self.fill("#password", "correct horse battery").await;
@@ -649,11 +655,7 @@ async fn request_a_meeting_from_a_listing_and_the_university_accepts() {
         )
         .await,
     );
-    b.goto(&app.url("/login")).await;
-    b.fill("#email", "wang@zhonggong.example.cn").await;
-    b.fill("#password", "correct horse battery").await;
-    b.click("#login-button").await;
-    b.css("#me").await;
+    b.log_in(&app, "wang@zhonggong.example.cn").await;
     let (s, n) = send(
         &ent_client,
         "POST",
@@ -691,11 +693,7 @@ async fn request_a_meeting_from_a_listing_and_the_university_accepts() {
     b.click("#me").await;
     b.click("#logout").await;
     b.css("#login-link").await;
-    b.goto(&app.url("/login")).await;
-    b.fill("#email", "li@dlut.example.edu.cn").await;
-    b.fill("#password", "correct horse battery").await;
-    b.click("#login-button").await;
-    b.css("#me").await;
+    b.log_in(&app, "li@dlut.example.edu.cn").await;
     b.click("#work-menu summary").await;
     b.click("#nav-connections").await;
     b.wait_url("/connections").await;
@@ -797,11 +795,7 @@ async fn register_for_an_event_wish_and_confirm_the_agenda_in_the_browser() {
     assert_eq!(s, 201, "{reg}");
 
     // the enterprise finds the event, registers and wishes to meet the result
-    b.goto(&app.url("/login")).await;
-    b.fill("#email", "wang@zhonggong.example.cn").await;
-    b.fill("#password", "correct horse battery").await;
-    b.click("#login-button").await;
-    b.css("#me").await;
+    b.log_in(&app, "wang@zhonggong.example.cn").await;
     b.goto(&app.url("/events")).await;
     b.click(&format!("a[href='/participate/{id}']")).await;
     b.wait_url(&format!("/participate/{id}")).await;

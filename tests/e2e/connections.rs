@@ -6,49 +6,13 @@
 
 use crate::helpers::http::send;
 use crate::helpers::mail;
+use crate::helpers::people::{Member as Side, call, listing, member as side};
 use crate::helpers::{TestApp, client_with, error_code, spawn_with, user_token};
 use serde_json::{Value, json};
 use std::path::PathBuf;
 
 fn outbox(app: &TestApp) -> PathBuf {
     app.ctx.settings.data.dir.join("outbox")
-}
-
-struct Side {
-    client: reqwest::Client,
-    email: String,
-    org: i64,
-}
-
-async fn side(app: &TestApp, email: &str, role: &str, org: &str) -> Side {
-    let token = user_token(&app.ctx, email, role, Some(org)).await;
-    let client = client_with(&token);
-    let (s, me) = send(&client, "GET", app.url("/api/v1/me"), None).await;
-    assert_eq!(s, 200, "{me}");
-    Side {
-        client,
-        email: email.into(),
-        org: me["organization_id"]
-            .as_i64()
-            .or(me["user"]["organization_id"].as_i64())
-            .unwrap_or_else(|| panic!("no organisation in {me}")),
-    }
-}
-
-async fn call(
-    app: &TestApp,
-    who: &Side,
-    method: &str,
-    path: &str,
-    body: Option<Value>,
-) -> (u16, Value) {
-    send(&who.client, method, app.url(path), body).await
-}
-
-async fn listing(app: &TestApp, who: &Side, kind: &str, body: Value) -> i64 {
-    let (s, v) = call(app, who, "POST", &format!("/api/v1/{kind}"), Some(body)).await;
-    assert_eq!(s, 201, "{kind}: {v}");
-    v["id"].as_i64().unwrap()
 }
 
 /// A day `days` ahead in Beijing time: `(YYYY-MM-DD, YYYYMMDD, "Y年M月D日")`.

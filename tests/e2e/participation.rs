@@ -7,45 +7,9 @@
 
 use crate::helpers::http::send;
 use crate::helpers::mail;
-use crate::helpers::{TestApp, client_with, error_code, spawn_with, user_token};
+use crate::helpers::people::{Member, call, listing, member};
+use crate::helpers::{TestApp, error_code, spawn_with};
 use serde_json::{Value, json};
-
-struct Member {
-    client: reqwest::Client,
-    email: String,
-    org: i64,
-}
-
-async fn member(app: &TestApp, email: &str, role: &str, org: &str) -> Member {
-    let token = user_token(&app.ctx, email, role, Some(org)).await;
-    let client = client_with(&token);
-    let (s, me) = send(&client, "GET", app.url("/api/v1/me"), None).await;
-    assert_eq!(s, 200, "{me}");
-    Member {
-        client,
-        email: email.into(),
-        org: me["organization_id"]
-            .as_i64()
-            .or(me["user"]["organization_id"].as_i64())
-            .unwrap_or_else(|| panic!("no organisation in {me}")),
-    }
-}
-
-async fn call(
-    app: &TestApp,
-    who: &Member,
-    method: &str,
-    path: &str,
-    body: Option<Value>,
-) -> (u16, Value) {
-    send(&who.client, method, app.url(path), body).await
-}
-
-async fn listing(app: &TestApp, who: &Member, kind: &str, body: Value) -> i64 {
-    let (s, v) = call(app, who, "POST", &format!("/api/v1/{kind}"), Some(body)).await;
-    assert_eq!(s, 201, "{kind}: {v}");
-    v["id"].as_i64().unwrap()
-}
 
 fn fields(e: &Value) -> String {
     e["error"]["fields"].to_string()
@@ -108,6 +72,40 @@ async fn open_event(app: &TestApp, extra: Value) -> i64 {
     let (s, ev) = app.post("/api/v1/events", &body).await;
     assert_eq!(s, 201, "{ev}");
     ev["id"].as_i64().unwrap()
+}
+
+/// A published fair of `extra` where the welding need meets the welding result, both
+/// registered by their members: its id and API path.
+async fn published(app: &TestApp, w: &World, extra: Value) -> (i64, String) {
+    let mut body = json!({"status": "open", "registration": "open"});
+    for (k, v) in extra.as_object().unwrap() {
+        body[k] = v.clone();
+    }
+    let id = open_event(app, body).await;
+    let ev = format!("/api/v1/events/{id}");
+    for (m, ids) in [
+        (&w.e1, vec![format!("need:{}", w.n1)]),
+        (&w.u1, vec![format!("result:{}", w.r_weld)]),
+    ] {
+        let (s, r) = call(
+            app,
+            m,
+            "POST",
+            &format!("{ev}/registrations"),
+            Some(json!({"listing_ids": ids})),
+        )
+        .await;
+        assert_eq!(s, 201, "{r}");
+    }
+    let (s, p) = app
+        .post(&format!("{ev}/pairings:generate"), &json!({}))
+        .await;
+    assert_eq!(s, 200, "{p}");
+    let (s, p) = app
+        .post(&format!("{ev}/schedule:publish"), &json!({}))
+        .await;
+    assert_eq!(s, 200, "{p}");
+    (id, ev)
 }
 
 fn meeting<'a>(agenda: &'a Value, partner: &str) -> Option<&'a Value> {
@@ -769,34 +767,7 @@ async fn participants_are_reminded_once_the_day_before_with_their_agenda() {
         .date_naive()
         .format("%Y-%m-%d")
         .to_string();
-    let id = open_event(
-        &app,
-        json!({"status": "open", "registration": "open", "date": tomorrow, "start_time": "00:00"}),
-    )
-    .await;
-    let ev = format!("/api/v1/events/{id}");
-    for (m, ids) in [
-        (&w.e1, vec![format!("need:{}", w.n1)]),
-        (&w.u1, vec![format!("result:{}", w.r_weld)]),
-    ] {
-        let (s, r) = call(
-            &app,
-            m,
-            "POST",
-            &format!("{ev}/registrations"),
-            Some(json!({"listing_ids": ids})),
-        )
-        .await;
-        assert_eq!(s, 201, "{r}");
-    }
-    let (s, _) = app
-        .post(&format!("{ev}/pairings:generate"), &json!({}))
-        .await;
-    assert_eq!(s, 200);
-    let (s, p) = app
-        .post(&format!("{ev}/schedule:publish"), &json!({}))
-        .await;
-    assert_eq!(s, 200, "{p}");
+    let (_, _ev) = published(&app, &w, json!({"date": tomorrow, "start_time": "00:00"})).await;
     let m = mail::wait_for(&outbox, &w.e1.email, "明天参会提醒").await;
     assert_eq!(m.calendars.len(), 1);
     assert_eq!(
@@ -831,34 +802,7 @@ async fn the_morning_after_each_participant_answers_with_one_tap_and_the_ledger_
         .date_naive()
         .format("%Y-%m-%d")
         .to_string();
-    let id = open_event(
-        &app,
-        json!({"status": "open", "registration": "open", "date": day}),
-    )
-    .await;
-    let ev = format!("/api/v1/events/{id}");
-    for (m, ids) in [
-        (&w.e1, vec![format!("need:{}", w.n1)]),
-        (&w.u1, vec![format!("result:{}", w.r_weld)]),
-    ] {
-        let (s, r) = call(
-            &app,
-            m,
-            "POST",
-            &format!("{ev}/registrations"),
-            Some(json!({"listing_ids": ids})),
-        )
-        .await;
-        assert_eq!(s, 201, "{r}");
-    }
-    let (s, _) = app
-        .post(&format!("{ev}/pairings:generate"), &json!({}))
-        .await;
-    assert_eq!(s, 200);
-    let (s, p) = app
-        .post(&format!("{ev}/schedule:publish"), &json!({}))
-        .await;
-    assert_eq!(s, 200, "{p}");
+    let (id, ev) = published(&app, &w, json!({"date": day})).await;
     let m = mail::wait_for(&outbox, &w.u1.email, "会谈举行了吗").await;
     let at = m
         .text

@@ -229,3 +229,32 @@ impl<S: Send + Sync> FromRequestParts<S> for Id {
         }
     }
 }
+
+/// Two numeric ids from the path: the event and a sub-resource.
+pub struct Ids(pub i64, pub i64);
+
+impl<S: Send + Sync> FromRequestParts<S> for Ids {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let axum::extract::Path((a, b)) =
+            axum::extract::Path::<(String, String)>::from_request_parts(parts, state)
+                .await
+                .map_err(|e| {
+                    ApiError::bad_request(
+                        Code::INVALID_PATH,
+                        format!("路径无效：{e}"),
+                        format!("invalid path: {e}"),
+                    )
+                })?;
+        let parse = |raw: &str| match raw.parse::<i64>() {
+            Ok(n) if n > 0 => Ok(n),
+            _ => Err(ApiError::bad_request(
+                Code::INVALID_ID,
+                format!("编号“{raw}”无效，应为正整数"),
+                format!("id '{raw}' is not a positive integer"),
+            )),
+        };
+        Ok(Ids(parse(&a)?, parse(&b)?))
+    }
+}

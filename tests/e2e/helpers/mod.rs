@@ -6,6 +6,7 @@ mod app;
 pub mod binary;
 pub mod http;
 pub mod mail;
+pub mod people;
 
 pub use app::*;
 pub use http::send;

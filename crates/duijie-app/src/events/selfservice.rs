@@ -1818,33 +1818,42 @@ fn starts_at(e: &Event) -> Option<chrono::DateTime<chrono::FixedOffset>> {
 /// Returns how many events were reminded.
 pub async fn remind_due(ctx: &App) -> Result<usize, AppError> {
     let now = chrono::Utc::now();
-    let f = EventFilter {
-        status: Some(EventStatus::Published),
-        ..Default::default()
-    };
     let mut reminded = 0;
-    let mut offset = 0;
-    loop {
-        let page = ctx.store.events(&f, 100, offset).await?;
-        for e in &page.items {
-            let Some(start) = starts_at(e) else {
-                continue;
-            };
-            let ahead = start.with_timezone(&chrono::Utc) - now;
-            if ahead <= chrono::Duration::zero() || ahead > chrono::Duration::hours(REMINDER_HOURS)
-            {
-                continue;
-            }
-            if remind(ctx, e).await? {
-                reminded += 1;
-            }
+    for e in events_in(ctx, &[EventStatus::Published]).await? {
+        let Some(start) = starts_at(&e) else {
+            continue;
+        };
+        let ahead = start.with_timezone(&chrono::Utc) - now;
+        if ahead <= chrono::Duration::zero() || ahead > chrono::Duration::hours(REMINDER_HOURS) {
+            continue;
         }
-        offset += page.items.len() as i64;
-        if page.items.is_empty() || offset >= page.total {
-            break;
+        if remind(ctx, &e).await? {
+            reminded += 1;
         }
     }
     Ok(reminded)
+}
+
+/// Every event of these statuses, page by page.
+async fn events_in(ctx: &App, statuses: &[EventStatus]) -> Result<Vec<Event>, AppError> {
+    let mut out = Vec::new();
+    for status in statuses {
+        let f = EventFilter {
+            status: Some(*status),
+            ..Default::default()
+        };
+        let mut offset = 0;
+        loop {
+            let page = ctx.store.events(&f, 100, offset).await?;
+            offset += page.items.len() as i64;
+            let last = page.items.is_empty() || offset >= page.total;
+            out.extend(page.items);
+            if last {
+                break;
+            }
+        }
+    }
+    Ok(out)
 }
 
 /// Queues the reminder of one event unless it was sent; true when this call sent it.
@@ -2080,35 +2089,19 @@ async fn record_feedback(
 pub async fn ask_feedback_due(ctx: &App) -> Result<usize, AppError> {
     let now = chrono::Utc::now();
     let mut asked = 0;
-    for status in [EventStatus::Published, EventStatus::Closed] {
-        let f = EventFilter {
-            status: Some(status),
-            ..Default::default()
+    for e in events_in(ctx, &[EventStatus::Published, EventStatus::Closed]).await? {
+        // the next morning at 08:00 Beijing time, for a week
+        let Some(morning) =
+            chrono::DateTime::parse_from_rfc3339(&format!("{}T08:00:00+08:00", e.date)).ok()
+        else {
+            continue;
         };
-        let mut offset = 0;
-        loop {
-            let page = ctx.store.events(&f, 100, offset).await?;
-            for e in &page.items {
-                // the next morning at 08:00 Beijing time, for a week
-                let Some(morning) =
-                    chrono::DateTime::parse_from_rfc3339(&format!("{}T08:00:00+08:00", e.date))
-                        .ok()
-                        .map(|d| d + chrono::Duration::days(1))
-                else {
-                    continue;
-                };
-                let since = now - morning.with_timezone(&chrono::Utc);
-                if since < chrono::Duration::zero() || since > chrono::Duration::days(7) {
-                    continue;
-                }
-                if ask_feedback(ctx, e).await? {
-                    asked += 1;
-                }
-            }
-            offset += page.items.len() as i64;
-            if page.items.is_empty() || offset >= page.total {
-                break;
-            }
+        let since = now - (morning + chrono::Duration::days(1)).with_timezone(&chrono::Utc);
+        if since < chrono::Duration::zero() || since > chrono::Duration::days(7) {
+            continue;
+        }
+        if ask_feedback(ctx, &e).await? {
+            asked += 1;
         }
     }
     Ok(asked)

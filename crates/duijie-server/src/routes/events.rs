@@ -3,10 +3,9 @@
 
 use crate::auth::Who;
 use crate::error::ApiError;
-use crate::extract::{Id, JsonObject, Params};
+use crate::extract::{Id, Ids, JsonObject, Params};
 use axum::body::Body;
-use axum::extract::{FromRequestParts, State};
-use axum::http::request::Parts;
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, patch, post};
@@ -54,35 +53,6 @@ pub fn router() -> Router<App> {
         .route("/events/{id}/export.xlsx", get(export_xlsx))
         .route("/events/{id}/export.csv", get(export_csv))
         .route("/events/{id}/agenda.html", get(agenda_html))
-}
-
-/// Two numeric ids from the path: the event and a sub-resource.
-struct Ids(i64, i64);
-
-impl<S: Send + Sync> FromRequestParts<S> for Ids {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let axum::extract::Path((a, b)) =
-            axum::extract::Path::<(String, String)>::from_request_parts(parts, state)
-                .await
-                .map_err(|e| {
-                    ApiError::bad_request(
-                        Code::INVALID_PATH,
-                        format!("路径无效：{e}"),
-                        format!("invalid path: {e}"),
-                    )
-                })?;
-        let parse = |raw: &str| match raw.parse::<i64>() {
-            Ok(n) if n > 0 => Ok(n),
-            _ => Err(ApiError::bad_request(
-                Code::INVALID_ID,
-                format!("编号“{raw}”无效，应为正整数"),
-                format!("id '{raw}' is not a positive integer"),
-            )),
-        };
-        Ok(Ids(parse(&a)?, parse(&b)?))
-    }
 }
 
 fn to_json<T: serde::Serialize>(v: &T) -> Result<Value, ApiError> {

@@ -5,9 +5,8 @@
 
 use crate::auth::Who;
 use crate::error::ApiError;
-use crate::extract::{Id, JsonBody, JsonObject, MaybeObject, Params};
-use axum::extract::{FromRequestParts, State};
-use axum::http::request::Parts;
+use crate::extract::{Id, Ids, JsonBody, JsonObject, MaybeObject, Params};
+use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -32,35 +31,6 @@ pub fn router() -> Router<App> {
         .route("/events/{id}/my-agenda/{pid}/confirm", post(confirm))
         .route("/events/{id}/my-agenda/{pid}/decline", post(decline))
         .route("/events/{id}/my-agenda/{pid}/feedback", post(feedback))
-}
-
-/// The event and a sub-resource id from the path.
-pub(crate) struct Pair(pub i64, pub i64);
-
-impl<S: Send + Sync> FromRequestParts<S> for Pair {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let axum::extract::Path((a, b)) =
-            axum::extract::Path::<(String, String)>::from_request_parts(parts, state)
-                .await
-                .map_err(|e| {
-                    ApiError::bad_request(
-                        Code::INVALID_PATH,
-                        format!("路径无效：{e}"),
-                        format!("invalid path: {e}"),
-                    )
-                })?;
-        let parse = |raw: &str| match raw.parse::<i64>() {
-            Ok(n) if n > 0 => Ok(n),
-            _ => Err(ApiError::bad_request(
-                Code::INVALID_ID,
-                format!("编号“{raw}”无效，应为正整数"),
-                format!("id '{raw}' is not a positive integer"),
-            )),
-        };
-        Ok(Pair(parse(&a)?, parse(&b)?))
-    }
 }
 
 async fn register(
@@ -91,7 +61,7 @@ async fn registrations(
 async fn approve(
     State(ctx): State<App>,
     caller: Who,
-    Pair(id, rid): Pair,
+    Ids(id, rid): Ids,
     MaybeObject(body): MaybeObject,
 ) -> Result<Json<Value>, ApiError> {
     Ok(Json(json!(
@@ -102,7 +72,7 @@ async fn approve(
 async fn reject(
     State(ctx): State<App>,
     caller: Who,
-    Pair(id, rid): Pair,
+    Ids(id, rid): Ids,
     JsonObject(body): JsonObject,
 ) -> Result<Json<Value>, ApiError> {
     Ok(Json(json!(
@@ -201,7 +171,7 @@ async fn my_agenda_ics(
 async fn confirm(
     State(ctx): State<App>,
     caller: Who,
-    Pair(id, pid): Pair,
+    Ids(id, pid): Ids,
     MaybeObject(body): MaybeObject,
 ) -> Result<Json<Value>, ApiError> {
     Ok(Json(json!(
@@ -212,7 +182,7 @@ async fn confirm(
 async fn decline(
     State(ctx): State<App>,
     caller: Who,
-    Pair(id, pid): Pair,
+    Ids(id, pid): Ids,
     JsonObject(body): JsonObject,
 ) -> Result<Json<Value>, ApiError> {
     Ok(Json(json!(
@@ -223,7 +193,7 @@ async fn decline(
 async fn feedback(
     State(ctx): State<App>,
     caller: Who,
-    Pair(id, pid): Pair,
+    Ids(id, pid): Ids,
     JsonObject(body): JsonObject,
 ) -> Result<Json<Value>, ApiError> {
     let a = events::meeting_feedback(&ctx, &caller, id, pid, &body).await?;
