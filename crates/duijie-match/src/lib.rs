@@ -35,8 +35,8 @@
 //! at cost 0), enterprise → result (capacity 1, cost `−round(score · 10⁶)`), result → sink
 //! (the result's capacity; through a hall node whose arc to the sink holds the seats left
 //! when those can run short, and through a group node holding the group's cap for results
-//! in a group whose cap can bind). A minimum-cost flow (of whatever value is cheapest) has cost
-//! `−BIG · served − score`, where `served` counts enterprises using their first unit arc.
+//! in a group whose cap can bind). A minimum-cost flow (of whatever value is cheapest) has
+//! cost `−BIG · served − score`, where `served` counts enterprises using their first unit arc.
 //! `BIG` is larger than any achievable total score ([`AssignProblem::bonus`]), so one more
 //! served enterprise always outweighs any score difference: the minimum cost is reached
 //! exactly at the lexicographic optimum (most enterprises served, then highest score). All

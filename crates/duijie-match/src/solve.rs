@@ -89,6 +89,9 @@ pub(crate) struct Meeting {
 ///   k = max(Δ, ⌈meetings / tables⌉) ≤ `slots` every slot fits into `tables`. Nothing the
 ///   solver assigns is left `unseated`; who got fewer meetings for lack of slots or tables
 ///   says so in `unplaced` (reason codes `slots`, `tables`).
+/// * Group caps (`instance.groups`: a university's results together take at most `capacity`
+///   meetings, forced ones included) are constraints of the same flow, so the optimum
+///   respects them; a result short because its group is at its cap says `group_cap`.
 /// * The meetings use Δ slots (Δ = most meetings of one participant) when every slot then
 ///   fits into `tables`, else the fewest slots that fit, balanced to within one meeting.
 ///
