@@ -56,8 +56,8 @@ pub enum Edit {
 /// Why an edit was refused: a stable `code` and messages naming who or what conflicts.
 ///
 /// Codes: `unknown_id`, `slot_out_of_range`, `table_out_of_range`, `already_paired`,
-/// `not_found`, `forbidden`, `not_scored`, `below_min_score`, `capacity`, `busy`,
-/// `table_occupied`, `forced_pair`.
+/// `not_found`, `forbidden`, `not_scored`, `below_min_score`, `capacity`, `group_cap`,
+/// `busy`, `table_occupied`, `forced_pair`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct EditRejection {
     /// Stable machine code.
@@ -197,7 +197,8 @@ fn not_found(e: &str, r: &str) -> EditRejection {
     )
 }
 
-/// Apply an organiser edit to a solution of `instance`, checking capacities, forbidden and
+/// Apply an organiser edit to a solution of `instance`, checking capacities, group caps
+/// (a move keeps the same meetings, so only an add can reach one), forbidden and
 /// unscored pairs (forced pairs may always be added), the minimum score, participants
 /// already busy in the slot, occupied tables, slot/table ranges, and refusing to remove a
 /// forced pair. Returns the edited solution with `total_score`, `enterprises_served`,
@@ -274,7 +275,7 @@ fn position(pairs: &[PlacedPair], e: &str, r: &str) -> Option<usize> {
 }
 
 /// [`Edit::Add`]: the checks run in a fixed order (ids, ranges, already paired, forbidden,
-/// score, capacity, busy/table), so the rejection reported for an edit that breaks several
+/// score, capacity, group cap, busy/table), so the rejection reported for an edit that breaks several
 /// rules is always the same.
 fn add_meeting(
     instance: &Instance,
@@ -311,6 +312,7 @@ fn add_meeting(
     }
     let score = check_score(instance, e, r)?;
     check_capacity(instance, &sol.pairs, (i, j), e, r)?;
+    check_group(instance, idx, &sol.pairs, j, r)?;
     check_free(&sol.pairs, None, e, r, slot, table)?;
     sol.pairs.push(PlacedPair {
         enterprise: e.to_owned(),
@@ -387,6 +389,43 @@ fn check_capacity(
                 format!("{side} \"{id}\" already has {count} meetings, its capacity is {cap}"),
             ));
         }
+    }
+    Ok(())
+}
+
+/// Refuse when result `r` (index `j`) is in a group whose results already have as many
+/// scheduled meetings as the group's cap.
+fn check_group(
+    instance: &Instance,
+    idx: &Index<'_>,
+    pairs: &[PlacedPair],
+    j: usize,
+    r: &str,
+) -> Result<(), EditRejection> {
+    let Ok(group_of) = instance.group_of(idx) else {
+        return Ok(());
+    };
+    let Some(g) = group_of[j] else {
+        return Ok(());
+    };
+    let group = &instance.groups[g];
+    let count = pairs
+        .iter()
+        .filter(|p| {
+            idx.res
+                .get(p.result.as_str())
+                .is_some_and(|&k| group_of[k] == Some(g))
+        })
+        .count() as i64;
+    if count >= group.capacity {
+        let (id, cap) = (&group.id, group.capacity);
+        return Err(reject(
+            "group_cap",
+            format!("成果“{r}”所在单位“{id}”已有 {count} 场会谈，达到上限 {cap}"),
+            format!(
+                "result \"{r}\" belongs to group \"{id}\", which already has {count} meetings, its cap is {cap}"
+            ),
+        ));
     }
     Ok(())
 }

@@ -63,14 +63,14 @@ pub enum PairError {
         /// The duplicated id.
         id: String,
     },
-    /// `scores`, `forbidden` or `forced` names an id that is not declared.
+    /// `scores`, `forbidden`, `forced` or `groups` names an id that is not declared.
     #[error("unknown {side} id \"{id}\" in {context}")]
     UnknownId {
         /// Side the id was expected on.
         side: Side,
         /// The unknown id.
         id: String,
-        /// Which list mentioned it (`scores`, `forbidden`, `forced`).
+        /// Which list mentioned it (`scores`, `forbidden`, `forced`, `groups`).
         context: &'static str,
     },
     /// A capacity below zero.
@@ -165,6 +165,42 @@ pub enum PairError {
         /// Number of tables.
         tables: i64,
     },
+    /// Two groups have the same id.
+    #[error("duplicate group id \"{id}\"")]
+    DuplicateGroup {
+        /// The duplicated id.
+        id: String,
+    },
+    /// A group cap below zero.
+    #[error("group \"{group}\" has negative capacity {capacity}")]
+    NegativeGroupCapacity {
+        /// The group.
+        group: String,
+        /// The cap given.
+        capacity: i64,
+    },
+    /// A result is listed in two groups (or twice in one).
+    #[error(
+        "result \"{result}\" is listed in group \"{first}\" and again in group \"{second}\"; a result belongs to at most one group"
+    )]
+    GroupConflict {
+        /// The result.
+        result: String,
+        /// The group listing it first.
+        first: String,
+        /// The group listing it again.
+        second: String,
+    },
+    /// The forced pairs of a group's results exceed the group's cap.
+    #[error("group \"{group}\" has {forced} forced pairs but capacity {capacity}")]
+    ForcedOverGroupCapacity {
+        /// The group.
+        group: String,
+        /// Forced pairs naming its results.
+        forced: u64,
+        /// Its cap.
+        capacity: i64,
+    },
     /// Scores and capacities are so large that exact integer costs could overflow.
     #[error("instance too large for exact integer costs: {detail}")]
     TooLarge {
@@ -200,6 +236,10 @@ impl PairError {
             PairError::ForcedOverCapacity { .. } => "forced_over_capacity",
             PairError::ForcedOverSlots { .. } => "forced_over_slots",
             PairError::ForcedOverTables { .. } => "forced_over_tables",
+            PairError::DuplicateGroup { .. } => "duplicate_group",
+            PairError::NegativeGroupCapacity { .. } => "negative_group_capacity",
+            PairError::GroupConflict { .. } => "group_conflict",
+            PairError::ForcedOverGroupCapacity { .. } => "forced_over_group_capacity",
             PairError::TooLarge { .. } => "too_large",
             PairError::InvalidProblem { .. } => "invalid_problem",
             PairError::Cancelled => "cancelled",
@@ -264,6 +304,22 @@ impl PairError {
                 slots,
                 tables,
             } => format!("{forced} 个指定配对无法安排进 {slots} 个时段 × {tables} 张桌"),
+            PairError::DuplicateGroup { id } => format!("单位编号“{id}”重复"),
+            PairError::NegativeGroupCapacity { group, capacity } => {
+                format!("单位“{group}”的会谈上限为负数：{capacity}")
+            }
+            PairError::GroupConflict {
+                result,
+                first,
+                second,
+            } => format!(
+                "成果“{result}”同时列在单位“{first}”和单位“{second}”中；每个成果最多属于一个单位"
+            ),
+            PairError::ForcedOverGroupCapacity {
+                group,
+                forced,
+                capacity,
+            } => format!("单位“{group}”的成果有 {forced} 个指定配对，超过其会谈上限 {capacity}"),
             PairError::TooLarge { detail } => format!("实例过大，整数成本可能溢出：{detail}"),
             PairError::InvalidProblem { detail } => format!("问题数据无效：{detail}"),
             PairError::Cancelled => "求解已取消".to_string(),

@@ -11,6 +11,12 @@
 //!   total number of selected edges ([`AssignProblem::total_capacity`], the seats of an event:
 //!   slots × tables), result `r` → hall `H` (the result's capacity, cost 0) and `H` → `T`
 //!   (the limit, cost 0);
+//! * with group caps ([`AssignProblem::result_group`], [`AssignProblem::group_capacity`]: a
+//!   university's results share a cap on their meetings), result `r` of group `g` → group
+//!   node `G_g` (the result's capacity, cost 0) and `G_g` → `H` or `T` (the group's cap,
+//!   cost 0) instead of `r` → `H`/`T`; ungrouped results keep their own arc. The groups are
+//!   disjoint, so the constraints are laminar (results ⊂ groups ⊂ hall) and the network is
+//!   still a plain flow network: min-cost flow stays exact and integral;
 //!
 //! and the optimal flow is a minimum-cost flow *of any value* (the flow stops growing when the
 //! cheapest augmenting path no longer lowers the cost). `BIG` exceeds the largest possible
@@ -41,7 +47,15 @@
 //!   once `H → T` is full, a later unit can still take a seat through the residual arc
 //!   `H → r` (a result gives back a unit, whose enterprise then skips or goes elsewhere), so
 //!   seats move to whoever gains most, exactly like capacities. When the limit cannot bind
-//!   (it is at least the total supply or the total result capacity) the hall is left out.
+//!   (it is at least the total supply or the total result capacity) the hall is left out;
+//! * group caps work the same way one level down: a grouped result reaches `H`/`T` through
+//!   its group node `G` (`π(G) = min π(r)` over its members, so `r → G` starts with a
+//!   non-negative reduced cost), and once `G`'s cap is full a unit can still enter through
+//!   the residual arc `G → r` of a member holding a meeting; with a hall too, the residual
+//!   arcs of `H` lead back to the groups with flow and to the ungrouped results with flow.
+//!   A group whose cap cannot bind (at least the sum of its members' usable capacities) gets
+//!   no node, so problems without binding caps are solved exactly as without groups (same
+//!   network, same ties).
 //!
 //! Arcs leaving `T` are never needed: a shortest path to `T` does not pass through `T`.
 
@@ -79,6 +93,12 @@ pub struct AssignProblem {
     /// it to the seats that forced pairs leave (`slots × tables − forced`), which makes the
     /// assignment optimal *with* seating rather than seated greedily afterwards.
     pub total_capacity: Option<u64>,
+    /// Group of each result (`None`: ungrouped); empty means no groups at all, otherwise one
+    /// entry per result. Each result belongs to at most one group.
+    pub result_group: Vec<Option<u32>>,
+    /// Cap of each group: at most this many selected edges at its results together
+    /// ([`crate::solve()`] uses the caps that forced pairs leave).
+    pub group_capacity: Vec<u32>,
 }
 
 /// The output of [`assign`].
@@ -109,7 +129,24 @@ impl AssignProblem {
                 self.enterprise_served.len()
             )));
         }
-        if n + m + 2 >= u32::MAX as usize || self.edges.len() >= u32::MAX as usize {
+        if !self.result_group.is_empty() && self.result_group.len() != m {
+            return Err(invalid(format!(
+                "result_group has {} entries for {m} results",
+                self.result_group.len()
+            )));
+        }
+        let groups = self.group_capacity.len();
+        if let Some((j, g)) = self
+            .result_group
+            .iter()
+            .enumerate()
+            .find_map(|(j, g)| g.filter(|&g| g as usize >= groups).map(|g| (j, g)))
+        {
+            return Err(invalid(format!(
+                "result {j} is in group {g} but there are {groups} groups"
+            )));
+        }
+        if n + m + groups + 3 >= u32::MAX as usize || self.edges.len() >= u32::MAX as usize {
             return Err(PairError::TooLarge {
                 detail: "more than 2^32 nodes or edges".into(),
             });
@@ -163,7 +200,8 @@ impl AssignProblem {
         ));
         let big = bound + 1;
         // Every reduced distance and potential stays within (nodes) · (BIG + max gain).
-        let worst = (big + max_gain as i128) * (n as i128 + m as i128 + 4) * 4;
+        let groups = self.group_capacity.len() as i128;
+        let worst = (big + max_gain as i128) * (n as i128 + m as i128 + groups + 4) * 4;
         if worst >= i64::MAX as i128 {
             return Err(PairError::TooLarge {
                 detail: format!(
@@ -275,17 +313,22 @@ enum Step {
     Select(u32),
     /// Unselect edge k (result → enterprise).
     Unselect(u32),
-    /// Result → sink.
-    Sink(u32),
+    /// Result → its way out (the sink, the hall, or its group's node).
+    Out(u32),
     /// Enterprise skips a unit (enterprise → sink).
     Skip(u32),
-    /// Result → hall (with a total limit).
-    Hall(u32),
     /// Hall → sink (takes a seat).
     HallOut,
-    /// Hall → result (the result gives back a seat).
-    Unhall(u32),
+    /// Hall or group node → result (the result gives back a unit).
+    Back(u32),
+    /// Group node → hall or sink (takes a unit of the group's cap).
+    GroupOut(u32),
+    /// Hall → group node (the group gives back a seat).
+    GroupBack(u32),
 }
+
+/// Marks a result without a group node in [`Ssp::r_group`].
+const NO_GROUP: u32 = u32::MAX;
 
 struct Ssp<'a> {
     n: usize,
@@ -294,8 +337,18 @@ struct Ssp<'a> {
     hall: Option<usize>,
     /// Seats left on `H → T`.
     hall_spare: u64,
-    /// Initial `spare` of each result (its arc capacity into `T` or `H`).
+    /// Initial `spare` of each result (its arc capacity into `T`, `H` or its group node).
     cap_r: Vec<u32>,
+    /// Group node (compact index, node `g_base + g`) of each result, or [`NO_GROUP`].
+    r_group: Vec<u32>,
+    /// Node index of the first group node (the node count when there are none).
+    g_base: usize,
+    /// Results of each group with a node.
+    g_members: Vec<Vec<u32>>,
+    /// Cap of each group node (its arc capacity into `T` or `H`).
+    g_cap: Vec<u32>,
+    /// Cap left on each group node's arc into `T` or `H`.
+    g_spare: Vec<u32>,
     edges: &'a [FlowEdge],
     by_e: Csr,
     by_r: Csr,
@@ -349,6 +402,10 @@ impl Ssp<'_> {
                 self.relax_hall(u, d)?;
                 continue;
             }
+            if u >= self.g_base {
+                self.relax_group(u, d)?;
+                continue;
+            }
             if u < n {
                 for idx in self.by_e.range(u) {
                     let k = self.by_e.adj[idx] as usize;
@@ -372,7 +429,7 @@ impl Ssp<'_> {
             } else {
                 let r = u - n;
                 if self.spare[r] > 0 {
-                    let out = self.hall.unwrap_or(t);
+                    let out = self.out_of(r);
                     let w = pu - self.pot[out];
                     if w < 0 {
                         return Err(internal("negative reduced cost on a sink arc"));
@@ -396,10 +453,56 @@ impl Ssp<'_> {
         Err(internal("sink unreachable"))
     }
 
+    /// Where the arc out of result `r` leads: its group node, else the hall, else the sink.
+    #[inline]
+    fn out_of(&self, r: usize) -> usize {
+        match self.r_group[r] {
+            NO_GROUP => self.hall.unwrap_or(self.t),
+            g => self.g_base + g as usize,
+        }
+    }
+
+    /// Relax the arcs leaving group node `u` at distance `d`: `G → H`/`T` while the cap has
+    /// room, and `G → r` back to every member holding a meeting (cost 0). As for the hall,
+    /// a member no closer than the sink along `G → T` (or `G → H → T`) is not pushed.
+    fn relax_group(&mut self, u: usize, d: i64) -> Result<(), PairError> {
+        let g = u - self.g_base;
+        let pu = self.pot[u];
+        let out = self.hall.unwrap_or(self.t);
+        let mut bound = i64::MAX;
+        if self.g_spare[g] > 0 {
+            let w = pu - self.pot[out];
+            if w < 0 {
+                return Err(internal("negative reduced cost on a group arc"));
+            }
+            self.dij.relax(out, d + w);
+            if out == self.t {
+                bound = w;
+            } else if self.hall_spare > 0 {
+                bound = w + (self.pot[out] - self.pot[self.t]);
+            }
+        }
+        for &r in &self.g_members[g] {
+            let r = r as usize;
+            if self.spare[r] < self.cap_r[r] {
+                let v = self.n + r;
+                let w = pu - self.pot[v];
+                if w < 0 {
+                    return Err(internal("negative reduced cost on a unit given back"));
+                }
+                if w < bound {
+                    self.dij.relax(v, d + w);
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// Relax the arcs leaving the hall `h` at distance `d`: `H → T` while seats are left,
-    /// and `H → r` back to every result holding a seat (cost 0). A result no closer than
-    /// the sink through `H → T` could not be on a shortest path (the search stops at the
-    /// sink), so it is not pushed: while seats are left this skips nearly all of them.
+    /// and `H → r` back to every ungrouped result holding a seat and `H → G` to every group
+    /// node holding one (cost 0). A node no closer than the sink through `H → T` could not
+    /// be on a shortest path (the search stops at the sink), so it is not pushed: while
+    /// seats are left this skips nearly all of them.
     fn relax_hall(&mut self, h: usize, d: i64) -> Result<(), PairError> {
         let pu = self.pot[h];
         let mut bound = i64::MAX;
@@ -412,11 +515,23 @@ impl Ssp<'_> {
             bound = w;
         }
         for r in 0..self.cap_r.len() {
-            if self.spare[r] < self.cap_r[r] {
+            if self.spare[r] < self.cap_r[r] && self.r_group[r] == NO_GROUP {
                 let v = self.n + r;
                 let w = pu - self.pot[v];
                 if w < 0 {
                     return Err(internal("negative reduced cost on a seat given back"));
+                }
+                if w < bound {
+                    self.dij.relax(v, d + w);
+                }
+            }
+        }
+        for g in 0..self.g_cap.len() {
+            if self.g_spare[g] < self.g_cap[g] {
+                let v = self.g_base + g;
+                let w = pu - self.pot[v];
+                if w < 0 {
+                    return Err(internal("negative reduced cost on a group seat given back"));
                 }
                 if w < bound {
                     self.dij.relax(v, d + w);
@@ -462,20 +577,59 @@ impl Ssp<'_> {
             let mut found: Option<(Step, usize)> = None;
             if Some(u) == self.hall {
                 let m = self.cap_r.len();
-                while a <= m {
+                let arcs = m + self.g_cap.len();
+                while a <= arcs {
                     if a == 0 {
                         if self.hall_spare > 0 && pu - self.pot[t] == 0 {
                             found = Some((Step::HallOut, t));
                             break;
                         }
-                    } else {
+                    } else if a <= m {
                         let r = a - 1;
+                        let v = n + r;
+                        if self.spare[r] < self.cap_r[r]
+                            && self.r_group[r] == NO_GROUP
+                            && self.usable(v, att, phase, dt)
+                            && pu - self.pot[v] == 0
+                        {
+                            found = Some((Step::Back(r as u32), v));
+                            break;
+                        }
+                    } else {
+                        let g = a - 1 - m;
+                        let v = self.g_base + g;
+                        if self.g_spare[g] < self.g_cap[g]
+                            && self.usable(v, att, phase, dt)
+                            && pu - self.pot[v] == 0
+                        {
+                            found = Some((Step::GroupBack(g as u32), v));
+                            break;
+                        }
+                    }
+                    a += 1;
+                }
+            } else if u >= self.g_base {
+                let g = u - self.g_base;
+                let size = self.g_members[g].len();
+                while a <= size {
+                    if a == 0 {
+                        if self.g_spare[g] > 0 {
+                            let out = self.hall.unwrap_or(t);
+                            if (out == t || self.usable(out, att, phase, dt))
+                                && pu - self.pot[out] == 0
+                            {
+                                found = Some((Step::GroupOut(g as u32), out));
+                                break;
+                            }
+                        }
+                    } else {
+                        let r = self.g_members[g][a - 1] as usize;
                         let v = n + r;
                         if self.spare[r] < self.cap_r[r]
                             && self.usable(v, att, phase, dt)
                             && pu - self.pot[v] == 0
                         {
-                            found = Some((Step::Unhall(r as u32), v));
+                            found = Some((Step::Back(r as u32), v));
                             break;
                         }
                     }
@@ -511,18 +665,12 @@ impl Ssp<'_> {
                 while a <= deg {
                     if a == 0 {
                         if self.spare[r] > 0 {
-                            match self.hall {
-                                None if pu - self.pot[t] == 0 => {
-                                    found = Some((Step::Sink(r as u32), t));
-                                    break;
-                                }
-                                Some(h)
-                                    if self.usable(h, att, phase, dt) && pu - self.pot[h] == 0 =>
-                                {
-                                    found = Some((Step::Hall(r as u32), h));
-                                    break;
-                                }
-                                _ => {}
+                            let out = self.out_of(r);
+                            if (out == t || self.usable(out, att, phase, dt))
+                                && pu - self.pot[out] == 0
+                            {
+                                found = Some((Step::Out(r as u32), out));
+                                break;
                             }
                         }
                     } else {
@@ -579,11 +727,12 @@ impl Ssp<'_> {
         for s in &self.path_steps {
             let cap = match *s {
                 Step::Select(_) | Step::Unselect(_) => 1,
-                Step::Sink(r) => self.spare[r as usize],
+                Step::Out(r) => self.spare[r as usize],
                 Step::Skip(e) => self.skip_arc(e as usize).map_or(0, |(_, c)| c),
-                Step::Hall(r) => self.spare[r as usize],
                 Step::HallOut => self.hall_spare.min(u32::MAX as u64) as u32,
-                Step::Unhall(r) => self.cap_r[r as usize] - self.spare[r as usize],
+                Step::Back(r) => self.cap_r[r as usize] - self.spare[r as usize],
+                Step::GroupOut(g) => self.g_spare[g as usize],
+                Step::GroupBack(g) => self.g_cap[g as usize] - self.g_spare[g as usize],
             };
             amount = amount.min(cap);
         }
@@ -591,7 +740,7 @@ impl Ssp<'_> {
             match *s {
                 Step::Select(k) => self.selected[k as usize] = true,
                 Step::Unselect(k) => self.selected[k as usize] = false,
-                Step::Sink(r) => self.spare[r as usize] -= amount,
+                Step::Out(r) => self.spare[r as usize] -= amount,
                 Step::Skip(e) => {
                     let e = e as usize;
                     if self.skip0[e] > 0 {
@@ -600,9 +749,10 @@ impl Ssp<'_> {
                         self.skip_big[e] -= amount;
                     }
                 }
-                Step::Hall(r) => self.spare[r as usize] -= amount,
                 Step::HallOut => self.hall_spare -= amount as u64,
-                Step::Unhall(r) => self.spare[r as usize] += amount,
+                Step::Back(r) => self.spare[r as usize] += amount,
+                Step::GroupOut(g) => self.g_spare[g as usize] -= amount,
+                Step::GroupBack(g) => self.g_spare[g as usize] += amount,
             }
         }
         amount
@@ -610,7 +760,8 @@ impl Ssp<'_> {
 }
 
 /// Solve the assignment exactly: maximise lexicographically (newly served enterprises, total
-/// gain) subject to the capacities, each edge at most once.
+/// gain) subject to the capacities, the group caps and the total limit, each edge at most
+/// once.
 ///
 /// Deterministic: enterprises are processed in index order and ties are broken by node
 /// index. `opts.cancel` is polled before every Dijkstra round; `opts.progress` receives
@@ -644,18 +795,60 @@ pub fn assign(problem: &AssignProblem, opts: &SolveOptions) -> Result<Assignment
         .map(|i| problem.enterprise_capacity[i].min(by_e.range(i).len() as u32))
         .collect();
     let total: u64 = supply.iter().map(|&s| s as u64).sum();
-    let room: u64 = spare.iter().map(|&s| s as u64).sum();
+    // Group nodes only where the cap can bind (below what its members can use together):
+    // otherwise the network (and every tie) is exactly the one without that group.
+    let mut usable_g = vec![0u64; problem.group_capacity.len()];
+    for (j, g) in problem.result_group.iter().enumerate() {
+        if let Some(g) = g {
+            usable_g[*g as usize] += spare[j] as u64;
+        }
+    }
+    let mut compact = vec![NO_GROUP; usable_g.len()];
+    let mut g_cap: Vec<u32> = Vec::new();
+    for (g, (&cap, &usable)) in problem.group_capacity.iter().zip(&usable_g).enumerate() {
+        if (cap as u64) < usable {
+            compact[g] = g_cap.len() as u32;
+            g_cap.push(cap);
+        }
+    }
+    let mut r_group = vec![NO_GROUP; m];
+    let mut g_members: Vec<Vec<u32>> = vec![Vec::new(); g_cap.len()];
+    for (j, g) in problem.result_group.iter().enumerate() {
+        if let Some(g) = g
+            && compact[*g as usize] != NO_GROUP
+        {
+            let c = compact[*g as usize];
+            r_group[j] = c;
+            g_members[c as usize].push(j as u32);
+        }
+    }
+    // What the results can take together, each binding group counted at its cap.
+    let room: u64 = (0..m)
+        .filter(|&j| r_group[j] == NO_GROUP)
+        .map(|j| spare[j] as u64)
+        .chain(g_cap.iter().map(|&c| c as u64))
+        .sum();
     // The hall only when the limit can bind: otherwise the network (and every tie) is
     // exactly the one without a limit.
     let (hall, hall_spare) = match problem.total_capacity {
         Some(limit) if limit < total.min(room) => (Some(t + 1), limit),
         _ => (None, 0),
     };
-    let nodes = if hall.is_some() { n + m + 2 } else { n + m + 1 };
+    let g_base = if hall.is_some() { n + m + 2 } else { n + m + 1 };
+    let nodes = g_base + g_cap.len();
     pot.resize(nodes, 0);
     if let Some(h) = hall {
         // π(H) between the results and the sink keeps r → H and H → T non-negative.
         pot[h] = pot[t];
+    }
+    for (g, members) in g_members.iter().enumerate() {
+        // π(G) = min π(r) over its members keeps r → G non-negative, and π(G) ≥ π(T) = π(H)
+        // keeps G → H / G → T non-negative.
+        pot[g_base + g] = members
+            .iter()
+            .map(|&j| pot[n + j as usize])
+            .min()
+            .unwrap_or(pot[t]);
     }
 
     let mut s = Ssp {
@@ -664,6 +857,11 @@ pub fn assign(problem: &AssignProblem, opts: &SolveOptions) -> Result<Assignment
         hall,
         hall_spare,
         cap_r: spare.clone(),
+        r_group,
+        g_base,
+        g_members,
+        g_spare: g_cap.clone(),
+        g_cap,
         edges,
         by_e,
         by_r,
@@ -762,7 +960,7 @@ pub enum OptimalityError {
     /// The selection exceeds a capacity.
     #[error("{side} {index} has {used} selected edges but capacity {capacity}")]
     CapacityExceeded {
-        /// `"enterprise"` or `"result"`.
+        /// `"enterprise"`, `"result"` or `"group"` (a group's cap).
         side: &'static str,
         /// Index of the participant.
         index: usize,
@@ -793,7 +991,8 @@ pub enum OptimalityError {
 }
 
 /// Certificate check: build the residual graph of `selected` in the reference network
-/// (module docs, with the hall when there is a total limit) plus the return arc `T → S` of
+/// (module docs, with the hall when there is a total limit and a node for every group,
+/// binding or not) plus the return arc `T → S` of
 /// cost 0, and prove with Bellman–Ford
 /// (queue-based, with path-length cycle detection) that it has no negative-cost cycle.
 ///
@@ -822,10 +1021,16 @@ pub fn verify_optimality(
     let m = problem.result_capacity.len();
     let src = n + m;
     let snk = n + m + 1;
-    // With a total limit the results reach the sink through the hall.
-    let (hall, nn) = match problem.total_capacity {
+    // With a total limit the results reach the sink through the hall; grouped results
+    // reach the hall (or the sink) through their group's node, every group having one.
+    let (hall, g_base) = match problem.total_capacity {
         Some(_) => (n + m + 2, n + m + 3),
         None => (snk, n + m + 2),
+    };
+    let nn = g_base + problem.group_capacity.len();
+    let out_of = |j: usize| match problem.result_group.get(j) {
+        Some(Some(g)) => g_base + *g as usize,
+        _ => hall,
     };
     let mut used_e = vec![0u64; n];
     let mut used_r = vec![0u64; m];
@@ -883,11 +1088,35 @@ pub fn verify_optimality(
                 capacity: cap,
             });
         }
+        let out = out_of(j) as u32;
         if used < cap as u64 {
-            arcs.push(((n + j) as u32, hall as u32, 0, 0));
+            arcs.push(((n + j) as u32, out, 0, 0));
         }
         if used > 0 {
-            arcs.push((hall as u32, (n + j) as u32, 0, 0));
+            arcs.push((out, (n + j) as u32, 0, 0));
+        }
+    }
+    let mut used_g = vec![0u64; problem.group_capacity.len()];
+    for (j, g) in problem.result_group.iter().enumerate() {
+        if let Some(g) = g {
+            used_g[*g as usize] += used_r[j];
+        }
+    }
+    for (g, (&cap, &used)) in problem.group_capacity.iter().zip(&used_g).enumerate() {
+        if used > cap as u64 {
+            return Err(OptimalityError::CapacityExceeded {
+                side: "group",
+                index: g,
+                used,
+                capacity: cap,
+            });
+        }
+        let node = (g_base + g) as u32;
+        if used < cap as u64 {
+            arcs.push((node, hall as u32, 0, 0));
+        }
+        if used > 0 {
+            arcs.push((hall as u32, node, 0, 0));
         }
     }
     if let Some(limit) = problem.total_capacity {

@@ -12,7 +12,8 @@
 //!    codes ([`PairError::code`]) and messages in English and Chinese.
 //! 2. [`assign`]: a min-cost flow that maximises, lexicographically, (1) the number of
 //!    enterprises with at least one meeting and (2) the total score, under enterprise and
-//!    result capacities, each pair at most once — and under the seats: at most
+//!    result capacities and the caps of groups of results (a university's results
+//!    together), each pair at most once — and under the seats: at most
 //!    `min(capacity, slots)` meetings per participant, at most `slots × tables` in all. Those
 //!    are exactly the assignments that fit (step 3), so the schedule is optimal *with*
 //!    seating, not an optimal assignment seated greedily.
@@ -23,8 +24,8 @@
 //! 4. [`seat`]: tables within each slot, keeping participants at the same table across
 //!    consecutive slots when possible.
 //! 5. [`solve()`] runs it all and reports `unplaced` participants (reason codes `capacity`,
-//!    `slots`, `tables`, `no_candidate`, `conflicts`); it leaves no meeting `unseated` (that
-//!    list is for layouts built on top, and edits).
+//!    `group_cap`, `slots`, `tables`, `no_candidate`, `conflicts`); it leaves no meeting
+//!    `unseated` (that list is for layouts built on top, and edits).
 //! 6. [`apply_edit`]: organiser edits (add, move, remove, swap tables), validated against the
 //!    same constraints.
 //!
@@ -33,8 +34,9 @@
 //! Network: source → enterprise (a first unit arc of cost `−BIG` and the remaining capacity
 //! at cost 0), enterprise → result (capacity 1, cost `−round(score · 10⁶)`), result → sink
 //! (the result's capacity; through a hall node whose arc to the sink holds the seats left
-//! when those can run short). A minimum-cost flow (of whatever value is cheapest) has cost
-//! `−BIG · served − score`, where `served` counts enterprises using their first unit arc.
+//! when those can run short, and through a group node holding the group's cap for results
+//! in a group whose cap can bind). A minimum-cost flow (of whatever value is cheapest) has
+//! cost `−BIG · served − score`, where `served` counts enterprises using their first unit arc.
 //! `BIG` is larger than any achievable total score ([`AssignProblem::bonus`]), so one more
 //! served enterprise always outweighs any score difference: the minimum cost is reached
 //! exactly at the lexicographic optimum (most enterprises served, then highest score). All
@@ -92,7 +94,7 @@ pub use edit::{Edit, EditRejection, apply_edit};
 pub use error::{PairError, Side};
 pub use flow::{AssignProblem, Assignment, FlowEdge, OptimalityError, assign, verify_optimality};
 pub use model::{
-    Instance, MAX_SCORE, Party, PlacedPair, ScoreEntry, Solution, Stats, Unplaced, Unseated,
+    Group, Instance, MAX_SCORE, Party, PlacedPair, ScoreEntry, Solution, Stats, Unplaced, Unseated,
     parse_instance,
 };
 pub use pinned::{pin, seat_around};

@@ -31,6 +31,20 @@ pub struct ScoreEntry {
     pub score: f64,
 }
 
+/// Results that share a cap on their meetings (a university's results and experts): the
+/// members together take at most `capacity` meetings, forced ones included.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Group {
+    /// Unique id among the groups (e.g. the university's).
+    pub id: String,
+    /// Most meetings of all members together (parsed as `i64` so that negative values get
+    /// a clear error).
+    pub capacity: i64,
+    /// Result ids; a result belongs to at most one group.
+    pub members: Vec<String>,
+}
+
 /// A pairing and scheduling instance (the offline JSON file format).
 ///
 /// ```json
@@ -39,6 +53,7 @@ pub struct ScoreEntry {
 ///  "scores":      [{"enterprise": "e1", "result": "r1", "score": 0.83}],
 ///  "forbidden":   [["e1", "r2"]],
 ///  "forced":      [["e2", "r1"]],
+///  "groups":      [{"id": "thu", "capacity": 5, "members": ["r1", "r2"]}],
 ///  "min_score": 0.0, "slots": 8, "tables": 40}
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -63,6 +78,9 @@ pub struct Instance {
     pub slots: i64,
     /// Number of tables, numbered from 0.
     pub tables: i64,
+    /// Groups of results with a shared cap on their meetings (none by default).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub groups: Vec<Group>,
 }
 
 /// A meeting with its time slot and table.
@@ -91,9 +109,10 @@ pub struct Unplaced {
     pub wanted: u64,
     /// Meetings it was assigned (placed or unseated).
     pub got: u64,
-    /// `capacity`, `slots` (its own or its candidates' time slots are all taken), `tables`
-    /// (every seat holds a better or fairer meeting), `no_candidate` or `conflicts` (and
-    /// `manual` only after an organiser edit left a usable candidate unused).
+    /// `capacity`, `group_cap` (its group's meetings, or those of its remaining candidates'
+    /// groups, reach the cap), `slots` (its own or its candidates' time slots are all taken),
+    /// `tables` (every seat holds a better or fairer meeting), `no_candidate` or `conflicts`
+    /// (and `manual` only after an organiser edit left a usable candidate unused).
     pub reason_code: String,
     /// Chinese sentence, `" / "`, English sentence.
     pub reason: String,
@@ -225,7 +244,9 @@ impl Instance {
     /// negative capacities, unknown ids in `scores`/`forbidden`/`forced`, scores that are
     /// NaN/infinite/negative/above [`MAX_SCORE`], duplicate pairs in `scores` or `forced`, pairs
     /// both forced and forbidden, and forced pairs exceeding a participant's capacity, the
-    /// number of slots, or `slots × tables` in total. Repeated `forbidden` entries are harmless.
+    /// number of slots, a group's cap, or `slots × tables` in total. Groups: unique ids,
+    /// caps ≥ 0, members that are declared results, each result in at most one group.
+    /// Repeated `forbidden` entries are harmless.
     pub fn validate(&self) -> Result<(), PairError> {
         if self.slots < 1 {
             return Err(PairError::InvalidSlots { slots: self.slots });
@@ -262,6 +283,7 @@ impl Instance {
             }
         }
         let idx = Index::new(self);
+        let group_of = self.group_of(&idx)?;
         let mut scored = HashSet::with_capacity(self.scores.len());
         for s in &self.scores {
             let key = idx.pair(&s.enterprise, &s.result, "scores")?;
@@ -328,6 +350,21 @@ impl Instance {
                 }
             }
         }
+        let mut fg = vec![0u64; self.groups.len()];
+        for (j, &n) in fr.iter().enumerate() {
+            if let Some(g) = group_of[j] {
+                fg[g] += n;
+            }
+        }
+        for (g, &n) in self.groups.iter().zip(&fg) {
+            if n as i128 > g.capacity as i128 {
+                return Err(PairError::ForcedOverGroupCapacity {
+                    group: g.id.clone(),
+                    forced: n,
+                    capacity: g.capacity,
+                });
+            }
+        }
         let n_forced = self.forced.len() as i128;
         if n_forced > self.slots as i128 * self.tables as i128 {
             return Err(PairError::ForcedOverTables {
@@ -337,5 +374,44 @@ impl Instance {
             });
         }
         Ok(())
+    }
+
+    /// Check the groups (unique ids, caps ≥ 0, declared members, each result in at most one
+    /// group) and return the group position of each result.
+    pub(crate) fn group_of(&self, idx: &Index<'_>) -> Result<Vec<Option<usize>>, PairError> {
+        let mut group_of: Vec<Option<usize>> = vec![None; self.results.len()];
+        let mut ids = HashSet::with_capacity(self.groups.len());
+        for (g, group) in self.groups.iter().enumerate() {
+            if !ids.insert(group.id.as_str()) {
+                return Err(PairError::DuplicateGroup {
+                    id: group.id.clone(),
+                });
+            }
+            if group.capacity < 0 {
+                return Err(PairError::NegativeGroupCapacity {
+                    group: group.id.clone(),
+                    capacity: group.capacity,
+                });
+            }
+            for member in &group.members {
+                let j = *idx
+                    .res
+                    .get(member.as_str())
+                    .ok_or_else(|| PairError::UnknownId {
+                        side: Side::Result,
+                        id: member.clone(),
+                        context: "groups",
+                    })?;
+                if let Some(other) = group_of[j] {
+                    return Err(PairError::GroupConflict {
+                        result: member.clone(),
+                        first: self.groups[other].id.clone(),
+                        second: group.id.clone(),
+                    });
+                }
+                group_of[j] = Some(g);
+            }
+        }
+        Ok(group_of)
     }
 }

@@ -18,8 +18,9 @@ use std::collections::{HashMap, HashSet};
 /// A fixed meeting is pinned when both parties are in the instance, its slot and table
 /// exist and it collides with no earlier pinned meeting (a party twice in a slot, two
 /// meetings at one seat); its score is the instance's for the pair. Each pinned pair leaves
-/// the candidates and the forced pairs, and each party's capacity becomes
-/// `min(capacity, slots)` less its pinned meetings.
+/// the candidates and the forced pairs, each party's capacity becomes
+/// `min(capacity, slots)` less its pinned meetings, and each group's cap less its members'
+/// pinned meetings.
 pub fn pin(instance: &Instance, fixed: &[PlacedPair]) -> (Instance, Vec<PlacedPair>) {
     let mut out = instance.clone();
     let known: HashSet<&str> = instance
@@ -70,6 +71,14 @@ pub fn pin(instance: &Instance, fixed: &[PlacedPair]) -> (Instance, Vec<PlacedPa
         if let Some(k) = count.get(party.id.as_str()) {
             party.capacity = (party.capacity.min(instance.slots) - k).max(0);
         }
+    }
+    for group in &mut out.groups {
+        let members: HashSet<&str> = group.members.iter().map(String::as_str).collect();
+        let k = pinned
+            .iter()
+            .filter(|p| members.contains(p.result.as_str()))
+            .count() as i64;
+        group.capacity = (group.capacity - k).max(0);
     }
     let pinned_pairs: HashSet<(&str, &str)> = pinned
         .iter()
@@ -268,6 +277,7 @@ mod tests {
             min_score: 0.0,
             slots: 2,
             tables: 2,
+            groups: Vec::new(),
         }
     }
 
@@ -332,6 +342,26 @@ mod tests {
         );
         assert_eq!(pinned.len(), 1);
         assert_eq!((pinned[0].enterprise.as_str(), pinned[0].slot), ("e1", 0));
+    }
+
+    #[test]
+    fn pinned_meetings_use_up_their_group_cap() {
+        let mut inst = instance();
+        inst.groups = vec![crate::model::Group {
+            id: "u".into(),
+            capacity: 3,
+            members: vec!["r1".into(), "r2".into()],
+        }];
+        let (rest, pinned) = pin(&inst, &[fixed("e1", "r1", 0, 0), fixed("e2", "r2", 0, 1)]);
+        assert_eq!(pinned.len(), 2);
+        assert_eq!(rest.groups[0].capacity, 1);
+        let sol = seat_around(
+            &inst,
+            &pinned,
+            solve(&rest, &SolveOptions::default()).unwrap(),
+        );
+        // The group takes three meetings in all although four pairs would fit.
+        assert_eq!(sol.pairs.len(), 3, "{:?}", sol.pairs);
     }
 
     #[test]

@@ -89,6 +89,9 @@ pub(crate) struct Meeting {
 ///   k = max(Δ, ⌈meetings / tables⌉) ≤ `slots` every slot fits into `tables`. Nothing the
 ///   solver assigns is left `unseated`; who got fewer meetings for lack of slots or tables
 ///   says so in `unplaced` (reason codes `slots`, `tables`).
+/// * Group caps (`instance.groups`: a university's results together take at most `capacity`
+///   meetings, forced ones included) are constraints of the same flow, so the optimum
+///   respects them; a result short because its group is at its cap says `group_cap`.
 /// * The meetings use Δ slots (Δ = most meetings of one participant) when every slot then
 ///   fits into `tables`, else the fewest slots that fit, balanced to within one meeting.
 ///
@@ -159,10 +162,14 @@ struct IndexedPairs {
     forced_e: Vec<u64>,
     /// Forced meetings per result.
     forced_r: Vec<u64>,
+    /// Group (position in `instance.groups`) of each result.
+    group_of: Vec<Option<usize>>,
+    /// Forced meetings per group.
+    forced_g: Vec<u64>,
 }
 
 /// Resolve the ids of `scores`, `forbidden` and `forced` (in that order, so the first
-/// unknown id reported is the same as ever).
+/// unknown id reported is the same as ever), then the groups' members.
 fn index_pairs(instance: &Instance, idx: &Index<'_>) -> Result<IndexedPairs, PairError> {
     let n = instance.enterprises.len();
     let m = instance.results.len();
@@ -192,6 +199,13 @@ fn index_pairs(instance: &Instance, idx: &Index<'_>) -> Result<IndexedPairs, Pai
             score: score_of.get(&key).copied().unwrap_or(0.0),
         });
     }
+    let group_of = instance.group_of(idx)?;
+    let mut forced_g = vec![0u64; instance.groups.len()];
+    for (j, &f) in forced_r.iter().enumerate() {
+        if let Some(g) = group_of[j] {
+            forced_g[g] += f;
+        }
+    }
     Ok(IndexedPairs {
         scored,
         forbidden,
@@ -199,14 +213,16 @@ fn index_pairs(instance: &Instance, idx: &Index<'_>) -> Result<IndexedPairs, Pai
         forced_meetings,
         forced_e,
         forced_r,
+        group_of,
+        forced_g,
     })
 }
 
 /// The candidate pairs (scored, not forbidden, not forced, at or above `min_score`) and the
 /// flow problem over them. Capacities are `min(capacity, slots)` less the forced pairs,
 /// capped by the number of candidates (more can never be used, and it keeps the flow small);
-/// the total is capped by the seats the forced pairs leave; enterprises with a forced pair
-/// already count as served.
+/// the total is capped by the seats the forced pairs leave, each group by the cap its forced
+/// pairs leave; enterprises with a forced pair already count as served.
 fn assignment_problem(
     instance: &Instance,
     pairs: &IndexedPairs,
@@ -258,6 +274,21 @@ fn assignment_problem(
             })
             .collect(),
         total_capacity: Some(seats(instance).saturating_sub(pairs.forced_meetings.len() as u64)),
+        result_group: if instance.groups.is_empty() {
+            Vec::new()
+        } else {
+            pairs.group_of.iter().map(|g| g.map(|g| g as u32)).collect()
+        },
+        group_capacity: instance
+            .groups
+            .iter()
+            .zip(&pairs.forced_g)
+            .map(|(g, &forced)| {
+                (g.capacity.max(0) as u64)
+                    .saturating_sub(forced)
+                    .min(u32::MAX as u64 - 1) as u32
+            })
+            .collect(),
     };
     (cand, problem)
 }
@@ -267,19 +298,25 @@ fn seats(instance: &Instance) -> u64 {
     (instance.slots.max(0) as u64).saturating_mul(instance.tables.max(0) as u64)
 }
 
-/// Select, in edge order, every unselected edge whose both ends still have room, while the
-/// total limit allows.
+/// Select, in edge order, every unselected edge whose both ends (and the result's group)
+/// still have room, while the total limit allows.
 ///
 /// The optimiser has no reason to take zero-gain edges; adding them changes neither the
-/// served enterprises nor the score, but makes "capacity" (or "slots") the true reason for
-/// every remaining shortfall or dropped meeting.
+/// served enterprises nor the score, but makes "capacity" (or "slots", "group_cap") the true
+/// reason for every remaining shortfall or dropped meeting.
 fn fill_spare_capacity(problem: &AssignProblem, selected: &mut [bool]) {
     let mut used_e: Vec<u64> = vec![0; problem.enterprise_capacity.len()];
     let mut used_r: Vec<u64> = vec![0; problem.result_capacity.len()];
+    let mut used_g: Vec<u64> = vec![0; problem.group_capacity.len()];
+    let group = |j: usize| problem.result_group.get(j).copied().flatten();
     let mut left = problem.total_capacity.unwrap_or(u64::MAX);
     for (k, _) in selected.iter().enumerate().filter(|(_, s)| **s) {
+        let j = problem.edges[k].result as usize;
         used_e[problem.edges[k].enterprise as usize] += 1;
-        used_r[problem.edges[k].result as usize] += 1;
+        used_r[j] += 1;
+        if let Some(g) = group(j) {
+            used_g[g as usize] += 1;
+        }
         left = left.saturating_sub(1);
     }
     for (k, e) in problem.edges.iter().enumerate() {
@@ -287,13 +324,18 @@ fn fill_spare_capacity(problem: &AssignProblem, selected: &mut [bool]) {
         if left == 0 {
             break;
         }
+        let g = group(j).map(|g| g as usize);
         if !selected[k]
             && used_e[i] < problem.enterprise_capacity[i] as u64
             && used_r[j] < problem.result_capacity[j] as u64
+            && g.is_none_or(|g| used_g[g] < problem.group_capacity[g] as u64)
         {
             selected[k] = true;
             used_e[i] += 1;
             used_r[j] += 1;
+            if let Some(g) = g {
+                used_g[g] += 1;
+            }
             left -= 1;
         }
     }
@@ -402,7 +444,9 @@ fn place(
 /// meetings fill every slot is short for lack of `slots`; one whose remaining candidates
 /// have their slots filled likewise; one with a candidate that has room on both sides while
 /// every seat is taken is short for lack of `tables` (after organiser edits with seats left,
-/// that is `manual`).
+/// that is `manual`). So are group caps: a result whose group's meetings reach the cap is
+/// short for `group_cap`, and so is a participant whose remaining candidates all have room
+/// but sit in such groups.
 pub(crate) fn explain_shortfalls(
     instance: &Instance,
     idx: &Index<'_>,
@@ -419,13 +463,25 @@ pub(crate) fn explain_shortfalls(
         got_r[x.r] += 1;
         paired.insert((x.e, x.r));
     }
+    // Groups whose meetings (forced ones included) reach the cap; the instance was
+    // validated, so a malformed group list only means no group information.
+    let group_of = instance.group_of(idx).unwrap_or_else(|_| vec![None; m]);
+    let mut got_g = vec![0u64; instance.groups.len()];
+    for (j, g) in group_of.iter().enumerate() {
+        if let Some(g) = g {
+            got_g[*g] += got_r[j];
+        }
+    }
+    let cap = |c: i64| c.max(0) as u64;
+    let group_full: Vec<bool> = (0..m)
+        .map(|j| group_of[j].is_some_and(|g| got_g[g] >= cap(instance.groups[g].capacity)))
+        .collect();
     let slots = instance.slots.max(0) as u64;
     let seating = Seats {
         slots,
         tables: instance.tables.max(0) as u64,
         full: meetings.len() as u64 >= seats(instance),
     };
-    let cap = |c: i64| c.max(0) as u64;
     let short_e: Vec<bool> = (0..n)
         .map(|i| got_e[i] < cap(instance.enterprises[i].capacity))
         .collect();
@@ -457,10 +513,15 @@ pub(crate) fn explain_shortfalls(
             tally_r[j][BANNED] += 1;
             continue;
         }
-        tally_e[i][state(got_r[j], instance.results[j].capacity)] += 1;
+        tally_e[i][match state(got_r[j], instance.results[j].capacity) {
+            FULL => FULL,
+            _ if group_full[j] => GROUP_FULL,
+            other => other,
+        }] += 1;
         tally_r[j][state(got_e[i], instance.enterprises[i].capacity)] += 1;
     }
     let mut out = Vec::new();
+    let no_group = vec![false; n];
     let sides = [
         (
             Side::Enterprise,
@@ -468,15 +529,27 @@ pub(crate) fn explain_shortfalls(
             &got_e,
             &short_e,
             &tally_e,
+            &no_group,
         ),
-        (Side::Result, &instance.results, &got_r, &short_r, &tally_r),
+        (
+            Side::Result,
+            &instance.results,
+            &got_r,
+            &short_r,
+            &tally_r,
+            &group_full,
+        ),
     ];
-    for (side, parties, got, short, tally) in sides {
+    for (side, parties, got, short, tally, capped) in sides {
         for (i, p) in parties.iter().enumerate() {
             if !short[i] {
                 continue;
             }
-            let (code, reason) = reason_text(side, got[i], &tally[i], &seating, instance.min_score);
+            let own = Own {
+                got: got[i],
+                group_full: capped[i],
+            };
+            let (code, reason) = reason_text(side, &own, &tally[i], &seating, instance.min_score);
             out.push(Unplaced {
                 kind: side,
                 id: p.id.clone(),
@@ -491,7 +564,7 @@ pub(crate) fn explain_shortfalls(
 }
 
 /// Eligible candidates of a short participant by where the partner stands (indices below).
-type Tally = [u64; 4];
+type Tally = [u64; 5];
 /// The partner is at its capacity.
 const FULL: usize = 0;
 /// The partner has capacity left but every slot of it holds a meeting.
@@ -500,6 +573,16 @@ const NO_SLOTS: usize = 1;
 const OPEN: usize = 2;
 /// The pair is forbidden.
 const BANNED: usize = 3;
+/// The partner (a result) has room but its group's meetings reach the cap.
+const GROUP_FULL: usize = 4;
+
+/// Where a short participant itself stands.
+struct Own {
+    /// Meetings it got.
+    got: u64,
+    /// It is a result whose group's meetings reach the cap.
+    group_full: bool,
+}
 
 /// The instance's seating, for the reasons.
 struct Seats {
@@ -511,7 +594,7 @@ struct Seats {
 
 fn reason_text(
     side: Side,
-    got: u64,
+    own: &Own,
     tally: &Tally,
     seats: &Seats,
     min_score: f64,
@@ -520,19 +603,25 @@ fn reason_text(
         Side::Enterprise => Side::Result,
         Side::Result => Side::Enterprise,
     };
+    let got = own.got;
     let (more_zh, more_en) = if got > 0 {
         ("更多", "further ")
     } else {
         ("", "")
     };
     let (slots, tables) = (seats.slots, seats.tables);
-    let [full, no_slots, open, banned] = *tally;
+    let [full, no_slots, open, banned, group_full] = *tally;
     if got >= slots {
         (
             "slots",
             format!(
                 "全部 {slots} 个时段都已安排会谈 / all {slots} time slots already hold a meeting"
             ),
+        )
+    } else if own.group_full {
+        (
+            "group_cap",
+            "所在单位的会谈已达上限 / its organisation's meetings reach the cap".to_string(),
         )
     } else if open > 0 && seats.full {
         (
@@ -555,6 +644,14 @@ fn reason_text(
             "capacity",
             format!(
                 "其余 {full} 个候选{}的名额已被更优或更公平的配对占满 / all {full} remaining candidate {other}s are at capacity with better or fairer pairs",
+                other.zh()
+            ),
+        )
+    } else if group_full > 0 {
+        (
+            "group_cap",
+            format!(
+                "其余 {group_full} 个候选{}所在单位的会谈已达上限 / the organisations of all {group_full} remaining candidate {other}s reach their meeting caps",
                 other.zh()
             ),
         )

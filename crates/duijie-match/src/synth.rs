@@ -127,5 +127,6 @@ pub fn synthetic_instance(p: &SynthParams) -> Instance {
         min_score: 0.0,
         slots: p.slots,
         tables: p.tables,
+        groups: Vec::new(),
     }
 }

@@ -148,6 +148,7 @@ mod tests {
             min_score: 0.0,
             slots: 2,
             tables: 2,
+            groups: Vec::new(),
         }
     }
 

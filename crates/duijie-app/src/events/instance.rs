@@ -405,6 +405,7 @@ pub fn build_instance(
         min_score: e.min_score,
         slots,
         tables,
+        groups: Vec::new(),
     };
     Built {
         instance,

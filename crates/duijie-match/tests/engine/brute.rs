@@ -2,10 +2,21 @@
 //! where seats are ample, and assignment *and* placement into slots and tables where they
 //! are short.
 
-use crate::common::{Shape, check_solution, objective, random_instance};
+use crate::common::{Shape, add_random_groups, check_solution, objective, random_instance};
 use duijie_match::synth::SplitMix64;
 use duijie_match::{Instance, Solution, SolveOptions, scaled, solve};
 use std::collections::{HashMap, HashSet};
+
+/// Group position of each result (by result index) and each group's cap.
+fn groups_of(inst: &Instance, ri: &HashMap<&str, usize>) -> (Vec<Option<usize>>, Vec<i64>) {
+    let mut group = vec![None; inst.results.len()];
+    for (g, grp) in inst.groups.iter().enumerate() {
+        for r in &grp.members {
+            group[ri[r.as_str()]] = Some(g);
+        }
+    }
+    (group, inst.groups.iter().map(|g| g.capacity).collect())
+}
 
 /// Best (served, scaled score) over all feasible edge subsets, by exhaustive search.
 fn brute_force(inst: &Instance) -> (usize, i64) {
@@ -40,9 +51,13 @@ fn brute_force(inst: &Instance) -> (usize, i64) {
         .iter()
         .map(|s| ((ei[s.enterprise.as_str()], ri[s.result.as_str()]), s.score))
         .collect();
+    let (group, mut cap_g) = groups_of(inst, &ri);
     for &(e, r) in &forced {
         cap_e[e] -= 1;
         cap_r[r] -= 1;
+        if let Some(g) = group[r] {
+            cap_g[g] -= 1;
+        }
         base_served[e] = true;
         base_score += scaled(score.get(&(e, r)).copied().unwrap_or(0.0));
     }
@@ -60,6 +75,8 @@ fn brute_force(inst: &Instance) -> (usize, i64) {
         edges: &'a [(usize, usize, i64)],
         cap_e: Vec<i64>,
         cap_r: Vec<i64>,
+        group: &'a [Option<usize>],
+        cap_g: Vec<i64>,
         count_e: Vec<usize>,
         base_served: &'a [bool],
         best: (usize, i64),
@@ -75,13 +92,20 @@ fn brute_force(inst: &Instance) -> (usize, i64) {
             }
             self.go(k + 1, score);
             let (e, r, g) = self.edges[k];
-            if self.cap_e[e] > 0 && self.cap_r[r] > 0 {
+            let grp = self.group[r];
+            if self.cap_e[e] > 0 && self.cap_r[r] > 0 && grp.is_none_or(|x| self.cap_g[x] > 0) {
                 self.cap_e[e] -= 1;
                 self.cap_r[r] -= 1;
+                if let Some(x) = grp {
+                    self.cap_g[x] -= 1;
+                }
                 self.count_e[e] += 1;
                 self.go(k + 1, score + g);
                 self.cap_e[e] += 1;
                 self.cap_r[r] += 1;
+                if let Some(x) = grp {
+                    self.cap_g[x] += 1;
+                }
                 self.count_e[e] -= 1;
             }
         }
@@ -90,6 +114,8 @@ fn brute_force(inst: &Instance) -> (usize, i64) {
         edges: &edges,
         cap_e,
         cap_r,
+        group: &group,
+        cap_g,
         count_e: vec![0; inst.enterprises.len()],
         base_served: &base_served,
         best: (0, i64::MIN),
@@ -187,12 +213,16 @@ fn brute_force_seated(inst: &Instance) -> (usize, i64) {
         }
     }
 
+    let (group, cap_g) = groups_of(inst, &ri);
+
     struct Search<'a> {
         meetings: &'a [(usize, usize, i64, bool)],
         slots: usize,
         tables: usize,
         cap_e: Vec<i64>,
         cap_r: Vec<i64>,
+        group: &'a [Option<usize>],
+        cap_g: Vec<i64>,
         /// Busy (enterprise, slot) and (result, slot).
         busy_e: Vec<Vec<bool>>,
         busy_r: Vec<Vec<bool>>,
@@ -212,7 +242,8 @@ fn brute_force_seated(inst: &Instance) -> (usize, i64) {
             if !must {
                 self.go(k + 1, score);
             }
-            if self.cap_e[e] == 0 || self.cap_r[r] == 0 {
+            let grp = self.group[r];
+            if self.cap_e[e] == 0 || self.cap_r[r] == 0 || grp.is_some_and(|x| self.cap_g[x] == 0) {
                 return;
             }
             let opened = self.at.iter().filter(|&&t| t > 0).count();
@@ -226,6 +257,9 @@ fn brute_force_seated(inst: &Instance) -> (usize, i64) {
                 self.at[s] += 1;
                 self.cap_e[e] -= 1;
                 self.cap_r[r] -= 1;
+                if let Some(x) = grp {
+                    self.cap_g[x] -= 1;
+                }
                 self.count_e[e] += 1;
                 self.go(k + 1, score + g);
                 self.busy_e[e][s] = false;
@@ -233,6 +267,9 @@ fn brute_force_seated(inst: &Instance) -> (usize, i64) {
                 self.at[s] -= 1;
                 self.cap_e[e] += 1;
                 self.cap_r[r] += 1;
+                if let Some(x) = grp {
+                    self.cap_g[x] += 1;
+                }
                 self.count_e[e] -= 1;
             }
         }
@@ -244,6 +281,8 @@ fn brute_force_seated(inst: &Instance) -> (usize, i64) {
         tables: inst.tables as usize,
         cap_e: inst.enterprises.iter().map(|p| p.capacity).collect(),
         cap_r: inst.results.iter().map(|p| p.capacity).collect(),
+        group: &group,
+        cap_g,
         busy_e: vec![vec![false; slots]; inst.enterprises.len()],
         busy_r: vec![vec![false; slots]; inst.results.len()],
         at: vec![0; slots],
@@ -396,4 +435,122 @@ fn forced_pairs_are_placed_whatever_their_score() {
         ]
     );
     check_solution(&inst, &sol).expect("feasible");
+}
+
+/// Random small fairs whose results belong to random groups with small caps: `solve`
+/// agrees with the exhaustive search honouring the caps, both where the seats are ample
+/// (the assignment alone decides) and where they are short (placement too).
+#[test]
+fn solve_matches_exhaustive_search_with_group_caps() {
+    let mut rng = SplitMix64::new(0x5eed_0030);
+    let (mut compared, mut binding, mut seated_short) = (0, 0, 0);
+    for case in 0..900 {
+        let short = case % 3 == 2;
+        let shape = Shape {
+            enterprises: 1 + rng.below(4) as usize,
+            results: 1 + rng.below(5) as usize,
+            cap_e: (0, 3),
+            cap_r: (0, 3),
+            density: [0.5, 0.8, 1.0][rng.below(3) as usize],
+            forbidden: 0.1,
+            forced: 0.08,
+            slots: if short { (1, 3) } else { (3, 4) },
+            tables: if short { (1, 2) } else { (12, 12) },
+        };
+        let mut inst = random_instance(&mut rng, &shape);
+        add_random_groups(&mut rng, &mut inst);
+        inst.validate()
+            .unwrap_or_else(|e| panic!("case {case}: generator made {e}"));
+        let json = serde_json::to_string(&inst).unwrap_or_default();
+        let sol =
+            solve(&inst, &SolveOptions::default()).unwrap_or_else(|e| panic!("case {case}: {e}"));
+        check_solution(&inst, &sol).unwrap_or_else(|m| panic!("case {case}: {m}\n{json}"));
+        let expected = if short {
+            brute_force_seated(&inst)
+        } else {
+            brute_force(&inst)
+        };
+        assert_eq!(
+            placed_objective(&sol),
+            expected,
+            "case {case}: solve vs exhaustive search with group caps\n{json}"
+        );
+        compared += 1;
+        let free = Instance {
+            groups: Vec::new(),
+            ..inst.clone()
+        };
+        let without = if short {
+            brute_force_seated(&free)
+        } else {
+            brute_force(&free)
+        };
+        if without != expected {
+            binding += 1;
+            if short {
+                seated_short += 1;
+            }
+        }
+    }
+    assert_eq!(compared, 900);
+    assert!(binding > 150, "group caps bind in only {binding} cases");
+    assert!(
+        seated_short > 40,
+        "group caps bind with short seats in only {seated_short} cases"
+    );
+}
+
+/// r1 and r2 belong to one university with a cap of one meeting, r3 to another: the best
+/// pairs e1–r1 (0.9) and e2–r2 (0.8) would give that university two meetings, so e2 meets
+/// r3 (0.3) instead.
+#[test]
+fn a_binding_group_cap_sends_the_second_enterprise_elsewhere() {
+    let inst = duijie_match::parse_instance(
+        r#"{"enterprises": [{"id": "e1", "capacity": 1}, {"id": "e2", "capacity": 1}],
+            "results": [{"id": "r1", "capacity": 1}, {"id": "r2", "capacity": 1},
+                        {"id": "r3", "capacity": 1}],
+            "scores": [{"enterprise": "e1", "result": "r1", "score": 0.9},
+                       {"enterprise": "e2", "result": "r2", "score": 0.8},
+                       {"enterprise": "e2", "result": "r3", "score": 0.3}],
+            "groups": [{"id": "thu", "capacity": 1, "members": ["r1", "r2"]},
+                       {"id": "pku", "capacity": 1, "members": ["r3"]}],
+            "slots": 2, "tables": 2}"#,
+    )
+    .expect("parse");
+    let sol = solve(&inst, &SolveOptions::default()).expect("solve");
+    check_solution(&inst, &sol).expect("feasible");
+    let mut got: Vec<(&str, &str)> = sol
+        .pairs
+        .iter()
+        .map(|p| (p.enterprise.as_str(), p.result.as_str()))
+        .collect();
+    got.sort();
+    assert_eq!(got, vec![("e1", "r1"), ("e2", "r3")]);
+    assert_eq!(sol.enterprises_served, 2);
+    assert!((sol.total_score - 1.2).abs() < 1e-9);
+    assert_eq!(brute_force(&inst), placed_objective(&sol));
+    // r2 is short because its university's meetings reach the cap.
+    let r2 = sol
+        .unplaced
+        .iter()
+        .find(|u| u.id == "r2")
+        .expect("r2 short");
+    assert_eq!(r2.reason_code, "group_cap");
+    assert_eq!(
+        r2.reason,
+        "所在单位的会谈已达上限 / its organisation's meetings reach the cap"
+    );
+    // Without the cap the two best pairs win.
+    let free = Instance {
+        groups: Vec::new(),
+        ..inst
+    };
+    let sol = solve(&free, &SolveOptions::default()).expect("solve");
+    let mut got: Vec<(&str, &str)> = sol
+        .pairs
+        .iter()
+        .map(|p| (p.enterprise.as_str(), p.result.as_str()))
+        .collect();
+    got.sort();
+    assert_eq!(got, vec![("e1", "r1"), ("e2", "r2")]);
 }

@@ -1,7 +1,7 @@
 //! Shared helpers: random instances and an independent feasibility checker.
 
 use duijie_match::synth::SplitMix64;
-use duijie_match::{Instance, Party, ScoreEntry, Solution, scaled};
+use duijie_match::{Group, Instance, Party, ScoreEntry, Solution, scaled};
 use std::collections::{HashMap, HashSet};
 
 /// Shape of a random instance.
@@ -76,7 +76,38 @@ pub fn random_instance(rng: &mut SplitMix64, s: &Shape) -> Instance {
         min_score,
         slots,
         tables,
+        groups: Vec::new(),
     }
+}
+
+/// Put the results of a valid instance into up to three random groups (some stay
+/// ungrouped) with small caps, so that the caps often bind; each cap is at least the
+/// group's forced pairs, so the instance stays valid.
+pub fn add_random_groups(rng: &mut SplitMix64, inst: &mut Instance) {
+    let count = 1 + rng.below(3) as usize;
+    let mut members: Vec<Vec<String>> = vec![Vec::new(); count];
+    for r in &inst.results {
+        if rng.chance(0.8) {
+            members[rng.below(count as u64) as usize].push(r.id.clone());
+        }
+    }
+    inst.groups = members
+        .into_iter()
+        .enumerate()
+        .filter(|(_, m)| !m.is_empty())
+        .map(|(g, members)| {
+            let forced = inst
+                .forced
+                .iter()
+                .filter(|(_, r)| members.contains(r))
+                .count() as i64;
+            Group {
+                id: format!("u{g}"),
+                capacity: forced + rng.range(0, 3),
+                members,
+            }
+        })
+        .collect();
 }
 
 /// All assigned meetings (placed and unseated) as (enterprise, result, score).
@@ -169,6 +200,19 @@ pub fn check_solution(inst: &Instance, sol: &Solution) -> Result<(), String> {
     for (id, c) in &count_r {
         if *c > cap_r[id] {
             return Err(format!("result {id} over capacity: {c} > {}", cap_r[id]));
+        }
+    }
+    for g in &inst.groups {
+        let used: i64 = g
+            .members
+            .iter()
+            .map(|r| count_r.get(r.as_str()).copied().unwrap_or(0))
+            .sum();
+        if used > g.capacity {
+            return Err(format!(
+                "group {} over its cap: {used} > {}",
+                g.id, g.capacity
+            ));
         }
     }
     let placed: HashSet<(&str, &str)> = sol
@@ -274,8 +318,15 @@ pub fn check_solution(inst: &Instance, sol: &Solution) -> Result<(), String> {
         ));
     }
     for u in &sol.unplaced {
-        if !["capacity", "slots", "tables", "no_candidate", "conflicts"]
-            .contains(&u.reason_code.as_str())
+        if ![
+            "capacity",
+            "group_cap",
+            "slots",
+            "tables",
+            "no_candidate",
+            "conflicts",
+        ]
+        .contains(&u.reason_code.as_str())
         {
             return Err(format!("unexpected reason code {}", u.reason_code));
         }

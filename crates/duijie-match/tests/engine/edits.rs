@@ -1,7 +1,7 @@
 //! Organiser edits: each rejection reason, and valid edits with recomputed summaries.
 
 use duijie_match::{
-    Edit, Instance, Party, PlacedPair, ScoreEntry, Solution, Stats, Unseated, apply_edit,
+    Edit, Group, Instance, Party, PlacedPair, ScoreEntry, Solution, Stats, Unseated, apply_edit,
 };
 
 fn party(id: &str, capacity: i64) -> Party {
@@ -37,6 +37,7 @@ fn instance() -> Instance {
         min_score: 0.3,
         slots: 3,
         tables: 2,
+        groups: Vec::new(),
     }
 }
 
@@ -156,6 +157,39 @@ fn each_rejection_reason() {
     rejected(&s1, &add("e1", "r2", 1, 1), "table_occupied", &["e3", "r3"]);
     let s2 = apply_edit(&inst, &s1, &remove("e1", "r1")).expect("remove");
     rejected(&s2, &add("e1", "r2", 0, 0), "busy", &["r2", "e2"]);
+}
+
+#[test]
+fn an_add_beyond_a_group_cap_is_rejected() {
+    let mut inst = instance();
+    inst.groups = vec![Group {
+        id: "u1".into(),
+        capacity: 2,
+        members: vec!["r1".into(), "r2".into()],
+    }];
+    // The schedule holds e1–r1, e2–r2, e1–r2 (three meetings of u1); take one away, then
+    // the group is at its cap of two.
+    let s1 = apply_edit(&inst, &solution(), &remove("e1", "r2")).expect("remove");
+    let err = apply_edit(&inst, &s1, &add("e1", "r2", 2, 0)).expect_err("over the group cap");
+    assert_eq!(err.code, "group_cap", "{}", err.message);
+    for name in ["r2", "u1", "2"] {
+        assert!(err.message.contains(name), "{}", err.message);
+        assert!(err.message_zh.contains(name), "{}", err.message_zh);
+    }
+    // e1's remaining candidate r2 has room but its university is at its cap, and so is r2.
+    let reason = |id: &str| {
+        s1.unplaced
+            .iter()
+            .find(|u| u.id == id)
+            .map(|u| u.reason_code.clone())
+    };
+    assert_eq!(reason("e1").as_deref(), Some("group_cap"));
+    assert_eq!(reason("r2").as_deref(), Some("group_cap"));
+    // A move keeps the meetings, so it never reaches the cap.
+    apply_edit(&inst, &s1, &mv("e1", "r1", 2, 1)).expect("move within the cap");
+    // With a cap of three the add is fine.
+    inst.groups[0].capacity = 3;
+    apply_edit(&inst, &s1, &add("e1", "r2", 2, 0)).expect("within the cap");
 }
 
 #[test]

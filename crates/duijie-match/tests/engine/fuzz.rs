@@ -45,6 +45,7 @@ fn instance() -> impl Strategy<Value = Instance> {
                     min_score,
                     slots,
                     tables,
+                    groups: Vec::new(),
                 }
             },
         )

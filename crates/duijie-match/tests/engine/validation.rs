@@ -1,6 +1,8 @@
 //! Every kind of bad input gives its error code (and messages in both languages), no panic.
 
-use duijie_match::{Instance, PairError, Party, ScoreEntry, SolveOptions, parse_instance, solve};
+use duijie_match::{
+    Group, Instance, PairError, Party, ScoreEntry, SolveOptions, parse_instance, solve,
+};
 
 fn base() -> Instance {
     Instance {
@@ -41,6 +43,7 @@ fn base() -> Instance {
         min_score: 0.0,
         slots: 3,
         tables: 2,
+        groups: vec![],
     }
 }
 
@@ -166,6 +169,78 @@ fn each_bad_input_has_its_code() {
     i.tables = 1;
     i.forced = vec![("e1".into(), "r1".into()), ("e2".into(), "r2".into())];
     assert_eq!(code_of(&i), "forced_over_tables");
+}
+
+fn group(id: &str, capacity: i64, members: &[&str]) -> Group {
+    Group {
+        id: id.into(),
+        capacity,
+        members: members.iter().map(|m| m.to_string()).collect(),
+    }
+}
+
+/// The error's English and Chinese messages both name every one of `names`.
+fn names_all(inst: &Instance, names: &[&str]) {
+    let err = inst.validate().expect_err("must be rejected");
+    for n in names {
+        assert!(err.to_string().contains(n), "{err}");
+        assert!(err.message_zh().contains(n), "{}", err.message_zh());
+    }
+}
+
+#[test]
+fn each_bad_group_has_its_code() {
+    let mut i = base();
+    i.groups = vec![group("u1", 1, &["r1"]), group("u2", 2, &["r2"])];
+    i.validate().expect("valid groups");
+
+    let mut i = base();
+    i.groups = vec![group("u1", 1, &["r1"]), group("u1", 2, &["r2"])];
+    assert_eq!(code_of(&i), "duplicate_group");
+    names_all(&i, &["u1"]);
+
+    let mut i = base();
+    i.groups = vec![group("u1", -1, &["r1"])];
+    assert_eq!(code_of(&i), "negative_group_capacity");
+    names_all(&i, &["u1", "-1"]);
+
+    let mut i = base();
+    i.groups = vec![group("u1", 1, &["r1", "r7"])];
+    assert_eq!(code_of(&i), "unknown_id");
+    names_all(&i, &["r7", "groups"]);
+
+    let mut i = base();
+    i.groups = vec![group("u1", 1, &["r1"]), group("u2", 1, &["r2", "r1"])];
+    assert_eq!(code_of(&i), "group_conflict");
+    names_all(&i, &["r1", "u1", "u2"]);
+
+    let mut i = base();
+    i.groups = vec![group("u1", 3, &["r1", "r1"])];
+    assert_eq!(code_of(&i), "group_conflict");
+
+    let mut i = base();
+    i.groups = vec![group("u1", 1, &["r1", "r2"])];
+    i.forced = vec![("e1".into(), "r1".into()), ("e2".into(), "r2".into())];
+    assert_eq!(code_of(&i), "forced_over_group_capacity");
+    names_all(&i, &["u1", "2", "1"]);
+    // At the cap the forced pairs are kept and the group takes nothing else.
+    i.groups[0].capacity = 2;
+    let sol = solve(&i, &SolveOptions::default()).expect("solve");
+    assert_eq!(sol.pairs.len(), 2);
+
+    // Groups are optional in JSON, and not written when there are none.
+    let text = serde_json::to_string(&base()).expect("json");
+    assert!(!text.contains("groups"));
+    let mut i = base();
+    i.groups = vec![group("u1", 1, &["r1"])];
+    let text = serde_json::to_string(&i).expect("json");
+    assert_eq!(parse_instance(&text).expect("parse"), i);
+    assert_eq!(
+        parse_instance(&text.replace("\"members\"", "\"member\""))
+            .err()
+            .map(|e| e.code()),
+        Some("json")
+    );
 }
 
 #[test]
