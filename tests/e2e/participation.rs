@@ -871,3 +871,70 @@ async fn the_morning_after_each_participant_answers_with_one_tap_and_the_ledger_
     );
     let _ = (&w.e2, &w.n2, &w.r_heat, &w.r_weld2, &w.x_weld);
 }
+
+#[tokio::test]
+async fn a_cap_per_organisation_holds_and_the_report_says_what_it_cost() {
+    let app = spawn_with(|_| {}).await;
+    let w = world(&app).await;
+    // both enterprises, and one university bringing two results that both match
+    let id = open_event(&app, json!({"status": "open", "registration": "open"})).await;
+    let ev = format!("/api/v1/events/{id}");
+    for (m, ids) in [
+        (&w.e1, vec![format!("need:{}", w.n1)]),
+        (&w.e2, vec![format!("need:{}", w.n2)]),
+        (
+            &w.u1,
+            vec![
+                format!("result:{}", w.r_weld),
+                format!("result:{}", w.r_heat),
+            ],
+        ),
+    ] {
+        let (s, r) = call(
+            &app,
+            m,
+            "POST",
+            &format!("{ev}/registrations"),
+            Some(json!({"listing_ids": ids})),
+        )
+        .await;
+        assert_eq!(s, 201, "{r}");
+    }
+    let held_by_u1 = |p: &Value| {
+        p["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|m| m["partner"]["organization_id"] == w.u1.org)
+            .count()
+    };
+    let (s, free) = app
+        .post(&format!("{ev}/pairings:generate"), &json!({}))
+        .await;
+    assert_eq!(s, 200, "{free}");
+    assert!(
+        held_by_u1(&free) >= 2,
+        "without a cap the university meets both: {free}"
+    );
+    assert!(free.get("cap_cost").is_none(), "{free}");
+    // at most one meeting per organisation
+    let (s, v) = app.patch(&ev, &json!({"max_per_organization": 1})).await;
+    assert_eq!(
+        (s, v["max_per_organization"].as_i64()),
+        (200, Some(1)),
+        "{v}"
+    );
+    let (s, capped) = app
+        .post(&format!("{ev}/pairings:generate"), &json!({}))
+        .await;
+    assert_eq!(s, 200, "{capped}");
+    assert_eq!(held_by_u1(&capped), 1, "{capped}");
+    assert!(capped["cap_cost"].as_f64().unwrap() > 0.0, "{capped}");
+    assert!(
+        capped["total_score"].as_f64().unwrap() < free["total_score"].as_f64().unwrap(),
+        "{capped}"
+    );
+    let (s, e) = app.patch(&ev, &json!({"max_per_organization": -1})).await;
+    assert_eq!(s, 422, "{e}");
+    let _ = (&w.u2, &w.r_weld2, &w.x_weld);
+}

@@ -51,6 +51,9 @@ pub struct SelfService {
     pub max_like: i64,
     /// A participant's "must" is honoured only when the other side wished the pair too.
     pub mutual_only: bool,
+    /// Most meetings of one organisation (its results and experts together; an
+    /// enterprise's own cap is `max_per_enterprise`); 0: no cap.
+    pub max_per_organization: i64,
 }
 
 impl Default for SelfService {
@@ -62,6 +65,7 @@ impl Default for SelfService {
             max_must: 3,
             max_like: 10,
             mutual_only: false,
+            max_per_organization: 0,
         }
     }
 }

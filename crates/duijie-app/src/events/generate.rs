@@ -20,6 +20,10 @@ pub struct StoredReport {
     pub candidates: Vec<CandidateMeta>,
     /// Table names made by the layout (roundtable themes).
     pub table_names: Vec<String>,
+    /// With a cap per organisation: how much total score the cap cost (the same event
+    /// solved without it scores this much more; 0 when the cap did not bind).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cap_cost: Option<f64>,
 }
 
 pub(super) struct CancelOnDrop(Arc<AtomicBool>);
@@ -109,7 +113,16 @@ pub(super) async fn generate_run(
     if e.format.is_grouped() {
         built.instance.forced = solver_instance.forced.clone();
     }
+    let uncapped = uncapped_instance(&e, &solver_instance);
     let solution = solve_with_deadline(event_id, solver_instance).await?;
+    // what the cap per organisation costs: the same solve without it
+    let cap_cost = match uncapped {
+        Some(u) => {
+            let free = solve_with_deadline(event_id, u).await?;
+            Some((((free.total_score - solution.total_score) * 1e6).round() / 1e6).max(0.0))
+        }
+        None => None,
+    };
     let solution = duijie_match::seat_around(&built.instance, &pinned, solution);
 
     let (placed, unseated, layout_tables) = lay_out(&e, &built.instance, &partners, &solution);
@@ -129,6 +142,7 @@ pub(super) async fn generate_run(
         stats,
         candidates: built.candidates,
         table_names: layout_tables,
+        cap_cost,
     };
     let instance_json = serde_json::to_string(&stored_instance).map_err(internal)?;
     let report_json = serde_json::to_string(&report).map_err(internal)?;
@@ -146,6 +160,22 @@ pub(super) async fn generate_run(
         "pairing generated"
     );
     Ok(view)
+}
+
+/// The instance without the cap per organisation (groups gone, enterprises back to
+/// `max_per_enterprise`), when the event sets one.
+fn uncapped_instance(e: &Event, capped: &Instance) -> Option<Instance> {
+    let cap = e.self_service.max_per_organization;
+    if cap == 0 {
+        return None;
+    }
+    let mut u = capped.clone();
+    u.groups.clear();
+    let extra = (e.max_per_enterprise - cap).max(0);
+    for p in &mut u.enterprises {
+        p.capacity += extra;
+    }
+    Some(u)
 }
 
 /// The two sides of an event's instance: enterprises with their published needs, and the

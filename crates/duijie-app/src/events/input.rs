@@ -227,7 +227,7 @@ fn read_deadline(r: &mut In<'_>, name: &'static str) -> Option<String> {
 }
 
 /// The self-service settings: registration mode and deadline, wish quotas and deadline,
-/// and `mutual_only`.
+/// `mutual_only` and the cap of meetings per organisation.
 fn read_self_service(r: &mut In<'_>) -> duijie_store::SelfService {
     let d = duijie_store::SelfService::default();
     duijie_store::SelfService {
@@ -244,6 +244,7 @@ fn read_self_service(r: &mut In<'_>) -> duijie_store::SelfService {
         max_must: r.int_or("max_must", d.max_must, 0, 20),
         max_like: r.int_or("max_like", d.max_like, 0, 100),
         mutual_only: r.bool_or("mutual_only", d.mutual_only),
+        max_per_organization: r.int_or("max_per_organization", 0, 0, 1000),
     }
 }
 
@@ -257,6 +258,7 @@ pub(super) fn draft_record(d: &EventDraft) -> Record {
         "registration": d.self_service.registration, "registration_closes_at": d.self_service.registration_closes_at,
         "wishes_close_at": d.self_service.wishes_close_at, "max_must": d.self_service.max_must,
         "max_like": d.self_service.max_like, "mutual_only": d.self_service.mutual_only,
+        "max_per_organization": d.self_service.max_per_organization,
     });
     v.as_object().cloned().unwrap_or_default()
 }

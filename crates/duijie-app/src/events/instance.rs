@@ -203,7 +203,10 @@ fn forced_pairs(
     forbidden: &dyn Fn(&PairKey) -> bool,
     same_org: &dyn Fn(i64, ListingKind, i64) -> bool,
     cap_of: &dyn Fn(ListingKind) -> i64,
+    partner_org: &HashMap<(ListingKind, i64), i64>,
 ) -> (Vec<(String, String)>, Vec<IgnoredForced>) {
+    let org_cap = e.self_service.max_per_organization;
+    let ent_cap = enterprise_capacity(e);
     let grouped = e.format.is_grouped();
     let mut musts: Vec<(i64, (i64, ListingKind, i64))> = agg
         .iter()
@@ -214,6 +217,7 @@ fn forced_pairs(
     let mut ignored_forced = Vec::new();
     let mut n_e: HashMap<i64, i64> = HashMap::new();
     let mut n_p: HashMap<(ListingKind, i64), i64> = HashMap::new();
+    let mut n_org: HashMap<i64, i64> = HashMap::new();
     for (_, k) in musts {
         let (ek, pk) = (enterprise_key(k.0), partner_key(k.1, k.2));
         if forbidden(&k) {
@@ -236,7 +240,9 @@ fn forced_pairs(
         let ce = n_e.get(&k.0).copied().unwrap_or(0);
         let cp = n_p.get(&(k.1, k.2)).copied().unwrap_or(0);
         let slot_limit = if grouped { i64::MAX } else { slots };
-        let over_cap = ce >= e.max_per_enterprise || cp >= cap_of(k.1);
+        let org = partner_org.get(&(k.1, k.2)).copied();
+        let co = org.and_then(|o| n_org.get(&o)).copied().unwrap_or(0);
+        let over_cap = ce >= ent_cap || cp >= cap_of(k.1) || (org_cap > 0 && co >= org_cap);
         let over_slots = ce >= slot_limit
             || cp >= slot_limit
             || (!grouped && forced.len() as i64 >= slots * tables);
@@ -262,9 +268,44 @@ fn forced_pairs(
         }
         *n_e.entry(k.0).or_default() += 1;
         *n_p.entry((k.1, k.2)).or_default() += 1;
+        if let Some(o) = org {
+            *n_org.entry(o).or_default() += 1;
+        }
         forced.push((ek, pk));
     }
     (forced, ignored_forced)
+}
+
+/// An enterprise's capacity: `max_per_enterprise`, within the cap per organisation.
+fn enterprise_capacity(e: &Event) -> i64 {
+    match e.self_service.max_per_organization {
+        0 => e.max_per_enterprise,
+        cap => e.max_per_enterprise.min(cap),
+    }
+}
+
+/// The cap per organisation on the university side: one solver group per organisation
+/// bringing results or experts, holding all of them (none without a cap).
+fn organisation_groups(e: &Event, partners: &[PartnerIn]) -> Vec<duijie_match::Group> {
+    let cap = e.self_service.max_per_organization;
+    if cap == 0 {
+        return Vec::new();
+    }
+    let mut by_org: BTreeMap<i64, Vec<String>> = BTreeMap::new();
+    for p in partners {
+        by_org
+            .entry(p.org_id)
+            .or_default()
+            .push(partner_key(p.kind, p.id));
+    }
+    by_org
+        .into_iter()
+        .map(|(org, members)| duijie_match::Group {
+            id: format!("o{org}"),
+            capacity: cap,
+            members,
+        })
+        .collect()
 }
 
 /// Builds the solver instance of an event (see the module documentation). `grouped`
@@ -382,14 +423,21 @@ pub fn build_instance(
         .collect();
     scores.extend(forbidden_scores);
 
-    let (forced, ignored_forced) =
-        forced_pairs(e, (slots, tables), &agg, &forbidden, &same_org, &cap_of);
+    let (forced, ignored_forced) = forced_pairs(
+        e,
+        (slots, tables),
+        &agg,
+        &forbidden,
+        &same_org,
+        &cap_of,
+        &partner_org,
+    );
     let instance = Instance {
         enterprises: enterprises
             .iter()
             .map(|x| Party {
                 id: enterprise_key(x.org_id),
-                capacity: e.max_per_enterprise,
+                capacity: enterprise_capacity(e),
             })
             .collect(),
         results: partners
@@ -405,7 +453,7 @@ pub fn build_instance(
         min_score: e.min_score,
         slots,
         tables,
-        groups: Vec::new(),
+        groups: organisation_groups(e, partners),
     };
     Built {
         instance,

@@ -1013,8 +1013,8 @@ pub struct UnmetWish {
     /// The other side's organisation.
     pub partner_organization: Option<String>,
     /// `not_generated`, `not_participating`, `declined`, `said_no`, `not_mutual`,
-    /// `below_min_score`, `own_capacity`, `partner_capacity`, `slots`, `tables` or
-    /// `optimised_out`.
+    /// `below_min_score`, `organization_cap`, `own_capacity`, `partner_capacity`, `slots`,
+    /// `tables` or `optimised_out`.
     pub reason_code: String,
     /// `中文 / English`.
     pub reason: String,
@@ -1396,6 +1396,25 @@ fn why_not(w: WhyNot<'_>) -> (&'static str, String, String) {
     } else {
         (full_p, full_e)
     };
+    let org_cap = w.e.self_service.max_per_organization;
+    if org_cap > 0 {
+        let partner_side = w.wish.side == Side::Enterprise;
+        let org_meetings = match partner_org {
+            Some(org) if partner_side => {
+                count(&|r| w.names.owner(r.partner_kind, r.partner_id) == Some(org))
+            }
+            _ => 0,
+        };
+        if org_meetings >= org_cap {
+            return (
+                "organization_cap",
+                format!("对方单位的会谈已达本次对接会每单位 {org_cap} 场的上限"),
+                format!(
+                    "the other organisation already holds the event's cap of {org_cap} meetings"
+                ),
+            );
+        }
+    }
     if their_full {
         return (
             "partner_capacity",
@@ -1418,6 +1437,13 @@ fn why_not(w: WhyNot<'_>) -> (&'static str, String, String) {
                     "slots",
                     "双方没有共同的空闲时段".into(),
                     "the two sides have no free time slot in common".into(),
+                );
+            }
+            "group_cap" => {
+                return (
+                    "organization_cap",
+                    "单位的会谈已达本次对接会每单位的上限".into(),
+                    "an organisation already holds the event's cap of meetings".into(),
                 );
             }
             "tables" => {

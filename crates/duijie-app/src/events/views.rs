@@ -153,6 +153,9 @@ pub struct PairingView {
     pub ignored_forced: Vec<LeftOutView>,
     /// Solver counters.
     pub stats: Option<Stats>,
+    /// With a cap per organisation: the total score it cost (0 when it did not bind).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cap_cost: Option<f64>,
     /// Time taken by `pairings:generate`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub elapsed_ms: Option<f64>,
@@ -358,6 +361,7 @@ pub(super) fn view_of(l: &Loaded) -> PairingView {
         unseated,
         ignored_forced,
         stats: l.run.as_ref().map(|_| l.report.stats.clone()),
+        cap_cost: l.report.cap_cost,
         elapsed_ms: None,
     }
 }

@@ -337,6 +337,7 @@ async fn event_action(
                 "wishes_close_at",
                 "max_must",
                 "max_like",
+                "max_per_organization",
             ] {
                 match form.get(k) {
                     Some(v) if !v.trim().is_empty() => rec.insert(k.into(), json!(v)),
