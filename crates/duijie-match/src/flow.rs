@@ -514,8 +514,9 @@ impl Ssp<'_> {
             self.dij.relax(self.t, d + w);
             bound = w;
         }
+        let grouped = !self.g_cap.is_empty();
         for r in 0..self.cap_r.len() {
-            if self.spare[r] < self.cap_r[r] && self.r_group[r] == NO_GROUP {
+            if self.spare[r] < self.cap_r[r] && !(grouped && self.r_group[r] != NO_GROUP) {
                 let v = self.n + r;
                 let w = pu - self.pot[v];
                 if w < 0 {
