@@ -124,6 +124,7 @@ catalogue! {
     BELOW_MIN_SCORE = "below_min_score", Conflict, "匹配度低于对接会的最低分", "the score is below the event's minimum";
     BUSY = "busy", Conflict, "该时段一方已有会谈", "one side already meets someone in that slot";
     CAPACITY = "capacity", Conflict, "超出一方的会谈上限", "one side would exceed its number of meetings";
+    GROUP_CAP = "group_cap", Conflict, "超出单位的会谈上限", "the organisation would exceed its cap of meetings";
     FORCED_PAIR = "forced_pair", Conflict, "这是必须安排的会谈", "this meeting is required by a preference";
     NOT_SCORED = "not_scored", Conflict, "这一对没有匹配度", "this pair has no score";
     SLOT_OUT_OF_RANGE = "slot_out_of_range", Conflict, "时段超出范围", "the slot is out of range";
@@ -149,6 +150,10 @@ catalogue! {
     FORCED_OVER_CAPACITY = "forced_over_capacity", Conflict, "必须安排的会谈超出会谈上限", "required meetings exceed a capacity";
     FORCED_OVER_SLOTS = "forced_over_slots", Conflict, "必须安排的会谈超出时段数", "required meetings exceed the slots";
     FORCED_OVER_TABLES = "forced_over_tables", Conflict, "必须安排的会谈超出桌位", "required meetings exceed the tables";
+    DUPLICATE_GROUP = "duplicate_group", Conflict, "单位分组重复", "a group is declared twice";
+    NEGATIVE_GROUP_CAPACITY = "negative_group_capacity", Conflict, "单位会谈上限为负数", "a group's cap is negative";
+    GROUP_CONFLICT = "group_conflict", Conflict, "成果同时属于多个单位分组", "a result belongs to more than one group";
+    FORCED_OVER_GROUP_CAPACITY = "forced_over_group_capacity", Conflict, "必须安排的会谈超出单位上限", "required meetings exceed an organisation's cap";
     TOO_LARGE = "too_large", Conflict, "问题规模超出上限", "the problem is too large";
     INVALID_PROBLEM = "invalid_problem", Conflict, "对接问题无效", "the pairing problem is invalid";
     CANCELLED = "cancelled", Unavailable, "生成已取消", "the run was cancelled";
@@ -251,6 +256,10 @@ mod tests {
             (include_str!("../../duijie-store/src/listings.rs"), "code: "),
             (include_str!("../../duijie-store/src/ledger.rs"), "code: "),
             (include_str!("../../duijie-store/src/events.rs"), "code: "),
+            (
+                include_str!("../../duijie-store/src/event_self.rs"),
+                "code: ",
+            ),
             (include_str!("../../duijie-store/src/alerts.rs"), "code: "),
             (include_str!("../../duijie-store/src/accounts.rs"), "code: "),
             (include_str!("../../duijie-store/src/mail.rs"), "code: "),
