@@ -1108,32 +1108,70 @@ pub async fn my_agenda(
 ) -> Result<MyAgenda, AppError> {
     let e = load_for(ctx, caller, event_id).await?;
     let me = agenda_org(ctx, caller, &e, organization_id).await?;
-    let org = me.organization_id;
-    let run = ctx.store.pairing_run(event_id).await?;
-    let answers_rows = ctx.store.meeting_answers(event_id).await?;
-    let answers: HashMap<PairKey, &MeetingAnswerRow> =
-        answers_rows.iter().map(|a| (a.key, a)).collect();
-    let prefs = ctx.store.preferences(event_id).await?;
-    let participants = ctx.store.participants(event_id).await?;
-    let names = Names::of(&participants);
-    let mut meetings = Vec::new();
-    let mut scheduled: HashSet<PairKey> = HashSet::new();
-    let mut rows_by_id: HashMap<i64, PairingRow> = HashMap::new();
-    if run.is_some() {
-        for r in ctx.store.pairings(event_id).await? {
-            rows_by_id.insert(r.id, r);
-        }
-        let sched = schedule(ctx, &e).await?;
-        let agenda = sched.agendas.into_iter().find(|a| a.organization_id == org);
-        for item in agenda.map(|a| a.items).unwrap_or_default() {
+    let d = AgendaData::load(ctx, &e).await?;
+    Ok(d.agenda_of(&e, &me))
+}
+
+/// What every participant's agenda is made from, read once per event (publishing, the
+/// reminders and the morning-after question build one agenda per participant from it).
+struct AgendaData {
+    run: Option<PairingRun>,
+    answers: Vec<MeetingAnswerRow>,
+    prefs: Vec<Preference>,
+    participants: Vec<Participant>,
+    rows_by_id: HashMap<i64, PairingRow>,
+    agendas: Vec<Agenda>,
+    report: Option<StoredReport>,
+    registrations: Vec<Registration>,
+}
+
+impl AgendaData {
+    async fn load(ctx: &App, e: &Event) -> Result<AgendaData, AppError> {
+        let run = ctx.store.pairing_run(e.id).await?;
+        let (rows_by_id, agendas) = if run.is_some() {
+            let rows = ctx.store.pairings(e.id).await?;
+            (
+                rows.into_iter().map(|r| (r.id, r)).collect(),
+                schedule(ctx, e).await?.agendas,
+            )
+        } else {
+            (HashMap::new(), Vec::new())
+        };
+        Ok(AgendaData {
+            report: run
+                .as_ref()
+                .and_then(|r| serde_json::from_str(&r.report).ok()),
+            run,
+            answers: ctx.store.meeting_answers(e.id).await?,
+            prefs: ctx.store.preferences(e.id).await?,
+            participants: ctx.store.participants(e.id).await?,
+            rows_by_id,
+            agendas,
+            registrations: ctx.store.registrations(e.id, None, None).await?,
+        })
+    }
+
+    /// One participant's agenda.
+    fn agenda_of(&self, e: &Event, me: &Participant) -> MyAgenda {
+        let org = me.organization_id;
+        let answers: HashMap<PairKey, &MeetingAnswerRow> =
+            self.answers.iter().map(|a| (a.key, a)).collect();
+        let prefs = &self.prefs;
+        let names = Names::of(&self.participants);
+        let rows_by_id = &self.rows_by_id;
+        let mut meetings = Vec::new();
+        let mut scheduled: HashSet<PairKey> = HashSet::new();
+        let items = self
+            .agendas
+            .iter()
+            .find(|a| a.organization_id == org)
+            .map(|a| a.items.clone())
+            .unwrap_or_default();
+        for item in items {
             let Some(row) = rows_by_id.get(&item.pairing_id) else {
                 continue;
             };
-            let key = PairKey {
-                enterprise_id: row.enterprise_id,
-                partner_kind: row.partner_kind,
-                partner_id: row.partner_id,
-            };
+            let (key, _) = key_place(row);
             scheduled.insert(key);
             let enterprise = row.enterprise_id == org;
             let (mine, theirs) = if enterprise {
@@ -1148,10 +1186,10 @@ pub async fn my_agenda(
                 )
             };
             let (my_answer, their_answer, attendance) = answer_for(&answers, key, enterprise);
-            let why = why_meeting(row, &prefs, enterprise);
+            let why = why_meeting(row, prefs, enterprise);
             meetings.push(MyMeeting {
-                starts_at: at_time(&e, &item.start),
-                ends_at: at_time(&e, &item.end),
+                starts_at: at_time(e, &item.start),
+                ends_at: at_time(e, &item.end),
                 item,
                 listing_id: key_str(mine.0, mine.1),
                 partner_listing_id: key_str(theirs.0, theirs.1),
@@ -1162,70 +1200,66 @@ pub async fn my_agenda(
                 attendance,
             });
         }
+        let mut unmet = Vec::new();
+        for p in prefs {
+            let Some((who, own, other)) = wish_of(p, &names) else {
+                continue;
+            };
+            if who != org || p.preference == PreferenceKind::No {
+                continue;
+            }
+            let key = PairKey {
+                enterprise_id: p.enterprise_id,
+                partner_kind: p.partner_kind,
+                partner_id: p.partner_id,
+            };
+            if scheduled.contains(&key) {
+                continue;
+            }
+            let (code, zh, en) = why_not(WhyNot {
+                e,
+                key,
+                wish: p,
+                prefs,
+                names: &names,
+                answers: &answers,
+                report: self.report.as_ref(),
+                rows: rows_by_id,
+                registrations: &self.registrations,
+                generated: self.run.is_some(),
+            });
+            if unmet.iter().any(|u: &UnmetWish| {
+                u.listing_id == key_str(own.0, own.1)
+                    && u.partner_listing_id == key_str(other.0, other.1)
+            }) {
+                continue;
+            }
+            unmet.push(UnmetWish {
+                listing_id: key_str(own.0, own.1),
+                partner_listing_id: key_str(other.0, other.1),
+                kind: p.preference,
+                partner_title: names.title(other.0, other.1),
+                partner_organization: names.owner(other.0, other.1).map(|o| names.org(o)),
+                reason_code: code.into(),
+                reason: format!("{zh} / {en}"),
+            });
+        }
+        MyAgenda {
+            event_id: e.id,
+            event_name: e.name.clone(),
+            state: if matches!(e.status, EventStatus::Published | EventStatus::Closed) {
+                "published"
+            } else {
+                "provisional"
+            },
+            generated: self.run.is_some(),
+            stale: self.run.as_ref().is_some_and(|r| r.stale),
+            organization_id: org,
+            organization_name: me.organization_name.clone(),
+            meetings,
+            unmet_wishes: unmet,
+        }
     }
-    let report: Option<StoredReport> = run
-        .as_ref()
-        .and_then(|r| serde_json::from_str(&r.report).ok());
-    let mut unmet = Vec::new();
-    let registrations = ctx.store.registrations(event_id, None, None).await?;
-    for p in &prefs {
-        let Some((who, own, other)) = wish_of(p, &names) else {
-            continue;
-        };
-        if who != org || p.preference == PreferenceKind::No {
-            continue;
-        }
-        let key = PairKey {
-            enterprise_id: p.enterprise_id,
-            partner_kind: p.partner_kind,
-            partner_id: p.partner_id,
-        };
-        if scheduled.contains(&key) {
-            continue;
-        }
-        let (code, zh, en) = why_not(WhyNot {
-            e: &e,
-            key,
-            wish: p,
-            prefs: &prefs,
-            names: &names,
-            answers: &answers,
-            report: report.as_ref(),
-            rows: &rows_by_id,
-            registrations: &registrations,
-            generated: run.is_some(),
-        });
-        if unmet.iter().any(|u: &UnmetWish| {
-            u.listing_id == key_str(own.0, own.1)
-                && u.partner_listing_id == key_str(other.0, other.1)
-        }) {
-            continue;
-        }
-        unmet.push(UnmetWish {
-            listing_id: key_str(own.0, own.1),
-            partner_listing_id: key_str(other.0, other.1),
-            kind: p.preference,
-            partner_title: names.title(other.0, other.1),
-            partner_organization: names.owner(other.0, other.1).map(|o| names.org(o)),
-            reason_code: code.into(),
-            reason: format!("{zh} / {en}"),
-        });
-    }
-    Ok(MyAgenda {
-        event_id,
-        event_name: e.name.clone(),
-        state: if matches!(e.status, EventStatus::Published | EventStatus::Closed) {
-            "published"
-        } else {
-            "provisional"
-        },
-        generated: run.is_some(),
-        stale: run.as_ref().is_some_and(|r| r.stale),
-        organization_id: org,
-        organization_name: me.organization_name,
-        meetings,
-        unmet_wishes: unmet,
-    })
 }
 
 /// Why a meeting is on the agenda, from the participant's side.
@@ -1583,7 +1617,7 @@ pub struct Published {
 /// Publishes the schedule: the event becomes `published` and every member of every
 /// participating organisation gets its agenda with the calendar file attached. Refused
 /// without a pairing, or with one made before participants or wishes changed.
-pub async fn publish(ctx: &App, caller: &Caller, event_id: i64) -> Result<Published, AppError> {
+pub async fn publish(ctx: &App, event_id: i64) -> Result<Published, AppError> {
     let e = load(ctx, event_id).await?;
     check_writable(&e, false)?;
     let Some(run) = ctx.store.pairing_run(event_id).await? else {
@@ -1604,10 +1638,11 @@ pub async fn publish(ctx: &App, caller: &Caller, event_id: i64) -> Result<Publis
     d.status = EventStatus::Published;
     ctx.store.update_event(event_id, &d).await?;
     let e = load(ctx, event_id).await?;
-    let participants = ctx.store.participants(event_id).await?;
+    let d = AgendaData::load(ctx, &e).await?;
+    let participants = &d.participants;
     let mut queued = 0;
-    for p in &participants {
-        let agenda = my_agenda(ctx, caller, event_id, Some(p.organization_id)).await?;
+    for p in participants {
+        let agenda = d.agenda_of(&e, p);
         let ics = agenda_calendar(ctx, &e, &agenda);
         let facts: Vec<(String, String)> = agenda
             .meetings
@@ -1884,10 +1919,10 @@ async fn events_in(ctx: &App, statuses: &[EventStatus]) -> Result<Vec<Event>, Ap
 
 /// Queues the reminder of one event unless it was sent; true when this call sent it.
 async fn remind(ctx: &App, e: &Event) -> Result<bool, AppError> {
-    let organiser = Caller::local("reminder");
+    let d = AgendaData::load(ctx, e).await?;
     let mut mails = Vec::new();
-    for p in ctx.store.participants(e.id).await? {
-        let agenda = my_agenda(ctx, &organiser, e.id, Some(p.organization_id)).await?;
+    for p in &d.participants {
+        let agenda = d.agenda_of(e, p);
         let live: Vec<&MyMeeting> = agenda
             .meetings
             .iter()
@@ -2134,17 +2169,11 @@ pub async fn ask_feedback_due(ctx: &App) -> Result<usize, AppError> {
 }
 
 async fn ask_feedback(ctx: &App, e: &Event) -> Result<bool, AppError> {
-    let organiser = Caller::local("feedback");
+    let d = AgendaData::load(ctx, e).await?;
+    let rows = &d.rows_by_id;
     let mut mails = Vec::new();
-    for p in ctx.store.participants(e.id).await? {
-        let agenda = my_agenda(ctx, &organiser, e.id, Some(p.organization_id)).await?;
-        let rows: HashMap<i64, PairingRow> = ctx
-            .store
-            .pairings(e.id)
-            .await?
-            .into_iter()
-            .map(|r| (r.id, r))
-            .collect();
+    for p in &d.participants {
+        let agenda = d.agenda_of(e, p);
         let live: Vec<(&MyMeeting, PairKey)> = agenda
             .meetings
             .iter()

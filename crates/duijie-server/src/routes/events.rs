@@ -371,8 +371,8 @@ async fn agenda_html(
     ))
 }
 
-async fn publish(State(ctx): State<App>, caller: Who, Id(id): Id) -> Result<Json<Value>, ApiError> {
-    Ok(Json(json!(events::publish(&ctx, &caller, id).await?)))
+async fn publish(State(ctx): State<App>, Id(id): Id) -> Result<Json<Value>, ApiError> {
+    Ok(Json(json!(events::publish(&ctx, id).await?)))
 }
 
 async fn attendance(

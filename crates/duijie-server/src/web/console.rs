@@ -365,7 +365,7 @@ async fn event_action(
                 .await
                 .map(|_| ("decided", "registrations"))
         }
-        "publish" => events::publish(&ctx, &caller, id)
+        "publish" => events::publish(&ctx, id)
             .await
             .map(|_| ("published", "schedule")),
         "attendance" => {
