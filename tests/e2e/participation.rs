@@ -464,11 +464,67 @@ async fn self_service(app: &TestApp) {
         .await;
     assert_eq!((s, error_code(&e).as_str()), (409, "pairing_stale"), "{e}");
 
+    // the organisers insist on the declined pair: the solver drops it as declined, and
+    // only the organisers and e1 itself may read that reason
+    let (kind, pid) = other["partner_listing_id"]
+        .as_str()
+        .unwrap()
+        .split_once(':')
+        .unwrap();
+    let (s, must) = app
+        .post(
+            &format!("{ev}/preferences"),
+            &json!({"organization_id": w.e1.org, format!("{kind}_id"): pid.parse::<i64>().unwrap(),
+                    "side": "organizer", "preference": "must"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{must}");
+
     // regenerate: the confirmed meeting kept its slot and table; the declined pair is gone
     let (s, p) = app
         .post(&format!("{ev}/pairings:generate"), &json!({}))
         .await;
     assert_eq!(s, 200, "{p}");
+    let (s, full) = app.get(&format!("{ev}/pairings")).await;
+    assert_eq!(s, 200);
+    assert!(
+        full["ignored_forced"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["reason_code"] == "declined"
+                && f["enterprise"]["organization_id"] == w.e1.org),
+        "the organisers see why their must was dropped: {full}"
+    );
+    let (s, own) = call(app, &w.e1, "GET", &format!("{ev}/pairings"), None).await;
+    assert_eq!(s, 200);
+    assert!(
+        own["ignored_forced"].to_string().contains("declined"),
+        "{own}"
+    );
+    let (s, theirs) = call(app, &w.e2, "GET", &format!("{ev}/pairings"), None).await;
+    assert_eq!(s, 200, "{theirs}");
+    assert_eq!(
+        theirs["items"].as_array().unwrap().len(),
+        full["items"].as_array().unwrap().len(),
+        "participants see every meeting, as the public programme does"
+    );
+    for list in ["ignored_forced", "unseated"] {
+        for f in theirs[list].as_array().unwrap() {
+            assert!(
+                f["enterprise"]["organization_id"] == w.e2.org
+                    || f["partner"]["organization_id"] == w.e2.org,
+                "{list}: another participant's entry leaks to e2: {f}"
+            );
+        }
+    }
+    for u in theirs["unplaced"].as_array().unwrap() {
+        assert_eq!(u["organization_id"], w.e2.org, "{u}");
+    }
+    assert!(
+        !theirs["ignored_forced"].to_string().contains("declined"),
+        "{theirs}"
+    );
     let (_, a3) = call(app, &w.e1, "GET", &format!("{ev}/my-agenda"), None).await;
     let kept =
         meeting(&a3, &format!("result:{}", w.r_weld)).unwrap_or_else(|| panic!("kept: {a3}"));

@@ -191,13 +191,7 @@ impl App {
         };
         let secrets = crate::secrets::SecretBox::from_settings(&settings, stored_key.as_deref())
             .map_err(|e| StartError::Settings(crate::settings::SettingsError(e)))?;
-        let threads = match settings.index.writer_threads {
-            0 => std::thread::available_parallelism()
-                .map(|n| n.get())
-                .unwrap_or(2)
-                .min(4),
-            n => n,
-        };
+        let threads = writer_threads(&settings);
         let mut opts = IndexOptions {
             writer_memory: settings.index.writer_memory_mb << 20,
             writer_threads: threads,
@@ -326,5 +320,26 @@ impl App {
                 .map_err(|e| crate::error::AppError::IndexBehind(e.to_string()))?;
         }
         Ok(())
+    }
+}
+
+/// Indexing threads: the setting, or (0) the cores available, at most four.
+fn writer_threads(settings: &Settings) -> usize {
+    match settings.index.writer_threads {
+        0 => std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(2)
+            .min(4),
+        n => n,
+    }
+}
+
+impl App {
+    /// The index writer's threads and memory budget (bytes), as the settings give them.
+    pub fn index_writer_budget(&self) -> (usize, usize) {
+        (
+            writer_threads(&self.settings),
+            self.settings.index.writer_memory_mb << 20,
+        )
     }
 }

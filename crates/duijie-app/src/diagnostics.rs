@@ -80,3 +80,21 @@ pub async fn latest_change(ctx: &App) -> Result<i64, AppError> {
 pub async fn watermark(ctx: &App, consumer: &str) -> Result<i64, AppError> {
     Ok(ctx.store.watermark(consumer).await?)
 }
+
+/// The engine's own indexing limit on the same texts: bare tantivy with the same analyser
+/// and the index's writer threads and memory, into a fresh directory `dir` (no store, no
+/// term vectors, no facets). Runs off the async runtime.
+pub async fn bare_indexing(
+    ctx: &App,
+    dir: std::path::PathBuf,
+    texts: Vec<(String, String)>,
+) -> Result<duijie_index::bare::BareFigures, AppError> {
+    let index = ctx.index.clone();
+    let (threads, memory) = ctx.index_writer_budget();
+    tokio::task::spawn_blocking(move || {
+        duijie_index::bare::index_texts(&dir, index.analyzer(), &texts, threads, memory)
+            .map_err(|e| AppError::Internal(format!("bare indexing: {e}")))
+    })
+    .await
+    .map_err(|e| AppError::Internal(format!("bare indexing: {e}")))?
+}

@@ -13,6 +13,7 @@
 //! titles.
 #![warn(missing_docs)]
 
+pub mod bare;
 mod error;
 pub mod query;
 mod schema;

@@ -230,7 +230,9 @@ fn main() {
         target_ms: 2000.0,
     };
     // Not a target: the programme with half the tables, so the seats bind (about 4,000
-    // meetings wanted, 12 x 250 = 3,000 seats) and the flow routes through the hall.
+    // meetings wanted, 12 x 250 = 3,000 seats) and the flow routes through the hall. Once
+    // the seats are full every result holds seats with room left, so all of them sit at the
+    // hall's potential and each later unit's search reaches the whole graph through it.
     let seats_short = Scale {
         name: "programme, seats short (1,000 x 7,000, 12 slots x 250 tables)",
         params: SynthParams {
@@ -258,6 +260,15 @@ fn main() {
     run(&seats_short, 3);
     run(&capped, 3);
     regenerate(&programme, 3);
+    // Everything at once: the programme's seat limit, university caps, and the answers.
+    let all_in = Scale {
+        name: "programme with university caps",
+        params: programme.params.clone(),
+        sparsify: programme.sparsify,
+        groups: capped.groups,
+        target_ms: 500.0,
+    };
+    regenerate(&all_in, 3);
 }
 
 /// Regenerating after participants answered their provisional agendas, at programme scale:
@@ -266,6 +277,9 @@ fn main() {
 /// it around the pinned meetings. Times the whole regeneration (best of `reps`).
 fn regenerate(scale: &Scale, reps: usize) {
     let mut inst = synthetic_instance(&scale.params);
+    if let Some((size, fraction)) = scale.groups {
+        add_groups(&mut inst, size, fraction);
+    }
     if let Some((ke, kr)) = scale.sparsify {
         inst.scores = sparsify(&inst.scores, ke, kr);
     }
@@ -291,16 +305,51 @@ fn regenerate(scale: &Scale, reps: usize) {
         .take(200)
         .map(|p| (p.enterprise.clone(), p.result.clone()))
         .collect();
-    // wishes: 300 musts on candidates the first solution did not choose, one per enterprise
-    let mut wished = std::collections::HashSet::new();
-    let musts: Vec<(String, String)> = inst
-        .scores
+    // wishes: 300 musts on candidates the first solution did not choose, one per enterprise,
+    // where the confirmed meetings leave room (as the application drops the others first)
+    let (probe, _) = duijie_match::pin(&inst, &fixed);
+    let mut room: std::collections::HashMap<String, i64> = probe
+        .enterprises
         .iter()
-        .filter(|s| !chosen.contains(&(s.enterprise.as_str(), s.result.as_str())))
-        .filter(|s| wished.insert(s.enterprise.clone()))
-        .take(300)
-        .map(|s| (s.enterprise.clone(), s.result.clone()))
+        .chain(probe.results.iter())
+        .map(|p| (p.id.clone(), p.capacity.min(probe.slots)))
         .collect();
+    let mut group_of = std::collections::HashMap::new();
+    for g in &probe.groups {
+        room.insert(g.id.clone(), g.capacity);
+        for m in &g.members {
+            group_of.insert(m.clone(), g.id.clone());
+        }
+    }
+    let mut wished = std::collections::HashSet::new();
+    let mut musts: Vec<(String, String)> = Vec::new();
+    for s in &inst.scores {
+        if musts.len() == 300 {
+            break;
+        }
+        let group = group_of.get(&s.result).cloned();
+        let has_room = |id: &String, room: &std::collections::HashMap<String, i64>| {
+            room.get(id).is_some_and(|&c| c > 0)
+        };
+        if chosen.contains(&(s.enterprise.as_str(), s.result.as_str()))
+            || wished.contains(&s.enterprise)
+            || !has_room(&s.enterprise, &room)
+            || !has_room(&s.result, &room)
+            || group.as_ref().is_some_and(|g| !has_room(g, &room))
+        {
+            continue;
+        }
+        for id in [Some(&s.enterprise), Some(&s.result), group.as_ref()]
+            .into_iter()
+            .flatten()
+        {
+            if let Some(c) = room.get_mut(id) {
+                *c -= 1;
+            }
+        }
+        wished.insert(s.enterprise.clone());
+        musts.push((s.enterprise.clone(), s.result.clone()));
+    }
     let mut answered = inst.clone();
     answered.forbidden.extend(declined.iter().cloned());
     answered.forced.extend(musts.iter().cloned());

@@ -589,6 +589,37 @@ pub async fn sees_working_data(
         .any(|p| p.organization_id == org))
 }
 
+/// The pairing as `caller` may read it: organisers see everything; a participating
+/// organisation sees every meeting (the public programme shows them anyway) but only its
+/// own entries among those left out (`unplaced`, `unseated`, `ignored_forced`), whose
+/// reasons would otherwise tell it that another participant declined or said no.
+pub async fn pairing_view_for(
+    ctx: &App,
+    caller: &crate::auth::Caller,
+    e: &Event,
+) -> Result<PairingView, AppError> {
+    require_working_data(ctx, caller, e).await?;
+    let mut view = pairing_view(ctx, e).await?;
+    if !keeps_events(caller) {
+        let org = caller.user.as_ref().and_then(|u| u.organization_id);
+        view.restrict_to(org);
+    }
+    Ok(view)
+}
+
+impl PairingView {
+    /// Keeps only the left-out entries that involve organisation `org` (none for `None`).
+    pub fn restrict_to(&mut self, org: Option<i64>) {
+        let mine = |x: Option<i64>| x.is_some() && x == org;
+        self.unplaced.retain(|u| mine(u.organization_id));
+        let involves = |l: &LeftOutView| {
+            mine(Some(l.enterprise.organization_id)) || mine(l.partner.organization_id)
+        };
+        self.unseated.retain(involves);
+        self.ignored_forced.retain(involves);
+    }
+}
+
 /// Refuses the working data of an event to the public: 401 asks an anonymous caller to
 /// sign in, 403 tells a member of another organisation where the public programme is.
 pub async fn require_working_data(
