@@ -37,8 +37,14 @@ need="$(curl -fsS "$base/api/v1/needs?limit=1" | python3 -c 'import json,sys; pr
 # warm up: the semantic model and caches
 for _ in 1 2 3; do curl -fsS -o /dev/null "$base/api/v1/needs/$need/matches?kind=results"; done
 
+# an API token, for the same search sent as a script would send it
+"$bin" --data-dir "$data/d" admin create-user --email load@example.cn --role enterprise --org 负载测试有限公司 >/dev/null 2>&1
+token="$("$bin" --data-dir "$data/d" admin create-token --email load@example.cn 2>/dev/null)"
+[ -n "$token" ] || { echo "could not create an API token" >&2; exit 1; }
+
 targets=(
   "search|/api/v1/search?q=%E6%B0%A2%E8%83%BD%20%E5%82%A8%E8%83%BD&limit=10"
+  "search, token|/api/v1/search?q=%E6%B0%A2%E8%83%BD%20%E5%82%A8%E8%83%BD&limit=10|token"
   "match|/api/v1/needs/$need/matches?kind=results&limit=20"
   "listing API|/api/v1/results?limit=20"
   "listing page|/results"
@@ -50,10 +56,11 @@ echo "duijie $("$bin" --version 2>/dev/null || true) at $base; $(nproc) cores; $
 printf '%-14s %10s %9s %9s %9s %10s %10s\n' target "req/s" "p50 ms" "p99 ms" errors "RSS before" "RSS after"
 failed=0
 for t in "${targets[@]}"; do
-  name="${t%%|*}"
-  path="${t#*|}"
+  IFS='|' read -r name path auth <<<"$t"
+  header=()
+  [ "${auth:-}" = token ] && header=(-H "Authorization: Bearer $token")
   before="$(rss)"
-  out="$(wrk -t"$threads" -c"$connections" -d"${seconds}s" --latency "$base$path")"
+  out="$(wrk -t"$threads" -c"$connections" -d"${seconds}s" --latency "${header[@]}" "$base$path")"
   after="$(rss)"
   rps="$(awk '/^Requests\/sec/ {print $2}' <<<"$out")"
   p50="$(awk '$1 == "50%" {print $2}' <<<"$out")"

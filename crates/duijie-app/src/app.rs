@@ -122,6 +122,8 @@ pub struct App {
     pub(crate) matcher: Arc<Matcher>,
     /// Failed sign-ins per account and address.
     pub(crate) limiter: Arc<crate::auth::Limiter>,
+    /// Who recently seen API tokens belong to.
+    pub(crate) tokens: Arc<crate::auth::TokenCache>,
     /// Seals and opens webhook secrets.
     pub(crate) secrets: Arc<crate::secrets::SecretBox>,
     /// Request, run and delivery counters (`/metrics`).
@@ -266,6 +268,7 @@ impl App {
             stopwords: text.stopwords,
             matcher,
             limiter: Arc::default(),
+            tokens: Arc::default(),
             secrets: Arc::new(secrets),
             metrics: Arc::default(),
             bound: Arc::default(),

@@ -122,7 +122,50 @@ impl Caller {
 /// The user of an API token (already stripped of `Bearer `): `Ok(None)` when the token is
 /// unknown or revoked.
 pub async fn user_of_token(app: &App, token: &str) -> Result<Option<User>, AppError> {
-    Ok(app.store.token_user(&sha256_hex(token)).await?)
+    let hash = sha256_hex(token);
+    let generation = app.store.accounts_generation();
+    if let Some(user) = app.tokens.get(&hash, generation) {
+        return Ok(Some(user));
+    }
+    let user = app.store.token_user(&hash).await?;
+    if let Some(u) = &user {
+        app.tokens.put(hash, u.clone(), generation);
+    }
+    Ok(user)
+}
+
+/// How long [`TokenCache`] keeps who a token belongs to: a token revoked, or an account
+/// disabled or changed, through another server stops working within this time (through
+/// this one, at once).
+pub const TOKEN_CACHE_TTL: Duration = Duration::from_secs(1);
+
+/// Entries kept at most; past it the cache starts again empty.
+const TOKEN_CACHE_MAX: usize = 10_000;
+
+/// Who recently seen bearer tokens belong to, so that a client sending many requests costs
+/// one store lookup a second rather than one per request. Only tokens found are kept (an
+/// unknown token always asks the store), and an entry read before this process's last
+/// write to users or tokens ([`duijie_store::Store::accounts_generation`]) is not used.
+#[derive(Default)]
+pub struct TokenCache {
+    entries: std::sync::Mutex<std::collections::HashMap<String, (User, std::time::Instant, u64)>>,
+}
+
+impl TokenCache {
+    fn get(&self, hash: &str, generation: u64) -> Option<User> {
+        let entries = self.entries.lock().ok()?;
+        let (user, at, g) = entries.get(hash)?;
+        (*g == generation && at.elapsed() < TOKEN_CACHE_TTL).then(|| user.clone())
+    }
+
+    fn put(&self, hash: String, user: User, generation: u64) {
+        if let Ok(mut entries) = self.entries.lock() {
+            if entries.len() >= TOKEN_CACHE_MAX {
+                entries.clear();
+            }
+            entries.insert(hash, (user, std::time::Instant::now(), generation));
+        }
+    }
 }
 
 /// The user and CSRF token of a session cookie's value: `Ok(None)` when the session is
@@ -348,6 +391,39 @@ pub fn same_secret(a: &str, b: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_cached_token_owner_is_dropped_after_an_account_write_or_a_second() {
+        let user = User {
+            id: 7,
+            email: "li@test.example".into(),
+            name: None,
+            role: Role::Enterprise,
+            organization_id: Some(3),
+            organization_name: Some("沈阳机床厂".into()),
+            disabled: false,
+            status: "active".into(),
+            org_admin: false,
+            created_at: String::new(),
+            updated_at: String::new(),
+        };
+        let cache = TokenCache::default();
+        assert_eq!(cache.get("h", 0), None, "nothing before the first lookup");
+        cache.put("h".into(), user.clone(), 4);
+        assert_eq!(cache.get("h", 4), Some(user.clone()));
+        assert_eq!(cache.get("other", 4), None);
+        assert_eq!(
+            cache.get("h", 5),
+            None,
+            "a revocation or account change in this process is seen at once"
+        );
+        std::thread::sleep(TOKEN_CACHE_TTL + Duration::from_millis(50));
+        assert_eq!(
+            cache.get("h", 4),
+            None,
+            "another server's revocation is seen within the time to live"
+        );
+    }
 
     #[test]
     fn passwords_hash_with_argon2id_and_verify() {

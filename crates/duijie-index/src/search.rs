@@ -140,10 +140,13 @@ impl SearchIndex {
     }
 
     /// `text` with the matched terms in `<mark>`, escaped, cut to `max_chars` around the
-    /// best-matching window.
+    /// best-matching window. Han terms are found by substring search and only the runs of
+    /// Han characters around a hit are segmented (to keep exactly the hits the index has),
+    /// so a hit list costs a few short segmentations rather than analysing every body.
     pub fn highlight(&self, text: &str, terms: &BTreeMap<String, f32>, max_chars: usize) -> String {
+        let terms: Vec<(&str, f32)> = terms.iter().map(|(t, w)| (t.as_str(), *w)).collect();
         self.analyzer
-            .snippet(text, &|t| terms.get(t).copied(), max_chars)
+            .snippet_of_terms(text, &terms, max_chars)
             .to_html(text)
     }
 

@@ -300,6 +300,19 @@ impl Dij {
         }
     }
 
+    /// Record a distance for `v` without queueing it: for a node whose arcs lead only to
+    /// nodes already settled.
+    #[inline]
+    fn reach(&mut self, v: usize, nd: i64) {
+        if self.seen[v] != self.stamp {
+            self.seen[v] = self.stamp;
+            self.dist[v] = nd;
+            self.touched.push(v as u32);
+        } else if nd < self.dist[v] {
+            self.dist[v] = nd;
+        }
+    }
+
     #[inline]
     fn within(&self, v: usize, limit: i64) -> bool {
         self.seen[v] == self.stamp && self.dist[v] <= limit
@@ -337,6 +350,8 @@ struct Ssp<'a> {
     hall: Option<usize>,
     /// Seats left on `H → T`.
     hall_spare: u64,
+    /// The hall has been settled in the current Dijkstra round.
+    hall_settled: bool,
     /// Initial `spare` of each result (its arc capacity into `T`, `H` or its group node).
     cap_r: Vec<u32>,
     /// Group node (compact index, node `g_base + g`) of each result, or [`NO_GROUP`].
@@ -388,6 +403,7 @@ impl Ssp<'_> {
         self.dij.stamp += 1;
         self.dij.touched.clear();
         self.dij.heap.clear();
+        self.hall_settled = false;
         self.dij.relax(src, 0);
         while let Some(Reverse((d, u))) = self.dij.heap.pop() {
             let u = u as usize;
@@ -412,10 +428,21 @@ impl Ssp<'_> {
                     if self.selected[k] {
                         continue;
                     }
-                    let v = n + self.edges[k].result as usize;
+                    let r = self.edges[k].result as usize;
+                    let v = n + r;
                     let w = pu - self.edges[k].gain - self.pot[v];
                     if w < 0 {
                         return Err(internal("negative reduced cost on a forward edge"));
+                    }
+                    if self.hall_settled && self.r_group[r] == NO_GROUP && self.spare[r] > 0 {
+                        // Its arc `r → H` leads to the settled hall, so `d(H) ≤ d + w`. A
+                        // result holding seats is reached at least as close by `H → r`
+                        // (cost 0 both ways); one holding none leads nowhere else: its
+                        // distance is recorded (for the potentials) but never expanded.
+                        if self.spare[r] == self.cap_r[r] {
+                            self.dij.reach(v, d + w);
+                        }
+                        continue;
                     }
                     self.dij.relax(v, d + w);
                 }
@@ -504,6 +531,7 @@ impl Ssp<'_> {
     /// be on a shortest path (the search stops at the sink), so it is not pushed: while
     /// seats are left this skips nearly all of them.
     fn relax_hall(&mut self, h: usize, d: i64) -> Result<(), PairError> {
+        self.hall_settled = true;
         let pu = self.pot[h];
         let mut bound = i64::MAX;
         if self.hall_spare > 0 {
@@ -857,6 +885,7 @@ pub fn assign(problem: &AssignProblem, opts: &SolveOptions) -> Result<Assignment
         t,
         hall,
         hall_spare,
+        hall_settled: false,
         cap_r: spare.clone(),
         r_group,
         g_base,

@@ -224,6 +224,7 @@ impl Store {
         hash: &str,
         keep_session: Option<&str>,
     ) -> Result<(), StoreError> {
+        let _accounts = self.accounts_write();
         let _g = self.write_lock.lock().await;
         let mut tx = self.begin_tx().await?;
         let n = sqlx::query("UPDATE users SET password_hash = $1, updated_at = $2 WHERE id = $3")
@@ -258,6 +259,7 @@ impl Store {
         disabled: bool,
         org_admin: bool,
     ) -> Result<(), StoreError> {
+        let _accounts = self.accounts_write();
         let _g = self.write_lock.lock().await;
         let mut tx = self.begin_tx().await?;
         let n = sqlx::query(
@@ -414,6 +416,7 @@ impl Store {
 
     /// Revokes one of a user's tokens; someone else's token is "not found".
     pub async fn revoke_token(&self, user_id: i64, id: i64) -> Result<(), StoreError> {
+        let _accounts = self.accounts_write();
         let _g = self.write_lock.lock().await;
         let mut tx = self.begin_tx().await?;
         let n = sqlx::query(

@@ -72,6 +72,20 @@ pub struct Store {
     pool: AnyPool,
     backend: Backend,
     write_lock: tokio::sync::Mutex<()>,
+    /// Bumped after every write to users, API tokens or organisations (see
+    /// [`Store::accounts_generation`]).
+    accounts_gen: std::sync::atomic::AtomicU64,
+}
+
+/// See [`Store::accounts_write`].
+pub(crate) struct AccountsWrite<'a>(&'a Store);
+
+impl Drop for AccountsWrite<'_> {
+    fn drop(&mut self) {
+        self.0
+            .accounts_gen
+            .fetch_add(1, std::sync::atomic::Ordering::AcqRel);
+    }
 }
 
 static MIGRATE_SQLITE: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/sqlite");
@@ -141,7 +155,24 @@ impl Store {
             pool,
             backend,
             write_lock: tokio::sync::Mutex::new(()),
+            accounts_gen: std::sync::atomic::AtomicU64::new(0),
         })
+    }
+
+    /// A counter this process bumps after every committed write to users, API tokens or
+    /// organisations. A cache of who a token belongs to reads it before its lookup and
+    /// drops any answer read under an older value, so such a write made here is seen by
+    /// the next request. (Writes by another server are not counted: a cache must also
+    /// expire.)
+    pub fn accounts_generation(&self) -> u64 {
+        self.accounts_gen.load(std::sync::atomic::Ordering::Acquire)
+    }
+
+    /// Held for the whole of a write to users or API tokens: bumps
+    /// [`Store::accounts_generation`] when dropped, after the commit, whichever way the
+    /// write ends.
+    pub(crate) fn accounts_write(&self) -> AccountsWrite<'_> {
+        AccountsWrite(self)
     }
 
     /// The backend in use.

@@ -556,6 +556,7 @@ impl Store {
 
     /// Deletes an organisation that no listing and no account refers to.
     pub async fn delete_organization(&self, id: i64) -> Result<(), StoreError> {
+        let _accounts = self.accounts_write();
         let (_g, mut tx) = self.begin_write().await?;
         // listings and accounts (a foreign key) keep their organisation: refuse, naming them
         let owners = ListingKind::ALL

@@ -471,6 +471,7 @@ impl Store {
         token_hash: &str,
         then: &[NewMail],
     ) -> Result<crate::User, StoreError> {
+        let _accounts = self.accounts_write();
         let id = {
             let _g = self.write_lock.lock().await;
             let mut tx = self.begin_tx().await?;
@@ -500,6 +501,7 @@ impl Store {
         decision: &Decision,
         mail: &NewMail,
     ) -> Result<crate::User, StoreError> {
+        let _accounts = self.accounts_write();
         {
             let _g = self.write_lock.lock().await;
             let mut tx = self.begin_tx().await?;
@@ -637,6 +639,7 @@ impl Store {
 
     /// Makes a member an administrator of its organisation, or not.
     pub async fn set_org_admin(&self, user_id: i64, on: bool) -> Result<(), StoreError> {
+        let _accounts = self.accounts_write();
         let _g = self.write_lock.lock().await;
         let mut tx = self.begin_tx().await?;
         sqlx::query("UPDATE users SET org_admin = $1, updated_at = $2 WHERE id = $3")
@@ -671,6 +674,7 @@ impl Store {
         token_hash: &str,
         password_hash: &str,
     ) -> Result<crate::User, StoreError> {
+        let _accounts = self.accounts_write();
         let id = {
             let _g = self.write_lock.lock().await;
             let mut tx = self.begin_tx().await?;
