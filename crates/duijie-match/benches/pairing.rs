@@ -229,10 +229,10 @@ fn main() {
         groups: None,
         target_ms: 2000.0,
     };
-    // Not a target: the programme with half the tables, so the seats bind (about 4,000
-    // meetings wanted, 12 x 250 = 3,000 seats) and the flow routes through the hall. Once
-    // the seats are full every result holds seats with room left, so all of them sit at the
-    // hall's potential and each later unit's search reaches the whole graph through it.
+    // The programme with half the tables, so the seats bind (about 4,000 meetings wanted,
+    // 12 x 250 = 3,000 seats): solved without the limit, then with a seat price just below
+    // the marginal seat's gain and the limit, which proves itself optimal when it fills the
+    // seats (`flow::assign_priced`).
     let seats_short = Scale {
         name: "programme, seats short (1,000 x 7,000, 12 slots x 250 tables)",
         params: SynthParams {
@@ -241,7 +241,7 @@ fn main() {
         },
         sparsify: Some((30, 10)),
         groups: None,
-        target_ms: 2000.0,
+        target_ms: 500.0,
     };
     // Not a target: the programme with its 7,000 results in 700 universities of ten, each
     // capped at 15% of what its results could take (about six meetings per university, for

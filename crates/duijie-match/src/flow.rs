@@ -350,6 +350,8 @@ struct Ssp<'a> {
     hall: Option<usize>,
     /// Seats left on `H → T`.
     hall_spare: u64,
+    /// Cost of `H → T` (the seat price of [`assign_priced`]; 0 otherwise).
+    hall_cost: i64,
     /// The hall has been settled in the current Dijkstra round.
     hall_settled: bool,
     /// Initial `spare` of each result (its arc capacity into `T`, `H` or its group node).
@@ -535,7 +537,7 @@ impl Ssp<'_> {
         let pu = self.pot[h];
         let mut bound = i64::MAX;
         if self.hall_spare > 0 {
-            let w = pu - self.pot[self.t];
+            let w = self.hall_cost + pu - self.pot[self.t];
             if w < 0 {
                 return Err(internal("negative reduced cost on the hall arc"));
             }
@@ -609,7 +611,7 @@ impl Ssp<'_> {
                 let arcs = m + self.g_cap.len();
                 while a <= arcs {
                     if a == 0 {
-                        if self.hall_spare > 0 && pu - self.pot[t] == 0 {
+                        if self.hall_spare > 0 && self.hall_cost + pu - self.pot[t] == 0 {
                             found = Some((Step::HallOut, t));
                             break;
                         }
@@ -794,9 +796,84 @@ impl Ssp<'_> {
 ///
 /// Deterministic: enterprises are processed in index order and ties are broken by node
 /// index. `opts.cancel` is polled before every Dijkstra round; `opts.progress` receives
-/// phase `"assign"` with units routed out of the total supply.
+/// phase `"assign"` with units routed out of the total supply (once per search: with a
+/// binding seat limit it runs from 0 to the total up to three times, see
+/// [`assign_priced`]).
 pub fn assign(problem: &AssignProblem, opts: &SolveOptions) -> Result<Assignment, PairError> {
     problem.check()?;
+    if let Some(limit) = problem.total_capacity
+        && let Some(a) = assign_priced(problem, limit, opts)?
+    {
+        return Ok(a);
+    }
+    assign_exact(problem, opts, 0)
+}
+
+/// The seat limit solved through a seat price, when that can be proved optimal.
+///
+/// Once the seats are full, every later unit's search in [`assign_exact`] reaches most of
+/// the graph (each result with room sits at the hall's potential). So: solve without the
+/// limit; if that already fits, it is optimal. Otherwise charge every seat a price `λ` a
+/// little below the marginal seat's gain (cost `λ` on `H → T`) and solve with the limit:
+/// few units then compete for the last seats. The priced optimum `X*` is optimal for the
+/// real problem when it fills exactly the `L` seats: the feasible sets are the same, so no
+/// `X` serves more enterprises, and for one serving as many
+/// `Σ_X g = Σ_X (g − λ) + λ|X| ≤ Σ_X* (g − λ) + λL = Σ_X* g`. When it leaves seats empty,
+/// `None`: the caller solves exactly.
+fn assign_priced(
+    problem: &AssignProblem,
+    limit: u64,
+    opts: &SolveOptions,
+) -> Result<Option<Assignment>, PairError> {
+    let free = AssignProblem {
+        total_capacity: None,
+        ..problem.clone()
+    };
+    let a0 = assign_exact(&free, opts, 0)?;
+    let mut gains: Vec<i64> = problem
+        .edges
+        .iter()
+        .zip(&a0.selected)
+        .filter(|(_, s)| **s)
+        .map(|(e, _)| e.gain)
+        .collect();
+    if gains.len() as u64 <= limit {
+        return Ok(Some(a0));
+    }
+    if limit == 0 {
+        return Ok(None);
+    }
+    gains.sort_unstable_by(|a, b| b.cmp(a));
+    let lambda = gains[limit as usize - 1] - 1;
+    if lambda <= 0 {
+        return Ok(None);
+    }
+    let a = assign_exact(problem, opts, lambda)?;
+    let mut count = 0u64;
+    let mut gain = 0i64;
+    for (e, _) in problem.edges.iter().zip(&a.selected).filter(|(_, s)| **s) {
+        count += 1;
+        gain += e.gain;
+    }
+    if count != limit {
+        return Ok(None);
+    }
+    Ok(Some(Assignment {
+        selected: a.selected,
+        gain,
+        newly_served: a.newly_served,
+        bonus: problem.bonus()?,
+        dijkstra_runs: a0.dijkstra_runs + a.dijkstra_runs,
+        augmenting_paths: a0.augmenting_paths + a.augmenting_paths,
+    }))
+}
+
+/// [`assign`] by successive shortest paths, the seat limit through the hall node.
+fn assign_exact(
+    problem: &AssignProblem,
+    opts: &SolveOptions,
+    seat_price: i64,
+) -> Result<Assignment, PairError> {
     let big = problem.bonus()?;
     let n = problem.enterprise_capacity.len();
     let m = problem.result_capacity.len();
@@ -885,6 +962,7 @@ pub fn assign(problem: &AssignProblem, opts: &SolveOptions) -> Result<Assignment
         t,
         hall,
         hall_spare,
+        hall_cost: seat_price,
         hall_settled: false,
         cap_r: spare.clone(),
         r_group,
@@ -1240,5 +1318,70 @@ fn describe_cycle(
         cost,
         kind,
         arcs: count,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Random problems with a binding seat limit: the seat-price route proves its answer
+    /// and agrees with the plain search on the objective, or declines and leaves it to it.
+    #[test]
+    fn the_seat_price_route_agrees_with_the_plain_search() {
+        let mut x = 0x5eed_u64;
+        let mut next = |n: u64| {
+            x = x
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            (x >> 33) % n
+        };
+        let mut proved = 0;
+        for case in 0..300 {
+            let (n, m) = (2 + next(30) as usize, 2 + next(40) as usize);
+            let mut edges = Vec::new();
+            for e in 0..n {
+                for _ in 0..1 + next(6) {
+                    edges.push(FlowEdge {
+                        enterprise: e as u32,
+                        result: next(m as u64) as u32,
+                        // coarse gains make ties, where a price is most fragile
+                        gain: (next(if case % 2 == 0 { 5 } else { 1_000_000 }) as i64) * 1000,
+                    });
+                }
+            }
+            let free = AssignProblem {
+                enterprise_capacity: (0..n).map(|_| next(4) as u32).collect(),
+                enterprise_served: (0..n).map(|_| next(20) == 0).collect(),
+                result_capacity: (0..m).map(|_| next(3) as u32).collect(),
+                edges,
+                ..Default::default()
+            };
+            let opts = SolveOptions::default();
+            let unlimited = assign_exact(&free, &opts, 0).unwrap();
+            let count = unlimited.selected.iter().filter(|s| **s).count() as u64;
+            for limit in [count / 2, count.saturating_sub(1)] {
+                let p = AssignProblem {
+                    total_capacity: Some(limit),
+                    ..free.clone()
+                };
+                let exact = assign_exact(&p, &opts, 0).unwrap();
+                if let Some(priced) = assign_priced(&p, limit, &opts).unwrap() {
+                    proved += 1;
+                    assert_eq!(
+                        p.cost(&priced.selected).unwrap(),
+                        p.cost(&exact.selected).unwrap(),
+                        "case {case}, limit {limit}"
+                    );
+                    assert!(priced.selected.iter().filter(|s| **s).count() as u64 <= limit);
+                }
+                let chosen = assign(&p, &opts).unwrap();
+                assert_eq!(
+                    p.cost(&chosen.selected).unwrap(),
+                    p.cost(&exact.selected).unwrap()
+                );
+            }
+        }
+        assert!(proved > 300, "the price proves most cases: {proved} of 600");
     }
 }
