@@ -287,29 +287,28 @@ struct Dij {
 }
 
 impl Dij {
+    /// Lower `v`'s distance to `nd` if that is shorter, and queue it.
     #[inline]
     fn relax(&mut self, v: usize, nd: i64) {
-        if self.seen[v] != self.stamp {
-            self.seen[v] = self.stamp;
-            self.dist[v] = nd;
-            self.touched.push(v as u32);
-            self.heap.push(Reverse((nd, v as u32)));
-        } else if nd < self.dist[v] {
-            self.dist[v] = nd;
+        if self.reach(v, nd) {
             self.heap.push(Reverse((nd, v as u32)));
         }
     }
 
-    /// Record a distance for `v` without queueing it: for a node whose arcs lead only to
-    /// nodes already settled.
+    /// Lower `v`'s distance to `nd` if that is shorter, without queueing it (for a node
+    /// whose arcs lead only to nodes already settled); true when it was lowered.
     #[inline]
-    fn reach(&mut self, v: usize, nd: i64) {
+    fn reach(&mut self, v: usize, nd: i64) -> bool {
         if self.seen[v] != self.stamp {
             self.seen[v] = self.stamp;
             self.dist[v] = nd;
             self.touched.push(v as u32);
+            true
         } else if nd < self.dist[v] {
             self.dist[v] = nd;
+            true
+        } else {
+            false
         }
     }
 
