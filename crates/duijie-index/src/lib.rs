@@ -39,6 +39,9 @@ pub const ZH_TOKENIZER: &str = "zh";
 /// Doc-store block size for new indexes, bytes (tantivy's default is 16 KiB).
 const DOCSTORE_BLOCK_SIZE: usize = 4096;
 
+/// Listings analysed together before their documents go to the writer.
+const ANALYSIS_SLICE: usize = 256;
+
 /// Bumped whenever the schema or the way documents are built changes.
 ///
 /// 2: stored org id/kind, modes, money range, deadline, updated_at and the term vector
@@ -72,6 +75,8 @@ pub struct SearchIndex {
     filter_cache: similar::FilterCache,
     /// The index on disk had an older schema and was recreated empty.
     recreated: bool,
+    /// Threads that analyse documents before they reach the writer.
+    threads: usize,
 }
 
 impl std::fmt::Debug for SearchIndex {
@@ -201,6 +206,7 @@ impl SearchIndex {
             fingerprint,
             filter_cache: Default::default(),
             recreated,
+            threads: opts.writer_threads.max(1),
         })
     }
 
@@ -253,6 +259,17 @@ impl SearchIndex {
         })
     }
 
+    /// Analyses `texts` (in parallel, a slice at a time so that only a slice's tokens are in
+    /// memory) and hands the documents to the writer, whose threads then only build postings.
+    fn add_all(&self, w: &mut IndexWriter, texts: &[ListingText]) -> Result<(), IndexError> {
+        for part in texts.chunks(ANALYSIS_SLICE) {
+            for doc in schema::documents(&self.fields, &self.analyzer, part, self.threads) {
+                w.add_document(doc)?;
+            }
+        }
+        Ok(())
+    }
+
     fn with_writer<T>(
         &self,
         f: impl FnOnce(&mut IndexWriter) -> Result<T, IndexError>,
@@ -279,9 +296,7 @@ impl SearchIndex {
                         &schema::key(*kind, *id),
                     ));
                 }
-                for t in upserts {
-                    w.add_document(schema::document(&self.fields, &self.analyzer, t))?;
-                }
+                self.add_all(w, upserts)?;
                 let mut prepared = w.prepare_commit()?;
                 let payload = serde_json::to_string(&Watermark {
                     seq,
@@ -309,9 +324,7 @@ impl SearchIndex {
     /// Adds documents without committing (rebuilds commit once at the end via [`Self::commit`]).
     pub fn add_uncommitted(&self, docs: &[ListingText]) -> Result<(), IndexError> {
         self.with_writer(|w| {
-            for t in docs {
-                w.add_document(schema::document(&self.fields, &self.analyzer, t))?;
-            }
+            self.add_all(w, docs)?;
             Ok(())
         })
     }

@@ -7,6 +7,7 @@ use tantivy::schema::{
     FacetOptions, Field, IndexRecordOption, NumericOptions, STORED, STRING, Schema,
     TextFieldIndexing, TextOptions, Value,
 };
+use tantivy::tokenizer::PreTokenizedString;
 use tantivy::{TantivyDocument, schema::Facet};
 
 /// The fields of the schema, resolved once.
@@ -113,13 +114,23 @@ pub(crate) fn document(f: &Fields, analyzer: &Analyzer, t: &ListingText) -> Tant
     if let Some(x) = &t.external_id {
         d.add_text(f.external_id, x);
     }
-    d.add_text(f.title, &t.title);
-    d.add_text(f.body, &t.body);
+    // each text is analysed once: its tokens feed both the term vector and tantivy
+    let title = analyzer.index_tokens(&t.title);
+    let body = analyzer.index_tokens(&t.body);
+    let keywords_text = t.keywords.join("；");
+    let keywords = analyzer.index_tokens(&keywords_text);
+    d.add_text(
+        f.terms,
+        crate::similar::TermVector::of_tokens(t.kind, &title, &keywords, &body).encode(),
+    );
+    d.add_pre_tokenized_text(f.title, pre_tokenized(&t.title, title));
+    d.add_pre_tokenized_text(f.body, pre_tokenized(&t.body, body));
     if !t.keywords.is_empty() {
-        d.add_text(f.keywords, t.keywords.join("；"));
+        d.add_pre_tokenized_text(f.keywords, pre_tokenized(&keywords_text, keywords));
     }
     if let Some(o) = &t.organization {
-        d.add_text(f.org, &o.name);
+        let name = analyzer.index_tokens(&o.name);
+        d.add_pre_tokenized_text(f.org, pre_tokenized(&o.name, name));
         d.add_i64(f.org_id, o.id);
         d.add_text(f.org_kind, &o.kind);
         if let Some(c) = &o.city {
@@ -153,11 +164,56 @@ pub(crate) fn document(f: &Fields, analyzer: &Analyzer, t: &ListingText) -> Tant
         d.add_text(f.deadline, v);
     }
     d.add_text(f.updated_at, &t.updated_at);
-    d.add_text(
-        f.terms,
-        crate::similar::TermVector::of_listing(analyzer, t).encode(),
-    );
     d
+}
+
+/// A text with its tokens, as tantivy indexes it without running the field's tokenizer
+/// (the same tokens the registered [`ZH_TOKENIZER`] would produce; the store keeps `text`).
+fn pre_tokenized(text: &str, tokens: Vec<duijie_text::Token>) -> PreTokenizedString {
+    PreTokenizedString {
+        text: text.to_string(),
+        tokens: tokens
+            .into_iter()
+            .map(|t| tantivy::tokenizer::Token {
+                offset_from: t.offset_from,
+                offset_to: t.offset_to,
+                position: t.position,
+                text: t.text,
+                position_length: 1,
+            })
+            .collect(),
+    }
+}
+
+/// Builds the documents of `texts`, analysing them on up to `threads` threads (analysis is
+/// most of the cost of indexing a listing); the order of `texts` is kept.
+pub(crate) fn documents(
+    f: &Fields,
+    analyzer: &Analyzer,
+    texts: &[ListingText],
+    threads: usize,
+) -> Vec<TantivyDocument> {
+    let threads = threads.clamp(1, texts.len().div_ceil(32).max(1));
+    if threads == 1 {
+        return texts.iter().map(|t| document(f, analyzer, t)).collect();
+    }
+    let chunk = texts.len().div_ceil(threads);
+    std::thread::scope(|s| {
+        let parts: Vec<_> = texts
+            .chunks(chunk)
+            .map(|part| {
+                s.spawn(move || {
+                    part.iter()
+                        .map(|t| document(f, analyzer, t))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        parts
+            .into_iter()
+            .flat_map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+            .collect()
+    })
 }
 
 /// Rebuilds the indexable view of a listing from its stored fields (the inverse of

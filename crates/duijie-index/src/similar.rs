@@ -83,6 +83,31 @@ impl TermVector {
         }
     }
 
+    /// [`TermVector::of_listing`] from index tokens already computed (indexing analyses each
+    /// field once and hands the same tokens to tantivy): the title's, the keywords' joined by
+    /// `；` (a separator no token crosses, so they are the tokens of each keyword) and the
+    /// body's, each sorted by `(offset_from, offset_to)` as [`Analyzer::index_tokens`] returns
+    /// them.
+    pub(crate) fn of_tokens(
+        kind: ListingKind,
+        title: &[duijie_text::Token],
+        keywords: &[duijie_text::Token],
+        body: &[duijie_text::Token],
+    ) -> TermVector {
+        let mut acc = BTreeMap::new();
+        let title_weight = if kind == ListingKind::Expert {
+            0.0
+        } else {
+            TITLE_TERM_WEIGHT
+        };
+        add_tokens(title, title_weight, &mut acc);
+        add_tokens(keywords, KEYWORD_TERM_WEIGHT, &mut acc);
+        add_tokens(body, BODY_TERM_WEIGHT, &mut acc);
+        TermVector {
+            terms: acc.into_iter().collect(),
+        }
+    }
+
     /// The term vector of a free text (all of it weighted as a body).
     pub fn of_text(analyzer: &Analyzer, text: &str) -> TermVector {
         let mut acc = BTreeMap::new();
@@ -132,15 +157,23 @@ fn add_text(analyzer: &Analyzer, text: &str, weight: f32, acc: &mut BTreeMap<Str
     if weight <= 0.0 || text.is_empty() {
         return;
     }
-    let mut tokens = analyzer.index_tokens(text);
+    add_tokens(&analyzer.index_tokens(text), weight, acc);
+}
+
+/// Adds index tokens to `acc` (see [`add_text`]).
+fn add_tokens(tokens: &[duijie_text::Token], weight: f32, acc: &mut BTreeMap<String, f32>) {
+    if weight <= 0.0 || tokens.is_empty() {
+        return;
+    }
     // start ascending, end descending: a token is nested iff an earlier one reaches as far
-    tokens.sort_by(|a, b| {
+    let mut order: Vec<&duijie_text::Token> = tokens.iter().collect();
+    order.sort_by(|a, b| {
         a.offset_from
             .cmp(&b.offset_from)
             .then(b.offset_to.cmp(&a.offset_to))
     });
     let mut reach = 0usize;
-    for t in tokens {
+    for t in order {
         let nested = t.offset_to <= reach;
         reach = reach.max(t.offset_to);
         if !is_term_candidate(&t.text) {
@@ -151,7 +184,12 @@ fn add_text(analyzer: &Analyzer, text: &str, weight: f32, acc: &mut BTreeMap<Str
         } else {
             weight
         };
-        *acc.entry(t.text).or_insert(0.0) += w;
+        match acc.get_mut(t.text.as_str()) {
+            Some(v) => *v += w,
+            None => {
+                acc.insert(t.text.clone(), w);
+            }
+        }
     }
 }
 

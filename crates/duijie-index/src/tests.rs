@@ -639,3 +639,150 @@ fn readme_hydrogen_energy_search_on_demo_data_has_no_hit_across_a_boundary() {
         "{r:?}"
     );
 }
+
+/// Listings with titles, keywords, bodies and organisation names of every shape the
+/// analyser treats differently: compounds, Latin and digit runs with connectors, full-width
+/// forms, an expert (whose title carries no weight in the term vector).
+fn varied_listings(n: usize) -> Vec<ListingText> {
+    const TITLES: [&str; 6] = [
+        "稀土催化剂在电解水制氢中的应用研究",
+        "基于5G的工业互联网平台",
+        "ＣＮＣ数控机床五轴联动加工中心",
+        "PEG-400表面活性剂用于精细化工",
+        "锂离子电池正极材料（LiFePO4）",
+        "中国农业发展银行支持现代农业",
+    ];
+    const BODIES: [&str; 4] = [
+        "采用静电纺丝制备纳米纤维隔膜，孔隙率高，已在鞍钢试点。京沪高速铁路沿线检测。",
+        "面向焊接机器人的视觉定位系统，定位精度达０．０１ｍｍ，支持C++与Python接口。",
+        "研究了氢能源储运中的临氢材料失效问题，提出新的涂层工艺。",
+        "",
+    ];
+    const KEYWORDS: [&[&str]; 4] = [
+        &["锂电池", "隔膜"],
+        &["AI", "c++", "机器视觉"],
+        &[],
+        &["氢能", "PEG-400", "催化剂；载体"],
+    ];
+    (0..n)
+        .map(|i| {
+            let kind = ListingKind::ALL[i % ListingKind::ALL.len()];
+            let mut l = listing(
+                kind,
+                i as i64 + 1,
+                TITLES[i % TITLES.len()],
+                &format!(
+                    "{}{}",
+                    BODIES[i % BODIES.len()],
+                    BODIES[(i / 4) % BODIES.len()]
+                ),
+            );
+            l.keywords = KEYWORDS[(i / 3) % KEYWORDS.len()]
+                .iter()
+                .map(|s| s.to_string())
+                .collect();
+            if i % 5 == 0 {
+                l.organization = None;
+            } else if let Some(o) = &mut l.organization {
+                o.name = ["大连理工大学", "沈阳新松机器人自动化股份有限公司"][i % 2].into();
+            }
+            l
+        })
+        .collect()
+}
+
+/// The same document with every pre-analysed text given as plain text, so that tantivy
+/// runs the registered tokenizer on it (how documents were indexed before).
+fn with_plain_texts(doc: &TantivyDocument) -> TantivyDocument {
+    use tantivy::schema::document::{ReferenceValue, ReferenceValueLeaf};
+    use tantivy::schema::{OwnedValue, Value};
+    let mut plain = TantivyDocument::new();
+    for (field, v) in doc.field_values() {
+        match v.as_value() {
+            ReferenceValue::Leaf(ReferenceValueLeaf::PreTokStr(p)) => {
+                plain.add_text(field, &p.text)
+            }
+            other => plain.add_field_value(field, &OwnedValue::from(other)),
+        }
+    }
+    plain
+}
+
+#[test]
+fn indexing_analyses_each_text_once_and_indexes_what_the_tokenizer_would() {
+    let a = analyzer();
+    let texts = varied_listings(120);
+    let (_, fields) = schema::build();
+    // the stored term vector is the one analysed field by field
+    for t in &texts {
+        let doc = schema::document(&fields, &a, t);
+        assert_eq!(
+            schema::stored_str(&doc, fields.terms).unwrap_or_default(),
+            similar::TermVector::of_listing(&a, t).encode(),
+            "term vector of {:?}",
+            t.title
+        );
+    }
+    // the same listings indexed through the pre-analysed path (two analysis threads) and
+    // through tantivy's tokenizer answer every search identically
+    let (d1, d2) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let fast = SearchIndex::open(
+        d1.path(),
+        analyzer(),
+        synonyms(),
+        &IndexOptions {
+            writer_threads: 2,
+            writer_memory: 64 << 20,
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    fast.apply(&[], &texts, 1).unwrap();
+    let reference = open(d2.path());
+    reference
+        .with_writer(|w| {
+            for t in &texts {
+                w.add_document(with_plain_texts(&schema::document(&fields, &a, t)))?;
+            }
+            w.commit()?;
+            Ok(())
+        })
+        .unwrap();
+    reference.reader.reload().unwrap();
+    let mut queries: Vec<String> = texts
+        .iter()
+        .flat_map(|t| a.index_tokens(&format!("{} {}", t.title, t.keywords.join(" "))))
+        .map(|t| t.text)
+        .collect();
+    queries.extend(
+        [
+            "氢能源",
+            "数控机床",
+            "AI 机器视觉",
+            "peg-400",
+            "c++",
+            "铁路",
+            "农业",
+        ]
+        .map(String::from),
+    );
+    queries.sort();
+    queries.dedup();
+    assert!(queries.len() > 40, "{} queries", queries.len());
+    for q in &queries {
+        let mut r = req(q);
+        r.limit = 200;
+        let (x, y) = (fast.search(&r).unwrap(), reference.search(&r).unwrap());
+        assert_eq!(x.total, y.total, "{q}");
+        assert!(x.total > 0, "{q} finds its own listing");
+        assert_eq!(x.facets, y.facets, "{q}");
+        let key = |h: &Hit| (h.id, h.kind, h.score.to_bits(), h.highlights.clone());
+        let (mut xs, mut ys): (Vec<_>, Vec<_>) = (
+            x.hits.iter().map(key).collect(),
+            y.hits.iter().map(key).collect(),
+        );
+        xs.sort_by_key(|k| (k.0, k.1.code()));
+        ys.sort_by_key(|k| (k.0, k.1.code()));
+        assert_eq!(xs, ys, "{q}");
+    }
+}

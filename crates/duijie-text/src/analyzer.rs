@@ -242,7 +242,14 @@ impl Analyzer {
             })
             .collect();
         let domain = |w: &str| self.inner.domain_words.contains(w);
+        // both lists are sorted; a word of the best path is already out (a Han word is
+        // the same folded and lowercased)
+        let mut on_path = best.iter().peekable();
         for s in likely_words(jieba, &self.inner.freqs, em.text, &starts, &best, &domain) {
+            while on_path.next_if(|b| **b < s).is_some() {}
+            if on_path.peek() == Some(&&s) {
+                continue;
+            }
             em.push_chars(start + s.start, start + s.end);
         }
     }

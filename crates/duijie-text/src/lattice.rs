@@ -30,8 +30,10 @@
 //! whole, and caches them. A word that jieba splits even on its own (its split is more
 //! probable than the word) can never be on a best path, so it is left out of the lattice.
 
-use std::collections::HashMap;
+use std::hash::BuildHasher;
 use std::sync::RwLock;
+
+use rustc_hash::{FxBuildHasher, FxHashMap};
 
 use jieba_rs::Jieba;
 
@@ -62,13 +64,20 @@ const MAX_COMPOUND_CHARS: usize = 16;
 /// of distinct words in any realistic corpus window).
 const MAX_CACHED: usize = 1 << 20;
 
+/// Independently locked parts of the cache: analysis runs on several threads at once and
+/// looks a word up for every character of a text, so one lock would be contended.
+const CACHE_SHARDS: usize = 64;
+
+type Shard = RwLock<FxHashMap<Box<str>, Option<f64>>>;
+
 /// Natural-log frequencies of dictionary words, recovered from jieba and cached.
 #[derive(Debug)]
 pub(crate) struct Frequencies {
     /// ln(total frequency of the dictionary).
     log_total: f64,
-    /// word → ln(freq), or `None` when jieba splits the word even on its own.
-    cache: RwLock<HashMap<String, Option<f64>>>,
+    /// word → ln(freq), or `None` when jieba splits the word even on its own; a word
+    /// lives in the shard its hash picks.
+    cache: Box<[Shard]>,
 }
 
 impl Frequencies {
@@ -86,7 +95,7 @@ impl Frequencies {
         };
         Frequencies {
             log_total: total.ln(),
-            cache: RwLock::new(HashMap::new()),
+            cache: (0..CACHE_SHARDS).map(|_| Shard::default()).collect(),
         }
     }
 
@@ -94,7 +103,9 @@ impl Frequencies {
     /// or a single character (frequency 1 when the dictionary lacks it, as in jieba).
     fn log_prob(&self, jieba: &Jieba, word: &str) -> Option<f64> {
         let single = word.chars().nth(1).is_none();
-        if let Some(v) = self.cache.read().ok().and_then(|c| c.get(word).copied()) {
+        // the high bits pick the shard (the map itself uses the low ones)
+        let shard = &self.cache[(FxBuildHasher.hash_one(word) >> 58) as usize % CACHE_SHARDS];
+        if let Some(v) = shard.read().ok().and_then(|c| c.get(word).copied()) {
             return v.map(|lf| lf - self.log_total);
         }
         let lf = if jieba.has_word(word) && (single || jieba.cut(word, false).len() == 1) {
@@ -105,11 +116,11 @@ impl Frequencies {
         } else {
             None
         };
-        if let Ok(mut c) = self.cache.write() {
-            if c.len() >= MAX_CACHED {
+        if let Ok(mut c) = shard.write() {
+            if c.len() >= MAX_CACHED / CACHE_SHARDS {
                 c.clear();
             }
-            c.insert(word.to_owned(), lf);
+            c.insert(word.into(), lf);
         }
         lf.map(|lf| lf - self.log_total)
     }
@@ -239,7 +250,7 @@ pub(crate) fn likely_words(
         }
     }
     let mut done: Vec<Span> = Vec::new();
-    let mut memo = HashMap::new();
+    let mut memo = FxHashMap::default();
     while let Some(c) = compounds.pop() {
         if done.contains(&c) || c.end - c.start > MAX_COMPOUND_CHARS {
             continue;
@@ -274,7 +285,7 @@ pub(crate) fn likely_words(
 fn nested_marginals(
     all: &[Edge],
     c: Span,
-    memo: &mut HashMap<Span, Vec<(Span, f64)>>,
+    memo: &mut FxHashMap<Span, Vec<(Span, f64)>>,
 ) -> Vec<(Span, f64)> {
     if let Some(v) = memo.get(&c) {
         return v.clone();
@@ -286,7 +297,7 @@ fn nested_marginals(
         .copied()
         .collect();
     let probs = marginals(&inner, c.start, c.end);
-    let mut out: HashMap<Span, f64> = inner
+    let mut out: FxHashMap<Span, f64> = inner
         .iter()
         .zip(&probs)
         .map(|(e, p)| {
