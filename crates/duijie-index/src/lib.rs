@@ -77,6 +77,8 @@ pub struct SearchIndex {
     recreated: bool,
     /// Threads that analyse documents before they reach the writer.
     threads: usize,
+    /// Totals and facet counts of recent searches (see [`search`]).
+    count_cache: search::CountCache,
 }
 
 impl std::fmt::Debug for SearchIndex {
@@ -207,6 +209,7 @@ impl SearchIndex {
             filter_cache: Default::default(),
             recreated,
             threads: opts.writer_threads.max(1),
+            count_cache: Default::default(),
         })
     }
 

@@ -5,7 +5,8 @@ use crate::schema::{stored_all, stored_i64, stored_str};
 use crate::{IndexError, SearchIndex};
 use duijie_domain::ListingKind;
 use serde::Serialize;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Mutex;
 use tantivy::collector::{Count, FacetCollector, TopDocs};
 use tantivy::query::{AllQuery, BooleanQuery, ConstScoreQuery, Occur, Query, TermQuery};
 use tantivy::schema::{Field, IndexRecordOption};
@@ -86,6 +87,72 @@ pub struct SearchResponse {
 }
 
 const FACET_DIMS: [&str; 5] = ["industry", "zone", "city", "maturity", "kind"];
+
+/// Searches whose counts are kept per searcher generation (a bound on memory: one entry is
+/// a few hundred bytes).
+const MAX_CACHED_COUNTS: usize = 1024;
+
+/// What the total and the facet counts of a search depend on: everything but the page.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub(crate) struct CountKey {
+    q: String,
+    kind: Option<ListingKind>,
+    filters: [Option<String>; 5],
+}
+
+impl CountKey {
+    fn of(req: &SearchRequest) -> CountKey {
+        CountKey {
+            q: req.q.clone(),
+            kind: req.kind,
+            filters: [
+                req.industry.clone(),
+                req.city.clone(),
+                req.zone.clone(),
+                req.maturity.clone(),
+                req.status.clone(),
+            ],
+        }
+    }
+}
+
+/// A search's total and facet counts, by what they depend on.
+type CountMap = HashMap<CountKey, (usize, Facets)>;
+
+/// Totals and facet counts of recent searches, valid for one searcher generation: a commit
+/// makes a new generation and empties the cache, so counts are never older than the hits.
+#[derive(Debug, Default)]
+pub(crate) struct CountCache {
+    /// The generation the entries belong to, and the entries.
+    inner: Mutex<(u64, CountMap)>,
+}
+
+impl CountCache {
+    fn get(&self, generation: u64, key: &CountKey) -> Option<(usize, Facets)> {
+        let inner = self.inner.lock().ok()?;
+        if inner.0 != generation {
+            return None;
+        }
+        inner.1.get(key).cloned()
+    }
+
+    fn put(&self, generation: u64, key: CountKey, counts: (usize, Facets)) {
+        let Ok(mut inner) = self.inner.lock() else {
+            return;
+        };
+        if inner.0 != generation {
+            // a search of an older generation must not fill the new one's cache
+            if inner.0 > generation {
+                return;
+            }
+            *inner = (generation, HashMap::new());
+        }
+        if inner.1.len() >= MAX_CACHED_COUNTS {
+            inner.1.clear();
+        }
+        inner.1.insert(key, counts);
+    }
+}
 
 fn filter(field: Field, value: &str) -> (Occur, Box<dyn Query>) {
     let q = TermQuery::new(
@@ -194,27 +261,38 @@ impl SearchIndex {
         let query = BooleanQuery::new(clauses);
 
         let searcher = self.reader.searcher();
-        let mut facets = FacetCollector::for_field("facets");
-        for d in FACET_DIMS {
-            facets.add_facet(format!("/{d}").as_str());
-        }
         let top = TopDocs::with_limit(req.limit.max(1))
             .and_offset(req.offset)
             .order_by_score();
-        let (docs, total, counts) = searcher.search(&query, &(top, Count, facets))?;
-
-        let mut facet_map = Facets::new();
-        for d in FACET_DIMS {
-            let entry = facet_map.entry(d.to_string()).or_default();
-            for (facet, count) in counts.get(format!("/{d}").as_str()) {
-                let value = facet
-                    .to_path()
-                    .last()
-                    .map(|s| s.to_string())
-                    .unwrap_or_default();
-                entry.insert(value, count);
+        // the total and the facet counts visit every match; the next page of the same
+        // search, or the same search again, reads them from the cache until the next commit
+        let generation = searcher.generation().generation_id();
+        let key = CountKey::of(req);
+        let (docs, total, facet_map) = match self.count_cache.get(generation, &key) {
+            Some((total, facets)) => (searcher.search(&query, &top)?, total, facets),
+            None => {
+                let mut facets = FacetCollector::for_field("facets");
+                for d in FACET_DIMS {
+                    facets.add_facet(format!("/{d}").as_str());
+                }
+                let (docs, total, counts) = searcher.search(&query, &(top, Count, facets))?;
+                let mut facet_map = Facets::new();
+                for d in FACET_DIMS {
+                    let entry = facet_map.entry(d.to_string()).or_default();
+                    for (facet, count) in counts.get(format!("/{d}").as_str()) {
+                        let value = facet
+                            .to_path()
+                            .last()
+                            .map(|s| s.to_string())
+                            .unwrap_or_default();
+                        entry.insert(value, count);
+                    }
+                }
+                self.count_cache
+                    .put(generation, key, (total, facet_map.clone()));
+                (docs, total, facet_map)
             }
-        }
+        };
 
         let terms = if has_text {
             self.highlight_terms(&searcher, &query)

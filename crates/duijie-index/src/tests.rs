@@ -786,3 +786,65 @@ fn indexing_analyses_each_text_once_and_indexes_what_the_tokenizer_would() {
         assert_eq!(xs, ys, "{q}");
     }
 }
+
+#[test]
+fn counts_are_reused_for_the_next_page_and_never_outlive_a_commit() {
+    let dir = tempfile::tempdir().unwrap();
+    let idx = open(dir.path());
+    idx.apply(
+        &[],
+        &[
+            listing(ListingKind::Result, 1, "锂电池隔膜", "静电纺丝制备"),
+            listing(ListingKind::Result, 2, "锂电池回收", "湿法冶金"),
+            listing(ListingKind::Need, 3, "锂电池检测", "求检测设备"),
+        ],
+        1,
+    )
+    .unwrap();
+    let page = |offset: usize, kind: Option<ListingKind>| {
+        idx.search(&SearchRequest {
+            q: "锂电池".into(),
+            kind,
+            limit: 1,
+            offset,
+            ..Default::default()
+        })
+        .unwrap()
+    };
+    let kinds = |r: &SearchResponse| r.facets["kind"].clone();
+    let first = page(0, None);
+    assert_eq!(first.total, 3);
+    assert_eq!(
+        kinds(&first),
+        [("need".into(), 1), ("result".into(), 2)].into()
+    );
+    // the next page has the same counts and another hit
+    let second = page(1, None);
+    assert_eq!((second.total, kinds(&second)), (3, kinds(&first)));
+    assert_ne!(second.hits[0].id, first.hits[0].id);
+    // a filter counts on its own
+    let needs = page(0, Some(ListingKind::Need));
+    assert_eq!((needs.total, needs.hits[0].id), (1, 3));
+    assert_eq!(kinds(&needs), [("need".into(), 1)].into());
+    // an addition and a deletion are counted as soon as they are committed
+    idx.apply(
+        &[],
+        &[listing(ListingKind::Need, 4, "锂电池材料", "求正极材料")],
+        2,
+    )
+    .unwrap();
+    let after = page(0, None);
+    assert_eq!(after.total, 4);
+    assert_eq!(
+        kinds(&after),
+        [("need".into(), 2), ("result".into(), 2)].into()
+    );
+    assert_eq!(page(0, Some(ListingKind::Need)).total, 2);
+    idx.apply(&[(ListingKind::Result, 1)], &[], 3).unwrap();
+    let deleted = page(0, None);
+    assert_eq!(deleted.total, 3);
+    assert_eq!(
+        kinds(&deleted),
+        [("need".into(), 2), ("result".into(), 1)].into()
+    );
+}

@@ -48,6 +48,8 @@ struct Inner {
     user_words: usize,
     /// The words of the user dictionary (domain terms).
     domain_words: HashSet<String>,
+    /// Tokens of Han runs highlighting checked recently.
+    runs: crate::snippet::RunCache,
 }
 
 /// Chinese/Latin text analyzer built on jieba. Cheap to clone: all clones
@@ -87,6 +89,7 @@ impl Analyzer {
                 config: cfg.clone(),
                 user_words: domain_words.len(),
                 domain_words,
+                runs: Default::default(),
             }),
         })
     }
@@ -106,8 +109,13 @@ impl Analyzer {
                 },
                 user_words: domain_words.len(),
                 domain_words,
+                runs: Default::default(),
             }),
         })
+    }
+
+    pub(crate) fn run_cache(&self) -> &crate::snippet::RunCache {
+        &self.inner.runs
     }
 
     /// The configuration this analyzer was built with.

@@ -9,7 +9,11 @@
 
 use std::ops::Range;
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
+use std::hash::BuildHasher;
+use std::sync::{Arc, RwLock};
+
+use rustc_hash::{FxBuildHasher, FxHashMap};
 
 use crate::Analyzer;
 use crate::normalize::{fold_char, is_han};
@@ -157,8 +161,9 @@ impl Analyzer {
             }
         }
         candidates.sort_by_key(|c| (c.from, c.to));
-        // index tokens (text, char position) of the Han runs segmented so far, by run start
-        let mut runs: HashMap<usize, HashSet<(String, usize)>> = HashMap::new();
+        // index tokens (text, char position in the run) of the Han runs segmented so far,
+        // by run start
+        let mut runs: HashMap<usize, RunTokens> = HashMap::new();
         let mut check = |c: &mut Candidate| {
             if c.real.is_some() {
                 return;
@@ -172,12 +177,13 @@ impl Analyzer {
                 while run_to < chars.len() && is_han(fold_char(chars[run_to])) {
                     run_to += 1;
                 }
-                self.index_tokens(&text[starts[run_from]..starts[run_to]])
-                    .into_iter()
-                    .map(|t| (t.text, t.position + run_from))
-                    .collect()
+                self.run_tokens(&text[starts[run_from]..starts[run_to]])
             });
-            c.real = Some(tokens.contains(&(c.term.to_owned(), c.from)));
+            c.real = Some(
+                tokens
+                    .iter()
+                    .any(|(t, p)| **t == *c.term && run_from + p == c.from),
+            );
         };
         if terms.iter().any(|(t, _)| t.chars().count() == 1) {
             candidates.iter_mut().for_each(&mut check);
@@ -198,6 +204,64 @@ impl Analyzer {
             }
             unchecked.for_each(&mut check);
         }
+    }
+}
+
+/// Han runs whose tokens are kept (a bound on memory: an entry is a few hundred bytes).
+const MAX_CACHED_RUNS: usize = 8192;
+/// Longest run kept, characters (longer ones are rare and analysed each time).
+const MAX_CACHED_RUN_CHARS: usize = 64;
+/// Independently locked parts of the run cache (searches run on several threads).
+const RUN_SHARDS: usize = 16;
+
+/// The index tokens of a Han run: `(text, character position in the run)`.
+type RunTokens = Arc<[(Box<str>, usize)]>;
+
+type RunShard = RwLock<FxHashMap<Box<str>, RunTokens>>;
+
+/// Index tokens of the Han runs highlighting checked recently, by the run's text. The
+/// analysis of a run depends on its text alone, so an entry is always right; the same
+/// listings come back page after page and search after search, and checking a hit is most
+/// of the cost of a highlight.
+#[derive(Debug)]
+pub(crate) struct RunCache {
+    shards: Box<[RunShard]>,
+}
+
+impl Default for RunCache {
+    fn default() -> Self {
+        RunCache {
+            shards: (0..RUN_SHARDS).map(|_| RunShard::default()).collect(),
+        }
+    }
+}
+
+impl Analyzer {
+    /// The index tokens of a Han run as `(text, character position in the run)`, from the
+    /// cache when the run was seen recently.
+    fn run_tokens(&self, run: &str) -> RunTokens {
+        let analyse = || -> RunTokens {
+            self.index_tokens(run)
+                .into_iter()
+                .map(|t| (t.text.into_boxed_str(), t.position))
+                .collect()
+        };
+        if run.chars().nth(MAX_CACHED_RUN_CHARS).is_some() {
+            return analyse();
+        }
+        let cache = self.run_cache();
+        let shard = &cache.shards[(FxBuildHasher.hash_one(run) >> 60) as usize % RUN_SHARDS];
+        if let Some(v) = shard.read().ok().and_then(|m| m.get(run).cloned()) {
+            return v;
+        }
+        let v = analyse();
+        if let Ok(mut m) = shard.write() {
+            if m.len() >= MAX_CACHED_RUNS / RUN_SHARDS {
+                m.clear();
+            }
+            m.insert(run.into(), v.clone());
+        }
+        v
     }
 }
 
