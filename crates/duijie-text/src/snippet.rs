@@ -108,20 +108,13 @@ impl Analyzer {
         pick(text, &starts, &matches, max_chars).0
     }
 
-    /// [`Analyzer::snippet`] for a short list of terms, found in `text` by substring search
-    /// when they are all Han words: only the Han runs where a term occurs are segmented, to
-    /// keep the hits the index has (a sub-word of a compound, `制氢` in `电解水制氢`) and
-    /// drop those across a word boundary (`氢能` in `产氢能力`), exactly as
-    /// [`Analyzer::snippet`] would. Other terms (Latin, digits, which the analyzer folds
-    /// and lowercases) go through [`Analyzer::snippet`].
+    /// [`Analyzer::snippet`] for a short list of terms, with the same result: Han terms are
+    /// found by substring search and only the Han runs around the hits the chosen window
+    /// depends on are segmented, to keep the hits the index has (a sub-word of a compound,
+    /// `制氢` in `电解水制氢`) and drop those across a word boundary (`氢能` in `产氢能力`);
+    /// other terms (Latin, digits, which the analyzer folds and lowercases) are looked up
+    /// among the tokens of the stretches without Han characters.
     pub fn snippet_of_terms(&self, text: &str, terms: &[(&str, f32)], max_chars: usize) -> Snippet {
-        if terms
-            .iter()
-            .any(|(t, _)| t.is_empty() || !t.chars().all(is_han))
-        {
-            let weight = |x: &str| terms.iter().find(|(t, _)| *t == x).map(|(_, w)| *w);
-            return self.snippet(text, &weight, max_chars);
-        }
         let starts: Vec<usize> = text
             .char_indices()
             .map(|(b, _)| b)
@@ -141,8 +134,44 @@ impl Analyzer {
         // a neighbour can turn a character into a lone one, or bring all the lone ones
         // back), so with one every candidate is checked first.
         let mut candidates: Vec<Candidate> = Vec::new();
+        // Latin and digit terms (which the analyzer folds and lowercases) are the tokens of
+        // the text's stretches without Han characters, each analysed alone: a Latin run
+        // never reaches across a Han character, so its tokens are the same as in the whole
+        // text. A term mixing Han and other characters is never a token.
+        let other: Vec<(&str, f32)> = terms
+            .iter()
+            .copied()
+            .filter(|(t, w)| w.is_finite() && !t.is_empty() && !t.chars().any(is_han))
+            .collect();
+        if !other.is_empty() {
+            let mut i = 0;
+            while i < chars.len() {
+                if is_han(fold_char(chars[i])) {
+                    i += 1;
+                    continue;
+                }
+                let from = i;
+                while i < chars.len() && !is_han(fold_char(chars[i])) {
+                    i += 1;
+                }
+                for t in self.index_tokens(&text[starts[from]..starts[i]]) {
+                    let Some(&(term, weight)) = other.iter().find(|(x, _)| *x == t.text) else {
+                        continue;
+                    };
+                    if let Ok(to) = starts.binary_search(&(starts[from] + t.offset_to)) {
+                        candidates.push(Candidate {
+                            from: from + t.position,
+                            to,
+                            weight,
+                            term,
+                            real: Some(true),
+                        });
+                    }
+                }
+            }
+        }
         for &(term, weight) in terms {
-            if !weight.is_finite() {
+            if !weight.is_finite() || term.is_empty() || !term.chars().all(is_han) {
                 continue;
             }
             for (b, _) in text.match_indices(term) {
@@ -563,7 +592,7 @@ mod tests {
     #[test]
     fn checking_only_the_hits_a_window_depends_on_gives_the_full_analysis_snippet() {
         let a = analyzer();
-        const SENTENCES: [&str; 8] = [
+        const SENTENCES: [&str; 9] = [
             "单台产氢能力430标方/小时，面向氢能产业。",
             "中国农业发展银行支持现代农业，农业科技成果转化率提高。",
             "采用静电纺丝制备纳米纤维隔膜，孔隙率高，已在鞍钢试点。",
@@ -572,6 +601,7 @@ mod tests {
             "面向焊接机器人的视觉定位系统，机器人定位精度达0.01mm。",
             "大力气推进产学研合作，科技成果转化与技术转移。",
             "氢气储存与氢能源汽车，储氢材料和燃料电池。",
+            "支持C++与Python接口，以ＰＥＧ－４００为添加剂，TCP/IP协议，iPhone15测试。",
         ];
         let mut seed = 0x2026_1207_u64;
         let mut next = |n: usize| {
@@ -581,6 +611,7 @@ mod tests {
             ((seed >> 33) as usize) % n.max(1)
         };
         let mut compared = 0;
+        let mut latin = 0;
         for _ in 0..400 {
             let text: String = (0..1 + next(6))
                 .map(|_| SENTENCES[next(SENTENCES.len())])
@@ -599,7 +630,8 @@ mod tests {
                     }
                     _ => "量子".to_string(),
                 };
-                if term.chars().all(is_han) && !terms.iter().any(|(t, _)| *t == term) {
+                if !terms.iter().any(|(t, _)| *t == term) {
+                    latin += usize::from(term.is_ascii());
                     terms.push((term, [0.5, 1.0, 2.0][next(3)]));
                 }
             }
@@ -617,5 +649,6 @@ mod tests {
             }
         }
         assert_eq!(compared, 2400);
+        assert!(latin > 20, "{latin} Latin terms");
     }
 }
