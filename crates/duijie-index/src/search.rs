@@ -89,7 +89,7 @@ pub struct SearchResponse {
 const FACET_DIMS: [&str; 5] = ["industry", "zone", "city", "maturity", "kind"];
 
 /// Searches whose counts are kept per searcher generation (a bound on memory: one entry is
-/// a few hundred bytes).
+/// a few kilobytes with its facet counts).
 const MAX_CACHED_COUNTS: usize = 1024;
 
 /// What the total and the facet counts of a search depend on: everything but the page.
