@@ -66,6 +66,48 @@ pub async fn time_searches(ctx: &App, queries: Vec<String>) -> Result<SearchTimi
     .await?
 }
 
+/// Builds the matching engine's corpus statistics and semantic model now (what a server
+/// does in the background after start or a bulk load) and reports what it built and how
+/// long it took. Off the async runtime.
+pub async fn build_matching_model(
+    ctx: &App,
+) -> Result<duijie_match::engine::CorpusStats, AppError> {
+    let m = ctx.matcher.clone();
+    Ok(tokio::task::spawn_blocking(move || m.refresh_model()).await??)
+}
+
+/// Latencies of matching texts, each an unsaved need, to their top `limit` results with the
+/// explained breakdown (what a need's match list asks of the engine), sorted ascending, and
+/// the number of matches returned. Off the async runtime; a failing match fails the
+/// measurement.
+pub async fn time_matches(
+    ctx: &App,
+    texts: Vec<String>,
+    limit: usize,
+    today: &str,
+) -> Result<(Vec<Duration>, usize), AppError> {
+    let m = ctx.matcher.clone();
+    let opts = duijie_match::engine::MatchOptions {
+        limit,
+        today: Some(today.to_string()),
+        ..Default::default()
+    };
+    tokio::task::spawn_blocking(move || {
+        let mut times = Vec::with_capacity(texts.len());
+        let mut returned = 0;
+        for t in &texts {
+            let started = Instant::now();
+            returned += m
+                .for_text(t, duijie_domain::ListingKind::Result, &opts)?
+                .len();
+            times.push(started.elapsed());
+        }
+        times.sort();
+        Ok((times, returned))
+    })
+    .await?
+}
+
 /// Size of the index directory in bytes.
 pub fn index_bytes(ctx: &App) -> u64 {
     ctx.index.size_bytes()

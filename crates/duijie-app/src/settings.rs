@@ -339,6 +339,9 @@ pub struct MatchingEngineSettings {
     pub short_lexical_share: f64,
     /// Threads re-scoring one request's candidates.
     pub threads: usize,
+    /// Memory for the indexed listings' vectors kept with the semantic model, MiB (0: none
+    /// kept; candidates are then read from the index).
+    pub cache_mib: usize,
 }
 
 impl Default for MatchingEngineSettings {
@@ -351,6 +354,7 @@ impl Default for MatchingEngineSettings {
             lexical_share: c.lexical_share,
             short_lexical_share: c.short_lexical_share,
             threads: c.threads,
+            cache_mib: c.semantic_params.cache_max_bytes >> 20,
         }
     }
 }
@@ -365,6 +369,10 @@ impl MatchingEngineSettings {
             lexical_share: self.lexical_share,
             short_lexical_share: self.short_lexical_share,
             threads: self.threads,
+            semantic_params: duijie_match::engine::SemanticParams {
+                cache_max_bytes: self.cache_mib << 20,
+                ..Default::default()
+            },
             ..Default::default()
         }
     }
@@ -376,6 +384,7 @@ impl MatchingEngineSettings {
             ("latent_candidates", self.latent_candidates, 0, max),
             ("query_terms", self.query_terms, 1, 256),
             ("threads", self.threads, 1, 64),
+            ("cache_mib", self.cache_mib, 0, 1 << 20),
         ];
         for (name, v, lo, hi) in counts {
             if !(lo..=hi).contains(&v) {

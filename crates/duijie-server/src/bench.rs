@@ -23,6 +23,10 @@ pub struct BenchArgs {
     /// Number of search queries to time.
     #[arg(long, default_value_t = 2_000)]
     pub queries: usize,
+    /// Number of need texts to match (top 20 results each, with the breakdown); 0 skips
+    /// matching and the semantic model.
+    #[arg(long, default_value_t = 500)]
+    pub matches: usize,
     /// CSL-shaped JSONL file giving the text.
     #[arg(long, default_value = "../shared/eval/csl-dev.jsonl")]
     pub source: PathBuf,
@@ -96,7 +100,9 @@ fn percentile(sorted: &[Duration], p: f64) -> f64 {
     sorted[i].as_secs_f64() * 1000.0
 }
 
-fn rss_mib() -> (f64, f64) {
+/// Resident memory in MiB: total, peak, and the total's anonymous (heap) and file-backed
+/// (mapped index files) parts.
+fn rss_mib() -> (f64, f64, f64, f64) {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
     let field = |name: &str| {
         status
@@ -107,7 +113,12 @@ fn rss_mib() -> (f64, f64) {
             .map(|kb| kb / 1024.0)
             .unwrap_or(0.0)
     };
-    (field("VmRSS:"), field("VmHWM:"))
+    (
+        field("VmRSS:"),
+        field("VmHWM:"),
+        field("RssAnon:"),
+        field("RssFile:"),
+    )
 }
 
 /// Runs the benchmark in a temporary data directory.
@@ -221,8 +232,53 @@ pub async fn run(mut s: Settings, args: BenchArgs) -> anyhow::Result<()> {
         diagnostics::index_bytes(&ctx) as f64 / (1 << 20) as f64,
         file_mib(&dir.path().join("duijie.db"))
     );
-    let (rss, hwm) = rss_mib();
-    println!("memory: RSS {rss:.0} MiB, peak {hwm:.0} MiB");
+    let (rss, hwm, anon, mapped) = rss_mib();
+    println!(
+        "memory: RSS {rss:.0} MiB, peak {hwm:.0} MiB (heap {anon:.0} MiB, mapped files {mapped:.0} MiB)"
+    );
+
+    if args.matches > 0 {
+        // the semantic model a server builds in the background after a bulk import, then
+        // needs of a title and two to four sentences matched to their top 20 results
+        let model = diagnostics::build_matching_model(&ctx)
+            .await
+            .map_err(|e| anyhow::anyhow!("the semantic model failed to build: {e}"))?;
+        println!(
+            "semantic model: built in {:.1} s ({} listings, {} terms, {} in the model × {} dims; {} listings' vectors kept, {:.0} MiB)",
+            model.build_time.as_secs_f64(),
+            model.docs,
+            model.terms,
+            model.semantic_terms,
+            model.dims,
+            model.cached_docs,
+            model.cache_bytes as f64 / (1 << 20) as f64
+        );
+        let needs: Vec<String> = (0..args.matches)
+            .map(|_| {
+                let mut text = titles[rng.below(titles.len())].clone();
+                text.push('。');
+                for _ in 0..2 + rng.below(3) {
+                    text.push_str(&sentences[rng.below(sentences.len())]);
+                }
+                text
+            })
+            .collect();
+        let (times, returned) = diagnostics::time_matches(&ctx, needs, 20, "2026-11-23")
+            .await
+            .map_err(|e| anyhow::anyhow!("matching failed during the benchmark: {e}"))?;
+        println!(
+            "match (need text → top 20 results with breakdown, server side): p50 {:.2} ms, p90 {:.2} ms, p99 {:.2} ms over {} needs ({:.1} matches each)",
+            percentile(&times, 0.5),
+            percentile(&times, 0.9),
+            percentile(&times, 0.99),
+            times.len(),
+            returned as f64 / times.len().max(1) as f64
+        );
+        let (rss, hwm, anon, mapped) = rss_mib();
+        println!(
+            "memory with the matching model: RSS {rss:.0} MiB, peak {hwm:.0} MiB (heap {anon:.0} MiB, mapped files {mapped:.0} MiB)"
+        );
+    }
 
     // the engine's own limit on the same texts, read back from the file after the memory
     // figure so the texts do not count in it

@@ -2,6 +2,12 @@
 
 use clap::Parser;
 
+/// mimalloc instead of the system allocator: large transient work (the matching model's
+/// build reads every listing, an import parses its whole body) frees its memory back to the
+/// system, where glibc's malloc kept most of it resident between the long-lived allocations.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> anyhow::Result<()> {
     let cli = duijie_server::cli::Cli::parse();
     let settings = duijie_server::cli::settings(&cli)?;

@@ -38,6 +38,11 @@ pub struct SemanticParams {
     pub max_vocab: usize,
     /// No semantic model below this many documents.
     pub min_docs: usize,
+    /// Listings the term space is learnt from at most, evenly spaced over the index (the
+    /// vocabulary and its document frequencies always come from every listing). The
+    /// training's time and memory grow with the sample, so they stop growing past it;
+    /// every listing still gets its vectors.
+    pub train_max_docs: usize,
     /// `p`: a term's vector is its row of `V · Σ^(p − 1)` (`V` the right singular vectors,
     /// `Σ` the singular values). 2 gives the classic LSA term space `VΣ`, in which the dot
     /// products of terms are those of the rank-k term co-occurrence matrix `XᵀX`, so broad
@@ -73,6 +78,11 @@ pub struct SemanticParams {
     /// memory: about 8 bytes per feature plus 4 per dimension, plus the structured fields
     /// (a few hundred bytes), per listing.
     pub cache_docs: bool,
+    /// Memory for the kept vectors and structured fields ([`SemanticParams::cache_docs`]),
+    /// bytes: listings are kept in index order until it is spent, the others are read from
+    /// the index when they are candidates. The semantic vectors of published listings (about
+    /// 320 bytes each) are always kept, for the semantic candidates.
+    pub cache_max_bytes: usize,
 }
 
 impl Default for SemanticParams {
@@ -83,6 +93,7 @@ impl Default for SemanticParams {
             iterations: 8,
             max_vocab: 60_000,
             min_docs: 40,
+            train_max_docs: 50_000,
             sv_power: 3.0,
             center: true,
             unit_terms: true,
@@ -90,6 +101,7 @@ impl Default for SemanticParams {
             char_weight: 0.3,
             common_char_weight: 1.0,
             cache_docs: true,
+            cache_max_bytes: 512 << 20,
         }
     }
 }
@@ -131,11 +143,12 @@ pub struct CorpusModel {
     /// The same vectors, with each listing's scoring view, by where the listing is stored:
     /// a candidate from the index is scored without reading its document.
     placed: HashMap<SegmentId, Vec<Option<CachedDoc>>, FxBuild>,
-    /// Listings kept per segment ([`CorpusModel::stale_share`]).
+    /// Listings kept per segment, with their vectors or as semantic candidates
+    /// ([`CorpusModel::stale_share`]).
     kept_per_segment: Vec<(SegmentId, u64)>,
-    /// The kept published listings with a semantic vector, by kind, searchable by semantic
-    /// cosine.
-    latent: Vec<(ListingKind, LatentSet<(StoredAt, CachedDoc)>)>,
+    /// Every published listing of the snapshot with a semantic vector (kept vectors or not),
+    /// by kind, searchable by semantic cosine.
+    latent: Vec<(ListingKind, LatentSet<LatentItem>)>,
     cache_bytes: usize,
 }
 
@@ -185,7 +198,11 @@ pub struct CorpusStats {
 const UNKNOWN_BIT: u32 = 1 << 31;
 
 /// A kept listing and its semantic vector, as [`LatentSet`] takes it.
-type LatentEntry = ((StoredAt, CachedDoc), Vec<f32>);
+type LatentEntry = (LatentItem, Vec<f32>);
+
+/// A published listing the semantic candidates are searched among: where it is stored, and
+/// its fields for the candidate filter.
+type LatentItem = (StoredAt, Arc<ListingText>);
 
 /// A fast non-cryptographic hasher for term lookups (FxHash's multiply-rotate); the keys
 /// are the index's own terms, not attacker-chosen.
@@ -239,9 +256,80 @@ fn fingerprint(encoded: &str) -> u64 {
     h.finish() ^ (encoded.len() as u64).rotate_left(32)
 }
 
+/// What pass 2 of a model build keeps: the listings' vectors (and their metadata without
+/// texts), by id and by position in their segment, up to a memory budget in index order,
+/// plus the semantic vectors of every published listing by kind for nearest-neighbour
+/// candidates. Stage 2 scores a kept listing from the model alone, without reading or
+/// analysing stored text, and reads the others from the index.
+#[derive(Default)]
+struct Kept {
+    cache: HashMap<(ListingKind, i64), (u64, Arc<Prepared>), FxBuild>,
+    placed: HashMap<SegmentId, Vec<Option<CachedDoc>>, FxBuild>,
+    by_kind: Vec<(ListingKind, Vec<LatentEntry>)>,
+    held: HashMap<SegmentId, u64, FxBuild>,
+    /// Heap bytes of everything kept.
+    bytes: usize,
+    /// Heap bytes of the vectors and fields the budget covers.
+    kept_bytes: usize,
+    /// The budget is spent: no later listing's vectors are kept.
+    full: bool,
+}
+
+impl Kept {
+    /// Takes a listing's vectors `p` (what [`CorpusModel::prepare`] gives for its stored
+    /// terms, whose fingerprint is `fp`) and its fields without texts.
+    fn add(&mut self, p: Prepared, listing: ListingText, fp: u64, at: StoredAt, max_bytes: usize) {
+        let listing = Arc::new(listing);
+        let latent = p.semantic.is_some() && listing.is_published();
+        let size = std::mem::size_of::<Prepared>()
+            + std::mem::size_of::<ListingText>()
+            + 120
+            + p.terms.len() * 8
+            + p.semantic.as_ref().map_or(0, |v| v.len() * 4);
+        // once the budget is spent, no later listing is kept (its vectors are computed again
+        // from the index when it is a candidate)
+        self.full = self.full || self.kept_bytes + size > max_bytes;
+        if latent || !self.full {
+            *self.held.entry(at.segment).or_default() += 1;
+        }
+        // only what can be proposed: stage 2 takes published listings alone
+        if let Some(v) = p.semantic.as_ref().filter(|_| latent) {
+            self.bytes += v.len() * 4 + 64;
+            if self.full {
+                // the fields are shared with the kept vectors when there are any
+                self.bytes += std::mem::size_of::<ListingText>() + 120;
+            }
+            let entry = ((at, listing.clone()), v.clone());
+            match self.by_kind.iter_mut().find(|(k, _)| *k == listing.kind) {
+                Some((_, list)) => list.push(entry),
+                None => self.by_kind.push((listing.kind, vec![entry])),
+            }
+        }
+        if self.full {
+            return;
+        }
+        self.bytes += size;
+        self.kept_bytes += size;
+        let p = Arc::new(p);
+        self.cache
+            .insert((listing.kind, listing.id), (fp, p.clone()));
+        let slots = self.placed.entry(at.segment).or_default();
+        let d = at.doc_id as usize;
+        if slots.len() <= d {
+            slots.resize(d + 1, None);
+        }
+        slots[d] = Some(CachedDoc {
+            listing,
+            prepared: p,
+        });
+    }
+}
+
 impl CorpusModel {
     /// Reads every listing's stored term vector from the index and builds the statistics
-    /// and the semantic model.
+    /// and the semantic model: a first pass counts the vocabulary and keeps a training
+    /// sample, a second (with [`SemanticParams::cache_docs`]) computes and keeps the
+    /// listings' vectors.
     pub fn build(
         index: &SearchIndex,
         stopwords: &Stopwords,
@@ -253,10 +341,16 @@ impl CorpusModel {
         let mut ids: TermIds = TermIds::default();
         let mut names: Vec<Box<str>> = Vec::new();
         let mut df: Vec<u32> = Vec::new();
-        let mut docs: Vec<Vec<(u32, f32)>> = Vec::new();
-        let mut keys: Vec<((ListingKind, i64), u64, StoredAt, ListingText)> = Vec::new();
+        // pass 1: the vocabulary and its document frequencies from every listing, and the
+        // rows of the training sample (every `step`-th listing), so the memory of the build
+        // is that of the sample, not of the corpus
+        let step = (searcher.num_docs() as usize)
+            .div_ceil(params.train_max_docs.max(1))
+            .max(1);
+        let mut sample: Vec<Vec<(u32, f32)>> = Vec::new();
+        let mut n_docs = 0u64;
         let char_weight = params.char_weight;
-        index.for_each_stored(&searcher, |at, mut listing, encoded| {
+        index.for_each_stored(&searcher, |_, _, encoded| {
             let mut row: Vec<(u32, f32)> = Vec::new();
             let terms = decode_terms(encoded).filter(|(_, w)| !w.is_nan() && *w > 0.0);
             for (t, w) in with_chars(terms, char_weight) {
@@ -276,22 +370,13 @@ impl CorpusModel {
             for &(id, _) in &row {
                 df[id as usize] += 1;
             }
-            docs.push(row);
-            if params.cache_docs {
-                // what scoring needs; the texts are read again for the few matches shown
-                listing.title = String::new();
-                listing.body = String::new();
-                listing.keywords = Vec::new();
-                keys.push((
-                    (listing.kind, listing.id),
-                    fingerprint(encoded),
-                    at,
-                    listing,
-                ));
+            if n_docs.is_multiple_of(step as u64) {
+                sample.push(row);
             }
+            n_docs += 1;
         })?;
         let mut model = CorpusModel {
-            n_docs: docs.len() as u64,
+            n_docs,
             generation,
             ids,
             names,
@@ -316,11 +401,31 @@ impl CorpusModel {
         model.term_weight = (0..model.df.len())
             .map(|id| model.base_weight(&model.names[id], model.df[id], stopwords))
             .collect();
-        if docs.len() >= params.min_docs.max(2) {
-            model.lsa = model.train(&docs, params);
+        if n_docs >= params.min_docs.max(2) as u64 {
+            model.lsa = model.train(&sample, params);
         }
+        drop(sample);
         if params.cache_docs {
-            model.cache_documents(docs, keys, stopwords);
+            // pass 2: every listing's vectors under the model, kept within the budget
+            let mut kept = Kept::default();
+            index.for_each_stored(&searcher, |at, mut listing, encoded| {
+                let terms = decode_terms(encoded).filter(|(_, w)| !w.is_nan() && *w > 0.0);
+                let mut row: Vec<(u32, f32)> = Vec::new();
+                for (t, w) in with_chars(terms, char_weight) {
+                    // the same snapshot as pass 1: every term has its id
+                    if let Some(&id) = model.ids.get(t) {
+                        row.push((id, w));
+                    }
+                }
+                sum_duplicates(&mut row);
+                // what scoring needs; the texts are read again for the few matches shown
+                listing.title = String::new();
+                listing.body = String::new();
+                listing.keywords = Vec::new();
+                let p = model.vectorize(row, Vec::new(), stopwords);
+                kept.add(p, listing, fingerprint(encoded), at, params.cache_max_bytes);
+            })?;
+            model.keep(kept);
         }
         model.build_time = t0.elapsed();
         Ok(model)
@@ -346,71 +451,19 @@ impl CorpusModel {
         self.char_ids = char_ids;
     }
 
-    /// Keep every listing's vectors (and its metadata without texts), by id and by
-    /// position in its segment, plus the semantic vectors of published listings by kind for
-    /// nearest-neighbour candidates: stage 2 then scores indexed listings from the model
-    /// alone, without reading or analysing stored text.
-    fn cache_documents(
-        &mut self,
-        docs: Vec<Vec<(u32, f32)>>,
-        keys: Vec<((ListingKind, i64), u64, StoredAt, ListingText)>,
-        stopwords: &Stopwords,
-    ) {
-        // the rows are exactly the features `prepare` collects from the same stored terms
-        // (same order, same sums), so the cached vectors equal a fresh `prepare`
-        let mut cache: HashMap<(ListingKind, i64), (u64, Arc<Prepared>), FxBuild> =
-            HashMap::default();
-        cache.reserve(docs.len());
-        let mut placed: HashMap<SegmentId, Vec<Option<CachedDoc>>, FxBuild> = HashMap::default();
-        let mut bytes = 0usize;
-        let mut by_kind: Vec<(ListingKind, Vec<LatentEntry>)> = Vec::new();
-        for (row, (key, fp, at, listing)) in docs.into_iter().zip(keys) {
-            let p = Arc::new(self.vectorize(row, Vec::new(), stopwords));
-            bytes += std::mem::size_of::<Prepared>()
-                + std::mem::size_of::<ListingText>()
-                + 120
-                + p.terms.len() * 8
-                + p.semantic.as_ref().map_or(0, |v| v.len() * 4);
-            cache.insert(key, (fp, p.clone()));
-            let slots = placed.entry(at.segment).or_default();
-            let d = at.doc_id as usize;
-            if slots.len() <= d {
-                slots.resize(d + 1, None);
-            }
-            let doc = CachedDoc {
-                listing: Arc::new(listing),
-                prepared: p,
-            };
-            // only what can be proposed: stage 2 takes published listings alone
-            if let Some(v) = doc
-                .prepared
-                .semantic
-                .as_ref()
-                .filter(|_| doc.listing.is_published())
-            {
-                let kind = doc.listing.kind;
-                bytes += v.len() * 4 + 64;
-                let entry = (at, doc.clone());
-                match by_kind.iter_mut().find(|(k, _)| *k == kind) {
-                    Some((_, list)) => list.push((entry, v.clone())),
-                    None => by_kind.push((kind, vec![(entry, v.clone())])),
-                }
-            }
-            slots[d] = Some(doc);
-        }
+    /// Installs what pass 2 of [`CorpusModel::build`] kept.
+    fn keep(&mut self, kept: Kept) {
         if let Some(lsa) = &self.lsa {
-            self.latent = by_kind
+            self.latent = kept
+                .by_kind
                 .into_iter()
                 .map(|(k, entries)| (k, LatentSet::new(lsa.dims, entries)))
                 .collect();
         }
-        self.kept_per_segment = placed
-            .iter()
-            .map(|(seg, slots)| (*seg, slots.iter().filter(|d| d.is_some()).count() as u64))
-            .collect();
-        self.docs = cache;
-        self.placed = placed;
-        self.cache_bytes = bytes;
+        self.kept_per_segment = kept.held.into_iter().collect();
+        self.docs = kept.cache;
+        self.placed = kept.placed;
+        self.cache_bytes = kept.bytes;
     }
 
     /// The vectors of an indexed listing as kept by the model, when `encoded` (its stored
@@ -434,20 +487,21 @@ impl CorpusModel {
 
     /// The `k` kept listings of `kind` whose semantic vectors are nearest to `query` (a
     /// [`Prepared::semantic`] of this model), best first, among those `accept` lets through,
-    /// with their semantic cosines; empty without a semantic model or kept listings. Exact
+    /// with their semantic cosines; empty without a semantic model or published listings
+    /// ([`SemanticParams::cache_docs`] off keeps none). Exact
     /// up to [`super::latent::EXACT_MAX`] listings of the kind, approximate above.
     pub fn nearest(
         &self,
         kind: ListingKind,
         query: &[f32],
         k: usize,
-        mut accept: impl FnMut(StoredAt, &CachedDoc) -> bool,
-    ) -> Vec<(StoredAt, &CachedDoc, f32)> {
+        mut accept: impl FnMut(StoredAt, &ListingText) -> bool,
+    ) -> Vec<(StoredAt, &ListingText, f32)> {
         match self.latent.iter().find(|(k2, _)| *k2 == kind) {
             Some((_, set)) => set
                 .nearest(query, k, |(at, d)| accept(*at, d))
                 .into_iter()
-                .map(|((at, d), s)| (*at, d, s))
+                .map(|((at, d), s)| (*at, &**d, s))
                 .collect(),
             None => Vec::new(),
         }
@@ -677,8 +731,10 @@ impl CorpusModel {
         }
     }
 
-    fn train(&self, docs: &[Vec<(u32, f32)>], p: &SemanticParams) -> Option<Lsa> {
-        let n = docs.len();
+    /// Learns the term space from `sample`, rows of [`CorpusModel::build`]'s pass 1 (the
+    /// vocabulary's document frequencies are those of every listing).
+    fn train(&self, sample: &[Vec<(u32, f32)>], p: &SemanticParams) -> Option<Lsa> {
+        let n = self.n_docs as usize;
         // vocabulary: counted terms in ≥ 2 documents and at most half of them
         let mut cand: Vec<(u32, u32)> = Vec::new();
         for (id, &df) in self.df.iter().enumerate() {
@@ -695,7 +751,10 @@ impl CorpusModel {
         for (r, (id, _)) in cand.iter().enumerate() {
             row[*id as usize] = r as u32;
         }
-        let rows: Vec<Vec<(u32, f32)>> = docs
+        // the subspace of a large evenly spaced sample is that of the whole: past
+        // `train_max_docs` listings the training's time and memory stop growing
+        let n = sample.len();
+        let rows: Vec<Vec<(u32, f32)>> = sample
             .iter()
             .map(|d| {
                 let mut r: Vec<(u32, f32)> = d
@@ -773,25 +832,14 @@ impl CorpusModel {
         };
         if p.center {
             // mean direction of the training listings, with the same weights as `prepare`
-            let weighted: Vec<Vec<(u32, f32)>> = docs
-                .iter()
-                .map(|d| {
-                    d.iter()
-                        .map(|&(id, tf)| {
-                            (
-                                id,
-                                ((1.0 + f64::from(tf)).ln() * self.term_weight[id as usize]) as f32,
-                            )
-                        })
-                        .collect()
-                })
-                .collect();
             let mut mean = vec![0f64; k];
             let mut used = 0usize;
-            for d in &weighted {
-                let mut v = vec![0f64; k];
+            let mut v = vec![0f64; k];
+            for d in sample {
+                v.fill(0.0);
                 let mut any = false;
-                for &(id, w) in d {
+                for &(id, tf) in d {
+                    let w = ((1.0 + f64::from(tf)).ln() * self.term_weight[id as usize]) as f32;
                     let r = lsa.row[id as usize];
                     if r == u32::MAX || w <= 0.0 {
                         continue;

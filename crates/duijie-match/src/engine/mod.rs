@@ -73,12 +73,14 @@
 //!
 //! Ranking and explaining are separate: stage 2 computes numbers only (no reasons, no
 //! matched terms, no highlights), and only the `limit` matches returned are explained
-//! (reasons, matched terms, highlights). The model keeps every indexed listing's vectors and
+//! (reasons, matched terms, highlights). The model keeps the indexed listings' vectors and
 //! structured fields ([`SemanticParams::cache_docs`]) by where the listing is stored (segment
-//! and document id: what a segment holds never changes), so a candidate of the model's
-//! snapshot is re-scored without reading its document at all; only the matches shown are read
-//! back for their title and text. A listing stored since the model was built is read, and
-//! its vectors are found by kind, id and a fingerprint of its stored term vector, or computed.
+//! and document id: what a segment holds never changes), up to a memory budget
+//! ([`SemanticParams::cache_max_bytes`], 512 MiB: about 130,000 listings of 650 characters), so
+//! a candidate of the model's snapshot is re-scored without reading its document at all;
+//! only the matches shown are read back for their title and text. A listing beyond the
+//! budget, or stored since the model was built, is read, and its vectors are found by kind,
+//! id and a fingerprint of its stored term vector, or computed.
 //! Highlights find the matched words in the text by substring search when they are all Han
 //! words (Latin ones, which the analyzer folds and lowercases, still go through the
 //! segmenter), instead of segmenting every shown text again.
@@ -169,8 +171,8 @@ pub struct MatcherConfig {
     pub query_terms: usize,
     /// Further candidates from the semantic space: the listings whose semantic vectors are
     /// nearest to the source's, among those stage 1's BM25 query did not find (0: none).
-    /// They are searched among the listings the model keeps, so there are none without
-    /// [`SemanticParams::cache_docs`].
+    /// They are searched among the published listings of the model's snapshot, so there are
+    /// none without [`SemanticParams::cache_docs`].
     pub latent_candidates: usize,
     /// α: share of the lexical cosine in the text component (the rest is semantic).
     pub lexical_share: f64,
@@ -500,7 +502,9 @@ impl Matcher {
     /// Rebuilds the model on a background thread (unless a rebuild is already running) and
     /// returns at once; requests keep using the previous model until it is ready. A server
     /// calls this at start so that the first request on a large index does not wait for the
-    /// model (about 8 s for 100,000 listings on two cores).
+    /// model (about 30 s for 100,000 listings of 650 characters on two cores, 160 s for a
+    /// million: the build reads every listing twice and trains on at most
+    /// [`SemanticParams::train_max_docs`] of them).
     pub fn spawn_refresh(&self) {
         if self.rebuilding.swap(true, Ordering::AcqRel) {
             return;

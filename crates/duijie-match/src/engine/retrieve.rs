@@ -165,7 +165,7 @@ impl Matcher {
             let alive = searcher.segment_reader(ord).alive_bitset();
             !alive.is_some_and(|a| a.is_deleted(at.doc_id))
                 && !found.contains(&tantivy::DocAddress::new(ord, at.doc_id))
-                && filter.accepts(&d.listing)
+                && filter.accepts(d)
         });
         candidates.extend(near.into_iter().filter_map(|(at, _, _)| {
             Some(tantivy::DocAddress::new(*ords.get(&at.segment)?, at.doc_id))

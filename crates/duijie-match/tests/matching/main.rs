@@ -893,6 +893,110 @@ fn cached_listing_vectors_equal_a_fresh_analysis() {
 }
 
 #[test]
+fn a_sampled_training_set_keeps_the_whole_vocabulary_and_the_ranking() {
+    let f = fixture(4);
+    let stop = Arc::new(Stopwords::load(&dict("stopwords.txt")).expect("stopwords"));
+    let with_sample = |max: usize| {
+        let mut config = MatcherConfig::default();
+        config.semantic_params.train_max_docs = max;
+        let m = Matcher::with_config(
+            f.index.clone(),
+            stop.clone(),
+            MatchWeights::default(),
+            config,
+        )
+        .expect("matcher");
+        let stats = m.refresh_model().expect("model");
+        (m, stats)
+    };
+    let (whole, whole_stats) = with_sample(usize::MAX);
+    let (same, same_stats) = with_sample(whole_stats.docs as usize);
+    let (sampled, sampled_stats) = with_sample(whole_stats.docs as usize / 2);
+    // a sample as large as the corpus is the corpus: the very same model
+    let need = |m: &Matcher| {
+        m.for_listing(&need_h2(), ListingKind::Result, &opts())
+            .unwrap()
+    };
+    assert_eq!(same_stats.semantic_terms, whole_stats.semantic_terms);
+    assert_eq!(need(&same), need(&whole));
+    // half the listings train the term space; every listing still counts for the
+    // vocabulary, gets its vectors and can be matched
+    assert_eq!(sampled_stats.docs, whole_stats.docs);
+    assert_eq!(sampled_stats.terms, whole_stats.terms);
+    assert_eq!(sampled_stats.cached_docs, whole_stats.cached_docs);
+    assert!(sampled_stats.dims > 0, "{sampled_stats:?}");
+    assert!(
+        sampled_stats.dims < whole_stats.dims,
+        "the sample is smaller than the corpus: {sampled_stats:?} vs {whole_stats:?}"
+    );
+    // the related result leads as it does with the whole corpus (the fillers behind it are
+    // near ties, which a different term space may reorder)
+    let ids = |m: Vec<duijie_match::engine::Match>| m.into_iter().map(|x| x.id).collect::<Vec<_>>();
+    let (got, expected) = (ids(need(&sampled)), ids(need(&whole)));
+    assert_eq!(expected[0], 10, "{expected:?}");
+    assert_eq!(got[0], 10, "{got:?}");
+    assert_eq!(got.len(), expected.len());
+}
+
+#[test]
+fn a_memory_budget_keeps_fewer_listings_and_changes_no_match() {
+    let f = fixture(4);
+    let stop = Arc::new(Stopwords::load(&dict("stopwords.txt")).expect("stopwords"));
+    let with_budget = |bytes: usize| {
+        let mut config = MatcherConfig::default();
+        config.semantic_params.cache_max_bytes = bytes;
+        let m = Matcher::with_config(
+            f.index.clone(),
+            stop.clone(),
+            MatchWeights::default(),
+            config,
+        )
+        .expect("matcher");
+        let stats = m.refresh_model().expect("model");
+        (m, stats)
+    };
+    let (all, all_stats) = with_budget(usize::MAX);
+    let (half, half_stats) = with_budget(all_stats.cache_bytes / 2);
+    let (none, none_stats) = with_budget(0);
+    assert_eq!(all_stats.cached_docs as u64, all_stats.docs);
+    assert!(
+        half_stats.cached_docs > 0 && half_stats.cached_docs < all_stats.cached_docs,
+        "half the memory keeps some listings: {half_stats:?} of {all_stats:?}"
+    );
+    assert!(half_stats.cache_bytes < all_stats.cache_bytes);
+    assert_eq!(none_stats.cached_docs, 0);
+    // the listings not kept are read from the index, and the semantic candidates are the
+    // same (their vectors are kept whatever the budget): the same matches, scores and
+    // explanations
+    for (source, target) in [
+        (need_h2(), ListingKind::Result),
+        (need_h2(), ListingKind::Expert),
+    ] {
+        let expected = all.for_listing(&source, target, &opts()).unwrap();
+        assert!(!expected.is_empty());
+        assert_eq!(
+            half.for_listing(&source, target, &opts()).unwrap(),
+            expected
+        );
+        assert_eq!(
+            none.for_listing(&source, target, &opts()).unwrap(),
+            expected
+        );
+    }
+    let text = "氢燃料电池 催化剂 低铂 膜电极";
+    let expected = all.for_text(text, ListingKind::Result, &opts()).unwrap();
+    assert!(!expected.is_empty());
+    assert_eq!(
+        half.for_text(text, ListingKind::Result, &opts()).unwrap(),
+        expected
+    );
+    assert_eq!(
+        none.for_text(text, ListingKind::Result, &opts()).unwrap(),
+        expected
+    );
+}
+
+#[test]
 fn semantic_candidates_reach_listings_without_the_query_terms_through_the_same_filters() {
     let f = fixture(4);
     let stop = Arc::new(Stopwords::load(&dict("stopwords.txt")).expect("stopwords"));
