@@ -172,16 +172,7 @@ pub(crate) fn document(f: &Fields, analyzer: &Analyzer, t: &ListingText) -> Tant
 fn pre_tokenized(text: &str, tokens: Vec<duijie_text::Token>) -> PreTokenizedString {
     PreTokenizedString {
         text: text.to_string(),
-        tokens: tokens
-            .into_iter()
-            .map(|t| tantivy::tokenizer::Token {
-                offset_from: t.offset_from,
-                offset_to: t.offset_to,
-                position: t.position,
-                text: t.text,
-                position_length: 1,
-            })
-            .collect(),
+        tokens: tokens.into_iter().map(Into::into).collect(),
     }
 }
 

@@ -40,6 +40,19 @@ pub struct Token {
     pub position: usize,
 }
 
+/// The token as tantivy takes it, for the tokenizers below and for pre-tokenized fields.
+impl From<Token> for tantivy_tokenizer_api::Token {
+    fn from(t: Token) -> Self {
+        tantivy_tokenizer_api::Token {
+            offset_from: t.offset_from,
+            offset_to: t.offset_to,
+            position: t.position,
+            text: t.text,
+            position_length: 1,
+        }
+    }
+}
+
 #[derive(Debug)]
 struct Inner {
     jieba: Jieba,
@@ -384,16 +397,7 @@ fn emit_latin_run(em: &mut Emitter<'_>, start: usize, end: usize, mode: Mode) {
 /// Converts analyzer tokens into a tantivy token stream.
 fn into_stream(tokens: Vec<Token>) -> AnalyzerTokenStream {
     AnalyzerTokenStream {
-        tokens: tokens
-            .into_iter()
-            .map(|t| tantivy_tokenizer_api::Token {
-                offset_from: t.offset_from,
-                offset_to: t.offset_to,
-                position: t.position,
-                text: t.text,
-                position_length: 1,
-            })
-            .collect(),
+        tokens: tokens.into_iter().map(Into::into).collect(),
         next: 0,
         empty: tantivy_tokenizer_api::Token::default(),
     }
