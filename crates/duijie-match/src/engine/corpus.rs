@@ -351,10 +351,8 @@ impl CorpusModel {
         let mut n_docs = 0u64;
         let char_weight = params.char_weight;
         index.for_each_stored(&searcher, |_, _, encoded| {
-            let mut row: Vec<(u32, f32)> = Vec::new();
-            let terms = decode_terms(encoded).filter(|(_, w)| !w.is_nan() && *w > 0.0);
-            for (t, w) in with_chars(terms, char_weight) {
-                let id = match ids.get(t) {
+            let row = stored_row(encoded, char_weight, |t| {
+                Some(match ids.get(t) {
                     Some(&id) => id,
                     None => {
                         let id = df.len() as u32;
@@ -363,10 +361,8 @@ impl CorpusModel {
                         df.push(0);
                         id
                     }
-                };
-                row.push((id, w));
-            }
-            sum_duplicates(&mut row);
+                })
+            });
             for &(id, _) in &row {
                 df[id as usize] += 1;
             }
@@ -409,15 +405,8 @@ impl CorpusModel {
             // pass 2: every listing's vectors under the model, kept within the budget
             let mut kept = Kept::default();
             index.for_each_stored(&searcher, |at, mut listing, encoded| {
-                let terms = decode_terms(encoded).filter(|(_, w)| !w.is_nan() && *w > 0.0);
-                let mut row: Vec<(u32, f32)> = Vec::new();
-                for (t, w) in with_chars(terms, char_weight) {
-                    // the same snapshot as pass 1: every term has its id
-                    if let Some(&id) = model.ids.get(t) {
-                        row.push((id, w));
-                    }
-                }
-                sum_duplicates(&mut row);
+                // the same snapshot as pass 1: every term has its id
+                let row = stored_row(encoded, char_weight, |t| model.ids.get(t).copied());
                 // what scoring needs; the texts are read again for the few matches shown
                 listing.title = String::new();
                 listing.body = String::new();
@@ -882,6 +871,22 @@ impl Lsa {
         let n = v.iter().map(|x| x * x).sum::<f64>().sqrt();
         (n > 0.0).then(|| v.iter().map(|x| (x / n) as f32).collect())
     }
+}
+
+/// The features of a stored term vector (`encoded`), with the Han characters of its words
+/// at `char_weight`, as `(id, frequency)` sorted by id with duplicates summed; `id_of` names
+/// each term's id (`None` leaves the term out).
+fn stored_row(
+    encoded: &str,
+    char_weight: f32,
+    mut id_of: impl FnMut(&str) -> Option<u32>,
+) -> Vec<(u32, f32)> {
+    let terms = decode_terms(encoded).filter(|(_, w)| !w.is_nan() && *w > 0.0);
+    let mut row: Vec<(u32, f32)> = with_chars(terms, char_weight)
+        .filter_map(|(t, w)| Some((id_of(t)?, w)))
+        .collect();
+    sum_duplicates(&mut row);
+    row
 }
 
 /// The terms followed, when `char_weight > 0`, by the Han characters of each multi-character

@@ -892,22 +892,25 @@ fn cached_listing_vectors_equal_a_fresh_analysis() {
     );
 }
 
+/// A matcher over the fixture's index with `config`, its model built, and what was built.
+fn built_matcher(
+    f: &Fixture,
+    config: MatcherConfig,
+) -> (Matcher, duijie_match::engine::CorpusStats) {
+    let stop = Arc::new(Stopwords::load(&dict("stopwords.txt")).expect("stopwords"));
+    let m = Matcher::with_config(f.index.clone(), stop, MatchWeights::default(), config)
+        .expect("matcher");
+    let stats = m.refresh_model().expect("model");
+    (m, stats)
+}
+
 #[test]
 fn a_sampled_training_set_keeps_the_whole_vocabulary_and_the_ranking() {
     let f = fixture(4);
-    let stop = Arc::new(Stopwords::load(&dict("stopwords.txt")).expect("stopwords"));
     let with_sample = |max: usize| {
         let mut config = MatcherConfig::default();
         config.semantic_params.train_max_docs = max;
-        let m = Matcher::with_config(
-            f.index.clone(),
-            stop.clone(),
-            MatchWeights::default(),
-            config,
-        )
-        .expect("matcher");
-        let stats = m.refresh_model().expect("model");
-        (m, stats)
+        built_matcher(&f, config)
     };
     let (whole, whole_stats) = with_sample(usize::MAX);
     let (same, same_stats) = with_sample(whole_stats.docs as usize);
@@ -941,19 +944,10 @@ fn a_sampled_training_set_keeps_the_whole_vocabulary_and_the_ranking() {
 #[test]
 fn a_memory_budget_keeps_fewer_listings_and_changes_no_match() {
     let f = fixture(4);
-    let stop = Arc::new(Stopwords::load(&dict("stopwords.txt")).expect("stopwords"));
     let with_budget = |bytes: usize| {
         let mut config = MatcherConfig::default();
         config.semantic_params.cache_max_bytes = bytes;
-        let m = Matcher::with_config(
-            f.index.clone(),
-            stop.clone(),
-            MatchWeights::default(),
-            config,
-        )
-        .expect("matcher");
-        let stats = m.refresh_model().expect("model");
-        (m, stats)
+        built_matcher(&f, config)
     };
     let (all, all_stats) = with_budget(usize::MAX);
     let (half, half_stats) = with_budget(all_stats.cache_bytes / 2);
