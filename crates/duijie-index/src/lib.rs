@@ -15,6 +15,7 @@
 
 pub mod bare;
 mod error;
+mod facets;
 pub mod query;
 mod schema;
 mod search;
@@ -79,6 +80,8 @@ pub struct SearchIndex {
     threads: usize,
     /// Totals and facet counts of recent searches (see [`search`]).
     count_cache: search::CountCache,
+    /// Per-segment facet ordinals, laid out for counting (see [`facets`]).
+    facet_tables: facets::FacetTables,
 }
 
 impl std::fmt::Debug for SearchIndex {
@@ -210,6 +213,7 @@ impl SearchIndex {
             recreated,
             threads: opts.writer_threads.max(1),
             count_cache: Default::default(),
+            facet_tables: Default::default(),
         })
     }
 

@@ -1,5 +1,6 @@
 //! Search: text query plus filters, facet counts, highlighted snippets, pagination.
 
+use crate::facets::CountFacets;
 use crate::query::{FieldWeights, text_query};
 use crate::schema::{stored_all, stored_i64, stored_str};
 use crate::{IndexError, SearchIndex};
@@ -7,10 +8,13 @@ use duijie_domain::ListingKind;
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;
-use tantivy::collector::{Count, FacetCollector, TopDocs};
-use tantivy::query::{AllQuery, BooleanQuery, ConstScoreQuery, Occur, Query, TermQuery};
+use tantivy::collector::TopDocs;
+use tantivy::query::{
+    AllQuery, AllScorer, BooleanQuery, ConstScoreQuery, EnableScoring, Explanation, Occur, Query,
+    Scorer, TermQuery, Weight,
+};
 use tantivy::schema::{Field, IndexRecordOption};
-use tantivy::{TantivyDocument, Term};
+use tantivy::{DocId, Score, SegmentReader, TantivyDocument, Term};
 
 /// A search as the API receives it, already validated.
 #[derive(Debug, Clone, Default)]
@@ -86,7 +90,7 @@ pub struct SearchResponse {
     pub facets: Facets,
 }
 
-const FACET_DIMS: [&str; 5] = ["industry", "zone", "city", "maturity", "kind"];
+pub(crate) const FACET_DIMS: [&str; 5] = ["industry", "zone", "city", "maturity", "kind"];
 
 /// Searches whose counts are kept per searcher generation (a bound on memory: one entry is
 /// a few kilobytes with its facet counts).
@@ -155,14 +159,51 @@ impl CountCache {
 }
 
 fn filter(field: Field, value: &str) -> (Occur, Box<dyn Query>) {
-    let q = TermQuery::new(
-        Term::from_field_text(field, value),
-        IndexRecordOption::Basic,
-    );
     (
         Occur::Must,
-        Box::new(ConstScoreQuery::new(Box::new(q), 0.0)),
+        Box::new(TermFilter(Term::from_field_text(field, value))),
     )
+}
+
+/// A filter on one exact term, scoring 0. In a segment where every document holds the
+/// term (the usual case for `status:published`), it matches every document without
+/// reading the term's postings, and the boolean query drops it from the intersection.
+#[derive(Debug, Clone)]
+struct TermFilter(Term);
+
+impl Query for TermFilter {
+    fn weight(&self, scoring: EnableScoring<'_>) -> tantivy::Result<Box<dyn Weight>> {
+        let postings = ConstScoreQuery::new(
+            Box::new(TermQuery::new(self.0.clone(), IndexRecordOption::Basic)),
+            0.0,
+        );
+        Ok(Box::new(TermFilterWeight {
+            term: self.0.clone(),
+            postings: postings.weight(scoring)?,
+        }))
+    }
+}
+
+struct TermFilterWeight {
+    term: Term,
+    postings: Box<dyn Weight>,
+}
+
+impl Weight for TermFilterWeight {
+    fn scorer(&self, reader: &SegmentReader, boost: Score) -> tantivy::Result<Box<dyn Scorer>> {
+        let max_doc = reader.max_doc();
+        let held_by = reader
+            .inverted_index(self.term.field())?
+            .doc_freq(&self.term)?;
+        if max_doc > 0 && held_by == max_doc {
+            return Ok(Box::new(AllScorer::new(max_doc)));
+        }
+        self.postings.scorer(reader, boost)
+    }
+
+    fn explain(&self, reader: &SegmentReader, doc: DocId) -> tantivy::Result<Explanation> {
+        self.postings.explain(reader, doc)
+    }
 }
 
 impl SearchIndex {
@@ -258,7 +299,16 @@ impl SearchIndex {
             f.status,
             req.status.as_deref().unwrap_or("published"),
         ));
-        let query = BooleanQuery::new(clauses);
+        let query: Box<dyn Query> = if has_text {
+            Box::new(BooleanQuery::new(clauses))
+        } else {
+            // a listing without a text query scores 0 (its filters score nothing), also in
+            // a segment where every filter stands aside and only "all documents" is left
+            Box::new(ConstScoreQuery::new(
+                Box::new(BooleanQuery::new(clauses)),
+                0.0,
+            ))
+        };
 
         let searcher = self.reader.searcher();
         let top = TopDocs::with_limit(req.limit.max(1))
@@ -271,23 +321,10 @@ impl SearchIndex {
         let (docs, total, facet_map) = match self.count_cache.get(generation, &key) {
             Some((total, facets)) => (searcher.search(&query, &top)?, total, facets),
             None => {
-                let mut facets = FacetCollector::for_field("facets");
-                for d in FACET_DIMS {
-                    facets.add_facet(format!("/{d}").as_str());
-                }
-                let (docs, total, counts) = searcher.search(&query, &(top, Count, facets))?;
-                let mut facet_map = Facets::new();
-                for d in FACET_DIMS {
-                    let entry = facet_map.entry(d.to_string()).or_default();
-                    for (facet, count) in counts.get(format!("/{d}").as_str()) {
-                        let value = facet
-                            .to_path()
-                            .last()
-                            .map(|s| s.to_string())
-                            .unwrap_or_default();
-                        entry.insert(value, count);
-                    }
-                }
+                let counts = CountFacets {
+                    tables: self.facet_tables.for_searcher(&searcher, "facets")?,
+                };
+                let (docs, (total, facet_map)) = searcher.search(&query, &(top, counts))?;
                 self.count_cache
                     .put(generation, key, (total, facet_map.clone()));
                 (docs, total, facet_map)

@@ -848,3 +848,225 @@ fn counts_are_reused_for_the_next_page_and_never_outlive_a_commit() {
         [("need".into(), 2), ("result".into(), 1)].into()
     );
 }
+
+/// Totals and facet counts come from per-segment tables and the status filter stands aside
+/// in segments where every document passes it; both must agree with counting the listings
+/// themselves (empty query) and with tantivy's own `Count` and `FacetCollector` over the
+/// same query (text queries), across segments that are all published, all withdrawn and
+/// mixed, with deleted documents, multi-valued and repeated zones, and every filter.
+#[test]
+fn facet_counts_agree_with_the_listings_and_with_tantivys_collectors_across_segments() {
+    use std::collections::{BTreeMap, BTreeSet};
+    use tantivy::collector::{Count, FacetCollector, TopDocs};
+    use tantivy::query::{BooleanQuery, ConstScoreQuery, Occur, Query, TermQuery};
+    let dir = tempfile::tempdir().unwrap();
+    let idx = open(dir.path());
+    const CITIES: [&str; 3] = ["大连", "沈阳", "鞍山"];
+    const ZONES: [&[&str]; 4] = [
+        &["coastal_belt"],
+        &["coastal_belt", "shenyang_metro"],
+        &[],
+        &["shenyang_metro", "shenyang_metro"],
+    ];
+    const INDUSTRIES: [&str; 3] = ["new_energy", "metallurgy", "equipment/机床"];
+    let make = |i: usize, status: &str| {
+        let kind = ListingKind::ALL[i % ListingKind::ALL.len()];
+        let mut l = listing(
+            kind,
+            i as i64,
+            ["氢能 储氢 技术", "焊接机器人视觉定位", "稀土催化剂"][i % 3],
+            ["电解水制氢与储运", "机器视觉用于焊接", "氢能源催化材料"][(i / 3) % 3],
+        );
+        l.status = status.into();
+        l.industry = (i % 7 != 0).then(|| INDUSTRIES[i % 3].to_string());
+        l.maturity = (i % 4 != 0).then(|| ["pilot", "lab"][i % 2].to_string());
+        if i % 11 == 0 {
+            l.organization = None;
+        } else if let Some(o) = &mut l.organization {
+            o.city = (i % 5 != 0).then(|| CITIES[i % 3].to_string());
+            o.zones = ZONES[i % 4].to_vec();
+        }
+        l
+    };
+    let mut live: BTreeMap<i64, ListingText> = BTreeMap::new();
+    // one segment all published, one all withdrawn, one mixed
+    let batches: [Vec<ListingText>; 3] = [
+        (0..40).map(|i| make(i, "published")).collect(),
+        (40..60).map(|i| make(i, "withdrawn")).collect(),
+        (60..100)
+            .map(|i| make(i, if i % 3 == 0 { "withdrawn" } else { "published" }))
+            .collect(),
+    ];
+    for (seq, batch) in batches.iter().enumerate() {
+        idx.apply(&[], batch, seq as i64 + 1).unwrap();
+        live.extend(batch.iter().map(|l| (l.id, l.clone())));
+    }
+    // deletions and a change of status in the all-published segment
+    let touched: Vec<(ListingKind, i64)> =
+        [3, 17, 65].iter().map(|id| (live[id].kind, *id)).collect();
+    let mut changed = live[&17].clone();
+    changed.status = "withdrawn".into();
+    for (_, id) in &touched {
+        live.remove(id);
+    }
+    live.insert(17, changed.clone());
+    idx.apply(&touched, &[changed], 4).unwrap();
+
+    let f = idx.fields;
+    let requests: Vec<SearchRequest> = vec![
+        req(""),
+        req("氢能"),
+        req("焊接 机器人"),
+        SearchRequest {
+            status: Some("withdrawn".into()),
+            ..req("")
+        },
+        SearchRequest {
+            status: Some("withdrawn".into()),
+            ..req("催化剂")
+        },
+        SearchRequest {
+            kind: Some(ListingKind::Result),
+            ..req("")
+        },
+        SearchRequest {
+            industry: Some("equipment/机床".into()),
+            ..req("")
+        },
+        SearchRequest {
+            city: Some("沈阳".into()),
+            zone: Some("shenyang_metro".into()),
+            ..req("氢")
+        },
+        SearchRequest {
+            maturity: Some("lab".into()),
+            kind: Some(ListingKind::Need),
+            ..req("")
+        },
+    ];
+    let searcher = idx.searcher();
+    for r in &requests {
+        let got = idx.search(r).unwrap();
+        for d in ["industry", "zone", "city", "maturity", "kind"] {
+            assert!(got.facets.contains_key(d), "{r:?}: every dimension listed");
+        }
+        let without_empty = |f: &Facets| -> Facets {
+            f.iter()
+                .filter(|(_, v)| !v.is_empty())
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect()
+        };
+        // tantivy's own collectors over the plain boolean query
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        if let Some(t) = query::text_query(
+            &idx.analyzer,
+            &idx.synonyms,
+            &f,
+            &query::FieldWeights::default(),
+            &r.q,
+        ) {
+            clauses.push((Occur::Must, t));
+        } else {
+            clauses.push((Occur::Must, Box::new(tantivy::query::AllQuery)));
+        }
+        let mut term = |field, v: &str| {
+            clauses.push((
+                Occur::Must,
+                Box::new(ConstScoreQuery::new(
+                    Box::new(TermQuery::new(
+                        Term::from_field_text(field, v),
+                        IndexRecordOption::Basic,
+                    )),
+                    0.0,
+                )),
+            ))
+        };
+        term(f.status, r.status.as_deref().unwrap_or("published"));
+        if let Some(k) = r.kind {
+            term(f.kind, k.code());
+        }
+        for (field, v) in [
+            (f.industry, &r.industry),
+            (f.city, &r.city),
+            (f.zone, &r.zone),
+            (f.maturity, &r.maturity),
+        ] {
+            if let Some(v) = v {
+                term(field, v);
+            }
+        }
+        let plain = BooleanQuery::new(clauses);
+        let mut fc = FacetCollector::for_field("facets");
+        for d in ["industry", "zone", "city", "maturity", "kind"] {
+            fc.add_facet(format!("/{d}").as_str());
+        }
+        let (top, total, counts) = searcher
+            .search(
+                &plain,
+                &(TopDocs::with_limit(10).order_by_score(), Count, fc),
+            )
+            .unwrap();
+        let mut theirs = Facets::new();
+        for d in ["industry", "zone", "city", "maturity", "kind"] {
+            for (facet, n) in counts.get(format!("/{d}").as_str()) {
+                let value = facet.to_path().last().unwrap().to_string();
+                theirs.entry(d.to_string()).or_default().insert(value, n);
+            }
+        }
+        assert_eq!(got.total, total, "{r:?}");
+        assert_eq!(without_empty(&got.facets), theirs, "{r:?}");
+        let scores: Vec<f32> = top.iter().map(|(s, _)| *s).collect();
+        let got_scores: Vec<f32> = got.hits.iter().map(|h| h.score).collect();
+        assert_eq!(got_scores, scores, "{r:?}: the same ranking");
+        // and, for the empty query, the listings themselves
+        if r.q.is_empty() {
+            let status = r.status.as_deref().unwrap_or("published");
+            let passing: Vec<&ListingText> = live
+                .values()
+                .filter(|l| l.status == status)
+                .filter(|l| r.kind.is_none_or(|k| k == l.kind))
+                .filter(|l| r.industry.is_none() || r.industry == l.industry)
+                .filter(|l| r.maturity.is_none() || r.maturity == l.maturity)
+                .filter(|l| {
+                    r.city.is_none()
+                        || l.organization.as_ref().and_then(|o| o.city.clone()) == r.city
+                })
+                .filter(|l| {
+                    r.zone.as_deref().is_none_or(|z| {
+                        l.organization
+                            .as_ref()
+                            .is_some_and(|o| o.zones.contains(&z))
+                    })
+                })
+                .collect();
+            let mut expected = Facets::new();
+            for l in &passing {
+                let mut values: BTreeSet<(&str, String)> = BTreeSet::new();
+                values.insert(("kind", l.kind.code().to_string()));
+                if let Some(i) = &l.industry {
+                    values.insert(("industry", i.replace('/', "／")));
+                }
+                if let Some(m) = &l.maturity {
+                    values.insert(("maturity", m.clone()));
+                }
+                if let Some(o) = &l.organization {
+                    if let Some(c) = &o.city {
+                        values.insert(("city", c.clone()));
+                    }
+                    for z in &o.zones {
+                        values.insert(("zone", z.to_string()));
+                    }
+                }
+                for (d, v) in values {
+                    *expected
+                        .entry(d.to_string())
+                        .or_default()
+                        .entry(v)
+                        .or_insert(0) += 1;
+                }
+            }
+            assert_eq!(got.total, passing.len(), "{r:?}");
+            assert_eq!(without_empty(&got.facets), expected, "{r:?}");
+        }
+    }
+}

@@ -1,0 +1,218 @@
+//! A search's total and facet counts in one cheap pass over its matches.
+//!
+//! tantivy's `FacetCollector` reads every matching document's facet ordinals from the
+//! facet column (an optional-index rank and two bit-unpacks per value) and collapses them
+//! per request. A segment never changes once written, so here each segment's ordinals are
+//! laid out flat once, deduplicated per document, with the dimension and value of every
+//! ordinal resolved; counting a match is then a handful of array increments. The tables
+//! are built on a segment's first search and kept while the segment is in the searcher.
+
+use crate::IndexError;
+use crate::search::{FACET_DIMS, Facets};
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::{Arc, Mutex};
+use tantivy::collector::{Collector, SegmentCollector};
+use tantivy::index::SegmentId;
+use tantivy::schema::Facet;
+use tantivy::{DocId, Score, SegmentOrdinal, SegmentReader};
+
+/// One segment's facets, flat: document `d` holds the ordinals
+/// `ords[starts[d]..starts[d + 1]]`, each at most once.
+#[derive(Debug)]
+pub(crate) struct SegmentFacets {
+    starts: Vec<u32>,
+    ords: Vec<u32>,
+    /// Per ordinal: its dimension (index in [`FACET_DIMS`]) and value, or `None` for a
+    /// facet outside those dimensions.
+    labels: Vec<Option<(usize, String)>>,
+}
+
+impl SegmentFacets {
+    /// Reads the segment's facet column once.
+    fn build(reader: &SegmentReader, field: &str) -> Result<SegmentFacets, IndexError> {
+        let facets = reader.facet_reader(field)?;
+        let mut labels = Vec::with_capacity(facets.num_facets());
+        let mut facet = Facet::root();
+        for ord in 0..facets.num_facets() as u64 {
+            facets.facet_from_ord(ord, &mut facet)?;
+            let path = facet.to_path();
+            labels.push(match path.as_slice() {
+                [dim, value] => FACET_DIMS
+                    .iter()
+                    .position(|d| d == dim)
+                    .map(|i| (i, value.to_string())),
+                _ => None,
+            });
+        }
+        let max_doc = reader.max_doc();
+        let mut starts = Vec::with_capacity(max_doc as usize + 1);
+        let mut ords: Vec<u32> = Vec::with_capacity(max_doc as usize * 5);
+        let mut doc_ords: Vec<u32> = Vec::new();
+        starts.push(0);
+        for doc in 0..max_doc {
+            doc_ords.clear();
+            doc_ords.extend(facets.facet_ords(doc).map(|o| o as u32));
+            doc_ords.sort_unstable();
+            doc_ords.dedup();
+            ords.extend(
+                doc_ords
+                    .iter()
+                    .filter(|o| labels.get(**o as usize).is_some_and(Option::is_some)),
+            );
+            let end = u32::try_from(ords.len())
+                .map_err(|_| IndexError::Query("too many facet values in a segment".into()))?;
+            starts.push(end);
+        }
+        ords.shrink_to_fit();
+        Ok(SegmentFacets {
+            starts,
+            ords,
+            labels,
+        })
+    }
+}
+
+/// The flat facet tables of the segments in use, by segment.
+#[derive(Debug, Default)]
+pub(crate) struct FacetTables {
+    entries: Mutex<HashMap<SegmentId, Arc<SegmentFacets>>>,
+}
+
+impl FacetTables {
+    /// The tables of every segment of `searcher`, in segment order, building the missing
+    /// ones. Tables of segments no longer in the searcher are dropped when one is built.
+    pub(crate) fn for_searcher(
+        &self,
+        searcher: &tantivy::Searcher,
+        field: &str,
+    ) -> Result<Vec<Arc<SegmentFacets>>, IndexError> {
+        let readers = searcher.segment_readers();
+        let mut tables = Vec::with_capacity(readers.len());
+        let mut built = false;
+        for reader in readers {
+            let id = reader.segment_id();
+            let cached = self
+                .entries
+                .lock()
+                .map_err(|_| IndexError::Poisoned)?
+                .get(&id)
+                .cloned();
+            let table = match cached {
+                Some(t) => t,
+                None => {
+                    // built outside the lock: a first search of a large segment must not
+                    // hold up searches of the others
+                    let t = Arc::new(SegmentFacets::build(reader, field)?);
+                    self.entries
+                        .lock()
+                        .map_err(|_| IndexError::Poisoned)?
+                        .insert(id, t.clone());
+                    built = true;
+                    t
+                }
+            };
+            tables.push(table);
+        }
+        if built {
+            let live: HashSet<SegmentId> = readers.iter().map(|r| r.segment_id()).collect();
+            self.entries
+                .lock()
+                .map_err(|_| IndexError::Poisoned)?
+                .retain(|id, _| live.contains(id));
+        }
+        Ok(tables)
+    }
+}
+
+/// Counts the matches and their facet values. Built per search from
+/// [`FacetTables::for_searcher`] of the same searcher.
+pub(crate) struct CountFacets {
+    pub(crate) tables: Vec<Arc<SegmentFacets>>,
+}
+
+/// One segment's part of [`CountFacets`].
+pub(crate) struct SegmentCountFacets {
+    table: Arc<SegmentFacets>,
+    count: usize,
+    counts: Vec<u64>,
+}
+
+impl Collector for CountFacets {
+    type Fruit = (usize, Facets);
+    type Child = SegmentCountFacets;
+
+    fn for_segment(
+        &self,
+        segment_ord: SegmentOrdinal,
+        _reader: &SegmentReader,
+    ) -> tantivy::Result<SegmentCountFacets> {
+        let table = self
+            .tables
+            .get(segment_ord as usize)
+            .cloned()
+            .ok_or_else(|| {
+                tantivy::TantivyError::InternalError(format!(
+                    "no facet table for segment {segment_ord}"
+                ))
+            })?;
+        let counts = vec![0; table.labels.len()];
+        Ok(SegmentCountFacets {
+            table,
+            count: 0,
+            counts,
+        })
+    }
+
+    fn requires_scoring(&self) -> bool {
+        false
+    }
+
+    fn merge_fruits(&self, fruits: Vec<(usize, Facets)>) -> tantivy::Result<(usize, Facets)> {
+        let mut total = 0;
+        let mut facets: Facets = FACET_DIMS
+            .iter()
+            .map(|d| (d.to_string(), BTreeMap::new()))
+            .collect();
+        for (count, part) in fruits {
+            total += count;
+            for (dim, values) in part {
+                let into = facets.entry(dim).or_default();
+                for (value, n) in values {
+                    *into.entry(value).or_insert(0) += n;
+                }
+            }
+        }
+        Ok((total, facets))
+    }
+}
+
+impl SegmentCollector for SegmentCountFacets {
+    type Fruit = (usize, Facets);
+
+    #[inline]
+    fn collect(&mut self, doc: DocId, _score: Score) {
+        self.count += 1;
+        let t = &self.table;
+        let (from, to) = (t.starts[doc as usize], t.starts[doc as usize + 1]);
+        for &o in &t.ords[from as usize..to as usize] {
+            self.counts[o as usize] += 1;
+        }
+    }
+
+    fn harvest(self) -> (usize, Facets) {
+        let mut facets = Facets::new();
+        for (ord, n) in self.counts.into_iter().enumerate() {
+            if n == 0 {
+                continue;
+            }
+            if let Some(Some((dim, value))) = self.table.labels.get(ord) {
+                *facets
+                    .entry(FACET_DIMS[*dim].to_string())
+                    .or_default()
+                    .entry(value.clone())
+                    .or_insert(0) += n;
+            }
+        }
+        (self.count, facets)
+    }
+}
