@@ -2,8 +2,9 @@
 //!
 //! A query text is segmented in exact mode (its tokens are a subset of the index
 //! tokens of the same text). Each distinct term is looked up in four fields with weights
-//! (title 3, keywords 2, body 1, organisation 0.5) and the per-term disjunctions are
-//! OR-ed, so BM25 rewards documents that contain more of the terms and rarer ones.
+//! (title 3, keywords 2, body 1, organisation 0.5), all in one flat disjunction (one
+//! union of postings rather than a union of per-term unions: the same sum, about a third
+//! less work), so BM25 rewards documents that contain more of the terms and rarer ones.
 //! Synonyms add the other members of a group at weight 0.6. With two or more terms, a
 //! phrase on the title (character positions, so overlapping index tokens line up)
 //! rewards a document whose title contains the query as written.
@@ -43,8 +44,14 @@ pub const SYNONYM_WEIGHT: f32 = 0.6;
 /// Weight of the title phrase clause.
 pub const TITLE_PHRASE_WEIGHT: f32 = 2.0;
 
-fn term_in_fields(f: &Fields, w: &FieldWeights, term: &str, weight: f32) -> Box<dyn Query> {
-    let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::with_capacity(4);
+/// A term searched in every weighted field, as should-clauses of the caller's query.
+fn term_clauses(
+    f: &Fields,
+    w: &FieldWeights,
+    term: &str,
+    weight: f32,
+    into: &mut Vec<(Occur, Box<dyn Query>)>,
+) {
     for (field, fw) in [
         (f.title, w.title),
         (f.keywords, w.keywords),
@@ -58,8 +65,14 @@ fn term_in_fields(f: &Fields, w: &FieldWeights, term: &str, weight: f32) -> Box<
             Term::from_field_text(field, term),
             IndexRecordOption::WithFreqs,
         ));
-        clauses.push((Occur::Should, Box::new(BoostQuery::new(q, fw * weight))));
+        into.push((Occur::Should, Box::new(BoostQuery::new(q, fw * weight))));
     }
+}
+
+/// A term searched in every weighted field, as one disjunction.
+fn term_in_fields(f: &Fields, w: &FieldWeights, term: &str, weight: f32) -> Box<dyn Query> {
+    let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::with_capacity(4);
+    term_clauses(f, w, term, weight, &mut clauses);
     Box::new(BooleanQuery::new(clauses))
 }
 
@@ -100,7 +113,7 @@ pub fn text_query(
     let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
     for t in &tokens {
         if seen.insert(t.text.clone()) {
-            clauses.push((Occur::Should, term_in_fields(f, w, &t.text, 1.0)));
+            term_clauses(f, w, &t.text, 1.0, &mut clauses);
         }
     }
     let texts: Vec<String> = tokens.iter().map(|t| t.text.clone()).collect();
@@ -111,7 +124,7 @@ pub fn text_query(
                 let mut chars = alt[0].chars();
                 let lone = chars.next().is_some_and(duijie_text::is_han) && chars.next().is_none();
                 if !lone && seen.insert(alt[0].clone()) {
-                    clauses.push((Occur::Should, term_in_fields(f, w, &alt[0], SYNONYM_WEIGHT)));
+                    term_clauses(f, w, &alt[0], SYNONYM_WEIGHT, &mut clauses);
                 }
             } else {
                 // a multi-word synonym is a phrase; positions are character offsets, so
