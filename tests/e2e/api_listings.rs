@@ -184,3 +184,76 @@ async fn needs_and_experts_round_trip() {
     let (_, orgs) = app.get("/api/v1/organizations?kind=enterprise").await;
     assert_eq!(orgs["total"], 1);
 }
+
+/// A page carries the number of all matches whichever page it is: the first, a middle one,
+/// the last, one past the end, and a filter that matches nothing.
+async fn pages_carry_the_total(app: &TestApp) {
+    let (s, org) = app
+        .post(
+            "/api/v1/organizations",
+            &json!({"name": "沈阳工业大学", "kind": "university", "city": "沈阳"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{org}");
+    let org_id = org["id"].as_i64().unwrap();
+    let mut ids = Vec::new();
+    for i in 0..5 {
+        let (s, r) = app
+            .post(
+                "/api/v1/results",
+                &json!({
+                    "title": format!("高温合金叶片精密铸造工艺{i}"),
+                    "summary": "定向凝固与单晶铸造，用于燃气轮机叶片。",
+                    "industry": if i % 2 == 0 { "高端装备" } else { "新材料" },
+                    "organization_id": org_id
+                }),
+            )
+            .await;
+        assert_eq!(s, 201, "{r}");
+        ids.push(r["id"].as_i64().unwrap());
+    }
+    let page = |q: &'static str| async move {
+        let (s, v) = app.get(&format!("/api/v1/results?{q}")).await;
+        assert_eq!(s, 200, "{q}: {v}");
+        let items: Vec<i64> = v["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x["id"].as_i64().unwrap())
+            .collect();
+        (v["total"].as_i64().unwrap(), items)
+    };
+    let newest_first: Vec<i64> = ids.iter().rev().copied().collect();
+    assert_eq!(page("limit=2").await, (5, newest_first[..2].to_vec()));
+    assert_eq!(
+        page("limit=2&offset=2").await,
+        (5, newest_first[2..4].to_vec())
+    );
+    assert_eq!(
+        page("limit=2&offset=4").await,
+        (5, newest_first[4..].to_vec())
+    );
+    assert_eq!(page("limit=2&offset=7").await, (5, vec![]), "past the end");
+    assert_eq!(
+        page("industry=new_materials&limit=1&offset=1").await.0,
+        2,
+        "a filtered page counts the filtered matches"
+    );
+    assert_eq!(page("city=大连").await, (0, vec![]), "nothing matches");
+    assert_eq!(page("city=大连&offset=3").await, (0, vec![]));
+}
+
+#[tokio::test]
+async fn pages_carry_the_total_on_sqlite() {
+    let app = spawn_app().await;
+    pages_carry_the_total(&app).await;
+}
+
+#[tokio::test]
+async fn pages_carry_the_total_on_postgresql() {
+    let Some(db) = crate::replicas::fresh_database("listing pages on PostgreSQL").await else {
+        return;
+    };
+    let app = spawn_with(|s| s.database.url = db.clone()).await;
+    pages_carry_the_total(&app).await;
+}

@@ -14,6 +14,7 @@
 #![warn(missing_docs)]
 
 pub mod bare;
+mod directory;
 mod error;
 mod facets;
 pub mod query;
@@ -132,7 +133,7 @@ impl SearchIndex {
             ))
         })?;
         let (schema, fields) = schema::build();
-        let mmap = tantivy::directory::MmapDirectory::open(dir)
+        let mmap = directory::IndexDirectory::open(dir)
             .map_err(|e| IndexError::Io(format!("{}: {e}", dir.display())))?;
         // small doc-store blocks: matching reads ~100 random documents per request, and each read
         // decompresses a whole block
@@ -170,7 +171,7 @@ impl SearchIndex {
                 })?;
                 recreated = true;
                 open(
-                    tantivy::directory::MmapDirectory::open(dir)
+                    directory::IndexDirectory::open(dir)
                         .map_err(|e| IndexError::Io(format!("{}: {e}", dir.display())))?,
                 )?
             }
@@ -180,9 +181,13 @@ impl SearchIndex {
             ZH_TOKENIZER,
             tantivy::tokenizer::TextAnalyzer::from(analyzer.index_tokenizer()),
         );
+        // a commit reloads the reader at once (`apply`, `commit`: searchable on return);
+        // the policy also picks up what the writer's background merges commit, so
+        // searches move to the merged segments and the merged-away files are let go
+        // (with manual reloads alone they stayed mapped until the next commit)
         let reader = index
             .reader_builder()
-            .reload_policy(ReloadPolicy::Manual)
+            .reload_policy(ReloadPolicy::OnCommitWithDelay)
             .try_into()?;
         let writer = if opts.read_only {
             None

@@ -711,20 +711,28 @@ impl Store {
             "FROM {} r LEFT JOIN organizations o ON o.id = r.organization_id{w}",
             table(kind)
         );
-        let total: i64 = bind_all(
-            sqlx::query(AssertSqlSafe(format!("SELECT COUNT(*) AS n {from}"))),
-            &binds,
-        )
-        .fetch_one(&self.pool)
-        .await?
-        .try_get("n")?;
+        // the page and the number of matches in one statement: one round trip to the
+        // database instead of two. The count is an uncorrelated subquery, evaluated once
+        // (a window count would carry every matching row through the sort); a page past
+        // the end has no row to carry it, and asks again.
         let sql = format!(
-            "SELECT {} {from} ORDER BY r.id DESC LIMIT {limit} OFFSET {offset}",
+            "SELECT {}, (SELECT COUNT(*) {from}) AS total_matches {from} ORDER BY r.id DESC LIMIT {limit} OFFSET {offset}",
             columns(kind)
         );
         let rows = bind_all(sqlx::query(AssertSqlSafe(sql)), &binds)
             .fetch_all(&self.pool)
             .await?;
+        let total: i64 = match rows.first() {
+            Some(row) => row.try_get("total_matches")?,
+            None if offset == 0 => 0,
+            None => bind_all(
+                sqlx::query(AssertSqlSafe(format!("SELECT COUNT(*) AS n {from}"))),
+                &binds,
+            )
+            .fetch_one(&self.pool)
+            .await?
+            .try_get("n")?,
+        };
         Ok((rows, total))
     }
 
