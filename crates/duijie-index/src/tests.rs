@@ -878,12 +878,12 @@ fn facet_counts_agree_with_the_listings_and_with_tantivys_collectors_across_segm
             ["电解水制氢与储运", "机器视觉用于焊接", "氢能源催化材料"][(i / 3) % 3],
         );
         l.status = status.into();
-        l.industry = (i % 7 != 0).then(|| INDUSTRIES[i % 3].to_string());
-        l.maturity = (i % 4 != 0).then(|| ["pilot", "lab"][i % 2].to_string());
-        if i % 11 == 0 {
+        l.industry = (!i.is_multiple_of(7)).then(|| INDUSTRIES[i % 3].to_string());
+        l.maturity = (!i.is_multiple_of(4)).then(|| ["pilot", "lab"][i % 2].to_string());
+        if i.is_multiple_of(11) {
             l.organization = None;
         } else if let Some(o) = &mut l.organization {
-            o.city = (i % 5 != 0).then(|| CITIES[i % 3].to_string());
+            o.city = (!i.is_multiple_of(5)).then(|| CITIES[i % 3].to_string());
             o.zones = ZONES[i % 4].to_vec();
         }
         l
