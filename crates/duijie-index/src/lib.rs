@@ -83,6 +83,52 @@ pub struct SearchIndex {
     count_cache: search::CountCache,
     /// Per-segment facet ordinals, laid out for counting (see [`facets`]).
     facet_tables: facets::FacetTables,
+    /// Reloads of the reader, one at a time.
+    reloads: Reloads,
+    /// Keeps the watch of the index's `meta.json` that picks up merges.
+    _merges_watch: tantivy::directory::WatchHandle,
+}
+
+/// The reader's reloads, one at a time: after a commit (at once, so that the change is
+/// searchable on return) and after the writer's background merges (from tantivy's watch
+/// of `meta.json`), so searches move to the merged segments and the merged-away files are
+/// let go; with reloads after commits alone they stayed open until the next commit.
+/// Serialised so that a reload that read an older `meta.json` can never replace the
+/// searcher of a later one.
+#[derive(Clone)]
+struct Reloads {
+    index: Index,
+    reader: IndexReader,
+    lock: Arc<Mutex<()>>,
+}
+
+impl Reloads {
+    /// Reloads now (after a commit).
+    fn reload(&self) -> Result<(), IndexError> {
+        let _one_at_a_time = self.lock.lock().map_err(|_| IndexError::Poisoned)?;
+        self.reader.reload()?;
+        Ok(())
+    }
+
+    /// Reloads when the committed segments are no longer the searcher's: a merge ended.
+    /// A commit's own change of `meta.json` finds the searcher current (the commit
+    /// reloaded it) and starts no second generation.
+    fn pick_up_merges(&self) -> Result<(), IndexError> {
+        let _one_at_a_time = self.lock.lock().map_err(|_| IndexError::Poisoned)?;
+        let committed: std::collections::HashSet<tantivy::index::SegmentId> =
+            self.index.searchable_segment_ids()?.into_iter().collect();
+        let searched: std::collections::HashSet<tantivy::index::SegmentId> = self
+            .reader
+            .searcher()
+            .segment_readers()
+            .iter()
+            .map(|r| r.segment_id())
+            .collect();
+        if committed != searched {
+            self.reader.reload()?;
+        }
+        Ok(())
+    }
 }
 
 impl std::fmt::Debug for SearchIndex {
@@ -182,13 +228,25 @@ impl SearchIndex {
             tantivy::tokenizer::TextAnalyzer::from(analyzer.index_tokenizer()),
         );
         // a commit reloads the reader at once (`apply`, `commit`: searchable on return);
-        // the policy also picks up what the writer's background merges commit, so
-        // searches move to the merged segments and the merged-away files are let go
-        // (with manual reloads alone they stayed mapped until the next commit)
-        let reader = index
+        // the watch below picks up what the writer's background merges commit
+        let reader: IndexReader = index
             .reader_builder()
-            .reload_policy(ReloadPolicy::OnCommitWithDelay)
+            .reload_policy(ReloadPolicy::Manual)
             .try_into()?;
+        let reloads = Reloads {
+            index: index.clone(),
+            reader: reader.clone(),
+            lock: Arc::new(Mutex::new(())),
+        };
+        let watched = reloads.clone();
+        let merges_watch = tantivy::directory::Directory::watch(
+            index.directory(),
+            tantivy::directory::WatchCallback::new(move || {
+                if let Err(e) = watched.pick_up_merges() {
+                    tracing::warn!(error = %e, "index reload after a merge failed");
+                }
+            }),
+        )?;
         let writer = if opts.read_only {
             None
         } else {
@@ -219,6 +277,8 @@ impl SearchIndex {
             threads: opts.writer_threads.max(1),
             count_cache: Default::default(),
             facet_tables: Default::default(),
+            reloads,
+            _merges_watch: merges_watch,
         })
     }
 
@@ -329,8 +389,7 @@ impl SearchIndex {
             }
             attempt
         })?;
-        self.reader.reload()?;
-        Ok(())
+        self.reloads.reload()
     }
 
     /// Adds documents without committing (rebuilds commit once at the end via [`Self::commit`]).

@@ -1070,3 +1070,55 @@ fn facet_counts_agree_with_the_listings_and_with_tantivys_collectors_across_segm
         }
     }
 }
+
+/// A merge the writer commits in the background is picked up without another commit:
+/// searches move to the merged segment (and let the merged-away files go), and a commit
+/// right after is still searchable on return.
+#[test]
+fn searches_move_to_merged_segments_without_another_commit() {
+    let dir = tempfile::tempdir().unwrap();
+    let idx = open(dir.path());
+    for seq in 1..=3 {
+        let batch: Vec<ListingText> = (0..4)
+            .map(|i| {
+                listing(
+                    ListingKind::Result,
+                    seq * 10 + i,
+                    "氢能 储氢 技术",
+                    "电解水制氢",
+                )
+            })
+            .collect();
+        idx.apply(&[], &batch, seq).unwrap();
+    }
+    let segments = |idx: &SearchIndex| idx.searcher().segment_readers().len();
+    let ids = idx.index.searchable_segment_ids().unwrap();
+    assert!(ids.len() >= 2, "three commits, several segments: {ids:?}");
+    let before = idx.search(&req("氢能")).unwrap();
+    idx.with_writer(|w| {
+        w.merge(&ids).wait()?;
+        Ok(())
+    })
+    .unwrap();
+    // the reload follows tantivy's watch of meta.json (polled about twice a second)
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while segments(&idx) != 1 && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert_eq!(
+        segments(&idx),
+        1,
+        "the searcher moved to the merged segment"
+    );
+    let after = idx.search(&req("氢能")).unwrap();
+    assert_eq!(after.total, before.total);
+    assert_eq!(after.facets, before.facets);
+    // a commit still reloads at once
+    idx.apply(
+        &[],
+        &[listing(ListingKind::Need, 99, "氢能 储运", "加氢站")],
+        4,
+    )
+    .unwrap();
+    assert_eq!(idx.search(&req("氢能")).unwrap().total, before.total + 1);
+}
