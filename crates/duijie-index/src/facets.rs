@@ -72,41 +72,45 @@ impl SegmentFacets {
     }
 }
 
+/// One segment's table, built once: a search that needs it while another builds it
+/// waits for that build instead of building it again.
+type Slot = Arc<Mutex<Option<Arc<SegmentFacets>>>>;
+
 /// The flat facet tables of the segments in use, by segment.
 #[derive(Debug, Default)]
 pub(crate) struct FacetTables {
-    entries: Mutex<HashMap<SegmentId, Arc<SegmentFacets>>>,
+    entries: Mutex<HashMap<SegmentId, Slot>>,
 }
 
 impl FacetTables {
     /// The tables of every segment of `searcher`, in segment order, building the missing
-    /// ones. Tables of segments no longer in the searcher are dropped when one is built.
+    /// ones. When one is built, tables of segments that are in neither `searcher` nor
+    /// `latest` (the reader's newest searcher) are dropped.
     pub(crate) fn for_searcher(
         &self,
         searcher: &tantivy::Searcher,
+        latest: impl FnOnce() -> tantivy::Searcher,
         field: &str,
     ) -> Result<Vec<Arc<SegmentFacets>>, IndexError> {
         let readers = searcher.segment_readers();
         let mut tables = Vec::with_capacity(readers.len());
         let mut built = false;
         for reader in readers {
-            let id = reader.segment_id();
-            let cached = self
+            let slot: Slot = self
                 .entries
                 .lock()
                 .map_err(|_| IndexError::Poisoned)?
-                .get(&id)
-                .cloned();
-            let table = match cached {
-                Some(t) => t,
+                .entry(reader.segment_id())
+                .or_default()
+                .clone();
+            // the map's lock is not held here: a first search of a large segment does not
+            // hold up searches of the others
+            let mut table = slot.lock().map_err(|_| IndexError::Poisoned)?;
+            let table = match &*table {
+                Some(t) => t.clone(),
                 None => {
-                    // built outside the lock: a first search of a large segment must not
-                    // hold up searches of the others
                     let t = Arc::new(SegmentFacets::build(reader, field)?);
-                    self.entries
-                        .lock()
-                        .map_err(|_| IndexError::Poisoned)?
-                        .insert(id, t.clone());
+                    *table = Some(t.clone());
                     built = true;
                     t
                 }
@@ -114,7 +118,12 @@ impl FacetTables {
             tables.push(table);
         }
         if built {
-            let live: HashSet<SegmentId> = readers.iter().map(|r| r.segment_id()).collect();
+            let latest = latest();
+            let live: HashSet<SegmentId> = readers
+                .iter()
+                .chain(latest.segment_readers())
+                .map(|r| r.segment_id())
+                .collect();
             self.entries
                 .lock()
                 .map_err(|_| IndexError::Poisoned)?

@@ -322,7 +322,11 @@ impl SearchIndex {
             Some((total, facets)) => (searcher.search(&query, &top)?, total, facets),
             None => {
                 let counts = CountFacets {
-                    tables: self.facet_tables.for_searcher(&searcher, "facets")?,
+                    tables: self.facet_tables.for_searcher(
+                        &searcher,
+                        || self.reader.searcher(),
+                        "facets",
+                    )?,
                 };
                 let (docs, (total, facet_map)) = searcher.search(&query, &(top, counts))?;
                 self.count_cache

@@ -724,7 +724,7 @@ impl Store {
             .await?;
         let total: i64 = match rows.first() {
             Some(row) => row.try_get("total_matches")?,
-            None if offset == 0 => 0,
+            None if offset == 0 && limit > 0 => 0,
             None => bind_all(
                 sqlx::query(AssertSqlSafe(format!("SELECT COUNT(*) AS n {from}"))),
                 &binds,
