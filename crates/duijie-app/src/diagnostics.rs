@@ -21,8 +21,8 @@ pub fn query_words(ctx: &App, text: &str) -> Vec<String> {
 pub struct SearchTimings {
     /// The whole search: top 10 with total count, facets and highlights.
     pub full: Vec<Duration>,
-    /// The ranking alone: the same text query, top 10, no filters, counts, facets or
-    /// highlights.
+    /// The ranking alone: the same text ranked the way a search ranks it, top 10, no
+    /// filters, counts, facets or highlights.
     pub ranking: Vec<Duration>,
 }
 
@@ -32,8 +32,6 @@ pub async fn time_searches(ctx: &App, queries: Vec<String>) -> Result<SearchTimi
     let index = ctx.index.clone();
     tokio::task::spawn_blocking(move || {
         let mut t = SearchTimings::default();
-        let f = *index.fields();
-        let searcher = index.searcher();
         for q in &queries {
             let started = Instant::now();
             index.search(&duijie_index::SearchRequest {
@@ -43,20 +41,9 @@ pub async fn time_searches(ctx: &App, queries: Vec<String>) -> Result<SearchTimi
             })?;
             t.full.push(started.elapsed());
             let started = Instant::now();
-            if let Some(query) = duijie_index::query::text_query(
-                index.analyzer(),
-                index.synonyms(),
-                &f,
-                &Default::default(),
-                q,
-            ) {
-                searcher
-                    .search(
-                        &query,
-                        &tantivy::collector::TopDocs::with_limit(10).order_by_score(),
-                    )
-                    .map_err(|e| AppError::Internal(format!("ranking: {e}")))?;
-            }
+            index
+                .rank(q, 10)
+                .map_err(|e| AppError::Internal(format!("ranking: {e}")))?;
             t.ranking.push(started.elapsed());
         }
         t.full.sort();

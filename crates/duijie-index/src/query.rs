@@ -77,6 +77,10 @@ fn term_in_fields(f: &Fields, w: &FieldWeights, term: &str, weight: f32) -> Box<
 }
 
 fn phrase(field: Field, tokens: &[(usize, String)], slop: u32) -> Option<Box<dyn Query>> {
+    phrase_query(field, tokens, slop).map(|p| Box::new(p) as Box<dyn Query>)
+}
+
+fn phrase_query(field: Field, tokens: &[(usize, String)], slop: u32) -> Option<PhraseQuery> {
     if tokens.len() < 2 {
         return None;
     }
@@ -85,7 +89,7 @@ fn phrase(field: Field, tokens: &[(usize, String)], slop: u32) -> Option<Box<dyn
         .iter()
         .map(|(p, t)| (p - base, Term::from_field_text(field, t)))
         .collect();
-    Some(Box::new(PhraseQuery::new_with_offset_and_slop(terms, slop)))
+    Some(PhraseQuery::new_with_offset_and_slop(terms, slop))
 }
 
 /// A weighted term of a query, as the caller chose it (e.g. salient terms of a long text).
@@ -97,6 +101,64 @@ pub struct WeightedTerm {
     pub weight: f32,
 }
 
+/// The text part of a search, in its pieces.
+pub struct TextQuery {
+    /// Every term (and one-word synonym) in every weighted field, and the multi-word
+    /// synonyms as phrases: together they decide which documents match.
+    matching: Vec<(Occur, Box<dyn Query>)>,
+    /// Whether `matching` holds phrases (it is otherwise term queries only).
+    has_phrases: bool,
+    /// The title phrase (two or more words), weighed [`TITLE_PHRASE_WEIGHT`]. It only adds
+    /// to the score: a title holding the phrase holds each of its terms.
+    title_phrase: Option<PhraseQuery>,
+}
+
+impl TextQuery {
+    /// The whole query: what matches, scored with the title phrase.
+    pub fn query(&self) -> Box<dyn Query> {
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> = self
+            .matching
+            .iter()
+            .map(|(o, q)| (*o, q.box_clone()))
+            .collect();
+        if let Some(p) = &self.title_phrase {
+            clauses.push((
+                Occur::Should,
+                Box::new(BoostQuery::new(Box::new(p.clone()), TITLE_PHRASE_WEIGHT)),
+            ));
+        }
+        Box::new(BooleanQuery::new(clauses))
+    }
+
+    /// The clauses that decide what matches (the same documents as [`TextQuery::query`]),
+    /// without the title phrase.
+    pub fn matching(&self) -> Box<dyn Query> {
+        Box::new(BooleanQuery::new(
+            self.matching
+                .iter()
+                .map(|(o, q)| (*o, q.box_clone()))
+                .collect(),
+        ))
+    }
+
+    /// The clauses that decide what matches, one by one (should-clauses).
+    pub fn matching_clauses(&self) -> Vec<Box<dyn Query>> {
+        self.matching.iter().map(|(_, q)| q.box_clone()).collect()
+    }
+
+    /// Whether the clauses that decide what matches are term queries only (the text has
+    /// no multi-word synonym).
+    pub fn is_terms_only(&self) -> bool {
+        !self.has_phrases
+    }
+
+    /// The title phrase (weighed [`TITLE_PHRASE_WEIGHT`] in the whole query), when the
+    /// text has two or more words and the title is searched.
+    pub fn title_phrase(&self) -> Option<&PhraseQuery> {
+        self.title_phrase.as_ref()
+    }
+}
+
 /// The text part of a search: `None` when the text has no searchable token.
 pub fn text_query(
     analyzer: &Analyzer,
@@ -105,12 +167,24 @@ pub fn text_query(
     w: &FieldWeights,
     text: &str,
 ) -> Option<Box<dyn Query>> {
+    text_query_parts(analyzer, synonyms, f, w, text).map(|t| t.query())
+}
+
+/// The text part of a search in its pieces: `None` when the text has no searchable token.
+pub fn text_query_parts(
+    analyzer: &Analyzer,
+    synonyms: &Synonyms,
+    f: &Fields,
+    w: &FieldWeights,
+    text: &str,
+) -> Option<TextQuery> {
     let tokens = analyzer.query_tokens(text);
     if tokens.is_empty() {
         return None;
     }
     let mut seen = std::collections::HashSet::new();
     let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+    let mut has_phrases = false;
     for t in &tokens {
         if seen.insert(t.text.clone()) {
             term_clauses(f, w, &t.text, 1.0, &mut clauses);
@@ -137,6 +211,7 @@ pub fn text_query(
                 }
                 for field in [f.title, f.body, f.keywords] {
                     if let Some(p) = phrase(field, &toks, 2) {
+                        has_phrases = true;
                         clauses.push((Occur::Should, Box::new(BoostQuery::new(p, SYNONYM_WEIGHT))));
                     }
                 }
@@ -147,13 +222,23 @@ pub fn text_query(
         .iter()
         .map(|t| (t.position, t.text.clone()))
         .collect();
-    if let Some(p) = phrase(f.title, &positioned, 0) {
-        clauses.push((
-            Occur::Should,
-            Box::new(BoostQuery::new(p, TITLE_PHRASE_WEIGHT)),
-        ));
+    let mut title_phrase = phrase_query(f.title, &positioned, 0);
+    if w.title <= 0.0 {
+        // without the title's terms the phrase is not implied by them: it then decides
+        // matches like any other phrase
+        if let Some(p) = title_phrase.take() {
+            has_phrases = true;
+            clauses.push((
+                Occur::Should,
+                Box::new(BoostQuery::new(Box::new(p), TITLE_PHRASE_WEIGHT)),
+            ));
+        }
     }
-    Some(Box::new(BooleanQuery::new(clauses)))
+    Some(TextQuery {
+        matching: clauses,
+        has_phrases,
+        title_phrase,
+    })
 }
 
 /// A query from pre-weighted terms (long texts: the caller selected the salient terms).

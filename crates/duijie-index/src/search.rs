@@ -1,20 +1,21 @@
 //! Search: text query plus filters, facet counts, highlighted snippets, pagination.
 
 use crate::facets::CountFacets;
-use crate::query::{FieldWeights, text_query};
+use crate::query::{FieldWeights, TITLE_PHRASE_WEIGHT, TextQuery, text_query_parts};
 use crate::schema::{stored_all, stored_i64, stored_str};
 use crate::{IndexError, SearchIndex};
 use duijie_domain::ListingKind;
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use tantivy::collector::TopDocs;
+use tantivy::query::BooleanWeight;
 use tantivy::query::{
-    AllQuery, AllScorer, BooleanQuery, ConstScoreQuery, EnableScoring, Explanation, Occur, Query,
-    Scorer, TermQuery, Weight,
+    AllQuery, AllScorer, BooleanQuery, BoostQuery, ConstScoreQuery, EnableScoring, Explanation,
+    Occur, PhraseQuery, Query, Scorer, SumCombiner, TermQuery, Weight,
 };
-use tantivy::schema::{Field, IndexRecordOption};
-use tantivy::{DocId, Score, SegmentReader, TantivyDocument, Term};
+use tantivy::schema::IndexRecordOption;
+use tantivy::{DocId, DocSet, Score, SegmentReader, TERMINATED, TantivyDocument, Term};
 
 /// A search as the API receives it, already validated.
 #[derive(Debug, Clone, Default)]
@@ -158,13 +159,6 @@ impl CountCache {
     }
 }
 
-fn filter(field: Field, value: &str) -> (Occur, Box<dyn Query>) {
-    (
-        Occur::Must,
-        Box::new(TermFilter(Term::from_field_text(field, value))),
-    )
-}
-
 /// A filter on one exact term, scoring 0. In a segment where every document holds the
 /// term (the usual case for `status:published`), it matches every document without
 /// reading the term's postings, and the boolean query drops it from the intersection.
@@ -203,6 +197,279 @@ impl Weight for TermFilterWeight {
 
     fn explain(&self, reader: &SegmentReader, doc: DocId) -> tantivy::Result<Explanation> {
         self.postings.explain(reader, doc)
+    }
+}
+
+/// Whether every document of the segment holds the term.
+fn held_by_all(reader: &SegmentReader, term: &Term) -> tantivy::Result<bool> {
+    let max_doc = reader.max_doc();
+    Ok(max_doc > 0 && reader.inverted_index(term.field())?.doc_freq(term)? == max_doc)
+}
+
+/// The ranking of a text search, for a top-k collector.
+///
+/// Scoring every match of a union of term postings is most of a search's cost. When the
+/// text's term clauses alone decide what matches (no multi-word synonym) and, in a
+/// segment, every filter holds for every document, the segment is ranked by tantivy's
+/// block-max WAND over the term clauses, which skips blocks of postings that cannot reach
+/// the top. The title phrase only adds to a score, and only in the documents whose title
+/// holds it (usually a few): those are found first, scored in full and handed to the
+/// collector in document order among the others. Elsewhere (filters that exclude some
+/// documents, phrases that decide matches, a search without scores) the whole query
+/// scores every match. Both ways give the same hits with the same scores, up to the order
+/// of a float sum.
+#[derive(Debug)]
+pub(crate) struct Ranking {
+    /// The text's clauses that decide what matches (should-clauses).
+    pub(crate) matching: Vec<Box<dyn Query>>,
+    /// Whether they are term clauses only, and WAND may rank with them.
+    pub(crate) prunable: bool,
+    /// The title phrase, weighed [`TITLE_PHRASE_WEIGHT`].
+    pub(crate) phrase: Option<PhraseQuery>,
+    /// The filters' terms (each must be held).
+    pub(crate) filters: Vec<Term>,
+}
+
+impl Ranking {
+    /// The ranking of a text's query, with filters; pruned where it can be unless
+    /// `prune` is false.
+    pub(crate) fn of(text: &TextQuery, filters: Vec<Term>, prune: bool) -> Ranking {
+        Ranking {
+            matching: text.matching_clauses(),
+            prunable: prune && text.is_terms_only(),
+            phrase: text.title_phrase().cloned(),
+            filters,
+        }
+    }
+}
+
+impl Clone for Ranking {
+    fn clone(&self) -> Self {
+        Ranking {
+            matching: self.matching.iter().map(|q| q.box_clone()).collect(),
+            prunable: self.prunable,
+            phrase: self.phrase.clone(),
+            filters: self.filters.clone(),
+        }
+    }
+}
+
+/// A weight shared by several boolean weights (its statistics are looked up once).
+struct Shared(Arc<dyn Weight>);
+
+impl Weight for Shared {
+    fn scorer(&self, reader: &SegmentReader, boost: Score) -> tantivy::Result<Box<dyn Scorer>> {
+        self.0.scorer(reader, boost)
+    }
+
+    fn scorer_danger(
+        &self,
+        reader: &SegmentReader,
+        target: DocId,
+        boost: Score,
+    ) -> tantivy::Result<(tantivy::SeekDangerResult, Box<dyn Scorer>)> {
+        self.0.scorer_danger(reader, target, boost)
+    }
+
+    fn explain(&self, reader: &SegmentReader, doc: DocId) -> tantivy::Result<Explanation> {
+        self.0.explain(reader, doc)
+    }
+}
+
+/// Should-clauses of which at least one must match, scores summed (what
+/// `BooleanQuery::new` of should-clauses builds).
+fn any_of(weights: Vec<Box<dyn Weight>>, scoring: bool) -> Box<dyn Weight> {
+    Box::new(BooleanWeight::with_minimum_number_should_match(
+        weights.into_iter().map(|w| (Occur::Should, w)).collect(),
+        1,
+        scoring,
+        Box::new(SumCombiner::default),
+    ))
+}
+
+impl Query for Ranking {
+    fn weight(&self, scoring: EnableScoring<'_>) -> tantivy::Result<Box<dyn Weight>> {
+        let enabled = scoring.is_scoring_enabled();
+        let matching: Vec<Arc<dyn Weight>> = self
+            .matching
+            .iter()
+            .map(|q| Ok(Arc::from(q.weight(scoring)?)))
+            .collect::<tantivy::Result<_>>()?;
+        let phrase: Option<Arc<dyn Weight>> = match &self.phrase {
+            Some(p) => Some(Arc::from(
+                BoostQuery::new(Box::new(p.clone()), TITLE_PHRASE_WEIGHT).weight(scoring)?,
+            )),
+            None => None,
+        };
+        let shared = |ws: &[Arc<dyn Weight>]| -> Vec<Box<dyn Weight>> {
+            ws.iter()
+                .map(|w| Box::new(Shared(w.clone())) as Box<dyn Weight>)
+                .collect()
+        };
+        // the whole query, as `BooleanQuery`s of the text (its clauses and the phrase) and
+        // of the text and the filters would build it
+        let mut text = shared(&matching);
+        text.extend(
+            phrase
+                .iter()
+                .map(|w| Box::new(Shared(w.clone())) as Box<dyn Weight>),
+        );
+        let mut whole: Vec<(Occur, Box<dyn Weight>)> = vec![(Occur::Must, any_of(text, enabled))];
+        for t in &self.filters {
+            whole.push((Occur::Must, TermFilter(t.clone()).weight(scoring)?));
+        }
+        let whole = Box::new(BooleanWeight::with_minimum_number_should_match(
+            whole,
+            0,
+            enabled,
+            Box::new(SumCombiner::default),
+        ));
+        let pruned = (self.prunable && enabled && !matching.is_empty()).then(|| PrunedRanking {
+            wand: any_of(shared(&matching), enabled),
+            terms: matching,
+            phrase,
+            filters: self.filters.clone(),
+        });
+        Ok(Box::new(RankingWeight { whole, pruned }))
+    }
+
+    fn query_terms<'a>(&'a self, visitor: &mut dyn FnMut(&'a Term, bool)) {
+        for q in &self.matching {
+            q.query_terms(visitor);
+        }
+        if let Some(p) = &self.phrase {
+            p.query_terms(visitor);
+        }
+    }
+}
+
+struct PrunedRanking {
+    /// The term clauses as one union, for WAND.
+    wand: Box<dyn Weight>,
+    /// The term clauses one by one.
+    terms: Vec<Arc<dyn Weight>>,
+    /// The title phrase.
+    phrase: Option<Arc<dyn Weight>>,
+    filters: Vec<Term>,
+}
+
+struct RankingWeight {
+    whole: Box<dyn Weight>,
+    pruned: Option<PrunedRanking>,
+}
+
+impl Weight for RankingWeight {
+    fn scorer(&self, reader: &SegmentReader, boost: Score) -> tantivy::Result<Box<dyn Scorer>> {
+        self.whole.scorer(reader, boost)
+    }
+
+    fn explain(&self, reader: &SegmentReader, doc: DocId) -> tantivy::Result<Explanation> {
+        self.whole.explain(reader, doc)
+    }
+
+    fn for_each_pruning(
+        &self,
+        threshold: Score,
+        reader: &SegmentReader,
+        callback: &mut dyn FnMut(DocId, Score) -> Score,
+    ) -> tantivy::Result<()> {
+        let Some(pruned) = &self.pruned else {
+            return self.whole.for_each_pruning(threshold, reader, callback);
+        };
+        for term in &pruned.filters {
+            if !held_by_all(reader, term)? {
+                return self.whole.for_each_pruning(threshold, reader, callback);
+            }
+        }
+        let Some(phrase) = &pruned.phrase else {
+            return pruned.wand.for_each_pruning(threshold, reader, callback);
+        };
+        // the documents whose title holds the phrase, with what it adds (usually a few)
+        let mut phrased = Vec::new();
+        let mut scorer = phrase.scorer(reader, 1.0)?;
+        while scorer.doc() != TERMINATED {
+            phrased.push((scorer.doc(), scorer.score()));
+            scorer.advance();
+        }
+        if phrased.is_empty() {
+            return pruned.wand.for_each_pruning(threshold, reader, callback);
+        }
+        let mut phrased = Phrased {
+            docs: phrased,
+            next: 0,
+            terms: pruned
+                .terms
+                .iter()
+                .map(|w| w.scorer(reader, 1.0))
+                .collect::<tantivy::Result<_>>()?,
+        };
+        // WAND ranks the others by their terms, against the true threshold; the phrase's
+        // documents are handed over in document order among them (the top-k collector
+        // breaks ties by document order)
+        let mut threshold = threshold;
+        pruned
+            .wand
+            .for_each_pruning(threshold, reader, &mut |doc, terms_score| {
+                phrased.hand_over_before(doc, &mut threshold, callback);
+                if phrased
+                    .docs
+                    .get(phrased.next)
+                    .is_some_and(|(d, _)| *d == doc)
+                {
+                    let score = terms_score + phrased.docs[phrased.next].1;
+                    phrased.next += 1;
+                    if score > threshold {
+                        threshold = callback(doc, score);
+                    }
+                } else if terms_score > threshold {
+                    threshold = callback(doc, terms_score);
+                }
+                threshold
+            })?;
+        phrased.hand_over_before(TERMINATED, &mut threshold, callback);
+        Ok(())
+    }
+}
+
+/// A segment's documents whose title holds the phrase, each scored in full (its terms and
+/// the phrase) when its turn comes, whether or not WAND would have looked at it.
+struct Phrased {
+    /// Documents in increasing order, with the phrase's score.
+    docs: Vec<(DocId, Score)>,
+    /// The first not handed over.
+    next: usize,
+    /// The term clauses, each moved on to each document in turn for its terms' score.
+    terms: Vec<Box<dyn Scorer>>,
+}
+
+impl Phrased {
+    /// Hands the documents before `until` to the top-k callback with their full scores.
+    fn hand_over_before(
+        &mut self,
+        until: DocId,
+        threshold: &mut Score,
+        callback: &mut dyn FnMut(DocId, Score) -> Score,
+    ) {
+        while let Some(&(doc, phrase_score)) = self.docs.get(self.next) {
+            if doc >= until {
+                break;
+            }
+            self.next += 1;
+            // a title holding the phrase holds its terms, so some clauses are on `doc`
+            let mut terms_score = 0.0;
+            for t in &mut self.terms {
+                if t.doc() < doc {
+                    t.seek(doc);
+                }
+                if t.doc() == doc {
+                    terms_score += t.score();
+                }
+            }
+            let score = terms_score + phrase_score;
+            if score > *threshold {
+                *threshold = callback(doc, score);
+            }
+        }
     }
 }
 
@@ -258,32 +525,61 @@ impl SearchIndex {
             .to_html(text)
     }
 
+    /// The ranking alone of a text: its top `limit` documents by score, with no filter,
+    /// count, facet, stored field or highlight (the way a search ranks its hits). For
+    /// measurements. Blocking.
+    pub fn rank(
+        &self,
+        text: &str,
+        limit: usize,
+    ) -> Result<Vec<(Score, tantivy::DocAddress)>, IndexError> {
+        let Some(text) = text_query_parts(
+            &self.analyzer,
+            &self.synonyms,
+            &self.fields,
+            &FieldWeights::default(),
+            text,
+        ) else {
+            return Ok(Vec::new());
+        };
+        let ranking = Ranking::of(&text, Vec::new(), true);
+        Ok(self.reader.searcher().search(
+            &ranking,
+            &TopDocs::with_limit(limit.max(1)).order_by_score(),
+        )?)
+    }
+
     /// Runs a search. Blocking: call from a blocking thread.
     pub fn search(&self, req: &SearchRequest) -> Result<SearchResponse, IndexError> {
+        self.search_ranked(req, true)
+    }
+
+    /// [`SearchIndex::search`], with the pruned ranking or (`pruned: false`) every match
+    /// scored, for tests that hold the two to the same answers.
+    pub(crate) fn search_ranked(
+        &self,
+        req: &SearchRequest,
+        pruned: bool,
+    ) -> Result<SearchResponse, IndexError> {
         let f = &self.fields;
-        let text = text_query(
+        let text = text_query_parts(
             &self.analyzer,
             &self.synonyms,
             f,
             &FieldWeights::default(),
             &req.q,
         );
-        let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-        let has_text = text.is_some();
-        match text {
-            Some(t) => clauses.push((Occur::Must, t)),
-            None if req.q.trim().is_empty() => clauses.push((Occur::Must, Box::new(AllQuery))),
+        if text.is_none() && !req.q.trim().is_empty() {
             // only punctuation: nothing can match
-            None => {
-                return Ok(SearchResponse {
-                    total: 0,
-                    hits: Vec::new(),
-                    facets: Facets::new(),
-                });
-            }
+            return Ok(SearchResponse {
+                total: 0,
+                hits: Vec::new(),
+                facets: Facets::new(),
+            });
         }
+        let mut filters: Vec<Term> = Vec::new();
         if let Some(k) = req.kind {
-            clauses.push(filter(f.kind, k.code()));
+            filters.push(Term::from_field_text(f.kind, k.code()));
         }
         for (field, v) in [
             (f.industry, &req.industry),
@@ -292,22 +588,22 @@ impl SearchIndex {
             (f.maturity, &req.maturity),
         ] {
             if let Some(v) = v {
-                clauses.push(filter(field, v));
+                filters.push(Term::from_field_text(field, v));
             }
         }
-        clauses.push(filter(
+        filters.push(Term::from_field_text(
             f.status,
             req.status.as_deref().unwrap_or("published"),
         ));
-        let query: Box<dyn Query> = if has_text {
-            Box::new(BooleanQuery::new(clauses))
-        } else {
-            // a listing without a text query scores 0 (its filters score nothing), also in
-            // a segment where every filter stands aside and only "all documents" is left
-            Box::new(ConstScoreQuery::new(
-                Box::new(BooleanQuery::new(clauses)),
-                0.0,
-            ))
+        let with_filters = |text: Box<dyn Query>| -> BooleanQuery {
+            let mut clauses: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Must, text)];
+            clauses.extend(filters.iter().map(|t| {
+                (
+                    Occur::Must,
+                    Box::new(TermFilter(t.clone())) as Box<dyn Query>,
+                )
+            }));
+            BooleanQuery::new(clauses)
         };
 
         let searcher = self.reader.searcher();
@@ -318,22 +614,52 @@ impl SearchIndex {
         // search, or the same search again, reads them from the cache until the next commit
         let generation = searcher.generation().generation_id();
         let key = CountKey::of(req);
-        let (docs, total, facet_map) = match self.count_cache.get(generation, &key) {
-            Some((total, facets)) => (searcher.search(&query, &top)?, total, facets),
+        let cached = self.count_cache.get(generation, &key);
+        let counts = || -> Result<CountFacets, IndexError> {
+            Ok(CountFacets {
+                tables: self.facet_tables.for_searcher(
+                    &searcher,
+                    || self.reader.searcher(),
+                    "facets",
+                )?,
+            })
+        };
+        let (query, docs, total, facet_map): (Box<dyn Query>, _, _, _) = match text {
+            // a listing without a text query scores 0 (its filters score nothing), also in
+            // a segment where every filter stands aside and only "all documents" is left
             None => {
-                let counts = CountFacets {
-                    tables: self.facet_tables.for_searcher(
-                        &searcher,
-                        || self.reader.searcher(),
-                        "facets",
-                    )?,
+                let query = ConstScoreQuery::new(Box::new(with_filters(Box::new(AllQuery))), 0.0);
+                let (docs, total, facet_map) = match cached {
+                    Some((total, facets)) => (searcher.search(&query, &top)?, total, facets),
+                    None => {
+                        let (docs, (total, facet_map)) =
+                            searcher.search(&query, &(top, counts()?))?;
+                        self.count_cache
+                            .put(generation, key, (total, facet_map.clone()));
+                        (docs, total, facet_map)
+                    }
                 };
-                let (docs, (total, facet_map)) = searcher.search(&query, &(top, counts))?;
-                self.count_cache
-                    .put(generation, key, (total, facet_map.clone()));
-                (docs, total, facet_map)
+                (Box::new(query), docs, total, facet_map)
+            }
+            // with a text, the counts are a pass without scores (no term frequencies, no
+            // phrase positions beyond what decides a match) and the ranking a top-k pass
+            Some(text) => {
+                let ranking = Ranking::of(&text, filters.clone(), pruned);
+                let (total, facet_map) = match cached {
+                    Some(counts) => counts,
+                    None => {
+                        let matching = with_filters(text.matching());
+                        let (total, facet_map) = searcher.search(&matching, &counts()?)?;
+                        self.count_cache
+                            .put(generation, key, (total, facet_map.clone()));
+                        (total, facet_map)
+                    }
+                };
+                let docs = searcher.search(&ranking, &top)?;
+                (Box::new(ranking), docs, total, facet_map)
             }
         };
+        let has_text = !req.q.trim().is_empty();
 
         let terms = if has_text {
             self.highlight_terms(&searcher, &query)

@@ -1122,3 +1122,163 @@ fn searches_move_to_merged_segments_without_another_commit() {
     .unwrap();
     assert_eq!(idx.search(&req("氢能")).unwrap().total, before.total + 1);
 }
+
+/// A deterministic stream of numbers for generated test data.
+struct Lcg(u64);
+
+impl Lcg {
+    fn below(&mut self, n: usize) -> usize {
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        ((self.0 >> 33) as usize) % n
+    }
+}
+
+#[test]
+fn the_pruned_ranking_gives_the_same_hits_and_scores_as_scoring_every_match() {
+    const WORDS: [&str; 24] = [
+        "氢能",
+        "储氢",
+        "燃料电池",
+        "催化剂",
+        "稀土",
+        "焊接",
+        "机器人",
+        "视觉",
+        "定位",
+        "数控机床",
+        "五轴",
+        "加工",
+        "锂电池",
+        "隔膜",
+        "正极材料",
+        "人工智能",
+        "工业互联网",
+        "传感器",
+        "涂层",
+        "纳米",
+        "检测",
+        "智能制造",
+        "新材料",
+        "装备",
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    let idx = open(dir.path());
+    let mut rng = Lcg(7);
+    let words = |rng: &mut Lcg, n: usize| -> String {
+        (0..n)
+            .map(|_| WORDS[rng.below(WORDS.len())])
+            .collect::<Vec<_>>()
+            .join("")
+    };
+    let mut live: std::collections::BTreeMap<i64, ListingText> = Default::default();
+    // three segments: all published, mixed, all published with a second industry
+    for (seq, range) in [(1, 0..1500), (2, 1500..2300), (3, 2300..3000)] {
+        let batch: Vec<ListingText> = range
+            .map(|i: usize| {
+                let title_len = 2 + rng.below(4);
+                let title = words(&mut rng, title_len);
+                let body_len = 3 + rng.below(30);
+                let body = words(&mut rng, body_len);
+                let mut l = listing(ListingKind::ALL[i % 2], i as i64 + 1, &title, &body);
+                if seq == 2 && i.is_multiple_of(3) {
+                    l.status = "withdrawn".into();
+                }
+                if seq == 3 || i.is_multiple_of(5) {
+                    l.industry = Some("equipment".into());
+                }
+                l.keywords = (0..rng.below(3))
+                    .map(|_| WORDS[rng.below(WORDS.len())].to_string())
+                    .collect();
+                l
+            })
+            .collect();
+        idx.apply(&[], &batch, seq).unwrap();
+        live.extend(batch.iter().map(|l| (l.id, l.clone())));
+    }
+    let gone: Vec<(ListingKind, i64)> = [5, 700, 1600, 2999]
+        .iter()
+        .map(|id| (live[id].kind, *id))
+        .collect();
+    idx.apply(&gone, &[], 4).unwrap();
+    assert!(
+        idx.searcher().segment_readers().len() >= 2,
+        "several segments"
+    );
+
+    let mut queries: Vec<String> = vec![
+        "氢能储氢".into(),
+        "焊接机器人视觉定位".into(),
+        "人工智能".into(),     // a one-word synonym (AI)
+        "数控机床五轴".into(), // a multi-word synonym (CNC 机床): phrases decide matches
+        "催化剂".into(),
+    ];
+    for _ in 0..40 {
+        let n = 1 + rng.below(3);
+        queries.push(words(&mut rng, n));
+    }
+    let mut phrase_scored = false;
+    for q in &queries {
+        for (limit, offset, industry, status, kind) in [
+            (10, 0, None, None, None),
+            (5, 7, None, None, None),
+            (10, 0, Some("equipment"), None, None),
+            (10, 0, None, Some("withdrawn"), None),
+            (20, 0, None, None, Some(ListingKind::Result)),
+        ] {
+            let r = SearchRequest {
+                q: q.clone(),
+                limit,
+                offset,
+                industry: industry.map(str::to_string),
+                status: status.map(str::to_string),
+                kind,
+                ..Default::default()
+            };
+            let pruned = idx.search_ranked(&r, true).unwrap();
+            let every = idx.search_ranked(&r, false).unwrap();
+            assert_eq!(pruned.total, every.total, "{r:?}");
+            assert_eq!(pruned.facets, every.facets, "{r:?}");
+            let ids = |s: &SearchResponse| s.hits.iter().map(|h| h.id).collect::<Vec<_>>();
+            assert_eq!(
+                ids(&pruned),
+                ids(&every),
+                "{r:?}: the same hits in the same order"
+            );
+            for (a, b) in pruned.hits.iter().zip(&every.hits) {
+                assert!(
+                    (a.score - b.score).abs() <= 1e-4 * b.score.abs().max(1.0),
+                    "{r:?}: {} scored {} and {}",
+                    a.id,
+                    a.score,
+                    b.score
+                );
+                assert_eq!(a.highlights, b.highlights, "{r:?}");
+            }
+            if offset == 0 && limit == 10 && industry.is_none() && status.is_none() {
+                assert_eq!(
+                    pruned.hits.len(),
+                    pruned.total.min(10),
+                    "{r:?}: a full page"
+                );
+                // the title phrase is exercised: some hit of a query of two or more
+                // words holds the query as written in its title
+                let multi = query::text_query_parts(
+                    &idx.analyzer,
+                    &idx.synonyms,
+                    &idx.fields,
+                    &query::FieldWeights::default(),
+                    q,
+                )
+                .is_some_and(|t| t.title_phrase().is_some());
+                phrase_scored |= multi && pruned.hits.iter().any(|h| h.title.contains(q.as_str()));
+            }
+        }
+    }
+    assert!(
+        phrase_scored,
+        "some query of two or more words is found as a phrase in a title"
+    );
+}
