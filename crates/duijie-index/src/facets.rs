@@ -6,6 +6,11 @@
 //! laid out flat once, deduplicated per document, with the dimension and value of every
 //! ordinal resolved; counting a match is then a handful of array increments. The tables
 //! are built on a segment's first search and kept while the segment is in the searcher.
+//!
+//! A search with a text finds its matches for counting apart from its ranking (which need
+//! not visit them all, see `search.rs`): the union of its terms' postings, read a block at
+//! a time without frequencies or positions into a bitset per segment, is cheaper than a
+//! union of scorers walked document by document.
 
 use crate::IndexError;
 use crate::search::{FACET_DIMS, Facets};
@@ -13,8 +18,10 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use tantivy::collector::{Collector, SegmentCollector};
 use tantivy::index::SegmentId;
+use tantivy::query::{EnableScoring, Query};
 use tantivy::schema::Facet;
-use tantivy::{DocId, Score, SegmentOrdinal, SegmentReader};
+use tantivy::schema::IndexRecordOption;
+use tantivy::{DocId, DocSet, Score, SegmentOrdinal, SegmentReader, TERMINATED, Term};
 
 /// One segment's facets, flat: document `d` holds the ordinals
 /// `ords[starts[d]..starts[d + 1]]`, each at most once.
@@ -133,6 +140,118 @@ impl FacetTables {
     }
 }
 
+/// What a search with a text matches, for counting: documents holding any of `terms` or
+/// matched by any of `others` (phrases), and holding every one of `filters`.
+pub(crate) struct Matches<'q> {
+    /// Terms whose documents match.
+    pub(crate) terms: Vec<Term>,
+    /// Other clauses whose documents match.
+    pub(crate) others: Vec<&'q dyn Query>,
+    /// Terms every match holds.
+    pub(crate) filters: Vec<Term>,
+}
+
+/// A segment's documents as bits, 64 to a word.
+struct DocBits(Vec<u64>);
+
+impl DocBits {
+    fn empty(max_doc: DocId) -> DocBits {
+        DocBits(vec![0; (max_doc as usize).div_ceil(64)])
+    }
+
+    #[inline]
+    fn insert(&mut self, doc: DocId) {
+        self.0[doc as usize / 64] |= 1 << (doc % 64);
+    }
+
+    /// Sets the bits of a term's documents, a block of postings at a time.
+    fn insert_term(&mut self, reader: &SegmentReader, term: &Term) -> tantivy::Result<()> {
+        let Some(mut block) = reader
+            .inverted_index(term.field())?
+            .read_block_postings(term, IndexRecordOption::Basic)?
+        else {
+            return Ok(());
+        };
+        let mut left = block.doc_freq() as usize;
+        while left > 0 {
+            let docs = block.docs();
+            if docs.is_empty() {
+                break;
+            }
+            for &d in docs {
+                self.insert(d);
+            }
+            left = left.saturating_sub(docs.len());
+            block.advance();
+        }
+        Ok(())
+    }
+}
+
+impl FacetTables {
+    /// The total and facet counts of a text search's matches, by bitsets: each segment's
+    /// matches are the union of its terms' postings (read a block at a time, without
+    /// frequencies or positions) and of its other clauses' documents, intersected with
+    /// the filters that do not hold for the whole segment, less deleted documents.
+    pub(crate) fn count(
+        &self,
+        searcher: &tantivy::Searcher,
+        latest: impl FnOnce() -> tantivy::Searcher,
+        field: &str,
+        matches: &Matches<'_>,
+    ) -> Result<(usize, Facets), IndexError> {
+        let tables = self.for_searcher(searcher, latest, field)?;
+        let others = matches
+            .others
+            .iter()
+            .map(|q| q.weight(EnableScoring::disabled_from_searcher(searcher)))
+            .collect::<tantivy::Result<Vec<_>>>()?;
+        let mut fruits = Vec::with_capacity(tables.len());
+        for (reader, table) in searcher.segment_readers().iter().zip(tables) {
+            let max_doc = reader.max_doc();
+            let mut bits = DocBits::empty(max_doc);
+            for term in &matches.terms {
+                bits.insert_term(reader, term)?;
+            }
+            for weight in &others {
+                let mut docs = weight.scorer(reader, 1.0)?;
+                while docs.doc() != TERMINATED {
+                    bits.insert(docs.doc());
+                    docs.advance();
+                }
+            }
+            for term in &matches.filters {
+                let held = reader
+                    .inverted_index(term.field())?
+                    .doc_freq(term)
+                    .map_err(|e| IndexError::Io(e.to_string()))?;
+                if held == max_doc {
+                    continue;
+                }
+                let mut holding = DocBits::empty(max_doc);
+                holding.insert_term(reader, term)?;
+                for (w, h) in bits.0.iter_mut().zip(&holding.0) {
+                    *w &= h;
+                }
+            }
+            let alive = reader.alive_bitset();
+            let mut counter = SegmentCountFacets::new(table);
+            for (i, &word) in bits.0.iter().enumerate() {
+                let mut word = word;
+                while word != 0 {
+                    let doc = (i * 64) as DocId + word.trailing_zeros();
+                    word &= word - 1;
+                    if alive.is_none_or(|a| a.is_alive(doc)) {
+                        counter.collect(doc, 0.0);
+                    }
+                }
+            }
+            fruits.push(counter.harvest());
+        }
+        Ok(merge_counts(fruits))
+    }
+}
+
 /// Counts the matches and their facet values. Built per search from
 /// [`FacetTables::for_searcher`] of the same searcher.
 pub(crate) struct CountFacets {
@@ -164,12 +283,7 @@ impl Collector for CountFacets {
                     "no facet table for segment {segment_ord}"
                 ))
             })?;
-        let counts = vec![0; table.labels.len()];
-        Ok(SegmentCountFacets {
-            table,
-            count: 0,
-            counts,
-        })
+        Ok(SegmentCountFacets::new(table))
     }
 
     fn requires_scoring(&self) -> bool {
@@ -177,21 +291,37 @@ impl Collector for CountFacets {
     }
 
     fn merge_fruits(&self, fruits: Vec<(usize, Facets)>) -> tantivy::Result<(usize, Facets)> {
-        let mut total = 0;
-        let mut facets: Facets = FACET_DIMS
-            .iter()
-            .map(|d| (d.to_string(), BTreeMap::new()))
-            .collect();
-        for (count, part) in fruits {
-            total += count;
-            for (dim, values) in part {
-                let into = facets.entry(dim).or_default();
-                for (value, n) in values {
-                    *into.entry(value).or_insert(0) += n;
-                }
+        Ok(merge_counts(fruits))
+    }
+}
+
+/// The segments' totals and facet counts added up, every dimension listed.
+fn merge_counts(fruits: Vec<(usize, Facets)>) -> (usize, Facets) {
+    let mut total = 0;
+    let mut facets: Facets = FACET_DIMS
+        .iter()
+        .map(|d| (d.to_string(), BTreeMap::new()))
+        .collect();
+    for (count, part) in fruits {
+        total += count;
+        for (dim, values) in part {
+            let into = facets.entry(dim).or_default();
+            for (value, n) in values {
+                *into.entry(value).or_insert(0) += n;
             }
         }
-        Ok((total, facets))
+    }
+    (total, facets)
+}
+
+impl SegmentCountFacets {
+    fn new(table: Arc<SegmentFacets>) -> SegmentCountFacets {
+        let counts = vec![0; table.labels.len()];
+        SegmentCountFacets {
+            table,
+            count: 0,
+            counts,
+        }
     }
 }
 

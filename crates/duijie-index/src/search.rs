@@ -1,6 +1,6 @@
 //! Search: text query plus filters, facet counts, highlighted snippets, pagination.
 
-use crate::facets::CountFacets;
+use crate::facets::{CountFacets, Matches};
 use crate::query::{FieldWeights, TITLE_PHRASE_WEIGHT, TextQuery, text_query_parts};
 use crate::schema::{stored_all, stored_i64, stored_str};
 use crate::{IndexError, SearchIndex};
@@ -648,8 +648,29 @@ impl SearchIndex {
                 let (total, facet_map) = match cached {
                     Some(counts) => counts,
                     None => {
-                        let matching = with_filters(text.matching());
-                        let (total, facet_map) = searcher.search(&matching, &counts()?)?;
+                        // a term clause is counted from its postings, anything else (a
+                        // phrase) from its scorer
+                        let clauses = text.matching_clauses();
+                        let mut terms = Vec::new();
+                        let mut others: Vec<&dyn Query> = Vec::new();
+                        for q in &clauses {
+                            let mut visited: Vec<(&Term, bool)> = Vec::new();
+                            q.query_terms(&mut |t, in_phrase| visited.push((t, in_phrase)));
+                            match visited.as_slice() {
+                                [(t, false)] => terms.push((*t).clone()),
+                                _ => others.push(q.as_ref()),
+                            }
+                        }
+                        let (total, facet_map) = self.facet_tables.count(
+                            &searcher,
+                            || self.reader.searcher(),
+                            "facets",
+                            &Matches {
+                                terms,
+                                others,
+                                filters: filters.clone(),
+                            },
+                        )?;
                         self.count_cache
                             .put(generation, key, (total, facet_map.clone()));
                         (total, facet_map)
