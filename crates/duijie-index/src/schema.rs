@@ -10,6 +10,10 @@ use tantivy::schema::{
 use tantivy::tokenizer::PreTokenizedString;
 use tantivy::{TantivyDocument, schema::Facet};
 
+/// The name of the facet field (`/industry/..`, `/zone/..`, `/city/..`, `/maturity/..`,
+/// `/kind/..`), which facet readers are opened by.
+pub(crate) const FACETS_FIELD: &str = "facets";
+
 /// The fields of the schema, resolved once.
 #[derive(Debug, Clone, Copy)]
 pub struct Fields {
@@ -83,7 +87,7 @@ pub(crate) fn build() -> (Schema, Fields) {
         zone: b.add_text_field("zone", STRING | STORED),
         maturity: b.add_text_field("maturity", STRING | STORED),
         status: b.add_text_field("status", STRING | STORED),
-        facets: b.add_facet_field("facets", FacetOptions::default()),
+        facets: b.add_facet_field(FACETS_FIELD, FacetOptions::default()),
         org_id: b.add_i64_field("org_id", NumericOptions::default().set_stored()),
         org_kind: b.add_text_field("org_kind", STORED),
         modes: b.add_text_field("modes", STRING | STORED),

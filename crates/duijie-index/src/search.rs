@@ -9,10 +9,10 @@ use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 use tantivy::collector::TopDocs;
-use tantivy::query::BooleanWeight;
 use tantivy::query::{
-    AllQuery, AllScorer, BooleanQuery, BoostQuery, ConstScoreQuery, EnableScoring, Explanation,
-    Occur, PhraseQuery, Query, Scorer, SumCombiner, TermQuery, Weight,
+    AllQuery, AllScorer, BooleanQuery, BooleanWeight, BoostQuery, ConstScoreQuery, ConstScorer,
+    EmptyScorer, EnableScoring, Explanation, Occur, PhraseQuery, Query, Scorer, SumCombiner,
+    Weight,
 };
 use tantivy::schema::IndexRecordOption;
 use tantivy::{DocId, DocSet, Score, SegmentReader, TERMINATED, TantivyDocument, Term};
@@ -166,37 +166,41 @@ impl CountCache {
 struct TermFilter(Term);
 
 impl Query for TermFilter {
-    fn weight(&self, scoring: EnableScoring<'_>) -> tantivy::Result<Box<dyn Weight>> {
-        let postings = ConstScoreQuery::new(
-            Box::new(TermQuery::new(self.0.clone(), IndexRecordOption::Basic)),
-            0.0,
-        );
+    fn weight(&self, _scoring: EnableScoring<'_>) -> tantivy::Result<Box<dyn Weight>> {
         Ok(Box::new(TermFilterWeight {
             term: self.0.clone(),
-            postings: postings.weight(scoring)?,
         }))
     }
 }
 
 struct TermFilterWeight {
     term: Term,
-    postings: Box<dyn Weight>,
 }
 
 impl Weight for TermFilterWeight {
-    fn scorer(&self, reader: &SegmentReader, boost: Score) -> tantivy::Result<Box<dyn Scorer>> {
+    fn scorer(&self, reader: &SegmentReader, _boost: Score) -> tantivy::Result<Box<dyn Scorer>> {
+        // the term is looked up once, for its count and its postings
+        let inverted = reader.inverted_index(self.term.field())?;
+        let Some(info) = inverted.get_term_info(&self.term)? else {
+            return Ok(Box::new(EmptyScorer));
+        };
         let max_doc = reader.max_doc();
-        let held_by = reader
-            .inverted_index(self.term.field())?
-            .doc_freq(&self.term)?;
-        if max_doc > 0 && held_by == max_doc {
+        if max_doc > 0 && info.doc_freq == max_doc {
             return Ok(Box::new(AllScorer::new(max_doc)));
         }
-        self.postings.scorer(reader, boost)
+        let postings = inverted.read_postings_from_terminfo(&info, IndexRecordOption::Basic)?;
+        Ok(Box::new(ConstScorer::new(postings, 0.0)))
     }
 
     fn explain(&self, reader: &SegmentReader, doc: DocId) -> tantivy::Result<Explanation> {
-        self.postings.explain(reader, doc)
+        let mut held = self.scorer(reader, 1.0)?;
+        if held.doc() > doc || held.seek(doc) != doc {
+            return Err(tantivy::TantivyError::InvalidArgument(format!(
+                "document {doc} does not hold {:?}",
+                self.term
+            )));
+        }
+        Ok(Explanation::new("filter (scores nothing)", 0.0))
     }
 }
 
@@ -620,7 +624,7 @@ impl SearchIndex {
                 tables: self.facet_tables.for_searcher(
                     &searcher,
                     || self.reader.searcher(),
-                    "facets",
+                    crate::schema::FACETS_FIELD,
                 )?,
             })
         };
@@ -664,7 +668,7 @@ impl SearchIndex {
                         let (total, facet_map) = self.facet_tables.count(
                             &searcher,
                             || self.reader.searcher(),
-                            "facets",
+                            crate::schema::FACETS_FIELD,
                             &Matches {
                                 terms,
                                 others,
