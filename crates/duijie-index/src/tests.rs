@@ -776,14 +776,30 @@ fn indexing_analyses_each_text_once_and_indexes_what_the_tokenizer_would() {
         assert_eq!(x.total, y.total, "{q}");
         assert!(x.total > 0, "{q} finds its own listing");
         assert_eq!(x.facets, y.facets, "{q}");
-        let key = |h: &Hit| (h.id, h.kind, h.score.to_bits(), h.highlights.clone());
+        // scores agree up to the order of a float sum (ranking by WAND sums a document's
+        // term scores in the order its segment's postings reach it)
+        let key = |h: &Hit| (h.id, h.kind, h.highlights.clone(), h.score);
         let (mut xs, mut ys): (Vec<_>, Vec<_>) = (
             x.hits.iter().map(key).collect(),
             y.hits.iter().map(key).collect(),
         );
         xs.sort_by_key(|k| (k.0, k.1.code()));
         ys.sort_by_key(|k| (k.0, k.1.code()));
-        assert_eq!(xs, ys, "{q}");
+        let without_scores = |v: &[(i64, ListingKind, Highlights, f32)]| {
+            v.iter()
+                .map(|(id, kind, h, _)| (*id, *kind, h.clone()))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(without_scores(&xs), without_scores(&ys), "{q}");
+        for (a, b) in xs.iter().zip(&ys) {
+            assert!(
+                (a.3 - b.3).abs() <= 1e-5 * b.3.abs().max(1.0),
+                "{q}: {} scored {} and {}",
+                a.0,
+                a.3,
+                b.3
+            );
+        }
     }
 }
 
