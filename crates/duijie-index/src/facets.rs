@@ -221,11 +221,7 @@ impl FacetTables {
                 }
             }
             for term in &matches.filters {
-                let held = reader
-                    .inverted_index(term.field())?
-                    .doc_freq(term)
-                    .map_err(|e| IndexError::Io(e.to_string()))?;
-                if held == max_doc {
+                if crate::search::held_by_all(reader, term)? {
                     continue;
                 }
                 let mut holding = DocBits::empty(max_doc);

@@ -130,17 +130,6 @@ impl TextQuery {
         Box::new(BooleanQuery::new(clauses))
     }
 
-    /// The clauses that decide what matches (the same documents as [`TextQuery::query`]),
-    /// without the title phrase.
-    pub fn matching(&self) -> Box<dyn Query> {
-        Box::new(BooleanQuery::new(
-            self.matching
-                .iter()
-                .map(|(o, q)| (*o, q.box_clone()))
-                .collect(),
-        ))
-    }
-
     /// The clauses that decide what matches, one by one (should-clauses).
     pub fn matching_clauses(&self) -> Vec<Box<dyn Query>> {
         self.matching.iter().map(|(_, q)| q.box_clone()).collect()

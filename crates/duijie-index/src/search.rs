@@ -205,7 +205,7 @@ impl Weight for TermFilterWeight {
 }
 
 /// Whether every document of the segment holds the term.
-fn held_by_all(reader: &SegmentReader, term: &Term) -> tantivy::Result<bool> {
+pub(crate) fn held_by_all(reader: &SegmentReader, term: &Term) -> tantivy::Result<bool> {
     let max_doc = reader.max_doc();
     Ok(max_doc > 0 && reader.inverted_index(term.field())?.doc_freq(term)? == max_doc)
 }
