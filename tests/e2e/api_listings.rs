@@ -257,3 +257,133 @@ async fn pages_carry_the_total_on_postgresql() {
     let app = spawn_with(|s| s.database.url = db.clone()).await;
     pages_carry_the_total(&app).await;
 }
+
+/// Anonymous visitors' pages are kept between requests (one store round trip saved per
+/// page), so they must still show every write: at once for a write through this server,
+/// and once the index has followed the change log for a write by another process.
+#[tokio::test]
+async fn anonymous_list_pages_show_every_write() {
+    let app = spawn_app().await;
+    let (s, org) = app
+        .post(
+            "/api/v1/organizations",
+            &json!({"name": "东北大学", "kind": "university", "city": "沈阳"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{org}");
+    let org_id = org["id"].as_i64().unwrap();
+    let mut ids = Vec::new();
+    for i in 0..3 {
+        let (s, r) = app
+            .post(
+                "/api/v1/results",
+                &json!({
+                    "title": format!("钢铁轧制过程智能控制系统{i}"),
+                    "summary": "基于机理与数据融合的热连轧厚度控制。",
+                    "industry": "高端装备", "organization_id": org_id,
+                    "contact": {"name": "李明", "email": "lm@neu.edu.cn"}
+                }),
+            )
+            .await;
+        assert_eq!(s, 201, "{r}");
+        ids.push(r["id"].as_i64().unwrap());
+    }
+    let anon_page = |q: &'static str| {
+        let url = app.url(&format!("/api/v1/results?{q}"));
+        let client = app.anon.clone();
+        async move {
+            let r = client.get(url).send().await.unwrap();
+            assert_eq!(r.status(), 200);
+            r.json::<serde_json::Value>().await.unwrap()
+        }
+    };
+    let titles = |v: &serde_json::Value| -> Vec<String> {
+        v["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x["title"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let first = anon_page("limit=2").await;
+    assert_eq!(first["total"], 3);
+    assert_eq!(
+        titles(&first),
+        ["钢铁轧制过程智能控制系统2", "钢铁轧制过程智能控制系统1"]
+    );
+    for item in first["items"].as_array().unwrap() {
+        assert!(item.get("contact").is_none(), "{item}");
+    }
+    assert_eq!(anon_page("limit=2").await, first, "the same page again");
+    // the administrator sees contacts on the same page: not the anonymous visitors' copy
+    let (s, admin) = app.get("/api/v1/results?limit=2").await;
+    assert_eq!(s, 200);
+    assert!(admin["items"][0].get("contact").is_some(), "{admin}");
+
+    // writes through this server show at once: an edit, a deletion, a new listing, an
+    // organisation's new name
+    let (s, v) = app
+        .patch(
+            &format!("/api/v1/results/{}", ids[2]),
+            &json!({"title": "热连轧厚度智能控制系统"}),
+        )
+        .await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(
+        titles(&anon_page("limit=2").await)[0],
+        "热连轧厚度智能控制系统"
+    );
+    assert_eq!(
+        app.delete(&format!("/api/v1/results/{}", ids[1])).await,
+        204
+    );
+    let after_delete = anon_page("limit=2").await;
+    assert_eq!(after_delete["total"], 2);
+    assert_eq!(
+        titles(&after_delete),
+        ["热连轧厚度智能控制系统", "钢铁轧制过程智能控制系统0"]
+    );
+    let (s, v) = app
+        .patch(
+            &format!("/api/v1/organizations/{org_id}"),
+            &json!({"name": "东北大学（沈阳）"}),
+        )
+        .await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(
+        anon_page("limit=2").await["items"][0]["organization"]["name"],
+        "东北大学（沈阳）"
+    );
+
+    // a write by another process (here a second handle on the same data directory, as the
+    // command line opens it) shows once this server's index has followed the change log
+    let other = duijie_app::App::open((*app.ctx.settings).clone(), duijie_app::IndexMode::ReadOnly)
+        .await
+        .expect("a second handle opens");
+    let mut rec = serde_json::Map::new();
+    rec.insert("title".into(), json!("冷轧板形在线检测装置"));
+    rec.insert("summary".into(), json!("激光测量冷轧带钢板形。"));
+    rec.insert("organization_id".into(), json!(org_id));
+    duijie_app::listings::create(
+        &other,
+        &duijie_app::Caller::local("test"),
+        duijie_app::listings::Entity::Listing(duijie_domain::ListingKind::Result),
+        rec,
+    )
+    .await
+    .map_err(|e| e.to_string())
+    .expect("the other process writes");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let page = anon_page("limit=2").await;
+        if page["total"] == 3 {
+            assert_eq!(titles(&page)[0], "冷轧板形在线检测装置");
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "another process's listing never showed: {page}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}

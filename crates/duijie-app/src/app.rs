@@ -124,6 +124,8 @@ pub struct App {
     pub(crate) limiter: Arc<crate::auth::Limiter>,
     /// Who recently seen API tokens belong to.
     pub(crate) tokens: Arc<crate::auth::TokenCache>,
+    /// Pages of published listings as anonymous visitors see them.
+    pub(crate) public_pages: Arc<crate::listings::PublicPages>,
     /// Seals and opens webhook secrets.
     pub(crate) secrets: Arc<crate::secrets::SecretBox>,
     /// Request, run and delivery counters (`/metrics`).
@@ -269,6 +271,7 @@ impl App {
             matcher,
             limiter: Arc::default(),
             tokens: Arc::default(),
+            public_pages: Arc::default(),
             secrets: Arc::new(secrets),
             metrics: Arc::default(),
             bound: Arc::default(),

@@ -11,6 +11,7 @@ use duijie_domain::{Listed, ListingKind, Redact, Viewer, input};
 use duijie_store::Draft;
 pub use duijie_store::{ListFilter, Page};
 use serde_json::{Map, Value};
+use std::sync::Arc;
 
 /// What an endpoint manages.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -168,9 +169,95 @@ pub async fn list_for(
         }
         f.status = Some(duijie_domain::PUBLISHED.into());
     }
+    // an anonymous visitor's page is the same for every anonymous visitor: kept until the
+    // next write to listings (see `PublicPages`)
+    let cached = match (entity, &ctx.indexer) {
+        (Entity::Listing(kind), Some(ix))
+            if caller.user.is_none()
+                && matches!(caller.via, crate::auth::Via::Anonymous)
+                && PublicPages::keeps(limit, offset) =>
+        {
+            let version = (ctx.store.listings_generation(), ix.applied());
+            let key = (kind, f.clone(), limit, offset);
+            if let Some(v) = ctx.public_pages.get(&key, version) {
+                return Ok(v.as_ref().clone());
+            }
+            Some((key, version))
+        }
+        _ => None,
+    };
     let mut v = list(ctx, entity, &f, limit, offset, caller.viewer()).await?;
     hide_contacts(ctx, caller, &mut v).await?;
+    if let Some((key, version)) = cached {
+        ctx.public_pages.put(key, version, Arc::new(v.clone()));
+    }
     Ok(v)
+}
+
+/// A page's key: the kind, the filter (status included), limit and offset.
+type PageKey = (ListingKind, ListFilter, i64, i64);
+
+/// Pages of published listings as anonymous visitors see them (contacts hidden), so the
+/// most visited pages (the first pages of each kind, a city's or an industry's) cost no
+/// store round trip.
+///
+/// A page is kept under the version it was read at: this process's count of listing
+/// writes ([`duijie_store::Store::listings_generation`], bumped after each commit) and the
+/// change-log position the indexer has applied (which follows other processes' writes
+/// within `[index] poll_interval_ms`, as search does). Both are read before the page's
+/// query, so a page can only be older than its version, never newer; any page of another
+/// version is not used, and the first request under a newer version empties the cache.
+#[derive(Default)]
+pub struct PublicPages {
+    inner: std::sync::Mutex<PublicPagesInner>,
+}
+
+#[derive(Default)]
+struct PublicPagesInner {
+    version: (u64, i64),
+    pages: std::collections::HashMap<PageKey, Arc<Value>>,
+}
+
+/// Pages kept at most; past it the cache starts again.
+const PUBLIC_PAGES_MAX: usize = 64;
+/// Only pages of at most this many listings starting before [`PUBLIC_PAGES_DEPTH`] are
+/// kept: the pages people browse, not a script walking the whole list.
+const PUBLIC_PAGES_LIMIT: i64 = 100;
+const PUBLIC_PAGES_DEPTH: i64 = 200;
+
+impl PublicPages {
+    /// Whether a page of `limit` from `offset` is one to keep.
+    fn keeps(limit: i64, offset: i64) -> bool {
+        limit <= PUBLIC_PAGES_LIMIT && offset < PUBLIC_PAGES_DEPTH
+    }
+
+    /// The page kept for `key` under `version`, if any. A newer version empties the
+    /// cache.
+    fn get(&self, key: &PageKey, version: (u64, i64)) -> Option<Arc<Value>> {
+        let mut inner = self.inner.lock().ok()?;
+        if inner.version == version {
+            return inner.pages.get(key).cloned();
+        }
+        if version.0 >= inner.version.0 && version.1 >= inner.version.1 {
+            inner.pages.clear();
+            inner.version = version;
+        }
+        None
+    }
+
+    /// Keeps a page read under `version`, unless the cache has moved on.
+    fn put(&self, key: PageKey, version: (u64, i64), page: Arc<Value>) {
+        let Ok(mut inner) = self.inner.lock() else {
+            return;
+        };
+        if inner.version != version {
+            return;
+        }
+        if inner.pages.len() >= PUBLIC_PAGES_MAX {
+            inner.pages.clear();
+        }
+        inner.pages.insert(key, page);
+    }
 }
 
 /// Lists records as a JSON page.

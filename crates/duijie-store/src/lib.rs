@@ -75,6 +75,25 @@ pub struct Store {
     /// Bumped after every write to users, API tokens or organisations (see
     /// [`Store::accounts_generation`]).
     accounts_gen: std::sync::atomic::AtomicU64,
+    /// Bumped after every write to listings or organisations (see
+    /// [`Store::listings_generation`]).
+    listings_gen: std::sync::atomic::AtomicU64,
+}
+
+/// Held for the whole of a write to listings or organisations, with the write lock: bumps
+/// [`Store::listings_generation`] when dropped, after the commit, whichever way the write
+/// ends.
+pub(crate) struct ListingsWrite<'a> {
+    store: &'a Store,
+    _lock: tokio::sync::MutexGuard<'a, ()>,
+}
+
+impl Drop for ListingsWrite<'_> {
+    fn drop(&mut self) {
+        self.store
+            .listings_gen
+            .fetch_add(1, std::sync::atomic::Ordering::AcqRel);
+    }
 }
 
 /// See [`Store::accounts_write`].
@@ -156,6 +175,7 @@ impl Store {
             backend,
             write_lock: tokio::sync::Mutex::new(()),
             accounts_gen: std::sync::atomic::AtomicU64::new(0),
+            listings_gen: std::sync::atomic::AtomicU64::new(0),
         })
     }
 
@@ -178,6 +198,15 @@ impl Store {
     /// The backend in use.
     pub fn backend(&self) -> Backend {
         self.backend
+    }
+
+    /// A counter this process bumps when a write to listings or organisations ends (after
+    /// its commit or rollback). A cache of listing pages reads it before its query and
+    /// drops any page read under an older value, so such a write made here is seen by the
+    /// next request. Writes of other processes are not counted: such a cache must also
+    /// follow the change log (the indexer's position does).
+    pub fn listings_generation(&self) -> u64 {
+        self.listings_gen.load(std::sync::atomic::Ordering::Acquire)
     }
 
     /// A write transaction. On SQLite it takes the database's write lock at once (`BEGIN

@@ -28,7 +28,7 @@ pub struct Page<T> {
 }
 
 /// Filters for list endpoints; all optional, combined with AND.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
 pub struct ListFilter {
     /// Industry code.
     pub industry: Option<String>,
@@ -511,8 +511,14 @@ fn failed(e: &StoreError) -> ImportOutcome {
 }
 
 impl Store {
-    async fn begin_write(&self) -> Result<(tokio::sync::MutexGuard<'_, ()>, Tx<'_>), StoreError> {
-        let guard = self.write_lock.lock().await;
+    /// The write lock (held until the returned guard drops, which also counts the write
+    /// in [`Store::listings_generation`]) and a transaction. Declare the guard before the
+    /// transaction, as `let (_g, mut tx)` does, so it drops after the transaction ends.
+    async fn begin_write(&self) -> Result<(crate::ListingsWrite<'_>, Tx<'_>), StoreError> {
+        let guard = crate::ListingsWrite {
+            store: self,
+            _lock: self.write_lock.lock().await,
+        };
         let tx = self.begin_tx().await?;
         Ok((guard, tx))
     }

@@ -15,10 +15,16 @@ pub struct Scored {
     pub reason: String,
 }
 
-fn scored(score: f64, reason: impl Into<String>) -> Scored {
+/// A score, and its reason when `explain` (ranking candidates needs only the score: their
+/// reasons are left empty and never written).
+fn scored<R: Into<String>>(score: f64, explain: bool, reason: impl FnOnce() -> R) -> Scored {
     Scored {
         score: score.clamp(0.0, 1.0),
-        reason: reason.into(),
+        reason: if explain {
+            reason().into()
+        } else {
+            String::new()
+        },
     }
 }
 
@@ -62,42 +68,42 @@ pub fn industries_related(a: &str, b: &str) -> bool {
 }
 
 /// Same industry 1, related [`RELATED_INDUSTRY`], unknown [`UNKNOWN_INDUSTRY`], different 0.
-pub fn industry(a: Option<&str>, b: Option<&str>) -> Scored {
+pub fn industry(a: Option<&str>, b: Option<&str>, explain: bool) -> Scored {
     match (a, b) {
-        (Some(a), Some(b)) if a == b => scored(1.0, format!("同属{}行业", industry_name(a))),
-        (Some(a), Some(b)) if industries_related(a, b) => scored(
-            RELATED_INDUSTRY,
-            format!("行业相关：{}与{}", industry_name(a), industry_name(b)),
-        ),
-        (Some(a), Some(b)) => scored(
-            0.0,
-            format!("行业不同：{}与{}", industry_name(a), industry_name(b)),
-        ),
-        _ => scored(UNKNOWN_INDUSTRY, "行业未知（至少一方未填写）"),
+        (Some(a), Some(b)) if a == b => {
+            scored(1.0, explain, || format!("同属{}行业", industry_name(a)))
+        }
+        (Some(a), Some(b)) if industries_related(a, b) => scored(RELATED_INDUSTRY, explain, || {
+            format!("行业相关：{}与{}", industry_name(a), industry_name(b))
+        }),
+        (Some(a), Some(b)) => scored(0.0, explain, || {
+            format!("行业不同：{}与{}", industry_name(a), industry_name(b))
+        }),
+        _ => scored(UNKNOWN_INDUSTRY, explain, || "行业未知（至少一方未填写）"),
     }
 }
 
 /// Same city 1 > shared zone of 一圈一带两区 0.75 > both in Liaoning 0.5 > at least one
 /// outside the province 0.25; unknown city 0.5.
-pub fn region(a: Option<&str>, b: Option<&str>) -> Scored {
+pub fn region(a: Option<&str>, b: Option<&str>, explain: bool) -> Scored {
     let (Some(a), Some(b)) = (
         a.filter(|s| !s.trim().is_empty()),
         b.filter(|s| !s.trim().is_empty()),
     ) else {
-        return scored(0.5, "地域未知（至少一方未填写城市）");
+        return scored(0.5, explain, || "地域未知（至少一方未填写城市）");
     };
     let (ca, cb) = (normalize_city(a), normalize_city(b));
     if ca == cb {
-        return scored(1.0, format!("同在{ca}"));
+        return scored(1.0, explain, || format!("同在{ca}"));
     }
     let za = zones_of_city(&ca);
     if let Some(z) = zones_of_city(&cb).into_iter().find(|z| za.contains(z)) {
-        return scored(0.75, format!("{ca}与{cb}同属{}", z.label_zh()));
+        return scored(0.75, explain, || format!("{ca}与{cb}同属{}", z.label_zh()));
     }
     if in_province(&ca) && in_province(&cb) {
-        return scored(0.5, format!("{ca}与{cb}均在辽宁省内"));
+        return scored(0.5, explain, || format!("{ca}与{cb}均在辽宁省内"));
     }
-    scored(0.25, format!("{ca}与{cb}，至少一方在省外"))
+    scored(0.25, explain, || format!("{ca}与{cb}，至少一方在省外"))
 }
 
 fn maturity_name(code: &str) -> String {
@@ -109,42 +115,39 @@ pub const UNKNOWN_MATURITY: f64 = 0.7;
 
 /// The result's maturity against the need's required maturity: reaches it 1, one level
 /// short 0.4, two levels short 0; missing on either side [`UNKNOWN_MATURITY`].
-pub fn maturity(result: Option<&str>, required: Option<&str>) -> Scored {
+pub fn maturity(result: Option<&str>, required: Option<&str>, explain: bool) -> Scored {
     let r = result.and_then(maturity_rank);
     let q = required.and_then(maturity_rank);
     match (r, q, result, required) {
         (Some(r), Some(q), Some(rc), Some(qc)) => {
             if r >= q {
-                scored(
-                    1.0,
+                scored(1.0, explain, || {
                     format!(
                         "成果已达{}，满足需求要求的{}",
                         maturity_name(rc),
                         maturity_name(qc)
-                    ),
-                )
+                    )
+                })
             } else if q - r == 1 {
-                scored(
-                    0.4,
+                scored(0.4, explain, || {
                     format!(
                         "成果处于{}，比需求要求的{}低一级",
                         maturity_name(rc),
                         maturity_name(qc)
-                    ),
-                )
+                    )
+                })
             } else {
-                scored(
-                    0.0,
+                scored(0.0, explain, || {
                     format!(
                         "成果处于{}，远低于需求要求的{}",
                         maturity_name(rc),
                         maturity_name(qc)
-                    ),
-                )
+                    )
+                })
             }
         }
-        (_, None, _, _) => scored(UNKNOWN_MATURITY, "成熟度要求未知（需求未填写）"),
-        _ => scored(UNKNOWN_MATURITY, "成熟度未知（成果未填写）"),
+        (_, None, _, _) => scored(UNKNOWN_MATURITY, explain, || "成熟度要求未知（需求未填写）"),
+        _ => scored(UNKNOWN_MATURITY, explain, || "成熟度未知（成果未填写）"),
     }
 }
 
@@ -158,9 +161,9 @@ fn mode_names(codes: &[&String]) -> String {
 
 /// Share of the cooperation modes the need wants that the result accepts (|N∩R| / |N|);
 /// either list empty 0.5.
-pub fn modes(need: &[String], result: &[String]) -> Scored {
+pub fn modes(need: &[String], result: &[String], explain: bool) -> Scored {
     if need.is_empty() || result.is_empty() {
-        return scored(0.5, "合作方式未知（至少一方未填写）");
+        return scored(0.5, explain, || "合作方式未知（至少一方未填写）");
     }
     let mut wanted: Vec<&String> = need.iter().collect();
     wanted.sort();
@@ -175,24 +178,22 @@ pub fn modes(need: &[String], result: &[String]) -> Scored {
         let mut offered: Vec<&String> = result.iter().collect();
         offered.sort();
         offered.dedup();
-        scored(
-            0.0,
+        scored(0.0, explain, || {
             format!(
                 "无共同合作方式：需求希望{}，成果接受{}",
                 mode_names(&wanted),
                 mode_names(&offered)
-            ),
-        )
+            )
+        })
     } else {
-        scored(
-            share,
+        scored(share, explain, || {
             format!(
                 "合作方式一致：{}（满足需求 {}/{} 项）",
                 mode_names(&common),
                 common.len(),
                 wanted.len()
-            ),
-        )
+            )
+        })
     }
 }
 
@@ -225,17 +226,23 @@ fn fmt_range(min: Option<i64>, max: Option<i64>) -> String {
 /// The need's budget `[bmin, bmax]` against the result's price `[pmin, pmax]` (a missing end
 /// is open): ranges overlap 1; price above the budget `bmax / pmin` (how much of the lowest
 /// price the budget covers); either side entirely missing 0.5.
-pub fn budget(need: (Option<i64>, Option<i64>), result: (Option<i64>, Option<i64>)) -> Scored {
+pub fn budget(
+    need: (Option<i64>, Option<i64>),
+    result: (Option<i64>, Option<i64>),
+    explain: bool,
+) -> Scored {
     let (bmin, bmax) = need;
     let (pmin, pmax) = result;
     if (bmin.is_none() && bmax.is_none()) || (pmin.is_none() && pmax.is_none()) {
-        return scored(0.5, "预算或报价未知（至少一方未填写）");
+        return scored(0.5, explain, || "预算或报价未知（至少一方未填写）");
     }
-    let text = format!(
-        "需求预算{}，成果报价{}",
-        fmt_range(bmin, bmax),
-        fmt_range(pmin, pmax)
-    );
+    let text = || {
+        format!(
+            "需求预算{}，成果报价{}",
+            fmt_range(bmin, bmax),
+            fmt_range(pmin, pmax)
+        )
+    };
     match (bmax, pmin) {
         (Some(b), Some(p)) if p > b => {
             let s = if p > 0 {
@@ -243,15 +250,15 @@ pub fn budget(need: (Option<i64>, Option<i64>), result: (Option<i64>, Option<i64
             } else {
                 0.0
             };
-            scored(s, format!("{text}，最低报价超出预算"))
+            scored(s, explain, || format!("{}，最低报价超出预算", text()))
         }
         _ => {
             // price not above the budget's top: they overlap, or the price is below the budget
             let below = matches!((bmin, pmax), (Some(b), Some(p)) if p < b);
             if below {
-                scored(1.0, format!("{text}，报价低于预算"))
+                scored(1.0, explain, || format!("{}，报价低于预算", text()))
             } else {
-                scored(1.0, format!("{text}，区间有重叠"))
+                scored(1.0, explain, || format!("{}，区间有重叠", text()))
             }
         }
     }
@@ -294,47 +301,55 @@ pub const RECENCY_HALF_LIFE_DAYS: f64 = 180.0;
 
 /// One listing's freshness: 0 when it is a need whose deadline has passed; otherwise
 /// `0.5 + 0.5 · 2^(−age / 180 days)` by the age of its last update (0.75 when unknown).
-pub fn listing_freshness(l: &ListingText, today: i64) -> (f64, String) {
+pub fn listing_freshness(l: &ListingText, today: i64, explain: bool) -> (f64, String) {
+    let reason = |r: &dyn Fn() -> String| if explain { r() } else { String::new() };
     if l.kind == ListingKind::Need
         && let Some(dl) = l.deadline.as_deref()
         && let Some(d) = days_of(dl)
         && d < today
     {
-        return (0.0, format!("需求截止日期{dl}已过"));
+        return (0.0, reason(&|| format!("需求截止日期{dl}已过")));
     }
     match days_of(&l.updated_at) {
         Some(u) => {
             let age = (today - u).max(0) as f64;
             let s = 0.5 + 0.5 * (-age / RECENCY_HALF_LIFE_DAYS).exp2();
-            let what = if l.kind == ListingKind::Need {
-                "需求"
-            } else {
-                "成果"
+            let why = || {
+                let what = if l.kind == ListingKind::Need {
+                    "需求"
+                } else {
+                    "成果"
+                };
+                let deadline = match (l.kind, l.deadline.as_deref()) {
+                    (ListingKind::Need, Some(dl)) => format!("，截止{dl}"),
+                    _ => String::new(),
+                };
+                format!("{what}{}天前更新{deadline}", age as i64)
             };
-            let deadline = match (l.kind, l.deadline.as_deref()) {
-                (ListingKind::Need, Some(dl)) => format!("，截止{dl}"),
-                _ => String::new(),
-            };
-            (s, format!("{what}{}天前更新{deadline}", age as i64))
+            (s, reason(&why))
         }
-        None => (0.75, "更新时间未知".to_string()),
+        None => (0.75, reason(&|| "更新时间未知".to_string())),
     }
 }
 
 /// Freshness of a pair: the mean of [`listing_freshness`] over the sides that count (saved
 /// needs and results). `None` when no side counts.
-pub fn freshness(sides: &[&ListingText], today: i64) -> Option<Scored> {
-    let parts: Vec<(f64, String)> = sides.iter().map(|l| listing_freshness(l, today)).collect();
+pub fn freshness(sides: &[&ListingText], today: i64, explain: bool) -> Option<Scored> {
+    let parts: Vec<(f64, String)> = sides
+        .iter()
+        .map(|l| listing_freshness(l, today, explain))
+        .collect();
     if parts.is_empty() {
         return None;
     }
     let mean = parts.iter().map(|p| p.0).sum::<f64>() / parts.len() as f64;
-    let reason = parts
-        .into_iter()
-        .map(|p| p.1)
-        .collect::<Vec<_>>()
-        .join("；");
-    Some(scored(mean, reason))
+    Some(scored(mean, explain, || {
+        parts
+            .into_iter()
+            .map(|p| p.1)
+            .collect::<Vec<_>>()
+            .join("；")
+    }))
 }
 
 #[cfg(test)]
@@ -347,70 +362,127 @@ mod tests {
 
     #[test]
     fn industry_boundaries() {
-        assert_eq!(industry(Some("metallurgy"), Some("metallurgy")).score, 1.0);
+        assert_eq!(
+            industry(Some("metallurgy"), Some("metallurgy"), true).score,
+            1.0
+        );
         assert!(
-            industry(Some("metallurgy"), Some("metallurgy"))
+            industry(Some("metallurgy"), Some("metallurgy"), true)
                 .reason
                 .contains("冶金")
         );
         assert_eq!(
-            industry(Some("metallurgy"), Some("new_materials")).score,
+            industry(Some("metallurgy"), Some("new_materials"), true).score,
             RELATED_INDUSTRY
         );
         assert_eq!(
-            industry(Some("new_materials"), Some("metallurgy")).score,
+            industry(Some("new_materials"), Some("metallurgy"), true).score,
             RELATED_INDUSTRY
         );
-        assert_eq!(industry(Some("metallurgy"), Some("tcm")).score, 0.0);
-        assert_eq!(industry(None, Some("tcm")).score, UNKNOWN_INDUSTRY);
-        assert_eq!(industry(None, None).score, UNKNOWN_INDUSTRY);
+        assert_eq!(industry(Some("metallurgy"), Some("tcm"), true).score, 0.0);
+        assert_eq!(industry(None, Some("tcm"), true).score, UNKNOWN_INDUSTRY);
+        assert_eq!(industry(None, None, true).score, UNKNOWN_INDUSTRY);
     }
 
     #[test]
     fn region_boundaries() {
-        assert_eq!(region(Some("沈阳"), Some("沈阳市")).score, 1.0);
-        let z = region(Some("沈阳"), Some("鞍山"));
+        assert_eq!(region(Some("沈阳"), Some("沈阳市"), true).score, 1.0);
+        let z = region(Some("沈阳"), Some("鞍山"), true);
         assert_eq!(z.score, 0.75);
         assert!(z.reason.contains("沈阳现代化都市圈"), "{}", z.reason);
-        assert_eq!(region(Some("沈阳"), Some("大连")).score, 0.5);
-        assert_eq!(region(Some("沈阳"), Some("北京")).score, 0.25);
-        assert_eq!(region(Some("哈尔滨"), Some("北京")).score, 0.25);
-        assert_eq!(region(None, Some("北京")).score, 0.5);
-        assert_eq!(region(Some(""), Some("北京")).score, 0.5);
+        assert_eq!(region(Some("沈阳"), Some("大连"), true).score, 0.5);
+        assert_eq!(region(Some("沈阳"), Some("北京"), true).score, 0.25);
+        assert_eq!(region(Some("哈尔滨"), Some("北京"), true).score, 0.25);
+        assert_eq!(region(None, Some("北京"), true).score, 0.5);
+        assert_eq!(region(Some(""), Some("北京"), true).score, 0.5);
     }
 
     #[test]
     fn maturity_boundaries() {
-        assert_eq!(maturity(Some("industrialized"), Some("pilot")).score, 1.0);
-        assert_eq!(maturity(Some("pilot"), Some("pilot")).score, 1.0);
-        assert_eq!(maturity(Some("lab"), Some("pilot")).score, 0.4);
-        assert_eq!(maturity(Some("lab"), Some("industrialized")).score, 0.0);
-        let u = maturity(None, Some("pilot"));
+        assert_eq!(
+            maturity(Some("industrialized"), Some("pilot"), true).score,
+            1.0
+        );
+        assert_eq!(maturity(Some("pilot"), Some("pilot"), true).score, 1.0);
+        assert_eq!(maturity(Some("lab"), Some("pilot"), true).score, 0.4);
+        assert_eq!(
+            maturity(Some("lab"), Some("industrialized"), true).score,
+            0.0
+        );
+        let u = maturity(None, Some("pilot"), true);
         assert_eq!(u.score, UNKNOWN_MATURITY);
         assert!(u.reason.contains("未知"));
-        assert_eq!(maturity(Some("lab"), None).score, UNKNOWN_MATURITY);
+        assert_eq!(maturity(Some("lab"), None, true).score, UNKNOWN_MATURITY);
         assert_eq!(
-            maturity(Some("bogus"), Some("pilot")).score,
+            maturity(Some("bogus"), Some("pilot"), true).score,
             UNKNOWN_MATURITY
         );
     }
 
     #[test]
     fn modes_boundaries() {
-        assert_eq!(modes(&s(&["transfer"]), &s(&["license"])).score, 0.0);
+        assert_eq!(modes(&s(&["transfer"]), &s(&["license"]), true).score, 0.0);
         assert_eq!(
             modes(
                 &s(&["transfer", "license"]),
-                &s(&["license", "transfer", "equity"])
+                &s(&["license", "transfer", "equity"]),
+                true
             )
             .score,
             1.0
         );
-        let half = modes(&s(&["transfer", "license"]), &s(&["license"]));
+        let half = modes(&s(&["transfer", "license"]), &s(&["license"]), true);
         assert_eq!(half.score, 0.5);
         assert!(half.reason.contains("许可"), "{}", half.reason);
-        assert_eq!(modes(&[], &s(&["license"])).score, 0.5);
-        assert_eq!(modes(&s(&["license"]), &[]).score, 0.5);
+        assert_eq!(modes(&[], &s(&["license"]), true).score, 0.5);
+        assert_eq!(modes(&s(&["license"]), &[], true).score, 0.5);
+    }
+
+    #[test]
+    fn ranking_candidates_scores_each_component_as_explaining_does_without_its_reason() {
+        let cities = [None, Some("沈阳"), Some("鞍山"), Some("大连"), Some("北京")];
+        let industries = [None, Some("metallurgy"), Some("new_materials"), Some("tcm")];
+        let maturities = [None, Some("lab"), Some("pilot"), Some("industrialized")];
+        let money = [None, Some(0), Some(500_000), Some(2_000_000)];
+        let mode_lists = [
+            vec![],
+            vec!["transfer".to_string()],
+            vec!["license".to_string()],
+        ];
+        let mut checked = 0;
+        let mut same = |with: Scored, without: Scored| {
+            assert_eq!(with.score, without.score, "{with:?}");
+            assert!(!with.reason.is_empty(), "{with:?}");
+            assert!(without.reason.is_empty(), "{without:?}");
+            checked += 1;
+        };
+        for a in cities {
+            for b in cities {
+                same(region(a, b, true), region(a, b, false));
+            }
+        }
+        for a in industries {
+            for b in industries {
+                same(industry(a, b, true), industry(a, b, false));
+            }
+        }
+        for a in maturities {
+            for b in maturities {
+                same(maturity(a, b, true), maturity(a, b, false));
+            }
+        }
+        for a in &mode_lists {
+            for b in &mode_lists {
+                same(modes(a, b, true), modes(a, b, false));
+            }
+        }
+        for a in money {
+            for b in money {
+                let (need, result) = ((a, b), (b, a));
+                same(budget(need, result, true), budget(need, result, false));
+            }
+        }
+        assert_eq!(checked, 25 + 16 + 16 + 9 + 16);
     }
 
     #[test]
@@ -418,21 +490,22 @@ mod tests {
         assert_eq!(
             budget(
                 (Some(500_000), Some(1_000_000)),
-                (Some(800_000), Some(1_200_000))
+                (Some(800_000), Some(1_200_000)),
+                true
             )
             .score,
             1.0
         );
-        let over = budget((None, Some(500_000)), (Some(1_000_000), None));
+        let over = budget((None, Some(500_000)), (Some(1_000_000), None), true);
         assert!((over.score - 0.5).abs() < 1e-12, "{over:?}");
         assert!(over.reason.contains("50万元"), "{}", over.reason);
         assert_eq!(
-            budget((Some(2_000_000), None), (None, Some(1_000_000))).score,
+            budget((Some(2_000_000), None), (None, Some(1_000_000)), true).score,
             1.0
         );
-        assert_eq!(budget((None, None), (Some(1), Some(2))).score, 0.5);
-        assert_eq!(budget((Some(1), None), (None, None)).score, 0.5);
-        assert_eq!(budget((None, Some(0)), (Some(10), None)).score, 0.0);
+        assert_eq!(budget((None, None), (Some(1), Some(2)), true).score, 0.5);
+        assert_eq!(budget((Some(1), None), (None, None), true).score, 0.5);
+        assert_eq!(budget((None, Some(0)), (Some(10), None), true).score, 0.0);
         assert_eq!(fmt_yuan(150_000_000), "1.5亿元");
         assert_eq!(fmt_yuan(800), "800元");
     }
@@ -463,15 +536,20 @@ mod tests {
             deadline: Some("2026-11-22".into()),
             updated_at: "2026-11-23T00:00:00Z".into(),
         };
-        let past = freshness(&[&need], today).unwrap();
+        let past = freshness(&[&need], today, true).unwrap();
+        let unexplained = freshness(&[&need], today, false).unwrap();
+        assert_eq!(
+            (unexplained.score, unexplained.reason.as_str()),
+            (past.score, "")
+        );
         assert_eq!(past.score, 0.0);
         assert!(past.reason.contains("已过"));
         need.deadline = Some("2027-01-01".into());
-        assert_eq!(freshness(&[&need], today).unwrap().score, 1.0);
+        assert_eq!(freshness(&[&need], today, true).unwrap().score, 1.0);
         need.updated_at = "2026-05-27".into(); // 180 days earlier
-        assert!((freshness(&[&need], today).unwrap().score - 0.75).abs() < 1e-9);
+        assert!((freshness(&[&need], today, true).unwrap().score - 0.75).abs() < 1e-9);
         need.updated_at = String::new();
-        assert_eq!(freshness(&[&need], today).unwrap().score, 0.75);
-        assert!(freshness(&[], today).is_none());
+        assert_eq!(freshness(&[&need], today, true).unwrap().score, 0.75);
+        assert!(freshness(&[], today, true).is_none());
     }
 }

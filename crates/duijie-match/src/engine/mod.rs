@@ -882,9 +882,16 @@ impl Matcher {
         let city = |s: &Side<'_>| s.listing.organization.as_ref().and_then(|o| o.city.clone());
         parts.push((
             C::Industry,
-            industry(a.listing.industry.as_deref(), b.listing.industry.as_deref()),
+            industry(
+                a.listing.industry.as_deref(),
+                b.listing.industry.as_deref(),
+                explain,
+            ),
         ));
-        parts.push((C::Region, region(city(a).as_deref(), city(b).as_deref())));
+        parts.push((
+            C::Region,
+            region(city(a).as_deref(), city(b).as_deref(), explain),
+        ));
 
         let roles = match (a.listing.kind, b.listing.kind) {
             (ListingKind::Need, ListingKind::Result) => Some((a.listing, b.listing)),
@@ -894,14 +901,19 @@ impl Matcher {
         if let Some((need, result)) = roles {
             parts.push((
                 C::Maturity,
-                maturity(result.maturity.as_deref(), need.maturity.as_deref()),
+                maturity(
+                    result.maturity.as_deref(),
+                    need.maturity.as_deref(),
+                    explain,
+                ),
             ));
-            parts.push((C::Modes, modes(&need.modes, &result.modes)));
+            parts.push((C::Modes, modes(&need.modes, &result.modes, explain)));
             parts.push((
                 C::Budget,
                 budget(
                     (need.money_min, need.money_max),
                     (result.money_min, result.money_max),
+                    explain,
                 ),
             ));
         }
@@ -914,7 +926,7 @@ impl Matcher {
                 sides.push(s.listing);
             }
         }
-        if let Some(f) = freshness(&sides, today) {
+        if let Some(f) = freshness(&sides, today, explain) {
             parts.push((C::Freshness, f));
         }
 
@@ -953,14 +965,39 @@ impl Matcher {
     }
 }
 
+/// How many [`par_map`] calls are running in this process now.
+static PAR_MAPS_RUNNING: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// Counts a running [`par_map`] while it lives.
+struct Running;
+
+impl Running {
+    /// Counts this call in; returns the guard and how many calls run now, this one included.
+    fn start() -> (Running, usize) {
+        let n = PAR_MAPS_RUNNING.fetch_add(1, Ordering::AcqRel) + 1;
+        (Running, n)
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        PAR_MAPS_RUNNING.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
 /// `f` over `items` on up to `threads` scoped threads (contiguous chunks, results in input
-/// order, so the outcome does not depend on the number of threads).
+/// order, so the outcome does not depend on the number of threads). The threads are shared
+/// out among the calls running at the same time: extra threads only shorten one request
+/// while cores are idle, and under concurrent requests (each already on a thread of its
+/// own) starting and ending them per call costs more than it saves (a tenth of a loaded
+/// server's time went to creating and tearing down these threads).
 fn par_map<T: Sync, R: Send>(
     items: &[T],
     threads: usize,
     f: impl Fn(usize, &T) -> R + Sync,
 ) -> Vec<R> {
-    let threads = threads.max(1).min(items.len() / 8).max(1);
+    let (_running, concurrent) = Running::start();
+    let threads = (threads / concurrent).max(1).min(items.len() / 8).max(1);
     if threads == 1 {
         return items.iter().enumerate().map(|(i, x)| f(i, x)).collect();
     }

@@ -66,14 +66,32 @@ async fn listing_matches(
     Id(id): Id,
     mut p: Params,
     kind: ListingKind,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<ListingMatches>, ApiError> {
     let target = matching::target_kind(p.str("kind").as_deref(), Some(kind))?;
     let opts = options(&ctx, &mut p)?;
     p.finish()?;
     let items = matching::for_listing(&ctx, kind, id, target, opts).await?;
-    Ok(Json(
-        json!({"source": {"kind": kind, "id": id}, "kind": target, "items": items}),
-    ))
+    Ok(Json(ListingMatches {
+        source: Source { kind, id },
+        kind: target,
+        items,
+    }))
+}
+
+/// The answer of `GET /{kind}/{id}/matches`, serialised straight from the matches.
+#[derive(serde::Serialize)]
+struct ListingMatches {
+    /// The listing matched from.
+    source: Source,
+    /// The kind of the matches.
+    kind: ListingKind,
+    items: Vec<matching::Match>,
+}
+
+#[derive(serde::Serialize)]
+struct Source {
+    kind: ListingKind,
+    id: i64,
 }
 
 async fn text_matches(
