@@ -205,8 +205,11 @@ type PageKey = (ListingKind, ListFilter, i64, i64);
 /// writes ([`duijie_store::Store::listings_generation`], bumped after each commit) and the
 /// change-log position the indexer has applied (which follows other processes' writes
 /// within `[index] poll_interval_ms`, as search does). Both are read before the page's
-/// query, so a page can only be older than its version, never newer; any page of another
-/// version is not used, and the first request under a newer version empties the cache.
+/// query, so a page holds every write its version counts (and perhaps later ones); a page
+/// of any other version is not used, and the first request under a newer version empties
+/// the cache. A page is also used for at most [`PUBLIC_PAGES_TTL`]: should the index stop
+/// following the change log (a full disk), or miss a change (on PostgreSQL a sequence
+/// number can commit after a later one), another process's write still shows within it.
 #[derive(Default)]
 pub struct PublicPages {
     inner: std::sync::Mutex<PublicPagesInner>,
@@ -215,11 +218,13 @@ pub struct PublicPages {
 #[derive(Default)]
 struct PublicPagesInner {
     version: (u64, i64),
-    pages: std::collections::HashMap<PageKey, Arc<Value>>,
+    pages: std::collections::HashMap<PageKey, (std::time::Instant, Arc<Value>)>,
 }
 
 /// Pages kept at most; past it the cache starts again.
 const PUBLIC_PAGES_MAX: usize = 64;
+/// How long a kept page is used at most.
+const PUBLIC_PAGES_TTL: std::time::Duration = std::time::Duration::from_secs(5);
 /// Only pages of at most this many listings starting before [`PUBLIC_PAGES_DEPTH`] are
 /// kept: the pages people browse, not a script walking the whole list.
 const PUBLIC_PAGES_LIMIT: i64 = 100;
@@ -236,7 +241,11 @@ impl PublicPages {
     fn get(&self, key: &PageKey, version: (u64, i64)) -> Option<Arc<Value>> {
         let mut inner = self.inner.lock().ok()?;
         if inner.version == version {
-            return inner.pages.get(key).cloned();
+            return inner
+                .pages
+                .get(key)
+                .filter(|(at, _)| at.elapsed() < PUBLIC_PAGES_TTL)
+                .map(|(_, page)| page.clone());
         }
         if version.0 >= inner.version.0 && version.1 >= inner.version.1 {
             inner.pages.clear();
@@ -256,7 +265,7 @@ impl PublicPages {
         if inner.pages.len() >= PUBLIC_PAGES_MAX {
             inner.pages.clear();
         }
-        inner.pages.insert(key, page);
+        inner.pages.insert(key, (std::time::Instant::now(), page));
     }
 }
 
@@ -486,4 +495,45 @@ pub async fn need_titles(
         .into_iter()
         .map(|n| (n.id, n.title))
         .collect())
+}
+
+#[cfg(test)]
+mod public_pages_tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn a_kept_page_is_used_only_under_the_version_it_was_read_at() {
+        let pages = PublicPages::default();
+        let key = (ListingKind::Result, ListFilter::default(), 20, 0);
+        let other = (ListingKind::Need, ListFilter::default(), 20, 0);
+        let page = Arc::new(json!({"total": 1}));
+        assert!(pages.get(&key, (0, 5)).is_none(), "nothing kept yet");
+        pages.put(key.clone(), (0, 5), page.clone());
+        assert_eq!(pages.get(&key, (0, 5)), Some(page.clone()));
+        assert!(pages.get(&other, (0, 5)).is_none(), "another kind's page");
+        // a request that read its version before a write neither uses nor keeps a page
+        assert!(pages.get(&key, (0, 4)).is_none());
+        pages.put(key.clone(), (0, 4), Arc::new(json!({"total": 0})));
+        assert_eq!(pages.get(&key, (0, 5)), Some(page.clone()));
+        // a write through this process retires every kept page
+        assert!(pages.get(&key, (1, 5)).is_none());
+        pages.put(key.clone(), (1, 5), page.clone());
+        assert_eq!(pages.get(&key, (1, 5)), Some(page.clone()));
+        // and so does the index applying another process's change
+        assert!(pages.get(&key, (1, 6)).is_none());
+        assert!(pages.get(&key, (1, 6)).is_none(), "it stays retired");
+        // a version newer in one count and older in the other is not used or adopted
+        pages.put(key.clone(), (1, 6), page.clone());
+        assert!(pages.get(&key, (2, 5)).is_none());
+        assert_eq!(pages.get(&key, (1, 6)), Some(page));
+    }
+
+    #[test]
+    fn only_the_first_pages_of_modest_size_are_kept() {
+        assert!(PublicPages::keeps(20, 0));
+        assert!(PublicPages::keeps(100, 180));
+        assert!(!PublicPages::keeps(101, 0), "a bulk read");
+        assert!(!PublicPages::keeps(20, 200), "deep in the list");
+    }
 }
