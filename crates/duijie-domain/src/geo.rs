@@ -75,48 +75,65 @@ pub const LIAONING_CITIES: [&str; 15] = [
 
 /// Normalises a city as people type it: `沈阳市` → `沈阳`, `沈抚改革创新示范区` → `沈抚示范区`.
 pub fn normalize_city(city: &str) -> String {
+    city_key(city).to_string()
+}
+
+/// [`normalize_city`] without allocating: the normalised name, borrowed from `city` or a
+/// constant.
+pub fn city_key(city: &str) -> &str {
     let c = city.trim();
     if c.starts_with("沈抚") {
-        return "沈抚示范区".to_string();
+        return "沈抚示范区";
     }
-    let short = c.strip_suffix('市').unwrap_or(c);
-    short.to_string()
+    c.strip_suffix('市').unwrap_or(c)
 }
 
 /// True when the city (normalised) is one of Liaoning's.
 pub fn in_province(city: &str) -> bool {
-    let c = normalize_city(city);
-    LIAONING_CITIES.contains(&c.as_str())
+    LIAONING_CITIES.contains(&city_key(city))
 }
+
+/// The zones of 一圈一带两区 with the cities of each.
+const ZONE_CITIES: [(Zone, &[&str]); 4] = [
+    (
+        Zone::ShenyangMetro,
+        &[
+            "沈阳",
+            "鞍山",
+            "抚顺",
+            "本溪",
+            "阜新",
+            "辽阳",
+            "铁岭",
+            "沈抚示范区",
+        ],
+    ),
+    (
+        Zone::CoastalBelt,
+        &["大连", "丹东", "锦州", "营口", "盘锦", "葫芦岛"],
+    ),
+    (Zone::WesternZone, &["朝阳", "阜新", "锦州", "葫芦岛"]),
+    (Zone::EasternZone, &["丹东", "本溪", "抚顺"]),
+];
 
 /// The zones a city belongs to (a city may belong to several; none outside the province).
 pub fn zones_of_city(city: &str) -> Vec<Zone> {
-    let c = normalize_city(city);
-    let mut zones = Vec::new();
-    if [
-        "沈阳",
-        "鞍山",
-        "抚顺",
-        "本溪",
-        "阜新",
-        "辽阳",
-        "铁岭",
-        "沈抚示范区",
-    ]
-    .contains(&c.as_str())
-    {
-        zones.push(Zone::ShenyangMetro);
-    }
-    if ["大连", "丹东", "锦州", "营口", "盘锦", "葫芦岛"].contains(&c.as_str()) {
-        zones.push(Zone::CoastalBelt);
-    }
-    if ["朝阳", "阜新", "锦州", "葫芦岛"].contains(&c.as_str()) {
-        zones.push(Zone::WesternZone);
-    }
-    if ["丹东", "本溪", "抚顺"].contains(&c.as_str()) {
-        zones.push(Zone::EasternZone);
-    }
-    zones
+    let c = city_key(city);
+    ZONE_CITIES
+        .iter()
+        .filter(|(_, cities)| cities.contains(&c))
+        .map(|(z, _)| *z)
+        .collect()
+}
+
+/// The first zone (in [`zones_of_city`]'s order) that both cities belong to, without
+/// allocating.
+pub fn shared_zone(a: &str, b: &str) -> Option<Zone> {
+    let (a, b) = (city_key(a), city_key(b));
+    ZONE_CITIES
+        .iter()
+        .find(|(_, cities)| cities.contains(&a) && cities.contains(&b))
+        .map(|(z, _)| *z)
 }
 
 #[cfg(test)]
@@ -143,6 +160,22 @@ mod tests {
             vec![Zone::ShenyangMetro]
         );
         assert!(zones_of_city("北京").is_empty());
+        // the zone two cities share: the first of the first city's zones that the second has
+        assert_eq!(shared_zone("锦州市", "葫芦岛"), Some(Zone::CoastalBelt));
+        assert_eq!(shared_zone("阜新", "朝阳"), Some(Zone::WesternZone));
+        assert_eq!(
+            shared_zone("沈抚改革创新示范区", "沈阳"),
+            Some(Zone::ShenyangMetro)
+        );
+        assert_eq!(shared_zone("大连", "沈阳"), None);
+        assert_eq!(shared_zone("北京", "北京"), None);
+        for a in LIAONING_CITIES {
+            for b in LIAONING_CITIES {
+                let za = zones_of_city(a);
+                let expected = zones_of_city(b).into_iter().find(|z| za.contains(z));
+                assert_eq!(shared_zone(b, a), expected, "{a} {b}");
+            }
+        }
         assert!(!in_province("哈尔滨"));
         assert!(in_province("葫芦岛市"));
         // every city of the province is in at least one zone

@@ -75,6 +75,7 @@ pub struct SearchIndex {
     fingerprint: String,
     /// Per-segment bitsets of candidate filters (see [`similar`]).
     filter_cache: similar::FilterCache,
+    bm25_stats: similar::Bm25StatsCache,
     /// The index on disk had an older schema and was recreated empty.
     recreated: bool,
     /// Threads that analyse documents before they reach the writer.
@@ -273,6 +274,7 @@ impl SearchIndex {
             dir: dir.to_path_buf(),
             fingerprint,
             filter_cache: Default::default(),
+            bm25_stats: Default::default(),
             recreated,
             threads: opts.writer_threads.max(1),
             count_cache: Default::default(),

@@ -26,7 +26,9 @@ use crate::{IndexError, SearchIndex};
 use duijie_domain::{ListingKind, ListingText};
 use duijie_text::{Analyzer, SUB_WORD_WEIGHT, is_han};
 use std::collections::{BTreeMap, BinaryHeap};
-use tantivy::query::{BooleanQuery, BoostQuery, EnableScoring, Occur, Query, TermQuery};
+use tantivy::query::{
+    Bm25StatisticsProvider, BooleanQuery, BoostQuery, EnableScoring, Occur, Query, TermQuery,
+};
 use tantivy::schema::{IndexRecordOption, Value};
 use tantivy::{BitSet, DocAddress, DocId, Score, TantivyDocument, Term};
 
@@ -280,6 +282,109 @@ impl FilterCache {
     }
 }
 
+/// The index-wide BM25 statistics of one searcher generation (document frequencies of terms,
+/// token counts of fields), so that the terms a match request asks for are not looked up in
+/// every segment's term dictionary again by the next request: a generation's statistics
+/// never change. Emptied when a newer generation asks, or past
+/// [`Bm25StatsCache::CAPACITY`] terms.
+#[derive(Default)]
+pub(crate) struct Bm25StatsCache {
+    inner: std::sync::RwLock<Bm25Stats>,
+}
+
+#[derive(Default)]
+struct Bm25Stats {
+    generation: u64,
+    docs: Option<u64>,
+    tokens: std::collections::HashMap<tantivy::schema::Field, u64>,
+    doc_freq: std::collections::HashMap<Term, u64>,
+}
+
+impl Bm25StatsCache {
+    /// Terms whose document frequency is kept at most.
+    pub const CAPACITY: usize = 100_000;
+
+    /// A statistics provider for `searcher` that reads through this cache.
+    fn provider<'a>(&'a self, searcher: &'a tantivy::Searcher) -> CachedStats<'a> {
+        CachedStats {
+            cache: self,
+            searcher,
+            generation: searcher.generation().generation_id(),
+        }
+    }
+
+    fn get<T: Copy>(&self, generation: u64, read: impl Fn(&Bm25Stats) -> Option<T>) -> Option<T> {
+        let s = self.inner.read().ok()?;
+        (s.generation == generation).then(|| read(&s)).flatten()
+    }
+
+    fn put(&self, generation: u64, write: impl FnOnce(&mut Bm25Stats)) {
+        let Ok(mut s) = self.inner.write() else {
+            return;
+        };
+        if s.generation != generation {
+            if s.generation > generation {
+                return; // an older searcher: its figures are not kept
+            }
+            *s = Bm25Stats {
+                generation,
+                ..Bm25Stats::default()
+            };
+        }
+        if s.doc_freq.len() >= Self::CAPACITY {
+            s.doc_freq.clear();
+        }
+        write(&mut s);
+    }
+}
+
+/// [`Bm25StatisticsProvider`] of one searcher through [`Bm25StatsCache`]:
+/// the same figures as the searcher's own.
+struct CachedStats<'a> {
+    cache: &'a Bm25StatsCache,
+    searcher: &'a tantivy::Searcher,
+    generation: u64,
+}
+
+impl Bm25StatisticsProvider for CachedStats<'_> {
+    fn total_num_tokens(&self, field: tantivy::schema::Field) -> tantivy::Result<u64> {
+        if let Some(n) = self
+            .cache
+            .get(self.generation, |s| s.tokens.get(&field).copied())
+        {
+            return Ok(n);
+        }
+        let n = self.searcher.total_num_tokens(field)?;
+        self.cache.put(self.generation, |s| {
+            s.tokens.insert(field, n);
+        });
+        Ok(n)
+    }
+
+    fn total_num_docs(&self) -> tantivy::Result<u64> {
+        if let Some(n) = self.cache.get(self.generation, |s| s.docs) {
+            return Ok(n);
+        }
+        let n = self.searcher.total_num_docs()?;
+        self.cache.put(self.generation, |s| s.docs = Some(n));
+        Ok(n)
+    }
+
+    fn doc_freq(&self, term: &Term) -> tantivy::Result<u64> {
+        if let Some(n) = self
+            .cache
+            .get(self.generation, |s| s.doc_freq.get(term).copied())
+        {
+            return Ok(n);
+        }
+        let n = self.searcher.doc_freq(term)?;
+        self.cache.put(self.generation, |s| {
+            s.doc_freq.insert(term.clone(), n);
+        });
+        Ok(n)
+    }
+}
+
 /// A candidate: BM25 score of the weighted disjunction and its address.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Candidate {
@@ -369,7 +474,10 @@ impl SearchIndex {
             return Ok(Vec::new());
         }
         let query = BooleanQuery::new(clauses);
-        let weight = query.weight(EnableScoring::enabled_from_searcher(searcher))?;
+        let stats = self.bm25_stats.provider(searcher);
+        let weight = query.weight(EnableScoring::enabled_from_statistics_provider(
+            &stats, searcher,
+        ))?;
 
         let mut must: Vec<(Occur, Box<dyn Query>)> = Vec::new();
         let term = |field, v: &str| -> Box<dyn Query> {

@@ -2,6 +2,7 @@ use super::*;
 use duijie_domain::{ListingKind, ListingText, OrgSummary};
 use duijie_text::AnalyzerConfig;
 use std::sync::OnceLock;
+use tantivy::DocAddress;
 
 fn analyzer() -> Arc<Analyzer> {
     static A: OnceLock<Arc<Analyzer>> = OnceLock::new();
@@ -1338,4 +1339,108 @@ fn the_pruned_ranking_gives_the_same_hits_and_scores_as_scoring_every_match() {
         phrase_scored,
         "some query of two or more words is found as a phrase in a title"
     );
+}
+
+/// The candidates' BM25 scores as tantivy gives them with the searcher's own statistics.
+fn plain_bm25(
+    idx: &SearchIndex,
+    searcher: &tantivy::Searcher,
+    term: &str,
+) -> Vec<(DocAddress, f32)> {
+    use tantivy::collector::TopDocs;
+    use tantivy::query::{BooleanQuery, BoostQuery, Occur, Query};
+    let f = &idx.fields;
+    let clauses: Vec<(Occur, Box<dyn Query>)> = [(f.title, 2.0), (f.keywords, 1.5), (f.body, 1.0)]
+        .into_iter()
+        .map(|(field, boost)| {
+            let q: Box<dyn Query> = Box::new(TermQuery::new(
+                Term::from_field_text(field, term),
+                IndexRecordOption::WithFreqs,
+            ));
+            (
+                Occur::Should,
+                Box::new(BoostQuery::new(q, boost)) as Box<dyn Query>,
+            )
+        })
+        .collect();
+    let mut hits: Vec<(DocAddress, f32)> = searcher
+        .search(
+            &BooleanQuery::new(clauses),
+            &TopDocs::with_limit(100).order_by_score(),
+        )
+        .unwrap()
+        .into_iter()
+        .map(|(s, a)| (a, s))
+        .collect();
+    hits.sort_by_key(|h| h.0);
+    hits
+}
+
+#[test]
+fn candidates_score_with_the_statistics_of_the_searcher_they_are_given() {
+    let dir = tempfile::tempdir().unwrap();
+    let idx = open(dir.path());
+    idx.add_uncommitted(&[
+        listing(
+            ListingKind::Result,
+            1,
+            "稀土催化制氢",
+            "稀土金属催化剂低温制氢。",
+        ),
+        listing(ListingKind::Result, 2, "数控机床主轴", "主轴振动故障诊断。"),
+    ])
+    .unwrap();
+    idx.commit(1).unwrap();
+    let fw = crate::query::FieldWeights {
+        title: 2.0,
+        keywords: 1.5,
+        body: 1.0,
+        org: 0.0,
+    };
+    let filter = similar::CandidateFilter {
+        kind: Some(ListingKind::Result),
+        ..Default::default()
+    };
+    let terms = [crate::query::WeightedTerm {
+        term: "稀土".into(),
+        weight: 1.0,
+    }];
+    let scores = |searcher: &tantivy::Searcher| {
+        let mut c: Vec<(DocAddress, f32)> = idx
+            .candidates(searcher, &terms, &fw, &filter, 20)
+            .unwrap()
+            .into_iter()
+            .map(|c| (c.addr, c.score))
+            .collect();
+        c.sort_by_key(|h| h.0);
+        c
+    };
+    let first = idx.searcher();
+    let before = scores(&first);
+    assert_eq!(before.len(), 1);
+    // the figures are tantivy's own, asked again they are the same
+    assert_eq!(before, plain_bm25(&idx, &first, "稀土"));
+    assert_eq!(scores(&first), before);
+
+    // more listings with the term: a rarer term no more, so the first listing's score falls
+    let more: Vec<ListingText> = (3..13)
+        .map(|id| listing(ListingKind::Result, id, "稀土永磁材料", "稀土永磁电机。"))
+        .collect();
+    idx.add_uncommitted(&more).unwrap();
+    idx.commit(2).unwrap();
+    let second = idx.searcher();
+    assert_ne!(
+        second.generation().generation_id(),
+        first.generation().generation_id()
+    );
+    let after = scores(&second);
+    assert_eq!(after.len(), 11);
+    assert_eq!(after, plain_bm25(&idx, &second, "稀土"));
+    let of_first = |hits: &[(DocAddress, f32)]| hits.iter().map(|h| h.1).fold(f32::MIN, f32::max);
+    assert!(
+        after.iter().all(|h| h.1 < of_first(&before)),
+        "{before:?} {after:?}"
+    );
+    // an older searcher still scores with its own statistics
+    assert_eq!(scores(&first), before);
 }

@@ -95,15 +95,16 @@ impl Analyzer {
             return Snippet::default();
         }
         // (start char, end char, weight, term)
-        let mut matches: Vec<(usize, usize, f32, String)> = Vec::new();
-        for t in self.index_tokens(text) {
+        let tokens = self.index_tokens(text);
+        let mut matches: Vec<Hit<'_>> = Vec::new();
+        for t in &tokens {
             let Some(weight) = term_weight(&t.text).filter(|w| w.is_finite()) else {
                 continue;
             };
             let Ok(end) = starts.binary_search(&t.offset_to) else {
                 continue;
             };
-            matches.push((t.position, end, weight, t.text));
+            matches.push((t.position, end, weight, t.text.as_str()));
         }
         pick(text, &starts, &matches, max_chars).0
     }
@@ -218,10 +219,10 @@ impl Analyzer {
             candidates.iter_mut().for_each(&mut check);
         }
         loop {
-            let matches: Vec<(usize, usize, f32, String)> = candidates
+            let matches: Vec<Hit<'_>> = candidates
                 .iter()
                 .filter(|c| c.real != Some(false))
-                .map(|c| (c.from, c.to, c.weight, c.term.to_string()))
+                .map(|c| (c.from, c.to, c.weight, c.term))
                 .collect();
             let (snippet, depends) = pick(text, &starts, &matches, max_chars);
             let mut unchecked = candidates
@@ -308,10 +309,13 @@ struct Candidate<'t> {
 /// term)`, by start) and its highlights; `starts` is the byte offset of every character of
 /// `text` and of its end. Also returns the characters whose matches decided the pick: the
 /// chosen window and the fragment (empty when nothing matched).
+/// A match: `(start char, end char, weight, term)`.
+type Hit<'t> = (usize, usize, f32, &'t str);
+
 fn pick(
     text: &str,
     starts: &[usize],
-    matches: &[(usize, usize, f32, String)],
+    matches: &[Hit<'_>],
     max_chars: usize,
 ) -> (Snippet, Range<usize>) {
     let matches = &without_lone_characters(matches);
@@ -323,19 +327,20 @@ fn pick(
     };
     // Best window: starts at a match, spans max_chars characters.
     let mut best: Option<(f32, usize, usize)> = None; // (score, count, first match)
+    let mut seen: Vec<&str> = Vec::new();
     for (i, &(start, _, _, _)) in matches.iter().enumerate() {
         let limit = start + max_chars;
-        let mut seen: Vec<&str> = Vec::new();
+        seen.clear();
         let (mut score, mut count) = (0.0f32, 0usize);
-        for (s, e, w, term) in &matches[i..] {
-            if *s >= limit {
+        for &(s, e, w, term) in &matches[i..] {
+            if s >= limit {
                 break;
             }
-            if *e <= limit {
+            if e <= limit {
                 count += 1;
-                if !seen.contains(&term.as_str()) {
+                if !seen.contains(&term) {
                     seen.push(term);
-                    score += *w;
+                    score += w;
                 }
             }
         }
@@ -395,10 +400,8 @@ fn pick(
 /// is a single character (the query asked for characters). Such a character comes from a
 /// phrase cut into pieces (a synonym such as `氢 能源`, a word the dictionary lacks) and,
 /// alone, is not what the reader searched for.
-fn without_lone_characters(
-    matches: &[(usize, usize, f32, String)],
-) -> Vec<(usize, usize, f32, String)> {
-    let single = |m: &(usize, usize, f32, String)| m.1 - m.0 == 1 && m.3.chars().all(is_han);
+fn without_lone_characters<'t>(matches: &[Hit<'t>]) -> Vec<Hit<'t>> {
+    let single = |m: &Hit<'_>| m.1 - m.0 == 1 && m.3.chars().all(is_han);
     if matches.iter().all(single) {
         return matches.to_vec();
     }

@@ -2,9 +2,9 @@
 //! one-line reason in Chinese naming the specifics. They are defined by role (the need side,
 //! the result side), never by which side asked, so a pair scores the same from either side.
 
-use duijie_domain::geo::{in_province, normalize_city};
+use duijie_domain::geo::{city_key, in_province, shared_zone};
 use duijie_domain::vocab::{INDUSTRIES, MATURITIES, TRANSFER_MODES, label, maturity_rank};
-use duijie_domain::{ListingKind, ListingText, zones_of_city};
+use duijie_domain::{ListingKind, ListingText};
 
 /// A component's value with its explanation.
 #[derive(Debug, Clone, PartialEq)]
@@ -92,15 +92,14 @@ pub fn region(a: Option<&str>, b: Option<&str>, explain: bool) -> Scored {
     ) else {
         return scored(0.5, explain, || "地域未知（至少一方未填写城市）");
     };
-    let (ca, cb) = (normalize_city(a), normalize_city(b));
+    let (ca, cb) = (city_key(a), city_key(b));
     if ca == cb {
         return scored(1.0, explain, || format!("同在{ca}"));
     }
-    let za = zones_of_city(&ca);
-    if let Some(z) = zones_of_city(&cb).into_iter().find(|z| za.contains(z)) {
+    if let Some(z) = shared_zone(cb, ca) {
         return scored(0.75, explain, || format!("{ca}与{cb}同属{}", z.label_zh()));
     }
-    if in_province(&ca) && in_province(&cb) {
+    if in_province(ca) && in_province(cb) {
         return scored(0.5, explain, || format!("{ca}与{cb}均在辽宁省内"));
     }
     scored(0.25, explain, || format!("{ca}与{cb}，至少一方在省外"))
@@ -335,6 +334,14 @@ pub fn listing_freshness(l: &ListingText, today: i64, explain: bool) -> (f64, St
 /// Freshness of a pair: the mean of [`listing_freshness`] over the sides that count (saved
 /// needs and results). `None` when no side counts.
 pub fn freshness(sides: &[&ListingText], today: i64, explain: bool) -> Option<Scored> {
+    if !explain && !sides.is_empty() {
+        // the same mean, summed in the same order, without collecting the reasons
+        let sum = sides
+            .iter()
+            .map(|l| listing_freshness(l, today, false).0)
+            .sum::<f64>();
+        return Some(scored(sum / sides.len() as f64, false, String::new));
+    }
     let parts: Vec<(f64, String)> = sides
         .iter()
         .map(|l| listing_freshness(l, today, explain))

@@ -137,9 +137,9 @@ pub struct CorpusModel {
     /// multi-character Han word (empty otherwise).
     char_span: Vec<(u32, u32)>,
     char_ids: Vec<u32>,
-    /// `(kind, id)` → fingerprint of the stored term vector it was computed from, and the
-    /// listing's vectors.
-    docs: HashMap<(ListingKind, i64), (u64, Arc<Prepared>), FxBuild>,
+    /// `(kind, id)` → the listing's vectors, with the fingerprints of the stored term vector
+    /// and of the texts they were computed from.
+    docs: HashMap<(ListingKind, i64), KeptVectors, FxBuild>,
     /// The same vectors, with each listing's scoring view, by where the listing is stored:
     /// a candidate from the index is scored without reading its document.
     placed: HashMap<SegmentId, Vec<Option<CachedDoc>>, FxBuild>,
@@ -256,6 +256,36 @@ fn fingerprint(encoded: &str) -> u64 {
     h.finish() ^ (encoded.len() as u64).rotate_left(32)
 }
 
+/// A kept listing's vectors and what they were computed from.
+#[derive(Debug, Clone)]
+struct KeptVectors {
+    /// [`fingerprint`] of its stored term vector.
+    terms: u64,
+    /// [`text_fingerprint`] of its stored texts.
+    text: u64,
+    prepared: Arc<Prepared>,
+}
+
+/// Fingerprint of what [`TermVector::of_listing`](duijie_index::similar::TermVector::of_listing)
+/// reads from a listing: its kind (an expert's title does not count), title, keywords and
+/// body, each length-prefixed so that no two different texts run together into one.
+fn text_fingerprint(l: &ListingText) -> u64 {
+    use std::hash::Hasher;
+    let mut h = FxHasher::default();
+    let mut field = |s: &str| {
+        h.write(&(s.len() as u64).to_le_bytes());
+        h.write(s.as_bytes());
+    };
+    field(l.kind.code());
+    field(&l.title);
+    field(&l.body);
+    for k in &l.keywords {
+        field(k);
+    }
+    h.write(&(l.keywords.len() as u64).to_le_bytes());
+    h.finish()
+}
+
 /// What pass 2 of a model build keeps: the listings' vectors (and their metadata without
 /// texts), by id and by position in their segment, up to a memory budget in index order,
 /// plus the semantic vectors of every published listing by kind for nearest-neighbour
@@ -263,7 +293,7 @@ fn fingerprint(encoded: &str) -> u64 {
 /// analysing stored text, and reads the others from the index.
 #[derive(Default)]
 struct Kept {
-    cache: HashMap<(ListingKind, i64), (u64, Arc<Prepared>), FxBuild>,
+    cache: HashMap<(ListingKind, i64), KeptVectors, FxBuild>,
     placed: HashMap<SegmentId, Vec<Option<CachedDoc>>, FxBuild>,
     by_kind: Vec<(ListingKind, Vec<LatentEntry>)>,
     held: HashMap<SegmentId, u64, FxBuild>,
@@ -277,8 +307,16 @@ struct Kept {
 
 impl Kept {
     /// Takes a listing's vectors `p` (what [`CorpusModel::prepare`] gives for its stored
-    /// terms, whose fingerprint is `fp`) and its fields without texts.
-    fn add(&mut self, p: Prepared, listing: ListingText, fp: u64, at: StoredAt, max_bytes: usize) {
+    /// terms, whose fingerprint is `fp`, and its texts, whose fingerprint is `text_fp`) and
+    /// its fields without texts.
+    fn add(
+        &mut self,
+        p: Prepared,
+        listing: ListingText,
+        (fp, text_fp): (u64, u64),
+        at: StoredAt,
+        max_bytes: usize,
+    ) {
         let listing = Arc::new(listing);
         let latent = p.semantic.is_some() && listing.is_published();
         let size = std::mem::size_of::<Prepared>()
@@ -311,8 +349,14 @@ impl Kept {
         self.bytes += size;
         self.kept_bytes += size;
         let p = Arc::new(p);
-        self.cache
-            .insert((listing.kind, listing.id), (fp, p.clone()));
+        self.cache.insert(
+            (listing.kind, listing.id),
+            KeptVectors {
+                terms: fp,
+                text: text_fp,
+                prepared: p.clone(),
+            },
+        );
         let slots = self.placed.entry(at.segment).or_default();
         let d = at.doc_id as usize;
         if slots.len() <= d {
@@ -407,12 +451,13 @@ impl CorpusModel {
             index.for_each_stored(&searcher, |at, mut listing, encoded| {
                 // the same snapshot as pass 1: every term has its id
                 let row = stored_row(encoded, char_weight, |t| model.ids.get(t).copied());
+                let fps = (fingerprint(encoded), text_fingerprint(&listing));
                 // what scoring needs; the texts are read again for the few matches shown
                 listing.title = String::new();
                 listing.body = String::new();
                 listing.keywords = Vec::new();
                 let p = model.vectorize(row, Vec::new(), stopwords);
-                kept.add(p, listing, fingerprint(encoded), at, params.cache_max_bytes);
+                kept.add(p, listing, fps, at, params.cache_max_bytes);
             })?;
             model.keep(kept);
         }
@@ -460,7 +505,20 @@ impl CorpusModel {
     /// the decoded terms.
     pub fn cached(&self, kind: ListingKind, id: i64, encoded: &str) -> Option<Arc<Prepared>> {
         match self.docs.get(&(kind, id)) {
-            Some((fp, p)) if *fp == fingerprint(encoded) => Some(p.clone()),
+            Some(k) if k.terms == fingerprint(encoded) => Some(k.prepared.clone()),
+            _ => None,
+        }
+    }
+
+    /// The vectors of a listing the model keeps, when `listing`'s texts (title, keywords,
+    /// body) are those they were computed from: what [`CorpusModel::prepare`] gives for
+    /// [`TermVector::of_listing`](duijie_index::similar::TermVector::of_listing) of
+    /// `listing`, without analysing it. A listing read from the store that the index holds
+    /// as it is needs no analysis to be matched; one edited since (or never indexed) gets
+    /// `None`.
+    pub fn kept_for_texts(&self, listing: &ListingText) -> Option<Arc<Prepared>> {
+        match self.docs.get(&(listing.kind, listing.id)) {
+            Some(k) if k.text == text_fingerprint(listing) => Some(k.prepared.clone()),
             _ => None,
         }
     }

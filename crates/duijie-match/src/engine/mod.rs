@@ -120,6 +120,7 @@ mod error;
 pub mod latent;
 mod linalg;
 mod retrieve;
+mod shown;
 mod weights;
 
 pub use components::{
@@ -354,7 +355,7 @@ struct Scoring {
 struct Rescored {
     model: Arc<CorpusModel>,
     searcher: tantivy::Searcher,
-    source: Prepared,
+    source: Arc<Prepared>,
     weights: MatchWeights,
     today: i64,
     /// Best first.
@@ -382,6 +383,8 @@ pub struct Matcher {
     config: MatcherConfig,
     model: Arc<RwLock<Option<Arc<CorpusModel>>>>,
     rebuilding: Arc<AtomicBool>,
+    /// Texts of the matches shown recently, by their place in the index.
+    shown: shown::ShownTexts,
 }
 
 impl std::fmt::Debug for Matcher {
@@ -454,6 +457,7 @@ impl Matcher {
             config,
             model: Arc::new(RwLock::new(None)),
             rebuilding: Arc::new(AtomicBool::new(false)),
+            shown: shown::ShownTexts::default(),
         })
     }
 
@@ -577,10 +581,9 @@ impl Matcher {
         target: ListingKind,
         opts: &MatchOptions,
     ) -> Result<Vec<Match>, MatchError> {
-        let tv = TermVector::of_listing(self.index.analyzer(), source);
         self.run(
             source,
-            tv.terms.iter().map(|(t, w)| (t.as_str(), *w)),
+            |m: &CorpusModel| self.listing_vectors(m, source),
             true,
             target,
             opts,
@@ -602,7 +605,16 @@ impl Matcher {
                 kind: kind.code(),
                 id,
             })?;
-        self.run(&stored.listing, stored.terms(), true, target, opts)
+        self.run(
+            &stored.listing,
+            |m: &CorpusModel| {
+                m.cached(kind, id, &stored.encoded_terms)
+                    .unwrap_or_else(|| Arc::new(m.prepare(stored.terms(), &self.stopwords)))
+            },
+            true,
+            target,
+            opts,
+        )
     }
 
     /// Ranked `target` listings for an unsaved text (an enterprise typing its problem). The
@@ -623,7 +635,12 @@ impl Matcher {
         }
         self.run(
             &source,
-            tv.terms.iter().map(|(t, w)| (t.as_str(), *w)),
+            |m: &CorpusModel| {
+                Arc::new(m.prepare(
+                    tv.terms.iter().map(|(t, w)| (t.as_str(), *w)),
+                    &self.stopwords,
+                ))
+            },
             false,
             target,
             opts,
@@ -639,10 +656,9 @@ impl Matcher {
         target: ListingKind,
         opts: &MatchOptions,
     ) -> Result<Vec<Ranked>, MatchError> {
-        let tv = TermVector::of_listing(self.index.analyzer(), source);
         let r = self.rescore(
             source,
-            tv.terms.iter().map(|(t, w)| (t.as_str(), *w)),
+            |m: &CorpusModel| self.listing_vectors(m, source),
             true,
             target,
             opts,
@@ -661,14 +677,23 @@ impl Matcher {
         .unwrap_or_default())
     }
 
+    /// A listing's vectors under `model`: those the model keeps when the listing's texts
+    /// are the ones it was indexed with ([`CorpusModel::kept_for_texts`]), else from an
+    /// analysis of its texts (the same vectors either way).
+    fn listing_vectors(&self, model: &CorpusModel, listing: &ListingText) -> Arc<Prepared> {
+        model.kept_for_texts(listing).unwrap_or_else(|| {
+            let tv = TermVector::of_listing(self.index.analyzer(), listing);
+            Arc::new(model.prepare(
+                tv.terms.iter().map(|(t, w)| (t.as_str(), *w)),
+                &self.stopwords,
+            ))
+        })
+    }
+
     /// Analyses a listing once for repeated [`Matcher::pair_score_prepared`] calls.
     pub fn prepare(&self, listing: &ListingText) -> Result<PreparedListing, MatchError> {
         let model = self.model()?;
-        let tv = TermVector::of_listing(self.index.analyzer(), listing);
-        let prepared = Arc::new(model.prepare(
-            tv.terms.iter().map(|(t, w)| (t.as_str(), *w)),
-            &self.stopwords,
-        ));
+        let prepared = self.listing_vectors(&model, listing);
         Ok(PreparedListing {
             listing: listing.clone(),
             prepared,
@@ -727,11 +752,7 @@ impl Matcher {
         let pa = if Arc::ptr_eq(&a.model, &b.model) {
             a.prepared.clone()
         } else {
-            let tv = TermVector::of_listing(self.index.analyzer(), &a.listing);
-            Arc::new(b.model.prepare(
-                tv.terms.iter().map(|(t, w)| (t.as_str(), *w)),
-                &self.stopwords,
-            ))
+            self.listing_vectors(&b.model, &a.listing)
         };
         let sa = Side {
             listing: &a.listing,
@@ -746,16 +767,18 @@ impl Matcher {
         self.score_pair(&b.model, &sa, &sb, weights, today, explain)
     }
 
-    fn run<'t>(
+    /// Stages 1 and 2, then the shown matches explained; `vectors` gives the source's
+    /// vectors under the model in force.
+    fn run(
         &self,
         source: &ListingText,
-        terms: impl IntoIterator<Item = (&'t str, f32)>,
+        vectors: impl FnOnce(&CorpusModel) -> Arc<Prepared>,
         saved: bool,
         target: ListingKind,
         opts: &MatchOptions,
     ) -> Result<Vec<Match>, MatchError> {
         let threads = self.config.threads;
-        let Some(r) = self.rescore(source, terms, saved, target, opts, threads)? else {
+        let Some(r) = self.rescore(source, vectors, saved, target, opts, threads)? else {
             return Ok(Vec::new());
         };
         let src_side = Side {
@@ -763,14 +786,17 @@ impl Matcher {
             prepared: &r.source,
             saved,
         };
-        // explain the shown top only, reading their texts
+        // explain the shown top only, reading their texts (or finding them kept)
         par_map(&r.top, threads, |_, c| {
             let full;
             let listing = if c.complete {
                 &*c.listing
             } else {
-                full = self.index.stored_listing(&r.searcher, c.addr)?.listing;
-                &full
+                let at = self.index.stored_at(&r.searcher, c.addr);
+                full = self.shown.get_or_read(at, || {
+                    Ok::<_, MatchError>(self.index.stored_listing(&r.searcher, c.addr)?.listing)
+                })?;
+                &*full
             };
             let cand = Side {
                 listing,
@@ -879,7 +905,12 @@ impl Matcher {
             },
         ));
 
-        let city = |s: &Side<'_>| s.listing.organization.as_ref().and_then(|o| o.city.clone());
+        fn city<'l>(s: &Side<'l>) -> Option<&'l str> {
+            s.listing
+                .organization
+                .as_ref()
+                .and_then(|o| o.city.as_deref())
+        }
         parts.push((
             C::Industry,
             industry(
@@ -888,10 +919,7 @@ impl Matcher {
                 explain,
             ),
         ));
-        parts.push((
-            C::Region,
-            region(city(a).as_deref(), city(b).as_deref(), explain),
-        ));
+        parts.push((C::Region, region(city(a), city(b), explain)));
 
         let roles = match (a.listing.kind, b.listing.kind) {
             (ListingKind::Need, ListingKind::Result) => Some((a.listing, b.listing)),
@@ -917,16 +945,18 @@ impl Matcher {
                 ),
             ));
         }
-        let mut sides: Vec<&ListingText> = Vec::new();
+        let mut sides: [&ListingText; 2] = [a.listing, b.listing];
+        let mut counted = 0;
         // a fixed order by role keeps the mean identical from either side
         let mut ordered = [a, b];
         ordered.sort_by_key(|s| (s.listing.kind.code(), s.listing.id));
         for s in ordered {
             if s.saved && s.listing.kind != ListingKind::Expert {
-                sides.push(s.listing);
+                sides[counted] = s.listing;
+                counted += 1;
             }
         }
-        if let Some(f) = freshness(&sides, today, explain) {
+        if let Some(f) = freshness(&sides[..counted], today, explain) {
             parts.push((C::Freshness, f));
         }
 

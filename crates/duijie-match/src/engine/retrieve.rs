@@ -13,12 +13,13 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 impl Matcher {
-    /// Stages 1 and 2 on `threads` threads: the best `opts.limit` candidates by score (ties:
+    /// Stages 1 and 2 on `threads` threads (`vectors` gives the source's vectors under the
+    /// model in force): the best `opts.limit` candidates by score (ties:
     /// stage-1 order), not explained; `None` when the source has no usable term.
-    pub(super) fn rescore<'t>(
+    pub(super) fn rescore(
         &self,
         source: &ListingText,
-        terms: impl IntoIterator<Item = (&'t str, f32)>,
+        vectors: impl FnOnce(&CorpusModel) -> Arc<Prepared>,
         saved: bool,
         target: ListingKind,
         opts: &MatchOptions,
@@ -33,7 +34,7 @@ impl Matcher {
         let weights = self.weights.with_overrides(&opts.weights)?;
         let today = Self::today(opts.today.as_deref())?;
         let model = self.model()?;
-        let src = model.prepare(terms, &self.stopwords);
+        let src = vectors(&model);
         if src.terms.is_empty() {
             return Ok(None);
         }

@@ -1,6 +1,7 @@
 //! Integration tests of the matching engine on a small index built in a temporary directory.
 
 use duijie_domain::{ListingKind, ListingText, OrgSummary, zones_of_city};
+use duijie_index::similar::TermVector;
 use duijie_index::{IndexOptions, SearchIndex};
 use duijie_match::engine::{
     ComponentKind, MatchError, MatchFilters, MatchOptions, MatchWeights, Matcher, MatcherConfig,
@@ -861,6 +862,41 @@ fn cached_listing_vectors_equal_a_fresh_analysis() {
         checked += 1;
     }
     assert_eq!(checked, 6);
+    // a listing read elsewhere (the store) with the texts it was indexed with gets the kept
+    // vectors without being analysed, equal to an analysis of its texts; once its texts
+    // differ from the indexed ones (edited since), or under another id, it gets none
+    let analyzer = f.index.analyzer();
+    for listing in [need_h2(), result_h2()] {
+        let kept = model
+            .kept_for_texts(&listing)
+            .expect("an indexed listing's vectors are kept");
+        let tv = TermVector::of_listing(analyzer, &listing);
+        let fresh = model.prepare(tv.terms.iter().map(|(t, w)| (t.as_str(), *w)), &stop);
+        assert_eq!(kept.terms, fresh.terms);
+        assert_eq!(kept.norm, fresh.norm);
+        assert_eq!(kept.semantic, fresh.semantic);
+        let mut edited = listing.clone();
+        edited.body.push_str("新增内容。");
+        assert!(model.kept_for_texts(&edited).is_none());
+        let mut retitled = listing.clone();
+        retitled.title.push('Ⅱ');
+        assert!(model.kept_for_texts(&retitled).is_none());
+        let mut keyworded = listing.clone();
+        keyworded.keywords.push("新词".into());
+        assert!(model.kept_for_texts(&keyworded).is_none());
+        // the keywords' boundaries count: the same characters split otherwise differ
+        let mut regrouped = listing.clone();
+        let joined = regrouped.keywords.concat();
+        regrouped.keywords = vec![joined];
+        assert!(model.kept_for_texts(&regrouped).is_none());
+        let mut other = listing.clone();
+        other.id += 10_000;
+        assert!(model.kept_for_texts(&other).is_none());
+        // fields outside the texts do not change the vectors
+        let mut moved = listing.clone();
+        moved.industry = Some("tcm".into());
+        assert!(model.kept_for_texts(&moved).is_some());
+    }
     // without the cache: nothing kept (so no candidates from the semantic space, which
     // searches the kept vectors), the same rankings and scores as with the cache and the
     // BM25 candidates alone
