@@ -171,22 +171,29 @@ impl Analyzer {
                 }
             }
         }
-        for &(term, weight) in terms {
-            if !weight.is_finite() || term.is_empty() || !term.chars().all(is_han) {
-                continue;
-            }
-            for (b, _) in text.match_indices(term) {
-                if let (Ok(from), Ok(to)) = (
-                    starts.binary_search(&b),
-                    starts.binary_search(&(b + term.len())),
-                ) {
-                    candidates.push(Candidate {
-                        from,
-                        to,
-                        weight,
-                        term,
-                        real: None,
-                    });
+        // Han terms: every occurrence, found in one pass over the text (at each character
+        // only the terms starting with it are compared), and, as `str::match_indices` finds
+        // them, a term's occurrences never overlap one another
+        let han: Vec<(&str, f32, char, usize)> = terms
+            .iter()
+            .filter(|(t, w)| w.is_finite() && !t.is_empty() && t.chars().all(is_han))
+            .filter_map(|&(t, w)| Some((t, w, t.chars().next()?, t.chars().count())))
+            .collect();
+        if !han.is_empty() {
+            // per term, the byte where its next occurrence may start
+            let mut free = vec![0usize; han.len()];
+            for (at, (&b, &c)) in starts.iter().zip(&chars).enumerate() {
+                for (k, &(term, weight, first, n)) in han.iter().enumerate() {
+                    if c == first && b >= free[k] && text[b..].starts_with(term) {
+                        candidates.push(Candidate {
+                            from: at,
+                            to: at + n,
+                            weight,
+                            term,
+                            real: None,
+                        });
+                        free[k] = b + term.len();
+                    }
                 }
             }
         }
