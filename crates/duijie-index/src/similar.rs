@@ -451,6 +451,7 @@ impl SearchIndex {
         limit: usize,
     ) -> Result<Vec<Candidate>, IndexError> {
         let f = &self.fields;
+        let stats = self.bm25_stats.provider(searcher);
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
         for t in terms {
             if !(t.weight > 0.0 && t.weight.is_finite()) {
@@ -462,10 +463,14 @@ impl SearchIndex {
                 (f.body, weights.body),
             ] {
                 if fw > 0.0 {
-                    let q: Box<dyn Query> = Box::new(TermQuery::new(
-                        Term::from_field_text(field, &t.term),
-                        IndexRecordOption::WithFreqs,
-                    ));
+                    let term = Term::from_field_text(field, &t.term);
+                    // a term no listing has in this field adds nothing to any score: its
+                    // clause is left out rather than looked up in every segment
+                    if stats.doc_freq(&term)? == 0 {
+                        continue;
+                    }
+                    let q: Box<dyn Query> =
+                        Box::new(TermQuery::new(term, IndexRecordOption::WithFreqs));
                     clauses.push((Occur::Should, Box::new(BoostQuery::new(q, fw * t.weight))));
                 }
             }
@@ -474,7 +479,6 @@ impl SearchIndex {
             return Ok(Vec::new());
         }
         let query = BooleanQuery::new(clauses);
-        let stats = self.bm25_stats.provider(searcher);
         let weight = query.weight(EnableScoring::enabled_from_statistics_provider(
             &stats, searcher,
         ))?;

@@ -981,24 +981,25 @@ pub fn lexical_cosine(a: &Prepared, b: &Prepared) -> f64 {
 }
 
 fn merge_dot(a: &Prepared, b: &Prepared, mut each: impl FnMut(u32, f64)) -> f64 {
-    let (mut i, mut j) = (0, 0);
     let denom = a.norm * b.norm;
     if denom <= 0.0 {
         return 0.0;
     }
+    let (a, b) = (a.terms.as_slice(), b.terms.as_slice());
+    let (mut i, mut j) = (0, 0);
     let mut dot = 0.0;
-    while i < a.terms.len() && j < b.terms.len() {
-        match a.terms[i].0.cmp(&b.terms[j].0) {
-            std::cmp::Ordering::Less => i += 1,
-            std::cmp::Ordering::Greater => j += 1,
-            std::cmp::Ordering::Equal => {
-                let c = f64::from(a.terms[i].1) * f64::from(b.terms[j].1) / denom;
-                dot += c;
-                each(a.terms[i].0, c);
-                i += 1;
-                j += 1;
-            }
+    // a merge of the two sorted key lists that advances without a data-dependent branch
+    // (each side moves on when its key is not the larger one); shared keys, a small share,
+    // are the only branch, and come in key order as before
+    while i < a.len() && j < b.len() {
+        let ((ka, wa), (kb, wb)) = (a[i], b[j]);
+        if ka == kb {
+            let c = f64::from(wa) * f64::from(wb) / denom;
+            dot += c;
+            each(ka, c);
         }
+        i += usize::from(ka <= kb);
+        j += usize::from(kb <= ka);
     }
     dot.clamp(0.0, 1.0)
 }
@@ -1067,6 +1068,52 @@ mod tests {
             vec![1, 3]
         );
         assert_eq!(lexical(&a, &b).1, Vec::new());
+    }
+
+    #[test]
+    fn the_merged_dot_product_is_the_key_ordered_sum_over_shared_keys() {
+        // random sparse vectors against a plain computation: every shared key, in key order
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        let mut next = |n: u64| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed % n
+        };
+        for _ in 0..500 {
+            let (len_a, len_b) = (next(40), next(40));
+            let mut vec = |len: u64, span: u64| {
+                let mut keys: Vec<u32> = (0..len).map(|_| next(span) as u32).collect();
+                keys.sort_unstable();
+                keys.dedup();
+                let terms: Vec<(u32, f32)> = keys
+                    .into_iter()
+                    .map(|k| (k, 0.25 + next(100) as f32 / 10.0))
+                    .collect();
+                prepared(&terms)
+            };
+            let (a, b) = (vec(len_a, 60), vec(len_b, 60));
+            let denom = a.norm * b.norm;
+            let mut expected = 0.0;
+            let mut keys = Vec::new();
+            for &(k, wa) in &a.terms {
+                if let Some(&(_, wb)) = b.terms.iter().find(|(kb, _)| *kb == k) {
+                    expected += f64::from(wa) * f64::from(wb) / denom;
+                    keys.push(k);
+                }
+            }
+            let expected = if denom > 0.0 {
+                expected.clamp(0.0, 1.0)
+            } else {
+                0.0
+            };
+            let (lex, shared) = lexical(&a, &b);
+            assert_eq!(lex, expected);
+            assert_eq!(lexical_cosine(&b, &a), expected);
+            if denom > 0.0 {
+                assert_eq!(shared.iter().map(|(k, _)| *k).collect::<Vec<_>>(), keys);
+            }
+        }
     }
 
     #[test]

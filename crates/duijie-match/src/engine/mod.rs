@@ -84,6 +84,15 @@
 //! Highlights find the matched words in the text by substring search when they are all Han
 //! words (Latin ones, which the analyzer folds and lowercases, still go through the
 //! segmenter), instead of segmenting every shown text again.
+//!
+//! The source is not analysed either when the index holds it as it is: the model keeps a
+//! fingerprint of each kept listing's texts ([`CorpusModel::kept_for_texts`]), so a stored
+//! need read from the database whose title, keywords and body are those indexed is matched
+//! with the vectors kept for it (the same vectors an analysis gives). The texts of the
+//! matches shown are kept by their place in the index for the next requests (`shown.rs`,
+//! 32 MiB at most: a segment's documents never change), and the candidates' BM25 query
+//! takes its document frequencies from a per-searcher-generation cache and leaves out the
+//! terms no listing has in a field (they add nothing to any score).
 //! [`Matcher::pair_score_only`] and [`Matcher::rank_listing`] are the score-only entry points
 //! (event pairing, the quality report); they give exactly the scores of the explaining ones.
 //!
