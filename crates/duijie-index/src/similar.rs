@@ -453,6 +453,8 @@ impl SearchIndex {
         let f = &self.fields;
         let stats = self.bm25_stats.provider(searcher);
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        // the first clause left out, kept in case a single clause remains (below)
+        let mut left_out: Option<(Occur, Box<dyn Query>)> = None;
         for t in terms {
             if !(t.weight > 0.0 && t.weight.is_finite()) {
                 continue;
@@ -464,19 +466,31 @@ impl SearchIndex {
             ] {
                 if fw > 0.0 {
                     let term = Term::from_field_text(field, &t.term);
-                    // a term no listing has in this field adds nothing to any score: its
-                    // clause is left out rather than looked up in every segment
-                    if stats.doc_freq(&term)? == 0 {
-                        continue;
-                    }
+                    let absent = stats.doc_freq(&term)? == 0;
                     let q: Box<dyn Query> =
                         Box::new(TermQuery::new(term, IndexRecordOption::WithFreqs));
-                    clauses.push((Occur::Should, Box::new(BoostQuery::new(q, fw * t.weight))));
+                    let clause: (Occur, Box<dyn Query>) =
+                        (Occur::Should, Box::new(BoostQuery::new(q, fw * t.weight)));
+                    // a term no listing has in this field adds nothing to any score: its
+                    // clause is left out rather than looked up in every segment
+                    if absent {
+                        left_out.get_or_insert(clause);
+                    } else {
+                        clauses.push(clause);
+                    }
                 }
             }
         }
         if clauses.is_empty() || limit == 0 {
             return Ok(Vec::new());
+        }
+        // tantivy runs a lone optional clause as a required one, which collects the top
+        // documents otherwise than a union of several (block-max pruning): one absent
+        // clause goes back in so that the query is run as it was with all of them
+        if clauses.len() == 1
+            && let Some(c) = left_out
+        {
+            clauses.push(c);
         }
         let query = BooleanQuery::new(clauses);
         let weight = query.weight(EnableScoring::enabled_from_statistics_provider(

@@ -312,13 +312,13 @@ struct Candidate<'t> {
     real: Option<bool>,
 }
 
+/// A match: `(start char, end char, weight, term)`.
+type Hit<'t> = (usize, usize, f32, &'t str);
+
 /// The best window of `max_chars` characters for `matches` (`(start char, end char, weight,
 /// term)`, by start) and its highlights; `starts` is the byte offset of every character of
 /// `text` and of its end. Also returns the characters whose matches decided the pick: the
 /// chosen window and the fragment (empty when nothing matched).
-/// A match: `(start char, end char, weight, term)`.
-type Hit<'t> = (usize, usize, f32, &'t str);
-
 fn pick(
     text: &str,
     starts: &[usize],

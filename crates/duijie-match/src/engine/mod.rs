@@ -90,7 +90,7 @@
 //! need read from the database whose title, keywords and body are those indexed is matched
 //! with the vectors kept for it (the same vectors an analysis gives). The texts of the
 //! matches shown are kept by their place in the index for the next requests (`shown.rs`,
-//! 32 MiB at most: a segment's documents never change), and the candidates' BM25 query
+//! about 32 MiB: a segment's documents never change), and the candidates' BM25 query
 //! takes its document frequencies from a per-searcher-generation cache and leaves out the
 //! terms no listing has in a field (they add nothing to any score).
 //! [`Matcher::pair_score_only`] and [`Matcher::rank_listing`] are the score-only entry points

@@ -16,7 +16,8 @@ use std::sync::{Arc, Mutex};
 
 /// Independently locked parts (requests explain their matches on several threads).
 const SHARDS: usize = 8;
-/// Approximate bytes of text a part keeps before it is emptied (all parts: 32 MiB).
+/// Approximate bytes of text a part keeps before it is emptied (all parts: about 32 MiB;
+/// the estimate counts the texts, keywords and modes, not every small field).
 const MAX_BYTES_PER_SHARD: usize = 4 << 20;
 
 type FxBuild = BuildHasherDefault<FxHasher>;
