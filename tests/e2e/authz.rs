@@ -529,6 +529,32 @@ async fn every_role_every_write_endpoint_own_and_others() {
         404,
         "the page too"
     );
+    // and so do its matches: its own organisation and the organisers get them, anyone else
+    // is told there is no such need (not that it exists unpublished)
+    let matches = format!("/api/v1/needs/{draft}/matches?kind=results&limit=3");
+    assert_eq!(get(&app.anon, matches.clone()).await, 404);
+    assert_eq!(get(&res, matches.clone()).await, 404);
+    assert_eq!(get(&ent, matches.clone()).await, 200);
+    assert_eq!(get(&app.client, matches.clone()).await, 200);
+    let hidden: Value = app
+        .anon
+        .get(app.url(&matches))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(hidden["error"]["code"], "not_found", "{hidden}");
+    assert_eq!(
+        get(
+            &app.anon,
+            format!("/api/v1/needs/{}/matches?limit=3", w.need1)
+        )
+        .await,
+        200,
+        "a published need's matches stay public"
+    );
     assert_eq!(
         get(&app.anon, "/api/v1/needs?status=draft".into()).await,
         403

@@ -2,10 +2,12 @@
 //! the calls into the engine, off the async runtime.
 
 use crate::app::App;
+use crate::auth::Caller;
+use crate::authz;
 use crate::codes::Code;
 use crate::error::AppError;
 use crate::error::ErrorKind;
-use duijie_domain::ListingKind;
+use duijie_domain::{Listed, ListingKind};
 pub use duijie_match::engine::{ComponentKind, Match, MatchOptions};
 use duijie_match::engine::{MatchError, MatchFilters, WeightsOverride};
 use serde_json::Value;
@@ -191,24 +193,31 @@ pub fn filters(ctx: &App, v: Option<&Value>) -> Result<MatchFilters, AppError> {
     Ok(f)
 }
 
-/// Matches a stored listing.
+/// Matches a stored listing. A listing others cannot see (a draft, a withdrawn result, a
+/// closed need) is matched only for those who may see it (its organisation, the
+/// programme's organisers, the command line); for anyone else it does not exist (404, as
+/// when reading it).
 pub async fn for_listing(
     ctx: &App,
+    caller: &Caller,
     kind: ListingKind,
     id: i64,
     target: ListingKind,
     opts: MatchOptions,
 ) -> Result<Vec<Match>, AppError> {
+    let not_found = || AppError::not_found(kind.label_zh(), kind.code(), id);
     let source = ctx
         .store
         .listing_texts(kind, &[id])
         .await?
         .into_iter()
         .next()
-        .ok_or_else(|| {
-            let zh = kind.label_zh();
-            AppError::not_found(zh, kind.code(), id)
-        })?;
+        .ok_or_else(not_found)?;
+    if !source.is_published()
+        && !authz::sees_unpublished(caller, source.organization.as_ref().map(|o| o.id))
+    {
+        return Err(not_found());
+    }
     let m = ctx.matcher.clone();
     Ok(tokio::task::spawn_blocking(move || m.for_listing(&source, target, &opts)).await??)
 }

@@ -455,6 +455,34 @@ pub struct ListingText {
     pub updated_at: String,
 }
 
+impl ListingText {
+    /// Approximate heap bytes the listing holds (its strings' lengths, a vector entry and
+    /// an allocator's overhead per string), for caches that keep listings within a budget.
+    pub fn heap_bytes(&self) -> usize {
+        const PER_STRING: usize = 16;
+        let s = |v: &str| v.len() + PER_STRING;
+        let opt = |v: &Option<String>| v.as_deref().map_or(0, s);
+        let list = |v: &[String]| v.iter().map(|x| s(x) + 24).sum::<usize>();
+        s(&self.title)
+            + s(&self.body)
+            + s(&self.status)
+            + s(&self.updated_at)
+            + list(&self.keywords)
+            + list(&self.modes)
+            + opt(&self.external_id)
+            + opt(&self.industry)
+            + opt(&self.maturity)
+            + opt(&self.deadline)
+            + self.organization.as_ref().map_or(0, |o| {
+                std::mem::size_of::<OrgSummary>()
+                    + s(&o.name)
+                    + s(&o.kind)
+                    + opt(&o.city)
+                    + o.zones.len() * 16
+            })
+    }
+}
+
 impl From<&ResearchResult> for ListingText {
     fn from(r: &ResearchResult) -> Self {
         ListingText {

@@ -522,6 +522,7 @@ async fn match_listings(
             .map_err(api)?;
             duijie_app::matching::for_listing(
                 &ctx,
+                &duijie_app::Caller::local("cli"),
                 duijie_domain::ListingKind::Need,
                 id,
                 target,
@@ -538,6 +539,7 @@ async fn match_listings(
             .map_err(api)?;
             duijie_app::matching::for_listing(
                 &ctx,
+                &duijie_app::Caller::local("cli"),
                 duijie_domain::ListingKind::Result,
                 id,
                 target,

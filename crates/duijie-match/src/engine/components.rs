@@ -196,20 +196,34 @@ pub fn modes(need: &[String], result: &[String], explain: bool) -> Scored {
     }
 }
 
-/// Formats an amount in yuan the way people read it (万元 / 亿元).
+/// Formats an amount in yuan the way people read it (万元 / 亿元), to two decimals of the
+/// unit rounded half away from zero, without trailing zeros (`1.5亿元`, `12.35万元`,
+/// `800元`). Integer arithmetic: exact for every amount, and cheap (it is written for each
+/// shown match's budget).
 pub fn fmt_yuan(v: i64) -> String {
-    let v = v as f64;
-    let trim = |x: f64| {
-        let s = format!("{x:.2}");
-        s.trim_end_matches('0').trim_end_matches('.').to_string()
-    };
-    if v.abs() >= 1e8 {
-        format!("{}亿元", trim(v / 1e8))
-    } else if v.abs() >= 1e4 {
-        format!("{}万元", trim(v / 1e4))
+    use std::fmt::Write;
+    let a = u128::from(v.unsigned_abs());
+    let (scale, unit) = if a >= 100_000_000 {
+        (100_000_000u128, "亿元")
+    } else if a >= 10_000 {
+        (10_000, "万元")
     } else {
-        format!("{}元", trim(v))
+        (1, "元")
+    };
+    let hundredths = (a * 100 + scale / 2) / scale;
+    let (whole, frac) = (hundredths / 100, hundredths % 100);
+    let mut s = String::with_capacity(24);
+    if v < 0 {
+        s.push('-');
     }
+    // writing to a String cannot fail
+    let _ = match frac {
+        0 => write!(s, "{whole}"),
+        f if f % 10 == 0 => write!(s, "{whole}.{}", f / 10),
+        f => write!(s, "{whole}.{f:02}"),
+    };
+    s.push_str(unit);
+    s
 }
 
 fn fmt_range(min: Option<i64>, max: Option<i64>) -> String {
@@ -515,6 +529,42 @@ mod tests {
         assert_eq!(budget((None, Some(0)), (Some(10), None), true).score, 0.0);
         assert_eq!(fmt_yuan(150_000_000), "1.5亿元");
         assert_eq!(fmt_yuan(800), "800元");
+        assert_eq!(fmt_yuan(0), "0元");
+        assert_eq!(fmt_yuan(9_999), "9999元");
+        assert_eq!(fmt_yuan(10_000), "1万元");
+        assert_eq!(fmt_yuan(123_456), "12.35万元");
+        assert_eq!(fmt_yuan(10_050), "1.01万元");
+        assert_eq!(fmt_yuan(10_049), "1万元");
+        assert_eq!(fmt_yuan(99_999_999), "10000万元");
+        assert_eq!(fmt_yuan(2_030_000_000), "20.3亿元");
+        assert_eq!(fmt_yuan(-25_000), "-2.5万元");
+        assert_eq!(fmt_yuan(i64::MIN), "-92233720368.55亿元");
+        // the float formatting it replaced, wherever its decimal is not a tie
+        for v in (0..2_000_000i64)
+            .step_by(7_919)
+            .chain([123_400_000, 987_654_321_000])
+        {
+            let x = v as f64;
+            let (y, unit) = if x >= 1e8 {
+                (x / 1e8, "亿元")
+            } else if x >= 1e4 {
+                (x / 1e4, "万元")
+            } else {
+                (x, "元")
+            };
+            let t = format!("{y:.2}");
+            let old = format!("{}{unit}", t.trim_end_matches('0').trim_end_matches('.'));
+            let scale = if x >= 1e8 {
+                1_000_000
+            } else if x >= 1e4 {
+                100
+            } else {
+                1
+            };
+            if scale == 1 || v % scale != scale / 2 {
+                assert_eq!(fmt_yuan(v), old, "{v}");
+            }
+        }
     }
 
     #[test]

@@ -319,9 +319,9 @@ impl Kept {
     ) {
         let listing = Arc::new(listing);
         let latent = p.semantic.is_some() && listing.is_published();
+        let fields = std::mem::size_of::<ListingText>() + listing.heap_bytes();
         let size = std::mem::size_of::<Prepared>()
-            + std::mem::size_of::<ListingText>()
-            + 120
+            + fields
             + p.terms.len() * 8
             + p.semantic.as_ref().map_or(0, |v| v.len() * 4);
         // once the budget is spent, no later listing is kept (its vectors are computed again
@@ -335,7 +335,7 @@ impl Kept {
             self.bytes += v.len() * 4 + 64;
             if self.full {
                 // the fields are shared with the kept vectors when there are any
-                self.bytes += std::mem::size_of::<ListingText>() + 120;
+                self.bytes += fields;
             }
             let entry = ((at, listing.clone()), v.clone());
             match self.by_kind.iter_mut().find(|(k, _)| *k == listing.kind) {
@@ -391,10 +391,10 @@ impl CorpusModel {
         let step = (searcher.num_docs() as usize)
             .div_ceil(params.train_max_docs.max(1))
             .max(1);
-        let mut sample: Vec<Vec<(u32, f32)>> = Vec::new();
+        let mut sample: Vec<SampleRow> = Vec::new();
         let mut n_docs = 0u64;
         let char_weight = params.char_weight;
-        index.for_each_stored(&searcher, |_, _, encoded| {
+        index.for_each_stored(&searcher, |_, listing, encoded| {
             let row = stored_row(encoded, char_weight, |t| {
                 Some(match ids.get(t) {
                     Some(&id) => id,
@@ -410,11 +410,14 @@ impl CorpusModel {
             for &(id, _) in &row {
                 df[id as usize] += 1;
             }
-            if n_docs.is_multiple_of(step as u64) {
-                sample.push(row);
+            if in_sample(listing.kind, listing.id, step) {
+                sample.push(((listing.kind, listing.id), row));
             }
             n_docs += 1;
         })?;
+        // the model depends on the listings alone, not on how the index happens to lay them
+        // out in segments (whose order is that of random segment ids)
+        let sample = canonical_order(&mut ids, &mut names, &mut df, sample);
         let mut model = CorpusModel {
             n_docs,
             generation,
@@ -491,7 +494,12 @@ impl CorpusModel {
             self.latent = kept
                 .by_kind
                 .into_iter()
-                .map(|(k, entries)| (k, LatentSet::new(lsa.dims, entries)))
+                .map(|(k, mut entries)| {
+                    // in listing order, like the training sample: the k-means lists of a
+                    // large set and the order of equal scores then do not depend on segments
+                    entries.sort_unstable_by_key(|((_, listing), _)| listing.id);
+                    (k, LatentSet::new(lsa.dims, entries))
+                })
                 .collect();
         }
         self.kept_per_segment = kept.held.into_iter().collect();
@@ -929,6 +937,63 @@ impl Lsa {
         let n = v.iter().map(|x| x * x).sum::<f64>().sqrt();
         (n > 0.0).then(|| v.iter().map(|x| (x / n) as f32).collect())
     }
+}
+
+/// A row of the training sample: the listing and its features `(term id, frequency)`.
+type SampleRow = ((ListingKind, i64), Vec<(u32, f32)>);
+
+/// Whether the listing `(kind, id)` is in the training sample of a corpus that takes one
+/// listing in `step`: a hash of the listing, so the sample is the same whatever the order in
+/// which the index holds the listings.
+fn in_sample(kind: ListingKind, id: i64, step: usize) -> bool {
+    if step <= 1 {
+        return true;
+    }
+    // splitmix64's finaliser: every bit of the listing's id moves every bit of the hash
+    let mut z = (id as u64) ^ (u64::from(kind as u8) << 56);
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^= z >> 31;
+    z.is_multiple_of(step as u64)
+}
+
+/// Renumbers the vocabulary of a model build's first pass in the order of the terms
+/// themselves (ids were given as terms were first seen, in the index's segment order) and
+/// puts the sample's rows in listing order, so a build depends on the listings alone: two
+/// indexes holding the same listings in other segments give the same model, bit for bit.
+/// Returns the sample's rows, each sorted by its new ids.
+fn canonical_order(
+    ids: &mut TermIds,
+    names: &mut Vec<Box<str>>,
+    df: &mut Vec<u32>,
+    mut sample: Vec<SampleRow>,
+) -> Vec<Vec<(u32, f32)>> {
+    let mut order: Vec<u32> = (0..names.len() as u32).collect();
+    order.sort_unstable_by(|a, b| names[*a as usize].cmp(&names[*b as usize]));
+    let mut new_id = vec![0u32; order.len()];
+    for (new, &old) in order.iter().enumerate() {
+        new_id[old as usize] = new as u32;
+    }
+    *names = order
+        .iter()
+        .map(|&old| std::mem::take(&mut names[old as usize]))
+        .collect();
+    *df = order.iter().map(|&old| df[old as usize]).collect();
+    for id in ids.values_mut() {
+        *id = new_id[*id as usize];
+    }
+    sample.sort_unstable_by_key(|(listing, _)| *listing);
+    sample
+        .into_iter()
+        .map(|(_, mut row)| {
+            for (id, _) in &mut row {
+                *id = new_id[*id as usize];
+            }
+            // a row's ids are distinct (its duplicates were summed): sorting is all it needs
+            row.sort_unstable_by_key(|x| x.0);
+            row
+        })
+        .collect()
 }
 
 /// The features of a stored term vector (`encoded`), with the Han characters of its words

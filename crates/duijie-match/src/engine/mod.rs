@@ -644,12 +644,7 @@ impl Matcher {
         }
         self.run(
             &source,
-            |m: &CorpusModel| {
-                Arc::new(m.prepare(
-                    tv.terms.iter().map(|(t, w)| (t.as_str(), *w)),
-                    &self.stopwords,
-                ))
-            },
+            |m: &CorpusModel| self.vectors_of(m, &tv),
             false,
             target,
             opts,
@@ -691,12 +686,19 @@ impl Matcher {
     /// analysis of its texts (the same vectors either way).
     fn listing_vectors(&self, model: &CorpusModel, listing: &ListingText) -> Arc<Prepared> {
         model.kept_for_texts(listing).unwrap_or_else(|| {
-            let tv = TermVector::of_listing(self.index.analyzer(), listing);
-            Arc::new(model.prepare(
-                tv.terms.iter().map(|(t, w)| (t.as_str(), *w)),
-                &self.stopwords,
-            ))
+            self.vectors_of(
+                model,
+                &TermVector::of_listing(self.index.analyzer(), listing),
+            )
         })
+    }
+
+    /// The vectors of an analysed text under `model`.
+    fn vectors_of(&self, model: &CorpusModel, tv: &TermVector) -> Arc<Prepared> {
+        Arc::new(model.prepare(
+            tv.terms.iter().map(|(t, w)| (t.as_str(), *w)),
+            &self.stopwords,
+        ))
     }
 
     /// Analyses a listing once for repeated [`Matcher::pair_score_prepared`] calls.

@@ -106,13 +106,22 @@ impl Matcher {
     /// [`SYNONYM_WEIGHT`] of their term's weight: a need and a result that name the same
     /// thing differently still meet.
     fn query_terms(&self, model: &CorpusModel, src: &Prepared) -> Vec<WeightedTerm> {
-        let mut top: Vec<(String, f64)> = src
+        let mut named: Vec<(&str, f64)> = src
             .terms
             .iter()
-            .filter_map(|(k, w)| model.name(*k, src).map(|n| (n.to_string(), f64::from(*w))))
+            .filter_map(|(k, w)| model.name(*k, src).map(|n| (n, f64::from(*w))))
             .collect();
-        top.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-        top.truncate(self.config.query_terms.max(1));
+        let heaviest =
+            |a: &(&str, f64), b: &(&str, f64)| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(b.0));
+        // the n heaviest without sorting the hundreds of others (the order is total: distinct
+        // names), then those n in order
+        let n = self.config.query_terms.max(1);
+        if named.len() > n {
+            named.select_nth_unstable_by(n - 1, heaviest);
+            named.truncate(n);
+        }
+        named.sort_unstable_by(heaviest);
+        let top: Vec<(String, f64)> = named.into_iter().map(|(t, w)| (t.to_string(), w)).collect();
         let max = top.first().map_or(1.0, |t| t.1).max(f64::MIN_POSITIVE);
         let mut qterms: Vec<WeightedTerm> = top
             .iter()

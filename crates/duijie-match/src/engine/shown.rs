@@ -43,13 +43,7 @@ impl Default for ShownTexts {
 
 /// Approximate heap bytes of a kept listing.
 fn size_of(l: &ListingText) -> usize {
-    std::mem::size_of::<ListingText>()
-        + l.title.len()
-        + l.body.len()
-        + l.updated_at.len()
-        + l.keywords.iter().map(|k| k.len() + 24).sum::<usize>()
-        + l.modes.iter().map(|m| m.len() + 24).sum::<usize>()
-        + 128
+    std::mem::size_of::<ListingText>() + l.heap_bytes()
 }
 
 impl ShownTexts {

@@ -122,6 +122,12 @@ struct Fixture {
 }
 
 fn fixture(filler_copies: usize) -> Fixture {
+    fixture_of(&[fixture_docs(filler_copies)])
+}
+
+/// An index in a temporary directory holding `batches`, each committed on its own (its own
+/// segment), and a matcher over it.
+fn fixture_of(batches: &[Vec<ListingText>]) -> Fixture {
     let dir = tempfile::tempdir().expect("tempdir");
     let syn = Arc::new(Synonyms::load(&dict("synonyms.txt"), &analyzer()).expect("synonyms"));
     let index = Arc::new(
@@ -137,6 +143,21 @@ fn fixture(filler_copies: usize) -> Fixture {
         )
         .expect("open"),
     );
+    for (seq, docs) in batches.iter().enumerate() {
+        index.apply(&[], docs, seq as i64 + 1).expect("apply");
+    }
+    let stop = Arc::new(Stopwords::load(&dict("stopwords.txt")).expect("stopwords"));
+    let matcher = Matcher::new(index.clone(), stop, MatchWeights::default()).expect("matcher");
+    Fixture {
+        _dir: dir,
+        index,
+        matcher,
+    }
+}
+
+/// The fixture's listings: the related need and result, withdrawn and closed copies, an
+/// unrelated result, two experts, and `filler_copies` copies of the fillers.
+fn fixture_docs(filler_copies: usize) -> Vec<ListingText> {
     let mut docs = vec![need_h2(), result_h2()];
     let mut unrelated = listing(
         ListingKind::Result,
@@ -217,14 +238,7 @@ fn fixture(filler_copies: usize) -> Fixture {
             id += 1;
         }
     }
-    index.apply(&[], &docs, 1).expect("apply");
-    let stop = Arc::new(Stopwords::load(&dict("stopwords.txt")).expect("stopwords"));
-    let matcher = Matcher::new(index.clone(), stop, MatchWeights::default()).expect("matcher");
-    Fixture {
-        _dir: dir,
-        index,
-        matcher,
-    }
+    docs
 }
 
 fn opts() -> MatchOptions {
@@ -751,6 +765,48 @@ fn model_follows_index_changes_and_is_deterministic() {
             .unwrap(),
         m
     );
+}
+
+#[test]
+fn the_model_depends_on_the_listings_not_on_their_segments() {
+    let docs = fixture_docs(3);
+    let one = fixture_of(std::slice::from_ref(&docs));
+    // the same listings, backwards, in three commits (three segments)
+    let mut reversed = docs.clone();
+    reversed.reverse();
+    let third = reversed.len() / 3;
+    let batches: Vec<Vec<ListingText>> = vec![
+        reversed[..third].to_vec(),
+        reversed[third..2 * third].to_vec(),
+        reversed[2 * third..].to_vec(),
+    ];
+    let three = fixture_of(&batches);
+    assert!(three.index.searcher().segment_readers().len() > 1);
+    let (a, b) = (one.matcher.model().unwrap(), three.matcher.model().unwrap());
+    assert!(a.has_semantic());
+    assert_eq!(a.stats().semantic_terms, b.stats().semantic_terms);
+    assert_eq!(a.stats().dims, b.stats().dims);
+    let stop = Stopwords::load(&dict("stopwords.txt")).unwrap();
+    for l in [need_h2(), result_h2(), docs[docs.len() - 1].clone()] {
+        let terms = TermVector::of_listing(&analyzer(), &l).terms;
+        let (pa, pb) = (
+            a.prepare(terms.iter().map(|(t, w)| (t.as_str(), *w)), &stop),
+            b.prepare(terms.iter().map(|(t, w)| (t.as_str(), *w)), &stop),
+        );
+        assert_eq!(pa.terms, pb.terms, "term ids and weights of {}", l.title);
+        assert_eq!(pa.semantic, pb.semantic, "semantic vector of {}", l.title);
+        assert!(pa.semantic.is_some());
+    }
+    // and so every score, to the last bit
+    for kind in [ListingKind::Result, ListingKind::Expert] {
+        let ma = one.matcher.for_listing(&need_h2(), kind, &opts()).unwrap();
+        let mb = three
+            .matcher
+            .for_listing(&need_h2(), kind, &opts())
+            .unwrap();
+        assert!(!ma.is_empty());
+        assert_eq!(ma, mb);
+    }
 }
 
 #[test]

@@ -1,5 +1,6 @@
 //! Matching endpoints: matches of a stored need or result, and of an unsaved text.
 
+use crate::auth::Who;
 use crate::error::ApiError;
 use crate::extract::{Id, JsonObject, Params};
 use axum::extract::State;
@@ -16,15 +17,21 @@ pub fn router() -> Router<App> {
     Router::new()
         .route(
             "/needs/{id}/matches",
-            get(|s: State<App>, id: Id, p: Params| listing_matches(s, id, p, ListingKind::Need)),
+            get(|s: State<App>, c: Who, id: Id, p: Params| {
+                listing_matches(s, c, id, p, ListingKind::Need)
+            }),
         )
         .route(
             "/results/{id}/matches",
-            get(|s: State<App>, id: Id, p: Params| listing_matches(s, id, p, ListingKind::Result)),
+            get(|s: State<App>, c: Who, id: Id, p: Params| {
+                listing_matches(s, c, id, p, ListingKind::Result)
+            }),
         )
         .route(
             "/experts/{id}/matches",
-            get(|s: State<App>, id: Id, p: Params| listing_matches(s, id, p, ListingKind::Expert)),
+            get(|s: State<App>, c: Who, id: Id, p: Params| {
+                listing_matches(s, c, id, p, ListingKind::Expert)
+            }),
         )
         .route("/match", post(text_matches))
 }
@@ -63,6 +70,7 @@ fn options(ctx: &App, p: &mut Params) -> Result<MatchOptions, ApiError> {
 
 async fn listing_matches(
     State(ctx): State<App>,
+    caller: Who,
     Id(id): Id,
     mut p: Params,
     kind: ListingKind,
@@ -70,7 +78,7 @@ async fn listing_matches(
     let target = matching::target_kind(p.str("kind").as_deref(), Some(kind))?;
     let opts = options(&ctx, &mut p)?;
     p.finish()?;
-    let items = matching::for_listing(&ctx, kind, id, target, opts).await?;
+    let items = matching::for_listing(&ctx, &caller, kind, id, target, opts).await?;
     Ok(Json(ListingMatches {
         source: Source { kind, id },
         kind: target,

@@ -379,6 +379,7 @@ fn entity_path(e: Entity) -> &'static str {
 /// Matches of a stored listing for its page.
 async fn matches_of(
     ctx: &App,
+    caller: &Caller,
     kind: ListingKind,
     id: i64,
     target: ListingKind,
@@ -388,7 +389,7 @@ async fn matches_of(
         limit,
         ..Default::default()
     };
-    let items = matching::for_listing(ctx, kind, id, target, opts).await?;
+    let items = matching::for_listing(ctx, caller, kind, id, target, opts).await?;
     Ok(match_items(&items))
 }
 
@@ -425,7 +426,7 @@ async fn listing(
     if live {
         for target in matching::allowed_targets(Some(kind)) {
             let limit = if *target == ListingKind::Expert { 5 } else { 8 };
-            let items = matches_of(&ctx, kind, id, *target, limit).await?;
+            let items = matches_of(&ctx, &caller, kind, id, *target, limit).await?;
             sections.push(json!({"kind": target.code(), "title": format!("推荐{}", target.label_zh()), "items": items}));
         }
     }
