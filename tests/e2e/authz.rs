@@ -535,7 +535,12 @@ async fn every_role_every_write_endpoint_own_and_others() {
     assert_eq!(get(&app.anon, matches.clone()).await, 404);
     assert_eq!(get(&res, matches.clone()).await, 404);
     assert_eq!(get(&ent, matches.clone()).await, 200);
-    assert_eq!(get(&app.client, matches.clone()).await, 200);
+    assert_eq!(get(&client_with(&tokens[2].1), matches.clone()).await, 200);
+    assert_eq!(
+        get(&app.client, matches.clone()).await,
+        200,
+        "an administrator"
+    );
     let hidden: Value = app
         .anon
         .get(app.url(&matches))

@@ -460,7 +460,14 @@ impl ListingText {
     /// an allocator's overhead per string), for caches that keep listings within a budget.
     pub fn heap_bytes(&self) -> usize {
         const PER_STRING: usize = 16;
-        let s = |v: &str| v.len() + PER_STRING;
+        // an empty string holds no allocation
+        let s = |v: &str| {
+            if v.is_empty() {
+                0
+            } else {
+                v.len() + PER_STRING
+            }
+        };
         let opt = |v: &Option<String>| v.as_deref().map_or(0, s);
         let list = |v: &[String]| v.iter().map(|x| s(x) + 24).sum::<usize>();
         s(&self.title)
@@ -473,9 +480,9 @@ impl ListingText {
             + opt(&self.industry)
             + opt(&self.maturity)
             + opt(&self.deadline)
+            // the organisation itself is inline (counted in `size_of::<ListingText>()`)
             + self.organization.as_ref().map_or(0, |o| {
-                std::mem::size_of::<OrgSummary>()
-                    + s(&o.name)
+                s(&o.name)
                     + s(&o.kind)
                     + opt(&o.city)
                     + o.zones.len() * 16

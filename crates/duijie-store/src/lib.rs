@@ -8,8 +8,9 @@
 //! Every write appends the ids it touched to `change_log` in the same transaction; the
 //! search index follows that log (see `duijie-index`), which is how it can always catch up
 //! after a crash and how it can be rebuilt from the store. Writes are serialised through
-//! one async mutex so that sequence numbers commit in order: a reader that has seen
-//! sequence `n` has seen every change below it.
+//! one async mutex so that sequence numbers commit in order, and on PostgreSQL through an
+//! advisory lock as well ([`CHANGE_LOG_LOCK`]), so that they do across servers sharing the
+//! database: a reader that has seen sequence `n` has seen every change below it.
 #![warn(missing_docs)]
 
 mod accounts;
@@ -52,6 +53,12 @@ use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::{AnyPool, Executor, SqlSafeStr};
 use std::path::Path;
 use std::time::Duration;
+
+/// The PostgreSQL advisory lock (single 64-bit key space) every write to listings or
+/// organisations takes for the length of its transaction, so that change-log sequence
+/// numbers commit in order across every server sharing the database (within one server
+/// the write lock does it). `pg_advisory_xact_lock(bigint)`; the key spells "duijie" and 1.
+pub const CHANGE_LOG_LOCK: i64 = 0x6475_696a_6965_0001;
 
 /// Connections of the SQLite pool.
 const SQLITE_MAX_CONNECTIONS: u32 = 8;

@@ -514,12 +514,23 @@ impl Store {
     /// The write lock (held until the returned guard drops, which also counts the write
     /// in [`Store::listings_generation`]) and a transaction. Declare the guard before the
     /// transaction, as `let (_g, mut tx)` does, so it drops after the transaction ends.
+    ///
+    /// On PostgreSQL the transaction first takes [`crate::CHANGE_LOG_LOCK`], held until it
+    /// ends: the write lock orders one process's writes, but several servers share the
+    /// database, and a change numbered before another must not commit after it (a reader
+    /// that has seen the later one would move past the earlier one for good).
     async fn begin_write(&self) -> Result<(crate::ListingsWrite<'_>, Tx<'_>), StoreError> {
         let guard = crate::ListingsWrite {
             store: self,
             _lock: self.write_lock.lock().await,
         };
-        let tx = self.begin_tx().await?;
+        let mut tx = self.begin_tx().await?;
+        if self.backend == crate::Backend::Postgres {
+            sqlx::query("SELECT pg_advisory_xact_lock($1)")
+                .bind(crate::CHANGE_LOG_LOCK)
+                .execute(&mut *tx)
+                .await?;
+        }
         Ok((guard, tx))
     }
 

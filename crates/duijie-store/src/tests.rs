@@ -16,6 +16,11 @@ fn result_draft(v: serde_json::Value) -> Draft {
 /// Connects to a fresh PostgreSQL database for this test, or explains why it is skipped.
 /// Under `CI=true` an unreachable server fails the test instead.
 pub(crate) async fn postgres_or_skip(test: &str) -> Option<Store> {
+    Some(postgres_db_or_skip(test).await?.1)
+}
+
+/// [`postgres_or_skip`] with the new database's URL, for a second connection to it.
+async fn postgres_db_or_skip(test: &str) -> Option<(String, Store)> {
     let base = std::env::var("DUIJIE_TEST_PG_URL")
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".to_string());
     install_default_drivers();
@@ -52,11 +57,11 @@ pub(crate) async fn postgres_or_skip(test: &str) -> Option<Store> {
         .await
         .expect("create test database");
     pool.close().await;
-    Some(
-        Store::connect(&format!("{base}/{db}"))
-            .await
-            .expect("connect to test database"),
-    )
+    let url = format!("{base}/{db}");
+    let store = Store::connect(&url)
+        .await
+        .expect("connect to test database");
+    Some((url, store))
 }
 
 pub(crate) async fn sqlite_store() -> (tempfile::TempDir, Store) {
@@ -329,6 +334,74 @@ macro_rules! both_backends {
 }
 
 both_backends!(crud_roundtrip, constraints, import_is_idempotent);
+
+/// Two servers on one PostgreSQL database: while one server's listing write is open with a
+/// change numbered `s`, another server's write may not commit a change numbered after `s`,
+/// or an index following the log (`changes_since` from its position) would pass `s` and
+/// never index that write.
+#[tokio::test]
+async fn postgres_changes_commit_in_sequence_order_across_servers() {
+    let test = "postgres_changes_commit_in_sequence_order_across_servers";
+    let Some((url, reader)) = postgres_db_or_skip(test).await else {
+        return;
+    };
+    let other = Store::connect(&url).await.expect("second server");
+    let org = reader
+        .create(&Draft::Organization(
+            input::organization(&rec(
+                json!({"name": "本溪钢铁", "kind": "enterprise", "city": "本溪"}),
+            ))
+            .unwrap(),
+        ))
+        .await
+        .unwrap();
+    let start = reader.max_seq().await.unwrap();
+    // the first server is inside a listing write: it took the change-log lock, as every
+    // listing write does, and numbered its change
+    let mut first = <sqlx::AnyConnection as sqlx::Connection>::connect(&url)
+        .await
+        .unwrap();
+    let mut tx = sqlx::Connection::begin(&mut first).await.unwrap();
+    sqlx::query("SELECT pg_advisory_xact_lock($1)")
+        .bind(CHANGE_LOG_LOCK)
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    let row = sqlx::query(
+        "INSERT INTO change_log (entity, entity_id, at) VALUES ('need', 424242, 'now') RETURNING seq",
+    )
+    .fetch_one(&mut *tx)
+    .await
+    .unwrap();
+    let open: i64 = sqlx::Row::try_get(&row, "seq").unwrap();
+    // the second server writes a need meanwhile
+    let need = Draft::Need(
+        input::need(
+            &rec(
+                json!({"title": "轧钢加热炉燃烧优化", "description": "d", "organization_id": org}),
+            ),
+            &Vocabulary::default(),
+        )
+        .unwrap(),
+    );
+    let write = tokio::spawn(async move { other.create(&need).await });
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let seen = reader.changes_since(start, 100).await.unwrap();
+    assert!(
+        seen.is_empty(),
+        "a change committed while change {open} before it was still open: {seen:?}"
+    );
+    tx.commit().await.unwrap();
+    let id = write.await.unwrap().expect("the second write goes through");
+    let seen = reader.changes_since(start, 100).await.unwrap();
+    assert_eq!(
+        seen.iter().map(|c| (c.1, c.2)).collect::<Vec<_>>(),
+        [(ListingKind::Need, 424242), (ListingKind::Need, id)],
+        "{seen:?}"
+    );
+    assert_eq!(seen[0].0, open);
+    assert!(seen[1].0 > open);
+}
 
 #[test]
 fn database_urls_are_redacted() {

@@ -203,7 +203,8 @@ pub fn modes(need: &[String], result: &[String], explain: bool) -> Scored {
 pub fn fmt_yuan(v: i64) -> String {
     use std::fmt::Write;
     let a = u128::from(v.unsigned_abs());
-    let (scale, unit) = if a >= 100_000_000 {
+    // the unit after rounding: 99,999,950 yuan is 1亿元, not 10000万元
+    let (scale, unit) = if a >= 99_999_950 {
         (100_000_000u128, "亿元")
     } else if a >= 10_000 {
         (10_000, "万元")
@@ -535,14 +536,23 @@ mod tests {
         assert_eq!(fmt_yuan(123_456), "12.35万元");
         assert_eq!(fmt_yuan(10_050), "1.01万元");
         assert_eq!(fmt_yuan(10_049), "1万元");
-        assert_eq!(fmt_yuan(99_999_999), "10000万元");
+        assert_eq!(fmt_yuan(99_999_949), "9999.99万元");
+        assert_eq!(fmt_yuan(99_999_950), "1亿元");
+        assert_eq!(fmt_yuan(99_999_999), "1亿元");
+        assert_eq!(fmt_yuan(100_000_000), "1亿元");
+        assert_eq!(fmt_yuan(150_000_001), "1.5亿元");
+        assert_eq!(fmt_yuan(123_456_789_000), "1234.57亿元");
+        assert_eq!(fmt_yuan(-9_999), "-9999元");
+        assert_eq!(fmt_yuan(-1_234_500), "-123.45万元");
+        assert_eq!(fmt_yuan(-1_234_550), "-123.46万元");
         assert_eq!(fmt_yuan(2_030_000_000), "20.3亿元");
         assert_eq!(fmt_yuan(-25_000), "-2.5万元");
         assert_eq!(fmt_yuan(i64::MIN), "-92233720368.55亿元");
         // the float formatting it replaced, wherever its decimal is not a tie
         for v in (0..2_000_000i64)
             .step_by(7_919)
-            .chain([123_400_000, 987_654_321_000])
+            .chain((100_000_000..3_000_000_000i64).step_by(98_765_431))
+            .chain([987_654_321_000])
         {
             let x = v as f64;
             let (y, unit) = if x >= 1e8 {

@@ -38,8 +38,9 @@ pub struct SemanticParams {
     pub max_vocab: usize,
     /// No semantic model below this many documents.
     pub min_docs: usize,
-    /// Listings the term space is learnt from at most, evenly spaced over the index (the
-    /// vocabulary and its document frequencies always come from every listing). The
+    /// Listings the term space is learnt from, about (one in `⌈n / max⌉`, picked by a hash
+    /// of each listing, so spread over the whole index; the vocabulary and its document
+    /// frequencies always come from every listing). The
     /// training's time and memory grow with the sample, so they stop growing past it;
     /// every listing still gets its vectors.
     pub train_max_docs: usize,
@@ -386,7 +387,7 @@ impl CorpusModel {
         let mut names: Vec<Box<str>> = Vec::new();
         let mut df: Vec<u32> = Vec::new();
         // pass 1: the vocabulary and its document frequencies from every listing, and the
-        // rows of the training sample (every `step`-th listing), so the memory of the build
+        // rows of the training sample (one listing in `step`, by a hash), so the memory of the build
         // is that of the sample, not of the corpus
         let step = (searcher.num_docs() as usize)
             .div_ceil(params.train_max_docs.max(1))
@@ -806,7 +807,7 @@ impl CorpusModel {
         for (r, (id, _)) in cand.iter().enumerate() {
             row[*id as usize] = r as u32;
         }
-        // the subspace of a large evenly spaced sample is that of the whole: past
+        // the subspace of a large sample spread over the corpus is that of the whole: past
         // `train_max_docs` listings the training's time and memory stop growing
         let n = sample.len();
         let rows: Vec<Vec<(u32, f32)>> = sample

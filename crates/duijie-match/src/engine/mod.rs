@@ -76,7 +76,7 @@
 //! (reasons, matched terms, highlights). The model keeps the indexed listings' vectors and
 //! structured fields ([`SemanticParams::cache_docs`]) by where the listing is stored (segment
 //! and document id: what a segment holds never changes), up to a memory budget
-//! ([`SemanticParams::cache_max_bytes`], 512 MiB: about 130,000 listings of 650 characters), so
+//! ([`SemanticParams::cache_max_bytes`], 512 MiB: about 125,000 listings of 650 characters), so
 //! a candidate of the model's snapshot is re-scored without reading its document at all;
 //! only the matches shown are read back for their title and text. A listing beyond the
 //! budget, or stored since the model was built, is read, and its vectors are found by kind,
@@ -516,7 +516,7 @@ impl Matcher {
     /// returns at once; requests keep using the previous model until it is ready. A server
     /// calls this at start so that the first request on a large index does not wait for the
     /// model (about 30 s for 100,000 listings of 650 characters on two cores, 160 s for a
-    /// million: the build reads every listing twice and trains on at most
+    /// million: the build reads every listing twice and trains on about
     /// [`SemanticParams::train_max_docs`] of them).
     pub fn spawn_refresh(&self) {
         if self.rebuilding.swap(true, Ordering::AcqRel) {

@@ -88,7 +88,14 @@ impl Matcher {
                 scored.push(x);
             }
         }
-        scored.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.rank.cmp(&b.rank)));
+        // equal scores (listings alike in every respect) in id order, not in the order the
+        // index happens to hold them
+        scored.sort_by(|a, b| {
+            b.score
+                .total_cmp(&a.score)
+                .then(a.listing.id.cmp(&b.listing.id))
+                .then(a.rank.cmp(&b.rank))
+        });
         scored.truncate(opts.limit);
         Ok(Some(Rescored {
             model,

@@ -807,6 +807,27 @@ fn the_model_depends_on_the_listings_not_on_their_segments() {
         assert!(!ma.is_empty());
         assert_eq!(ma, mb);
     }
+    // a model trained on a sample (a third of the listings, picked by a hash of each) too
+    let sampled = |f: &Fixture| {
+        let mut config = MatcherConfig::default();
+        config.semantic_params.train_max_docs = docs.len() / 3;
+        built_matcher(f, config)
+    };
+    let ((sa, stats_a), (sb, stats_b)) = (sampled(&one), sampled(&three));
+    assert!(stats_a.dims > 0, "{stats_a:?}");
+    assert_eq!(
+        (stats_a.semantic_terms, stats_a.dims),
+        (stats_b.semantic_terms, stats_b.dims)
+    );
+    let ma = sa
+        .for_listing(&need_h2(), ListingKind::Result, &opts())
+        .unwrap();
+    assert!(!ma.is_empty());
+    assert_eq!(
+        ma,
+        sb.for_listing(&need_h2(), ListingKind::Result, &opts())
+            .unwrap()
+    );
 }
 
 #[test]
