@@ -420,6 +420,26 @@ pub struct ServerSettings {
     /// empty: `http://` and the bind address.
     #[serde(default)]
     pub public_url: String,
+    /// Threads for blocking work (searches, matches, index writes, password hashing,
+    /// imports' parsing); 0: eight per core, at least 16. Requests beyond it wait for a
+    /// thread rather than start one: each thread keeps a heap of its own, so a burst of
+    /// concurrent requests on an uncapped pool leaves the server holding memory.
+    #[serde(default)]
+    pub blocking_threads: usize,
+}
+
+/// Most threads `server.blocking_threads` may ask for.
+pub const MAX_BLOCKING_THREADS: usize = 1024;
+
+impl ServerSettings {
+    /// The blocking pool's size: `blocking_threads`, or eight per core and at least 16.
+    pub fn blocking_pool(&self) -> usize {
+        if self.blocking_threads > 0 {
+            return self.blocking_threads;
+        }
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        (cores * 8).clamp(16, MAX_BLOCKING_THREADS)
+    }
 }
 
 /// Data directory.
@@ -684,6 +704,12 @@ impl Settings {
                 "import.xlsx_max_member_mb, max_columns and max_cell_chars must be at least 1, max_rows at least 2, xlsx_max_total_mb at least xlsx_max_member_mb".into(),
             ));
         }
+        if self.server.blocking_threads > MAX_BLOCKING_THREADS {
+            return Err(SettingsError(format!(
+                "server.blocking_threads must be at most {MAX_BLOCKING_THREADS} (0: eight per core), not {}",
+                self.server.blocking_threads
+            )));
+        }
         if self.import.batch_size == 0 || self.server.max_page_size == 0 {
             return Err(SettingsError(
                 "import.batch_size and server.max_page_size must be at least 1".into(),
@@ -818,5 +844,19 @@ mod tests {
         bad(|e| e.lexical_share = 1.5, "lexical_share");
         bad(|e| e.short_lexical_share = f64::NAN, "short_lexical_share");
         bad(|e| e.lexical_share = -0.1, "lexical_share");
+    }
+
+    #[test]
+    fn the_blocking_pool_is_bounded_and_its_setting_checked() {
+        let mut s = Settings::defaults();
+        assert_eq!(s.server.blocking_threads, 0);
+        let auto = s.server.blocking_pool();
+        assert!((16..=MAX_BLOCKING_THREADS).contains(&auto), "{auto}");
+        s.server.blocking_threads = 4;
+        assert_eq!(s.server.blocking_pool(), 4);
+        assert!(s.validate().is_ok());
+        s.server.blocking_threads = MAX_BLOCKING_THREADS + 1;
+        let e = s.validate().unwrap_err().to_string();
+        assert!(e.contains("server.blocking_threads"), "{e}");
     }
 }

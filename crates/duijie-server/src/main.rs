@@ -14,6 +14,7 @@ fn main() -> anyhow::Result<()> {
     duijie_server::init_tracing(&settings.log.format, &settings.log.level);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
+        .max_blocking_threads(settings.server.blocking_pool())
         .build()?;
     runtime.block_on(duijie_server::cli::run(cli))
 }
