@@ -438,6 +438,25 @@ pub async fn run(
     r
 }
 
+/// Runs an import's parser on a thread of its own; the receiver hears when it is done (and
+/// errs if it panicked). Not on the blocking pool: a parser lives as long as its upload and
+/// waits on the consumer, whose store writes may themselves need the pool (a database
+/// connection's host-name lookup), so under the pool's bound (`server.blocking_threads`)
+/// parsers holding its threads could wait for ever.
+fn spawn_parser(
+    parse: impl FnOnce() + Send + 'static,
+) -> Result<tokio::sync::oneshot::Receiver<()>, AppError> {
+    let (done, finished) = tokio::sync::oneshot::channel();
+    std::thread::Builder::new()
+        .name("duijie-import".into())
+        .spawn(move || {
+            parse();
+            let _ = done.send(());
+        })
+        .map_err(|e| AppError::Internal(format!("cannot start the import's parser: {e}")))?;
+    Ok(finished)
+}
+
 async fn run_to_end(
     ctx: &App,
     entity: Entity,
@@ -449,7 +468,7 @@ async fn run_to_end(
     let limits = crate::sheet::SheetLimits::of(&ctx.settings);
     let max_errors = ctx.settings.import.max_reported_errors;
     let (tx, mut rx) = mpsc::channel::<Msg>(2);
-    let parser = tokio::task::spawn_blocking(move || match (format, source) {
+    let parser = spawn_parser(move || match (format, source) {
         (Format::Jsonl, Source::Reader(r)) => parse_jsonl(r, batch, &tx),
         (Format::Csv { gbk }, Source::Reader(r)) => parse_csv(r, gbk, batch, &tx),
         (Format::Xlsx, Source::XlsxFile(p)) => parse_xlsx(&p, &limits, batch, &tx),
@@ -458,7 +477,7 @@ async fn run_to_end(
                 "import source does not fit its format".into(),
             )));
         }
-    });
+    })?;
     let mut summary = ImportSummary::default();
     let mut seen_any = false;
     while let Some(msg) = rx.recv().await {
@@ -533,7 +552,9 @@ async fn run_to_end(
         }
         progress(&summary);
     }
-    parser.await?;
+    parser
+        .await
+        .map_err(|_| AppError::Internal("the import's parser stopped without finishing".into()))?;
     if !seen_any {
         return Err(AppError::bad_request(
             Code::EMPTY_IMPORT,

@@ -420,8 +420,9 @@ pub struct ServerSettings {
     /// empty: `http://` and the bind address.
     #[serde(default)]
     pub public_url: String,
-    /// Threads for blocking work (searches, matches, index writes, password hashing,
-    /// imports' parsing); 0: eight per core, at least 16. Requests beyond it wait for a
+    /// Threads for blocking work (searches, matches, index writes, password hashing); 0:
+    /// eight per core, at least 16; otherwise 4 to 1,024. Imports parse on threads of their
+    /// own. Requests beyond it wait for a
     /// thread rather than start one: each thread keeps a heap of its own, so a burst of
     /// concurrent requests on an uncapped pool leaves the server holding memory.
     #[serde(default)]
@@ -430,6 +431,10 @@ pub struct ServerSettings {
 
 /// Most threads `server.blocking_threads` may ask for.
 pub const MAX_BLOCKING_THREADS: usize = 1024;
+
+/// Fewest threads `server.blocking_threads` may ask for (other than 0, the default): a few
+/// long tasks (an event's pairing, an export) must leave searches a thread.
+pub const MIN_BLOCKING_THREADS: usize = 4;
 
 impl ServerSettings {
     /// The blocking pool's size: `blocking_threads`, or eight per core and at least 16.
@@ -704,10 +709,10 @@ impl Settings {
                 "import.xlsx_max_member_mb, max_columns and max_cell_chars must be at least 1, max_rows at least 2, xlsx_max_total_mb at least xlsx_max_member_mb".into(),
             ));
         }
-        if self.server.blocking_threads > MAX_BLOCKING_THREADS {
+        let threads = self.server.blocking_threads;
+        if threads != 0 && !(MIN_BLOCKING_THREADS..=MAX_BLOCKING_THREADS).contains(&threads) {
             return Err(SettingsError(format!(
-                "server.blocking_threads must be at most {MAX_BLOCKING_THREADS} (0: eight per core), not {}",
-                self.server.blocking_threads
+                "server.blocking_threads must be 0 (eight per core) or between {MIN_BLOCKING_THREADS} and {MAX_BLOCKING_THREADS}, not {threads}"
             )));
         }
         if self.import.batch_size == 0 || self.server.max_page_size == 0 {
@@ -855,8 +860,10 @@ mod tests {
         s.server.blocking_threads = 4;
         assert_eq!(s.server.blocking_pool(), 4);
         assert!(s.validate().is_ok());
-        s.server.blocking_threads = MAX_BLOCKING_THREADS + 1;
-        let e = s.validate().unwrap_err().to_string();
-        assert!(e.contains("server.blocking_threads"), "{e}");
+        for bad in [1, MIN_BLOCKING_THREADS - 1, MAX_BLOCKING_THREADS + 1] {
+            s.server.blocking_threads = bad;
+            let e = s.validate().unwrap_err().to_string();
+            assert!(e.contains("server.blocking_threads"), "{bad}: {e}");
+        }
     }
 }

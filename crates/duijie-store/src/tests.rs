@@ -357,7 +357,7 @@ async fn postgres_changes_commit_in_sequence_order_across_servers() {
         .unwrap();
     let start = reader.max_seq().await.unwrap();
     // the first server is inside a listing write: it took the change-log lock, as every
-    // listing write does, and numbered its change
+    // listing write does first
     let mut first = <sqlx::AnyConnection as sqlx::Connection>::connect(&url)
         .await
         .unwrap();
@@ -367,13 +367,6 @@ async fn postgres_changes_commit_in_sequence_order_across_servers() {
         .execute(&mut *tx)
         .await
         .unwrap();
-    let row = sqlx::query(
-        "INSERT INTO change_log (entity, entity_id, at) VALUES ('need', 424242, 'now') RETURNING seq",
-    )
-    .fetch_one(&mut *tx)
-    .await
-    .unwrap();
-    let open: i64 = sqlx::Row::try_get(&row, "seq").unwrap();
     // the second server writes a need meanwhile
     let need = Draft::Need(
         input::need(
@@ -389,8 +382,17 @@ async fn postgres_changes_commit_in_sequence_order_across_servers() {
     let seen = reader.changes_since(start, 100).await.unwrap();
     assert!(
         seen.is_empty(),
-        "a change committed while change {open} before it was still open: {seen:?}"
+        "a change committed while another server's listing write was open: {seen:?}"
     );
+    // only now does the first server number its change: the second write, waiting, must
+    // not have numbered its own before it (or it would commit a lower number later)
+    let row = sqlx::query(
+        "INSERT INTO change_log (entity, entity_id, at) VALUES ('need', 424242, 'now') RETURNING seq",
+    )
+    .fetch_one(&mut *tx)
+    .await
+    .unwrap();
+    let open: i64 = sqlx::Row::try_get(&row, "seq").unwrap();
     tx.commit().await.unwrap();
     let id = write.await.unwrap().expect("the second write goes through");
     let seen = reader.changes_since(start, 100).await.unwrap();
@@ -400,7 +402,7 @@ async fn postgres_changes_commit_in_sequence_order_across_servers() {
         "{seen:?}"
     );
     assert_eq!(seen[0].0, open);
-    assert!(seen[1].0 > open);
+    assert!(seen[1].0 > open, "{seen:?}");
 }
 
 #[test]
