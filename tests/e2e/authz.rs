@@ -541,15 +541,7 @@ async fn every_role_every_write_endpoint_own_and_others() {
         200,
         "an administrator"
     );
-    let hidden: Value = app
-        .anon
-        .get(app.url(&matches))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let (_, hidden) = crate::helpers::http::answer(app.anon.get(app.url(&matches)), None).await;
     assert_eq!(hidden["error"]["code"], "not_found", "{hidden}");
     assert_eq!(
         get(

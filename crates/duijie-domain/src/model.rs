@@ -456,6 +456,11 @@ pub struct ListingText {
 }
 
 impl ListingText {
+    /// Approximate bytes the listing takes in all: itself and [`ListingText::heap_bytes`].
+    pub fn footprint(&self) -> usize {
+        std::mem::size_of::<ListingText>() + self.heap_bytes()
+    }
+
     /// Approximate heap bytes the listing holds (its strings' lengths, a vector entry and
     /// an allocator's overhead per string), for caches that keep listings within a budget.
     pub fn heap_bytes(&self) -> usize {

@@ -320,7 +320,7 @@ impl Kept {
     ) {
         let listing = Arc::new(listing);
         let latent = p.semantic.is_some() && listing.is_published();
-        let fields = std::mem::size_of::<ListingText>() + listing.heap_bytes();
+        let fields = listing.footprint();
         let size = std::mem::size_of::<Prepared>()
             + fields
             + p.terms.len() * 8

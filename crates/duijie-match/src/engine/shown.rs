@@ -41,11 +41,6 @@ impl Default for ShownTexts {
     }
 }
 
-/// Approximate heap bytes of a kept listing.
-fn size_of(l: &ListingText) -> usize {
-    std::mem::size_of::<ListingText>() + l.heap_bytes()
-}
-
 impl ShownTexts {
     /// The listing stored at `at`: kept, or `read` (outside any lock) and kept.
     pub(super) fn get_or_read<E>(
@@ -59,7 +54,7 @@ impl ShownTexts {
         }
         let listing = Arc::new(read()?);
         if let Ok(mut s) = shard.lock() {
-            let size = size_of(&listing);
+            let size = listing.footprint();
             if s.bytes + size > MAX_BYTES_PER_SHARD {
                 s.texts.clear();
                 s.bytes = 0;
